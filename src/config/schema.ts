@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { localTargetSchema } from '../targets/local/schema.js';
+import { awsLambdaTargetSchema } from '../targets/aws-lambda/schema.js';
+
+/**
+ * The one schema: it is the config's TypeScript type, its runtime validation and, through
+ * `z.toJSONSchema`, the JSON Schema printed by `deploy-model schema` and the README reference.
+ * Adding a target type: write `src/targets/<type>/schema.ts` and list it here.
+ */
+export const targetSchemas = [localTargetSchema, awsLambdaTargetSchema] as const;
+
+export const KNOWN_TARGET_TYPES: readonly string[] = targetSchemas.map((s) => s.shape.type.value);
+
+export const targetSchema = z.discriminatedUnion('type', targetSchemas);
+
+const tensorValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.boolean(), z.string(), z.array(tensorValue)]));
+
+const inlineTensor = z.union([
+  z.object({
+    shape: z.array(z.number().int().min(0)),
+    data: z.array(z.union([z.number(), z.boolean(), z.string()])),
+    datatype: z.string().optional(),
+  }).strict(),
+  tensorValue,
+]);
+
+export const modelSchema = z
+  .object({
+    /** Path of the .onnx file, relative to the config file. */
+    path: z.string().min(1).describe('Path of the .onnx file, relative to the config file.'),
+    /**
+     * Concrete shapes for inputs with dynamic dims, used by smoke tests, warmup and TensorRT
+     * profiles. Fixed dims must match the model.
+     * @default - dynamic dims resolve to small defaults (1 for batch-like dims, 64 for others)
+     */
+    inputs: z
+      .record(z.string(), z.object({ shape: z.array(z.number().int().min(0)) }).strict())
+      .optional()
+      .describe('Concrete shapes for inputs with dynamic dims ({ x: { shape: [1, 3, 640, 640] } }). Default: dynamic dims resolve to 1 (first dim) or 64.'),
+    /**
+     * Dynamic batching of concurrent requests along a dynamic first dim.
+     * @default - off
+     */
+    batching: z
+      .object({
+        /** @default 8 */
+        maxBatchSize: z.number().int().min(1).max(1024).default(8).describe('Largest merged batch. Default: 8.'),
+        /** @default 2 */
+        maxQueueDelayMs: z.number().min(0).max(10_000).default(2).describe('Longest a request waits for others to join its batch. Default: 2.'),
+        /** @default - none */
+        preferredBatchSizes: z.array(z.number().int().min(1)).optional().describe('Batch sizes the scheduler prefers (Triton preferred_batch_size). Default: none.'),
+      })
+      .strict()
+      .optional()
+      .describe('Dynamic batching of concurrent requests along a dynamic first dim. Default: off.'),
+  })
+  .strict();
+
+export const runtimeSchema = z
+  .object({
+    /**
+     * onnxruntime execution providers in order of preference; one that fails to load falls back
+     * to the next, and finally to CPU.
+     * @default ['cpu']
+     */
+    executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'coreml', 'dml'])).min(1).default(['cpu'])
+      .describe("onnxruntime execution providers in order of preference; a provider that fails to load falls back to CPU. Default: ['cpu']."),
+    /**
+     * Intra-op threads per session.
+     * @default - onnxruntime's choice (the number of cores)
+     */
+    intraOpThreads: z.number().int().min(1).max(256).optional()
+      .describe("Intra-op threads per session. Default: onnxruntime's choice."),
+  })
+  .strict()
+  .default({ executionProviders: ['cpu'] });
+
+export const smokeSchema = z
+  .object({
+    /**
+     * `'auto'` generates inputs from the signature; a string is a JSON file (a v2 request or
+     * `{ name: nested array }`) relative to the config; an object gives the tensors inline.
+     * @default 'auto'
+     */
+    input: z.union([z.literal('auto'), z.string().min(1), z.record(z.string(), inlineTensor)]).default('auto')
+      .describe("'auto' generates inputs from the signature; a string is a JSON file relative to the config; an object gives tensors inline. Default: 'auto'."),
+    /**
+     * Fails the smoke test when the median latency exceeds it.
+     * @default 2000
+     */
+    maxLatencyMs: z.number().positive().default(2000).describe('Fails the smoke test when the median latency exceeds it. Default: 2000.'),
+    /**
+     * How many requests the smoke test sends (the first warms up).
+     * @default 5
+     */
+    requests: z.number().int().min(1).max(1000).default(5).describe('How many requests the smoke test sends. Default: 5.'),
+    /**
+     * Expected output shapes; `null` accepts any size for that dim.
+     * @default - shapes are checked against the signature only
+     */
+    expectShapes: z.record(z.string(), z.array(z.number().int().min(0).nullable())).optional()
+      .describe('Expected output shapes, e.g. { logits: [1, 1000] }; null accepts any size. Default: checked against the signature only.'),
+  })
+  .strict()
+  .default({ input: 'auto', maxLatencyMs: 2000, requests: 5 });
+
+export const configSchema = z
+  .object({
+    /** Lowercase name used to derive every resource name (1-40 chars, a-z, 0-9, -). */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must start with a lowercase letter and contain only a-z, 0-9 and -, at most 40 characters')
+      .describe('Lowercase name used to derive every resource name (1-40 chars: a-z, 0-9, -).'),
+    model: modelSchema,
+    runtime: runtimeSchema,
+    /** Named targets, each discriminated by `type`. */
+    targets: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'must start with a letter and contain only letters, digits and -'), targetSchema)
+      .refine((t) => Object.keys(t).length > 0, 'needs at least one target, e.g. { local: { type: "local" } }')
+      .describe('Named targets, each discriminated by type.'),
+    smoke: smokeSchema,
+  })
+  .strict();
+
+/** What the user writes (defaults optional). */
+export type UserConfig = z.input<typeof configSchema>;
+/** What the toolkit works with (defaults applied). */
+export type Config = z.output<typeof configSchema>;
+export type TargetConfig = Config['targets'][string];
+export type TargetType = TargetConfig['type'];
+export type SmokeConfig = Config['smoke'];
+export type ModelConfig = Config['model'];
+export type RuntimeConfig = Config['runtime'];

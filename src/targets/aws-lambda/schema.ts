@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+export const LAMBDA_MEMORY_MIN_MB = 128;
+export const LAMBDA_MEMORY_MAX_MB = 10240;
+
+export const awsLambdaTargetSchema = z
+  .object({
+    type: z.literal('aws-lambda'),
+    /** AWS region, e.g. `eu-west-1`. */
+    region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1')
+      .describe('AWS region, e.g. eu-west-1.'),
+    /**
+     * CPU architecture; the onnxruntime layer is built for it.
+     * @default 'x86_64'
+     */
+    architecture: z.enum(['x86_64', 'arm64']).default('x86_64')
+      .describe("CPU architecture; the onnxruntime layer is built for it. Default: 'x86_64'."),
+    /**
+     * Memory in MB (128-10240). Lambda gives CPU in proportion to memory.
+     * @default - derived from the model size: max(1024, 4 x model MB + 512), rounded up to 64
+     */
+    memoryMb: z.number().int().min(LAMBDA_MEMORY_MIN_MB).max(LAMBDA_MEMORY_MAX_MB).optional()
+      .describe('Memory in MB (128-10240). Default: derived from the model size, max(1024, 4 x model MB + 512) rounded up to 64.'),
+    /**
+     * Function timeout in seconds (1-900).
+     * @default 30
+     */
+    timeoutSeconds: z.number().int().min(1).max(900).default(30)
+      .describe('Function timeout in seconds (1-900). Default: 30.'),
+    /**
+     * Ephemeral storage (/tmp) in MB (512-10240).
+     * @default 512
+     */
+    ephemeralStorageMb: z.number().int().min(512).max(10240).default(512)
+      .describe('Ephemeral storage (/tmp) in MB (512-10240). Default: 512.'),
+    /**
+     * Reserved concurrency.
+     * @default - none (shares the account's unreserved concurrency)
+     */
+    reservedConcurrency: z.number().int().min(0).optional()
+      .describe("Reserved concurrency. Default: none (the account's unreserved pool)."),
+    /**
+     * Provisioned concurrency on the `live` alias: the documented cure for cold starts.
+     * @default 0
+     */
+    provisionedConcurrency: z.number().int().min(0).default(0)
+      .describe('Provisioned concurrency on the live alias (cures cold starts, costs while idle). Default: 0.'),
+    /**
+     * CloudWatch log retention in days.
+     * @default 30
+     */
+    logRetentionDays: z.number().int().min(1).default(30)
+      .describe('CloudWatch log retention in days. Default: 30.'),
+    /** Function URL settings. */
+    url: z
+      .object({
+        /**
+         * `iam` requires SigV4-signed requests; `none` makes the URL public.
+         * @default 'iam'
+         */
+        auth: z.enum(['iam', 'none']).default('iam')
+          .describe("'iam' requires SigV4-signed requests; 'none' makes the URL public. Default: 'iam'."),
+      })
+      .strict()
+      .default({ auth: 'iam' })
+      .describe('Function URL settings.'),
+  })
+  .strict()
+  .describe('AWS Lambda on CPU with onnxruntime-node in a pruned layer, a version and a live alias, a Function URL.');
+
+export type AwsLambdaTargetConfig = z.infer<typeof awsLambdaTargetSchema>;
+
+/** Default memory from the model size: max(1024, 4 x model MB + 512), rounded up to 64 MB. */
+export function defaultLambdaMemoryMb(modelBytes: number): number {
+  const mb = Math.ceil(modelBytes / (1024 * 1024));
+  const wanted = Math.max(1024, 4 * mb + 512);
+  return Math.min(LAMBDA_MEMORY_MAX_MB, Math.ceil(wanted / 64) * 64);
+}
