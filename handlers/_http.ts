@@ -1,0 +1,104 @@
+import { InferenceError, toInferenceError } from './core/inference-error.js';
+import type { InferenceCore } from './core/types.js';
+
+/**
+ * What the Lambda and HTTP server adapters share: a request reduced to method, path, headers and
+ * body, a route table, and JSON results. Adapters translate their events to this and back.
+ */
+export interface RouteRequest {
+  method: string;
+  path: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  body?: Buffer;
+}
+
+export interface RouteResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** An exact path, or a pattern whose groups are handed to `handle`. */
+  path: string | RegExp;
+  handle(req: RouteRequest, params: string[]): RouteResult | Promise<RouteResult>;
+}
+
+/** `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`, with an optional action. */
+export const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/;
+export const MODEL_READY_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/;
+export const MODEL_INFER_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
+
+function match(route: Route, path: string): string[] | undefined {
+  if (typeof route.path === 'string') return route.path === path ? [] : undefined;
+  const m = route.path.exec(path);
+  return m ? m.slice(1).map((g) => (g === undefined ? '' : safeDecode(g))) : undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function errorResult(e: unknown, headers?: Record<string, string>): RouteResult {
+  const err = toInferenceError(e);
+  return { status: err.status, body: err.body, ...(headers ? { headers } : {}) };
+}
+
+/** Finds the route and runs it. Never throws: every failure becomes a JSON error result. */
+export async function dispatch(routes: readonly Route[], req: RouteRequest): Promise<RouteResult> {
+  const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+  const method = req.method.toUpperCase() === 'HEAD' ? 'GET' : req.method.toUpperCase();
+  const allowed = new Set<string>();
+  try {
+    for (const route of routes) {
+      const params = match(route, path);
+      if (!params) continue;
+      if (route.method === method) return await route.handle(req, params);
+      allowed.add(route.method);
+    }
+  } catch (e) {
+    return errorResult(e);
+  }
+  if (allowed.size) {
+    const allow = [...allowed].join(', ');
+    return errorResult(new InferenceError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allow}`), { allow });
+  }
+  return errorResult(new InferenceError(404, 'ROUTE_NOT_FOUND', `no route for ${method} ${path}`));
+}
+
+/** True for `application/json`, `text/json` and `…+json` media types. */
+function isJsonMediaType(contentType: string): boolean {
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || type === 'text/json' || type.endsWith('+json');
+}
+
+/** Parses a JSON body: 415 for a content-type that is neither JSON nor absent, 400 BAD_JSON otherwise. */
+export function parseJsonBody(req: RouteRequest): unknown {
+  const contentType = req.headers['content-type'];
+  if (contentType !== undefined && contentType !== '' && !isJsonMediaType(contentType)) {
+    throw new InferenceError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type "${contentType}" is not supported; send the request as JSON with content-type: application/json`);
+  }
+  const text = req.body?.toString('utf8') ?? '';
+  if (text.trim() === '') throw new InferenceError(400, 'BAD_JSON', 'the request body is empty; send a JSON inference request');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InferenceError(400, 'BAD_JSON', `the request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Checks `/v2/models/{name}[/versions/{v}]` names this model. */
+export function checkModel(core: Pick<InferenceCore, 'modelName'>, name: string, version: string): void {
+  if (name !== core.modelName) {
+    throw new InferenceError(404, 'MODEL_NOT_FOUND', `model "${name}" is not served here; this endpoint serves "${core.modelName}"`);
+  }
+  if (version !== '' && version !== '1') {
+    throw new InferenceError(404, 'MODEL_NOT_FOUND', `model "${name}" has no version "${version}"; the only version is "1"`);
+  }
+}

@@ -1,0 +1,56 @@
+import type { Dtype } from '../../src/model/types.js';
+import { bytesPerElement, v2Datatype } from '../../src/model/dtypes.js';
+import { InferenceError } from './inference-error.js';
+import { formatShape } from './nested.js';
+import type { TensorData } from './types.js';
+
+/**
+ * Base64 of a tensor's little-endian raw bytes: the compact JSON path for large tensors.
+ * Every platform the runtime targets (x86_64, arm64) is little-endian, so typed arrays are used
+ * as they lie in memory.
+ */
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const CTORS: Partial<Record<Dtype, new (buffer: ArrayBuffer) => Exclude<TensorData, string[]>>> = {
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
+  int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
+/** Decodes base64 raw bytes into the typed array for `dtype`, checking the byte count. */
+export function decodeBase64Tensor(name: string, dtype: Dtype, shape: readonly number[], count: number, data: unknown): TensorData {
+  const width = bytesPerElement(dtype);
+  const Ctor = CTORS[dtype];
+  if (width === undefined || !Ctor) {
+    throw new InferenceError(400, 'UNSUPPORTED_ENCODING', `input "${name}": content_encoding "base64" is not supported for ${v2Datatype(dtype)} tensors; send ${v2Datatype(dtype)} data as a JSON array`);
+  }
+  if (typeof data !== 'string') {
+    throw new InferenceError(400, 'INVALID_DATA', `input "${name}": with content_encoding "base64", data must be a base64 string of the raw little-endian bytes`);
+  }
+  // Buffer.from(…, 'base64') skips characters it does not know, so check first.
+  if (data.length % 4 !== 0 || !BASE64.test(data)) {
+    throw new InferenceError(400, 'INVALID_DATA', `input "${name}": data is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with =)`);
+  }
+  const bytes = Buffer.from(data, 'base64');
+  const expected = count * width;
+  if (bytes.length !== expected) {
+    throw new InferenceError(400, 'DATA_SIZE_MISMATCH', `input "${name}": base64 data decodes to ${bytes.length} bytes, but shape ${formatShape(shape)} of ${v2Datatype(dtype)} needs ${expected} (${count} elements × ${width} bytes)`);
+  }
+  // Copy into a fresh buffer: Buffer memory may be pooled or unaligned for the element width.
+  const copy = new ArrayBuffer(expected);
+  new Uint8Array(copy).set(bytes);
+  const out = new Ctor(copy);
+  if (dtype === 'bool') {
+    const b = out as Uint8Array;
+    for (let i = 0; i < b.length; i++) b[i] = b[i] ? 1 : 0;
+  }
+  return out;
+}
+
+/** Base64 of a typed array's bytes; undefined for string tensors. */
+export function encodeBase64Tensor(data: unknown): string | undefined {
+  if (!ArrayBuffer.isView(data)) return undefined;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}

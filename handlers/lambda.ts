@@ -1,0 +1,13 @@
+import { createLambdaHandler } from './lambda/create-lambda-handler.js';
+import { createCoreFromEnv } from './runtime-config.js';
+
+/**
+ * The Lambda entry point, bundled to `index.mjs`. The model is loaded at module init, outside the
+ * request path (init also gets the full CPU of the function's memory size). A failure here throws,
+ * so Lambda reports an init error carrying this message.
+ */
+const core = await createCoreFromEnv(process.env).catch((e: unknown) => {
+  throw new Error(`deploy-model: the inference runtime could not start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+});
+
+export const handler = createLambdaHandler(core);

@@ -1,0 +1,129 @@
+import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteResult } from '../_http.js';
+import { InferenceError, toInferenceError } from '../core/inference-error.js';
+import { isInstancesRequest } from '../core/instances.js';
+import { predict } from '../core/predict.js';
+import type { InferenceCore } from '../core/types.js';
+import { httpEventRequest } from './_events.js';
+
+/** Lambda's limit on a synchronous invocation's request and response payloads. */
+export const LAMBDA_PAYLOAD_LIMIT = 6_291_456;
+
+export interface LambdaHandlerOptions {
+  /**
+   * Largest request body (after base64 decoding) and largest encoded response, in bytes.
+   * @default 6291456 (Lambda's synchronous payload limit)
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Where unexpected (500) errors are logged.
+   * @default console.error
+   */
+  log?: (line: string) => void;
+}
+
+export interface LambdaHttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: false;
+}
+
+export type LambdaHandler = (event: unknown, context?: unknown) => Promise<unknown>;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function tooLarge(what: 'request' | 'response', bytes: number, limit: number): InferenceError {
+  return new InferenceError(413, 'PAYLOAD_TOO_LARGE',
+    `the ${what} is ${bytes} bytes, over the ${limit}-byte limit of a synchronous Lambda invocation; `
+    + (what === 'request'
+      ? 'send large tensors base64-encoded (parameters.content_encoding "base64"), split the batch, or deploy to the container target'
+      : 'ask for base64 outputs (parameters.output_encoding "base64"), request fewer outputs, split the batch, or deploy to the container target'));
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The Lambda adapter: Function URL and API Gateway events become routed HTTP requests, a direct
+ * invoke of a v2 request returns the v2 response object. It never throws: a thrown error would
+ * surface as a Lambda function error instead of a response the client can read.
+ */
+export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerOptions = {}): LambdaHandler {
+  const limit = options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const ready = (): RouteResult => ({ status: 200, body: { status: 'ready' } });
+  const infer = async (req: { body?: Buffer; headers: Record<string, string | undefined> }): Promise<RouteResult> =>
+    ({ status: 200, body: await predict(core, parseJsonBody({ method: 'POST', path: '', ...req })) });
+
+  const routes: Route[] = [
+    { method: 'GET', path: '/', handle: ready },
+    { method: 'GET', path: '/health', handle: ready },
+    { method: 'GET', path: '/v2/health/ready', handle: ready },
+    { method: 'GET', path: '/v2/health/live', handle: () => ({ status: 200, body: { status: 'live' } }) },
+    { method: 'GET', path: MODEL_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },
+    { method: 'GET', path: MODEL_READY_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: { name, ready: true } }; } },
+    { method: 'POST', path: '/', handle: infer },
+    { method: 'POST', path: '/invocations', handle: infer },
+    {
+      method: 'POST', path: MODEL_INFER_PATH, handle: async (req, [name, v]) => {
+        checkModel(core, name, v);
+        const body = parseJsonBody(req);
+        if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', `the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to POST /invocations`);
+        return { status: 200, body: await core.infer(body as never) };
+      },
+    },
+  ];
+
+  // Client errors are the client's to read; server errors also go to the function's log.
+  const logServerError = (status: number, body: unknown) => {
+    const err = (body as { error?: { code: string; message: string } }).error;
+    if (status >= 500 && err) log(`deploy-model: ${err.code}: ${err.message}`);
+  };
+
+  async function http(event: NonNullable<ReturnType<typeof httpEventRequest>>): Promise<LambdaHttpResult> {
+    let result: RouteResult;
+    if (event.bodyBytes > limit) {
+      result = errorResult(tooLarge('request', event.bodyBytes, limit));
+    } else {
+      result = await dispatch(routes, event);
+    }
+    logServerError(result.status, result.body);
+    let body = JSON.stringify(result.body);
+    // The response Lambda returns is this object serialized, so the body's quotes count twice.
+    const encoded = Buffer.byteLength(JSON.stringify(body)) + 120;
+    if (encoded > limit) {
+      result = errorResult(tooLarge('response', encoded, limit));
+      body = JSON.stringify(result.body);
+    }
+    return { statusCode: result.status, headers: { ...JSON_HEADERS, ...result.headers }, body, isBase64Encoded: false };
+  }
+
+  async function direct(event: unknown): Promise<unknown> {
+    try {
+      if (!isObject(event) || !('inputs' in event || 'instances' in event)) {
+        throw new InferenceError(400, 'INVALID_EVENT', `the event is ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event === 'object' ? 'an object without "inputs"' : `a ${typeof event}`}; invoke with a v2 inference request { "inputs": [...] }, or through a Function URL or API Gateway`);
+      }
+      const response = await predict(core, event);
+      const bytes = Buffer.byteLength(JSON.stringify(response));
+      if (bytes > limit) throw tooLarge('response', bytes, limit);
+      return response;
+    } catch (e) {
+      const err = toInferenceError(e);
+      logServerError(err.status, err.body);
+      return err.body;
+    }
+  }
+
+  return async (event: unknown): Promise<unknown> => {
+    try {
+      const req = httpEventRequest(event);
+      return req ? await http(req) : await direct(event);
+    } catch (e) {
+      // Only a bug gets here; answer rather than fail the invocation.
+      const err = toInferenceError(e);
+      log(`deploy-model: ${err.code}: ${err.message}`);
+      return { statusCode: err.status, headers: JSON_HEADERS, body: JSON.stringify(err.body), isBase64Encoded: false };
+    }
+  };
+}

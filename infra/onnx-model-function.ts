@@ -1,0 +1,291 @@
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DeployModelError } from '../src/errors.js';
+import { defaultLambdaMemoryMb, LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../src/targets/aws-lambda/schema.js';
+import { readZipContents, type ZipContents } from './_zip-contents.js';
+import { assertLambdaPackageFits } from './assert-lambda-package-fits.js';
+import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
+
+/** Name of the alias that serves traffic; deploys move it only after the new version passed its smoke test. */
+export const LIVE_ALIAS_NAME = 'live';
+
+/**
+ * Logical ids of the stack outputs written by `addStackOutputs()`. They are stable so that
+ * `status` and the deploy flow can read them back from the deployed stack.
+ */
+export const ONNX_MODEL_FUNCTION_OUTPUTS = {
+  functionName: 'FunctionName',
+  aliasArn: 'AliasArn',
+  functionUrl: 'FunctionUrl',
+  newVersion: 'NewVersion',
+  liveVersion: 'LiveVersion',
+  logGroupName: 'LogGroupName',
+} as const;
+
+export type OnnxModelFunctionOutputKey = keyof typeof ONNX_MODEL_FUNCTION_OUTPUTS;
+
+export interface OnnxModelFunctionProps {
+  /** Path of the function zip (handler bundle + model) built by `buildFunctionArtifact`. */
+  readonly code: string;
+
+  /** Size of the .onnx model in bytes; the memory default is derived from it. */
+  readonly modelBytes: number;
+
+  /** Model name the handler serves (`/v2/models/{name}`), passed as `DM_MODEL_NAME`. */
+  readonly modelName: string;
+
+  /**
+   * The onnxruntime-node layer. An `OnnxRuntimeLayer` is checked against `architecture` and its
+   * size counts against Lambda's 250 MB limit; for any other layer pass `layerUnzippedBytes`.
+   * @default - no layer: the code zip must contain onnxruntime-node itself
+   */
+  readonly layer?: OnnxRuntimeLayer | lambda.ILayerVersion;
+
+  /**
+   * Unzipped size of `layer` in bytes, for layers that are not an `OnnxRuntimeLayer`.
+   * @default - `layer.unzippedBytes` for an OnnxRuntimeLayer, otherwise 0
+   */
+  readonly layerUnzippedBytes?: number;
+
+  /**
+   * Unzipped size of `code` in bytes.
+   * @default - read from the zip's central directory
+   */
+  readonly unzippedBytes?: number;
+
+  /**
+   * CPU architecture; must match the layer's.
+   * @default lambda.Architecture.X86_64
+   */
+  readonly architecture?: lambda.Architecture;
+
+  /**
+   * Node.js runtime.
+   * @default lambda.Runtime.NODEJS_22_X
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * Memory in MB (128-10240). Lambda allocates CPU in proportion to memory.
+   * @default - derived from the model size: max(1024, 4 x model MB + 512), rounded up to 64
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Function timeout.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Size of /tmp.
+   * @default Size.mebibytes(512)
+   */
+  readonly ephemeralStorageSize?: Size;
+
+  /**
+   * Concurrency reserved for this function.
+   * @default - none: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Provisioned concurrency on the `live` alias: pre-initialised environments, no cold starts,
+   * billed while idle. 0 means none.
+   * @default - none
+   */
+  readonly provisionedConcurrentExecutions?: number;
+
+  /**
+   * How long the function's logs are kept. Ignored when `logGroup` is given.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The log group the function writes to; its execution role may write to this group only.
+   * @default - a new log group with `logRetention`
+   */
+  readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * Extra environment variables. `DM_MODEL_NAME` is always set from `modelName`.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+
+  /**
+   * Authentication of the Function URL: `'iam'` requires SigV4-signed requests (AWS_IAM),
+   * `'none'` makes the URL public and adds a synth warning.
+   * @default 'iam'
+   */
+  readonly urlAuth?: 'iam' | 'none';
+
+  /**
+   * Keep the `live` alias on this existing version number while the new version is published.
+   * The deploy flow deploys once with the live version here, smoke-tests the new version by
+   * number, then deploys without it to move the alias.
+   * @default - the alias points at the version published by this deployment
+   */
+  readonly aliasVersion?: string;
+
+  /**
+   * Start Node with `--enable-source-maps`, so stack traces point into the TypeScript sources.
+   * It costs cold-start time, so it is only worth it when the zip ships source maps.
+   * @default - true when the code zip contains a `.map` file
+   */
+  readonly sourceMaps?: boolean;
+
+  /**
+   * Description of the function.
+   * @default - 'deploy-model: <modelName>'
+   */
+  readonly description?: string;
+}
+
+/**
+ * An ONNX model served on AWS Lambda: a Node.js function with the onnxruntime-node layer, a
+ * published version, a `live` alias (optionally with provisioned concurrency) and a Function URL
+ * on the alias, with IAM auth by default. Needs no deploy-model config: any CDK app can use it.
+ */
+export class OnnxModelFunction extends Construct {
+  readonly function: lambda.Function;
+  /** The version published from this deployment's code and configuration. */
+  readonly currentVersion: lambda.Version;
+  /** The `live` alias: what the Function URL and callers invoke. */
+  readonly alias: lambda.Alias;
+  readonly url: lambda.FunctionUrl;
+  readonly logGroup: logs.ILogGroup;
+  readonly role: iam.Role;
+  /** The memory the function got, in MB. */
+  readonly memorySize: number;
+  /** The version number the alias points at (a token unless `aliasVersion` was given). */
+  readonly liveVersion: string;
+
+  constructor(scope: Construct, id: string, props: OnnxModelFunctionProps) {
+    super(scope, id);
+
+    const architecture = props.architecture ?? lambda.Architecture.X86_64;
+    const runtime = props.runtime ?? lambda.Runtime.NODEJS_22_X;
+    const layer = props.layer;
+    if (layer instanceof OnnxRuntimeLayer && layer.architecture.name !== architecture.name) {
+      throw new DeployModelError('LAMBDA_LAYER_ARCHITECTURE_MISMATCH', `${this.node.path}: the onnxruntime layer is built for ${layer.architecture.name} but the function runs on ${architecture.name}; the native binaries would not load. Build the layer for ${architecture.name} or set architecture to ${layer.architecture.name}.`, { details: { layer: layer.architecture.name, function: architecture.name } });
+    }
+
+    let zip: ZipContents | undefined;
+    const contents = (): ZipContents => (zip ??= readZipContents(props.code));
+    const functionBytes = props.unzippedBytes ?? contents().unzippedBytes;
+    const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
+    assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
+
+    this.memorySize = props.memorySize ?? defaultLambdaMemoryMb(props.modelBytes);
+    if (!Number.isInteger(this.memorySize) || this.memorySize < LAMBDA_MEMORY_MIN_MB || this.memorySize > LAMBDA_MEMORY_MAX_MB) {
+      throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: memorySize ${this.memorySize} is not a whole number of MB between ${LAMBDA_MEMORY_MIN_MB} and ${LAMBDA_MEMORY_MAX_MB}. Pick a value in that range, or leave it out to derive it from the model size.`, { details: { memorySize: this.memorySize } });
+    }
+    const provisioned = props.provisionedConcurrentExecutions || undefined;
+    const reserved = props.reservedConcurrentExecutions;
+    if (provisioned !== undefined && reserved !== undefined && provisioned > reserved) {
+      throw new DeployModelError('LAMBDA_CONCURRENCY_INVALID', `${this.node.path}: provisioned concurrency ${provisioned} exceeds reserved concurrency ${reserved}; Lambda rejects that. Raise reservedConcurrentExecutions to at least ${provisioned} or lower the provisioned concurrency.`, { details: { provisioned, reserved } });
+    }
+    if (props.aliasVersion !== undefined && !/^[1-9]\d*$/.test(props.aliasVersion)) {
+      throw new DeployModelError('LAMBDA_ALIAS_VERSION_INVALID', `${this.node.path}: aliasVersion '${props.aliasVersion}' is not a published version number (1, 2, ...). Pass the version the live alias serves now, or leave it out to move the alias to the new version.`, { details: { aliasVersion: props.aliasVersion } });
+    }
+
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    // Our own role instead of the default one: the default attaches the AWS managed
+    // AWSLambdaBasicExecutionRole, which may write to every log group in the account.
+    this.role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.modelName}: writes its own logs, nothing else`,
+      inlinePolicies: {
+        Logs: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({
+            actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            resources: [this.logGroup.logGroupArn],
+          })],
+        }),
+      },
+    });
+
+    const sourceMaps = props.sourceMaps ?? contents().names.some((n) => /\.m?js\.map$/.test(n));
+    this.function = new lambda.Function(this, 'Function', {
+      runtime,
+      architecture,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(props.code),
+      layers: layer ? [layer] : undefined,
+      memorySize: this.memorySize,
+      timeout: props.timeout ?? Duration.seconds(30),
+      ephemeralStorageSize: props.ephemeralStorageSize ?? Size.mebibytes(512),
+      reservedConcurrentExecutions: reserved,
+      role: this.role,
+      logGroup: this.logGroup,
+      description: props.description ?? `deploy-model: ${props.modelName}`,
+      environment: {
+        ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+        ...props.environment,
+        DM_MODEL_NAME: props.modelName,
+      },
+      // Old versions stay so that a failed smoke test, or a rollback, can keep the alias on them.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
+    });
+    this.currentVersion = this.function.currentVersion;
+
+    if (runtime.name === lambda.Runtime.NODEJS_22_X.name) {
+      Validations.of(this.function).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'nodejs22.x is a supported LTS runtime and the default deploy-model tests the handler bundle and the onnxruntime-node layer on; nodejs24.x can be chosen with the runtime prop.',
+      });
+    }
+
+    const aliasTarget = props.aliasVersion === undefined
+      ? this.currentVersion
+      : lambda.Version.fromVersionAttributes(this, 'LiveVersion', { lambda: this.function, version: props.aliasVersion });
+    this.liveVersion = aliasTarget.version;
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: LIVE_ALIAS_NAME,
+      version: aliasTarget,
+      provisionedConcurrentExecutions: provisioned,
+    });
+
+    const urlAuth = props.urlAuth ?? 'iam';
+    this.url = this.alias.addFunctionUrl({
+      authType: urlAuth === 'none' ? lambda.FunctionUrlAuthType.NONE : lambda.FunctionUrlAuthType.AWS_IAM,
+    });
+    if (urlAuth === 'none') {
+      Annotations.of(this).addWarningV2(
+        'deploy-model:publicFunctionUrl',
+        `The Function URL of ${props.modelName} has auth 'none': anyone on the internet can invoke the model and you pay for every call. Use urlAuth 'iam' (SigV4-signed requests) unless the URL is meant to be public.`,
+      );
+    }
+  }
+
+  /**
+   * Writes the function name, alias ARN, URL, new and live version numbers and log group name as
+   * stack outputs with the stable logical ids of `ONNX_MODEL_FUNCTION_OUTPUTS`, each prefixed
+   * with `prefix` (needed when a stack holds more than one model).
+   */
+  addStackOutputs(prefix = ''): Record<OnnxModelFunctionOutputKey, CfnOutput> {
+    const stack = Stack.of(this);
+    const values: Record<OnnxModelFunctionOutputKey, [string, string]> = {
+      functionName: [this.function.functionName, 'Name of the Lambda function'],
+      aliasArn: [this.alias.functionArn, `ARN of the ${LIVE_ALIAS_NAME} alias`],
+      functionUrl: [this.url.url, `Function URL of the ${LIVE_ALIAS_NAME} alias`],
+      newVersion: [this.currentVersion.version, 'Version published by this deployment'],
+      liveVersion: [this.liveVersion, `Version the ${LIVE_ALIAS_NAME} alias points at`],
+      logGroupName: [this.logGroup.logGroupName, 'Log group of the function'],
+    };
+    const outputs = {} as Record<OnnxModelFunctionOutputKey, CfnOutput>;
+    for (const key of Object.keys(values) as OnnxModelFunctionOutputKey[]) {
+      const [value, description] = values[key];
+      outputs[key] = new CfnOutput(stack, `${prefix}${ONNX_MODEL_FUNCTION_OUTPUTS[key]}`, { value: Token.asString(value), description });
+    }
+    return outputs;
+  }
+}

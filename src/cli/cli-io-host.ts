@@ -1,0 +1,44 @@
+import type { IoHost, IoMessage } from '../io/io-host.js';
+import type { Style } from './style.js';
+
+export interface CliIoHostOptions {
+  style: Style;
+  /** Show debug messages. */
+  verbose: boolean;
+  /** Machine output on stdout: progress is kept off stdout and only warnings and errors reach stderr. */
+  json: boolean;
+  /** Answer questions with their default (CI, no TTY). */
+  nonInteractive: boolean;
+  write?: (text: string) => void;
+}
+
+/** Renders the library's coded messages on stderr; stdout is kept for results. */
+export class CliIoHost implements IoHost {
+  private readonly write: (text: string) => void;
+  constructor(private readonly options: CliIoHostOptions) {
+    this.write = options.write ?? ((text) => process.stderr.write(text));
+  }
+
+  notify(msg: IoMessage): void {
+    const { style, verbose, json } = this.options;
+    if (msg.level === 'result') return;
+    if ((msg.level === 'debug' || msg.level === 'trace') && !verbose) return;
+    if (json && (msg.level === 'info') && !verbose) return;
+    const target = msg.target ? style.cyan(`[${msg.target}] `) : '';
+    const text = msg.level === 'error' ? style.red(msg.message) : msg.level === 'warn' ? style.yellow(msg.message) : msg.level === 'debug' ? style.dim(msg.message) : msg.message;
+    const code = verbose ? style.dim(` (${msg.code})`) : '';
+    this.write(`${target}${text}${code}\n`);
+  }
+
+  async confirm(question: string, defaultAnswer: boolean): Promise<boolean> {
+    if (this.options.nonInteractive || !process.stdin.isTTY) return defaultAnswer;
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = (await rl.question(`${question} ${defaultAnswer ? '[Y/n]' : '[y/N]'} `)).trim().toLowerCase();
+      return answer === '' ? defaultAnswer : answer === 'y' || answer === 'yes';
+    } finally {
+      rl.close();
+    }
+  }
+}

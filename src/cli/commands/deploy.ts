@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { EXIT } from '../../errors.js';
+import { makeContext, type GlobalOptions } from '../context.js';
+import { configOptions, targetOption } from '../common-options.js';
+import { renderReport } from '../render-report.js';
+
+type Opts = GlobalOptions & { target?: string[] };
+
+export function registerDeploy(program: Command): void {
+  targetOption(configOptions(program.command('deploy')))
+    .description('Build, deploy, smoke-test before traffic moves, and print one table (targets in parallel)')
+    .addHelpText('after', `
+A failed smoke test leaves the previous version serving and exits 1.
+Examples:
+  deploy-model deploy                      all targets
+  deploy-model deploy --target local       the local target: runs on this machine, no cloud
+  deploy-model deploy --ci --json          CI: JSON report on stdout, exit code per result`)
+    .action(async (opts: Opts) => {
+      const cli = makeContext(opts);
+      const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
+      const report = await cli.toolkit.deploy(project, opts.target);
+      if (cli.json) cli.outJson(report);
+      else {
+        cli.out(renderReport(report, cli.style));
+        const local = report.targets.filter((t) => t.type === 'local' && t.status === 'passed');
+        if (local.length) {
+          cli.note(`\nThe local deployment keeps running in the background. Stop it with: deploy-model destroy --target ${local.map((t) => t.name).join(',')}`);
+        }
+      }
+      if (report.targets.some((t) => t.status !== 'passed')) process.exitCode = EXIT.failure;
+    });
+
+  targetOption(configOptions(program.command('smoke')))
+    .description('Smoke-test what is deployed now, with inputs from the signature or smoke.input')
+    .action(async (opts: Opts) => {
+      const cli = makeContext(opts);
+      const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
+      const report = await cli.toolkit.smoke(project, opts.target);
+      if (cli.json) cli.outJson(report);
+      else cli.out(renderReport(report, cli.style));
+      if (report.targets.some((t) => t.status !== 'passed')) process.exitCode = EXIT.failure;
+    });
+}

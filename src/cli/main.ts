@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { registerInspect } from './commands/inspect.js';
+import { registerValidate } from './commands/validate.js';
+import { registerSchema } from './commands/schema.js';
+import { registerInit } from './commands/init.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerManage } from './commands/manage.js';
+import { registerServe } from './commands/serve.js';
+import { runMain } from './run-main.js';
+import { packageVersion } from '../package-root.js';
+
+
+export function createProgram(): Command {
+  const program = new Command('deploy-model')
+    .description('Deploy an ONNX model from one typed config: local, AWS Lambda, SageMaker, Vertex AI, Azure ML, containers.')
+    .version(packageVersion())
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 a failure you can fix (invalid config, failed smoke test), 2 usage error, 70 internal error.
+Docs: the README of the deploy-model package.`);
+  program.configureHelp({ sortSubcommands: false });
+  registerInit(program);
+  registerInspect(program);
+  registerValidate(program);
+  registerSchema(program);
+  registerManage(program);
+  registerDeploy(program);
+  registerServe(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+await runMain(createProgram(), process.argv);

@@ -1,0 +1,143 @@
+import { existsSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
+import { build, type BuildFailure } from 'esbuild';
+import { DeployModelError } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+import { formatIssues, problemLine, type ConfigProblem } from './format-issues.js';
+
+/** Names tried, in order, in each folder from the working directory upward. */
+export const CONFIG_FILE_NAMES = [
+  'deploy-model.config.ts',
+  'deploy-model.config.mts',
+  'deploy-model.config.js',
+  'deploy-model.config.mjs',
+] as const;
+
+export interface LoadConfigOptions {
+  /** @default process.cwd() */
+  cwd?: string;
+  /** An explicit config file; skips the upward search. */
+  configFile?: string;
+  /** @default 'dev' */
+  stage?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the config file. */
+  configFile: string;
+  /** The config file's folder: relative paths in the config are resolved from here. */
+  rootDir: string;
+  /** Absolute path of the model file. */
+  modelPath: string;
+  stage: string;
+}
+
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      if (existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+const STAGE_RE = /^[a-z][a-z0-9-]{0,19}$/;
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const stage = options.stage ?? 'dev';
+  if (!STAGE_RE.test(stage)) {
+    throw new DeployModelError('STAGE_INVALID', `Stage '${stage}' is not valid: a stage must start with a lowercase letter and contain only a-z, 0-9 and -, at most 20 characters (it becomes part of resource names). Pass e.g. --stage prod.`, { kind: 'usage', details: { stage } });
+  }
+  let configFile: string;
+  if (options.configFile) {
+    configFile = path.resolve(cwd, options.configFile);
+    if (!existsSync(configFile) || !statSync(configFile).isFile()) {
+      throw new DeployModelError('CONFIG_NOT_FOUND', `Config file ${configFile} does not exist. Check the --config path, or run \`deploy-model init\` to write one.`, { details: { file: configFile } });
+    }
+  } else {
+    const found = findConfigFile(cwd);
+    if (!found) {
+      throw new DeployModelError('CONFIG_NOT_FOUND', `No ${CONFIG_FILE_NAMES.join(', ')} in ${cwd} or any folder above it. Run \`deploy-model init --model PATH\` to write one, or pass --config PATH.`, { details: { cwd } });
+    }
+    configFile = found;
+  }
+
+  const exported = await importConfigFile(configFile);
+  const raw = typeof exported === 'function' ? await (exported as (env: { stage: string }) => unknown)({ stage }) : await exported;
+  const config = validateConfig(raw, configFile);
+  const rootDir = path.dirname(configFile);
+  return { config, configFile, rootDir, modelPath: path.resolve(rootDir, config.model.path), stage };
+}
+
+/** Validates a raw config object; throws CONFIG_INVALID listing every problem. */
+export function validateConfig(raw: unknown, configFile = 'config'): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new DeployModelError('CONFIG_NO_DEFAULT_EXPORT', `${configFile} must export default a config object or a function returning one (got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}). Write \`export default defineConfig({ name, model, targets })\`.`, { details: { file: configFile } });
+  }
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems: ConfigProblem[] = formatIssues(result.error.issues, raw);
+  const lines = problems.map((p) => `  - ${problemLine(p)}`).join('\n');
+  throw new DeployModelError('CONFIG_INVALID', `${configFile} is not a valid deploy-model config (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${lines}`, {
+    cause: result.error,
+    details: { file: configFile, problems },
+  });
+}
+
+async function importConfigFile(configFile: string): Promise<unknown> {
+  // Bundle beside the config so bare imports resolve from the user's node_modules; packages stay
+  // external (deploy-model, zod...) and only the user's own files are inlined.
+  let code: string;
+  try {
+    const result = await build({
+      entryPoints: [configFile],
+      absWorkingDir: path.dirname(configFile),
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+      sourcemap: 'inline',
+    });
+    code = result.outputFiles[0].text;
+  } catch (e) {
+    const failure = e as BuildFailure;
+    const first = failure.errors?.[0];
+    if (first) {
+      const file = first.location ? path.resolve(path.dirname(configFile), first.location.file) : configFile;
+      const loc = first.location ? `${file}:${first.location.line}:${first.location.column + 1}` : file;
+      const snippet = first.location?.lineText ? `\n    ${first.location.lineText.trim()}` : '';
+      throw new DeployModelError('CONFIG_SYNTAX', `${loc}: ${first.text}${snippet}\nFix the config file and run again.`, {
+        cause: e,
+        details: { file: configFile, line: first.location?.line, column: first.location ? first.location.column + 1 : undefined },
+      });
+    }
+    throw new DeployModelError('CONFIG_LOAD_FAILED', `Could not bundle ${configFile}: ${(e as Error).message}`, { cause: e, details: { file: configFile } });
+  }
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
+  const tmp = path.join(path.dirname(configFile), `.deploy-model.config.${hash}.${process.pid}.mjs`);
+  await writeFile(tmp, code);
+  try {
+    const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown };
+    if (!('default' in mod) || mod.default === undefined) {
+      throw new DeployModelError('CONFIG_NO_DEFAULT_EXPORT', `${configFile} has no default export. Write \`export default defineConfig({ ... })\`.`, { details: { file: configFile } });
+    }
+    return mod.default;
+  } catch (e) {
+    if (e instanceof DeployModelError) throw e;
+    throw new DeployModelError('CONFIG_LOAD_FAILED', `${configFile} threw while loading: ${(e as Error)?.message ?? String(e)}. Fix the error in the config file (the stack trace is in the cause).`, { cause: e, details: { file: configFile } });
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

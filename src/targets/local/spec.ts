@@ -1,0 +1,25 @@
+import type { TargetContext } from '../driver.js';
+import type { LocalArtifacts } from './build.js';
+import type { LocalTargetConfig } from './schema.js';
+
+/** What the local executor runs: the function zip and layer, with Lambda's settings from the config. */
+export function localFunctionSpec(ctx: TargetContext<LocalTargetConfig>, artifacts: LocalArtifacts, workDir: string, port?: number) {
+  const env: Record<string, string> = {
+    DM_MODEL_NAME: ctx.config.name,
+    DM_EXECUTION_PROVIDERS: ctx.config.runtime.executionProviders.join(','),
+  };
+  if (ctx.config.runtime.intraOpThreads) env.DM_INTRA_OP_THREADS = String(ctx.config.runtime.intraOpThreads);
+  return {
+    functionName: `${ctx.config.name}-${ctx.loaded.stage}-${ctx.targetName}`,
+    version: '1',
+    handler: 'index.handler',
+    codeZip: artifacts.functionZip,
+    layers: [artifacts.layerZip],
+    env,
+    memoryMb: ctx.target.memoryMb,
+    timeoutSeconds: ctx.target.timeoutSeconds,
+    region: 'local',
+    workDir,
+    port: port ?? ctx.target.port,
+  };
+}

@@ -1,0 +1,18 @@
+import { DeployModelError } from '../errors.js';
+import type { TargetConfig } from '../config/schema.js';
+import type { TargetDriver } from './driver.js';
+import { localDriver } from './local/driver.js';
+import { awsLambdaDriver } from './aws-lambda/driver.js';
+
+const drivers: Record<string, TargetDriver<any>> = {
+  local: localDriver,
+  'aws-lambda': awsLambdaDriver,
+};
+
+export function driverFor<T extends TargetConfig>(target: T): TargetDriver<T> {
+  const driver = drivers[target.type];
+  if (!driver) {
+    throw new DeployModelError('TARGET_TYPE_UNSUPPORTED', `No driver for target type '${target.type}'. Known: ${Object.keys(drivers).join(', ')}.`, { kind: 'internal' });
+  }
+  return driver as TargetDriver<T>;
+}
