@@ -103,7 +103,7 @@ else
   else
     log "using cached $tarball"
   fi
-  podman import \
+  podman import -q \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["node"]' \
     "$tarball" "$BASE_IMAGE" >/dev/null

@@ -28,3 +28,34 @@ export function resolveShape(spec: TensorSpec, override?: readonly number[]): nu
   }
   return spec.shape.map((dim, i) => (typeof dim === 'number' ? dim : i === 0 ? DEFAULT_BATCH_DIM : DEFAULT_OTHER_DIM));
 }
+
+/**
+ * Concrete shapes for every input, resolving each named dynamic dim to ONE value across inputs
+ * (silero's `batch` is the first dim of `input` and the second of `state`): a name fixed by an
+ * override wins, a name that is the first dim of any input is 1, other names are 64.
+ */
+export function resolveInputShapes(inputs: readonly TensorSpec[], overrides: Record<string, { shape: number[] }> = {}): Record<string, number[]> {
+  const named = new Map<string, number>();
+  for (const spec of inputs) {
+    const o = overrides[spec.name]?.shape;
+    if (!o || !spec.shape) continue;
+    resolveShape(spec, o); // validates the override against fixed dims
+    spec.shape.forEach((d, i) => { if (typeof d === 'string' && d !== '?') named.set(d, o[i]); });
+  }
+  for (const spec of inputs) {
+    spec.shape?.forEach((d, i) => {
+      if (typeof d === 'string' && d !== '?' && !named.has(d) && i === 0) named.set(d, DEFAULT_BATCH_DIM);
+    });
+  }
+  const out: Record<string, number[]> = {};
+  for (const spec of inputs) {
+    const o = overrides[spec.name]?.shape;
+    out[spec.name] = o
+      ? resolveShape(spec, o)
+      : resolveShape(spec).map((size, i) => {
+          const d = spec.shape![i];
+          return typeof d === 'string' && d !== '?' && named.has(d) ? named.get(d)! : size;
+        });
+  }
+  return out;
+}

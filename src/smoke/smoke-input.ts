@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeployModelError } from '../errors.js';
 import { v2Datatype } from '../model/dtypes.js';
-import { resolveShape } from '../model/resolve-shape.js';
+import { resolveInputShapes } from '../model/resolve-shape.js';
 import type { ModelSignature, TensorSpec } from '../model/types.js';
 import type { Config } from '../config/schema.js';
 
@@ -52,12 +52,13 @@ function sampleValues(spec: TensorSpec, count: number, next: () => number): unkn
 /** Inputs generated from the signature: dynamic dims from `model.inputs` or small defaults. */
 export function generateSmokeRequest(signature: ModelSignature, overrides: Config['model']['inputs'] = {}, only?: (name: string) => boolean): V2Request {
   const next = rng(0x5eed);
+  const shapes = resolveInputShapes(signature.inputs.filter((spec) => spec.dtype !== 'unsupported' && (!only || only(spec.name))), overrides);
   return {
     inputs: signature.inputs.filter((spec) => !only || only(spec.name)).map((spec) => {
       if (spec.dtype === 'unsupported') {
         throw new DeployModelError('SMOKE_UNSUPPORTED_INPUT', `Input '${spec.name}' has element type ${spec.onnxTypeName}, which cannot be generated or served. Change the model's input type.`, { details: { input: spec.name } });
       }
-      const shape = resolveShape(spec, overrides?.[spec.name]?.shape);
+      const shape = shapes[spec.name];
       const count = shape.reduce((a, b) => a * b, 1);
       return { name: spec.name, shape, datatype: v2Datatype(spec.dtype), data: sampleValues(spec, count, next) };
     }),

@@ -75,7 +75,9 @@ export interface TritonWarmup {
 
 export interface TritonModelConfig {
   name: string;
-  backend: string;
+  /** Older spelling of the backend (`onnxruntime_onnx`); deploy-model writes `backend`. */
+  platform?: string;
+  backend?: string;
   max_batch_size: number;
   input: TritonInput[];
   output: TritonOutput[];

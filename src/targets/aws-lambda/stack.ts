@@ -1,0 +1,99 @@
+import { Duration, Size, Stack, Tags } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { OnnxModelFunction } from '../../../infra/onnx-model-function.js';
+import { OnnxRuntimeLayer } from '../../../infra/onnx-runtime-layer.js';
+import type { Config } from '../../config/schema.js';
+import { DeployModelError } from '../../errors.js';
+import type { AwsLambdaTargetConfig } from './schema.js';
+
+/** What the build stage produced for one aws-lambda target. */
+export interface LambdaStackArtifacts {
+  /** The function zip (handler bundle + model). */
+  readonly functionZip: string;
+  /** The onnxruntime-node layer zip for the target's architecture. */
+  readonly layerZip: string;
+  /** Size of the .onnx model in bytes (drives the memory default). */
+  readonly modelBytes: number;
+  /**
+   * Unzipped sizes, when the builders measured them.
+   * @default - read from each zip's central directory
+   */
+  readonly unzippedBytes?: { readonly function?: number; readonly layer?: number };
+}
+
+export interface BuildLambdaStackOptions {
+  readonly config: Config;
+  readonly targetName: string;
+  readonly target: AwsLambdaTargetConfig;
+  readonly stage: string;
+  readonly artifacts: LambdaStackArtifacts;
+  /**
+   * Keep the `live` alias on this version (phase 1 of a deploy: publish and smoke-test the new
+   * version first).
+   * @default - the alias moves to the new version
+   */
+  readonly aliasVersion?: string;
+}
+
+/** The stack of one aws-lambda target. */
+export class LambdaTargetStack extends Stack {
+  readonly model: OnnxModelFunction;
+  readonly layer: OnnxRuntimeLayer;
+
+  constructor(scope: Construct, options: BuildLambdaStackOptions) {
+    const { config, targetName, target, stage, artifacts } = options;
+    const stackName = lambdaStackName(config.name, stage, targetName);
+    super(scope, stackName, {
+      stackName,
+      // Region only: the account stays agnostic so synth needs no credentials.
+      env: { region: target.region },
+      description: `deploy-model ${config.name}: target ${targetName} (aws-lambda), stage ${stage}`,
+    });
+    Tags.of(this).add('deploy-model:name', config.name);
+    Tags.of(this).add('deploy-model:stage', stage);
+    Tags.of(this).add('deploy-model:target', targetName);
+
+    const architecture = target.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    this.layer = new OnnxRuntimeLayer(this, 'OnnxRuntime', {
+      code: artifacts.layerZip,
+      architecture,
+      unzippedBytes: artifacts.unzippedBytes?.layer,
+    });
+    this.model = new OnnxModelFunction(this, 'Model', {
+      code: artifacts.functionZip,
+      unzippedBytes: artifacts.unzippedBytes?.function,
+      modelBytes: artifacts.modelBytes,
+      modelName: config.name,
+      layer: this.layer,
+      architecture,
+      memorySize: target.memoryMb,
+      timeout: Duration.seconds(target.timeoutSeconds),
+      ephemeralStorageSize: Size.mebibytes(target.ephemeralStorageMb),
+      reservedConcurrentExecutions: target.reservedConcurrency,
+      provisionedConcurrentExecutions: target.provisionedConcurrency,
+      logRetention: target.logRetentionDays,
+      urlAuth: target.url.auth,
+      aliasVersion: options.aliasVersion,
+      environment: { DM_STAGE: stage, DM_TARGET: targetName },
+    });
+    this.model.addStackOutputs();
+  }
+}
+
+/** Builds the stack `<name>-<stage>-<target>` of one aws-lambda target into `scope` (an App or Stage). */
+export function buildLambdaStack(scope: Construct, options: BuildLambdaStackOptions): LambdaTargetStack {
+  return new LambdaTargetStack(scope, options);
+}
+
+const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]*$/;
+const STACK_NAME_MAX = 128;
+
+/** `<name>-<stage>-<target>`, checked against CloudFormation's stack name rules. */
+export function lambdaStackName(name: string, stage: string, targetName: string): string {
+  const stackName = `${name}-${stage}-${targetName}`;
+  if (!STACK_NAME_RE.test(stackName) || stackName.length > STACK_NAME_MAX) {
+    throw new DeployModelError('STACK_NAME_INVALID', `Stack name '${stackName}' (from name '${name}', stage '${stage}' and target '${targetName}') is not a valid CloudFormation stack name: it must start with a letter, contain only letters, digits and '-', and be at most ${STACK_NAME_MAX} characters. Shorten or rename the config name, stage or target.`, { details: { stackName, name, stage, targetName } });
+  }
+  return stackName;
+}

