@@ -54,7 +54,8 @@ export const modelSchema = z
       .optional()
       .describe('Dynamic batching of concurrent requests along a dynamic first dim. Default: off.'),
   })
-  .strict();
+  .strict()
+  .describe('The ONNX model; its signature is read from the graph.');
 
 export const runtimeSchema = z
   .object({
@@ -73,7 +74,8 @@ export const runtimeSchema = z
       .describe("Intra-op threads per session. Default: onnxruntime's choice."),
   })
   .strict()
-  .default({ executionProviders: ['cpu'] });
+  .default({ executionProviders: ['cpu'] })
+  .describe('How the serving runtime runs the model (CPU targets).');
 
 export const smokeSchema = z
   .object({
@@ -102,7 +104,8 @@ export const smokeSchema = z
       .describe('Expected output shapes, e.g. { logits: [1, 1000] }; null accepts any size. Default: checked against the signature only.'),
   })
   .strict()
-  .default({ input: 'auto', maxLatencyMs: 2000, requests: 5 });
+  .default({ input: 'auto', maxLatencyMs: 2000, requests: 5 })
+  .describe('The smoke test run against every new deployment before it takes traffic.');
 
 export const configSchema = z
   .object({

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import { findDeployment, renameDeployment, startDetached, stopDeployment } from '../../local/deployments.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
@@ -47,7 +46,7 @@ export const localDriver: TargetDriver<LocalTargetConfig> = {
     }
     const candidate = `${key}.next`;
     ctx.io.info('DM_LOCAL_START', 'Starting the function under the local Lambda runtime');
-    const spec = localFunctionSpec(ctx, artifacts, path.join(ctx.workDir, 'run'));
+    const spec = localFunctionSpec(ctx, artifacts);
     const record = await startDetached(spec, ctx.stateDir, candidate);
     const url = inferUrl(record.url, ctx.config.name);
     const result = await smoke(httpInferenceClient(url));

@@ -2,8 +2,12 @@ import type { TargetContext } from '../driver.js';
 import type { LocalArtifacts } from './build.js';
 import type { LocalTargetConfig } from './schema.js';
 
-/** What the local executor runs: the function zip and layer, with Lambda's settings from the config. */
-export function localFunctionSpec(ctx: TargetContext<LocalTargetConfig>, artifacts: LocalArtifacts, workDir: string, port?: number) {
+/**
+ * What the local executor runs: the function zip and layer, with Lambda's settings from the config.
+ * The executor lays them out under the system temp folder, outside the project, so the handler
+ * cannot resolve anything from the project's node_modules: only the layer, as on Lambda.
+ */
+export function localFunctionSpec(ctx: TargetContext<LocalTargetConfig>, artifacts: LocalArtifacts, port?: number) {
   const env: Record<string, string> = {
     DM_MODEL_NAME: ctx.config.name,
     DM_EXECUTION_PROVIDERS: ctx.config.runtime.executionProviders.join(','),
@@ -19,7 +23,6 @@ export function localFunctionSpec(ctx: TargetContext<LocalTargetConfig>, artifac
     memoryMb: ctx.target.memoryMb,
     timeoutSeconds: ctx.target.timeoutSeconds,
     region: 'local',
-    workDir,
     port: port ?? ctx.target.port,
   };
 }
