@@ -50,7 +50,7 @@ const ONNX_TYPE: Record<IdentityDtype, number> = {
   int64: T.INT64, uint8: T.UINT8, uint16: T.UINT16, uint32: T.UINT32, uint64: T.UINT64, bool: T.BOOL, string: T.STRING,
 };
 
-/** What each tiny model is. Shapes use `null` for an unnamed dynamic dim. */
+/** What each tiny model computes, with its inputs (`?` is an unnamed dynamic dim). */
 export const TINY_MODELS = {
   add: 'y = x + bias; x float32 [batch,4], bias = [1,2,3,4]',
   'unnamed-dim': 'y = relu(x); x float32 [?,4]',
