@@ -25,6 +25,9 @@ export const ONNX_MODEL_FUNCTION_OUTPUTS = {
   logGroupName: 'LogGroupName',
 } as const;
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+
 export type OnnxModelFunctionOutputKey = keyof typeof ONNX_MODEL_FUNCTION_OUTPUTS;
 
 export interface OnnxModelFunctionProps {
@@ -194,9 +197,11 @@ export class OnnxModelFunction extends Construct {
       throw new DeployModelError('LAMBDA_ALIAS_VERSION_INVALID', `${this.node.path}: aliasVersion '${props.aliasVersion}' is not a published version number (1, 2, ...). Pass the version the live alias serves now, or leave it out to move the alias to the new version.`, { details: { aliasVersion: props.aliasVersion } });
     }
 
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    if (!props.logGroup && !RETENTION_DAYS.includes(retention)) {
+      throw new DeployModelError('LAMBDA_LOG_RETENTION_INVALID', `${this.node.path}: log retention ${retention} days is not one CloudWatch Logs accepts. Use one of ${RETENTION_DAYS.join(', ')} (${logs.RetentionDays.INFINITE} keeps logs forever).`, { details: { logRetention: retention, allowed: RETENTION_DAYS } });
+    }
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', { retention });
 
     // Our own role instead of the default one: the default attaches the AWS managed
     // AWSLambdaBasicExecutionRole, which may write to every log group in the account.

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import type { LayerArchitecture } from '../layers/build-layer.js';
+import type { IoHelper } from '../src/io/io-host.js';
 import { readZipContents } from './_zip-contents.js';
 
 /** Runtimes the layer is published for: onnxruntime-node is an N-API addon, so one build serves both. */
@@ -56,10 +58,12 @@ export interface BuildOnnxRuntimeLayerProps extends Omit<OnnxRuntimeLayerProps, 
   /** Folder the layer zip is written to. */
   readonly outDir: string;
   /**
-   * Cache of downloaded/pruned files, shared between builds.
-   * @default - the layer builder's default
+   * Folder of built layers, reused when the onnxruntime version and the architecture match.
+   * @default - no cache: the layer is built every time
    */
   readonly cacheDir?: string;
+  /** Progress of the build. */
+  readonly io?: IoHelper;
 }
 
 /**
@@ -77,9 +81,9 @@ export class OnnxRuntimeLayer extends lambda.LayerVersion {
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     // Loaded on demand so that importing the constructs does not load the builder.
     const { buildOrtLayer } = await import('../layers/build-layer.js');
-    const built = await buildOrtLayer({ architecture: architecture.name as 'x86_64' | 'arm64', outDir: props.outDir, cacheDir: props.cacheDir });
-    const { outDir: _outDir, cacheDir: _cacheDir, ...layerProps } = props;
-    return new OnnxRuntimeLayer(scope, id, { ...layerProps, architecture, code: built.zip.file });
+    const built = await buildOrtLayer({ architecture: architecture.name as LayerArchitecture, outDir: props.outDir, cacheDir: props.cacheDir, io: props.io });
+    const { outDir: _outDir, cacheDir: _cacheDir, io: _io, ...layerProps } = props;
+    return new OnnxRuntimeLayer(scope, id, { ...layerProps, architecture, code: built.zip.file, ortVersion: built.ortVersion, unzippedBytes: built.unzippedBytes });
   }
 
   /** The CPU architecture this layer runs on. */

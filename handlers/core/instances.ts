@@ -107,6 +107,6 @@ function splitOutput(out: V2ResponseTensor, n: number, predictions: Record<strin
   const rest = out.shape.slice(1);
   const per = elementCount(rest);
   for (let i = 0; i < n; i++) {
-    predictions[i][out.name] = unflatten(out.data.slice(i * per, (i + 1) * per), rest);
+    predictions[i][out.name] = unflatten((out.data as unknown[]).slice(i * per, (i + 1) * per), rest);
   }
 }

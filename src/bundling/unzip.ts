@@ -148,8 +148,12 @@ export async function unzip(zipFile: string, destDir: string): Promise<UnzipResu
         ? Readable.from([])
         : createReadStream(zipFile, { start: dataStart, end: dataStart + entry.compressedSize - 1, highWaterMark: 1 << 20 });
       const sink = createWriteStream(target, { mode });
-      if (entry.method === METHOD_DEFLATE && entry.compressedSize > 0) await pipeline(source, createInflateRaw(), check, sink);
-      else await pipeline(source, check, sink);
+      try {
+        if (entry.method === METHOD_DEFLATE && entry.compressedSize > 0) await pipeline(source, createInflateRaw(), check, sink);
+        else await pipeline(source, check, sink);
+      } catch (cause) {
+        throw corrupt(zipFile, `"${entry.name}" cannot be inflated (${(cause as Error).message})`, cause);
+      }
       // The umask may have cleared bits the zip asked for.
       await chmod(target, mode);
       if (size !== entry.uncompressedSize || crc >>> 0 !== entry.crc >>> 0) {
@@ -164,8 +168,8 @@ export async function unzip(zipFile: string, destDir: string): Promise<UnzipResu
   return { files, bytes };
 }
 
-function corrupt(file: string, why: string): DeployModelError {
-  return new DeployModelError('ZIP_CORRUPT', `"${file}" is not a valid zip: ${why}. Rebuild the artifact.`, { details: { file } });
+function corrupt(file: string, why: string, cause?: unknown): DeployModelError {
+  return new DeployModelError('ZIP_CORRUPT', `"${file}" is not a valid zip: ${why}. Rebuild the artifact.`, { cause, details: { file } });
 }
 
 function unsupported(file: string, entry: string, what: string): DeployModelError {

@@ -13,6 +13,8 @@ export type EnvironmentOutcome =
   | { kind: 'response'; body: Buffer }
   | { kind: 'error'; body: Buffer; errorType?: string }
   | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
+  /** The runtime exited before it took the event (e.g. right after failing the previous one). */
+  | { kind: 'lost'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'timeout' };
 
 export interface EnvironmentOptions {
@@ -62,6 +64,8 @@ export class ExecutionEnvironment {
       this.child.once('close', () => resolve());
       this.child.once('error', () => resolve());
     });
+    // A dead runtime's API server has nobody left to serve.
+    void this.exitedPromise.then(() => api.close());
     this.pipeLines('stdout', options.onLine);
     this.pipeLines('stderr', options.onLine);
     this.initPromise = Promise.race([
@@ -85,6 +89,10 @@ export class ExecutionEnvironment {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exitInfo;
   }
 
   get alive(): boolean {
@@ -116,8 +124,10 @@ export class ExecutionEnvironment {
     ]);
     clearTimeout(timer);
     if (outcome.kind === 'timeout') await this.kill();
-    else if (outcome.kind === 'exit') await withTimeout(this.closedPromise, 1000);
-    else await this.outputFlushed(invocation.requestId);
+    else if (outcome.kind === 'exit') {
+      await this.kill();
+      if (!this.api.delivered(invocation.requestId)) return { ...outcome, kind: 'lost' };
+    } else await this.outputFlushed(invocation.requestId);
     return outcome;
   }
 

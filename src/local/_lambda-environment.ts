@@ -48,8 +48,10 @@ export function assertNoReservedEnv(functionName: string, env: Record<string, st
  */
 export function lambdaEnvironment(input: LambdaEnvironmentInput): Record<string, string> {
   const { taskRoot, optDir, runtimeDir } = input.layout;
+  // npm and npx put every node_modules/.bin above the project on PATH; Lambda has none of them.
+  const inheritedPath = (input.inherited.PATH ?? '').split(path.delimiter).filter((p) => p !== '' && !p.split(/[\\/]/).includes('node_modules'));
   const base: Record<string, string> = {
-    PATH: [input.inherited.PATH, path.join(optDir, 'bin')].filter(Boolean).join(path.delimiter),
+    PATH: [...inheritedPath, path.join(optDir, 'bin')].join(path.delimiter),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     LD_LIBRARY_PATH: [taskRoot, path.join(taskRoot, 'lib'), path.join(optDir, 'lib')].join(path.delimiter),

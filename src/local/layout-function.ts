@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { DeployModelError } from '../errors.js';
-import { unzipTo } from './_unzip.js';
+import { unzip } from '../bundling/zip.js';
 
 export interface LayoutFunctionOptions {
   /** The function's deployment package. Exactly one of codeZip and codeDir. */
@@ -70,7 +70,7 @@ async function unpack(source: string, dest: string, what: string): Promise<void>
     });
   }
   if (isDir) await fs.cp(source, dest, { recursive: true, force: true, verbatimSymlinks: true });
-  else await unzipTo(source, dest);
+  else await unzip(source, dest);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface RuntimeApi {
   readonly address: string;
   /** Hands an event to the runtime (at once, or at its next poll); resolves with what it posts back. */
   dispatch(invocation: RuntimeInvocation): Promise<RuntimeOutcome>;
+  /** Whether the runtime has received the event (a runtime that dies before never saw it). */
+  delivered(requestId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
   const queue: Pending[] = [];
   const pollers: http.ServerResponse[] = [];
   const inFlight = new Map<string, Pending>();
+  const deliveredIds = new Set<string>();
 
   const deliver = () => {
     while (queue.length > 0 && pollers.length > 0) {
@@ -60,6 +63,7 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
       const pending = queue.shift() as Pending;
       const inv = pending.invocation;
       inFlight.set(inv.requestId, pending);
+      deliveredIds.add(inv.requestId);
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'lambda-runtime-aws-request-id': inv.requestId,
@@ -140,6 +144,7 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
         deliver();
       });
     },
+    delivered: (requestId) => deliveredIds.has(requestId),
     async close() {
       for (const res of pollers.splice(0)) res.destroy();
       await new Promise<void>((resolve) => {

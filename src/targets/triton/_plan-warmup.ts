@@ -1,15 +1,16 @@
 import type { ModelConfig } from '../../config/schema.js';
 import { DeployModelError } from '../../errors.js';
 import { tritonDataType } from '../../model/dtypes.js';
-import { resolveShape } from '../../model/resolve-shape.js';
+import { resolveInputShapes } from '../../model/resolve-shape.js';
 import type { Dtype, TensorSpec } from '../../model/types.js';
 import type { TritonDataType, TritonWarmup, TritonWarmupInput } from './types.js';
 
 const FLOAT_TYPES: ReadonlySet<Dtype> = new Set(['float16', 'bfloat16', 'float32', 'float64']);
 
 /**
- * One warmup request covering every input, shaped by the project's one shape rule
- * (`resolveShape`: `model.inputs` overrides, else 1 for a dynamic first dim and 64 for others).
+ * One warmup request covering every input, shaped by the rule the smoke tests use
+ * (`resolveInputShapes`: `model.inputs` overrides, else 1 for a dynamic first dim and 64 for
+ * others, one value per symbolic dim name across inputs).
  *
  * Floats get random data. Integers and bools get zeros: random integers are out of range as soon
  * as an input is an index (Gather, Embedding), while 0 is always a valid index. Silero VAD's `sr`
@@ -21,8 +22,9 @@ export function planWarmup(inputs: readonly TensorSpec[], maxBatchSize: number, 
   const batches = maxBatchSize > 0;
   let batchSize: { size: number; from: string } | undefined;
   const samples: Record<string, TritonWarmupInput> = {};
+  const shapes = resolveInputShapes(inputs, inputShapes);
   for (const spec of inputs) {
-    const shape = resolveShape(spec, inputShapes?.[spec.name]?.shape);
+    const shape = shapes[spec.name];
     let dims = shape;
     if (batches) {
       const size = shape[0];

@@ -1,0 +1,22 @@
+// `deploy-model/cdk`: the constructs for use in any CDK app, and the config-driven stack.
+export {
+  OnnxModelFunction,
+  ONNX_MODEL_FUNCTION_OUTPUTS,
+  LIVE_ALIAS_NAME,
+  type OnnxModelFunctionProps,
+  type OnnxModelFunctionOutputKey,
+} from './onnx-model-function.js';
+export {
+  OnnxRuntimeLayer,
+  ONNX_RUNTIME_LAYER_RUNTIMES,
+  type OnnxRuntimeLayerProps,
+  type BuildOnnxRuntimeLayerProps,
+} from './onnx-runtime-layer.js';
+export { assertLambdaPackageFits, LAMBDA_UNZIPPED_LIMIT_BYTES, type LambdaPackageSizes } from './assert-lambda-package-fits.js';
+export {
+  buildLambdaStack,
+  lambdaStackName,
+  LambdaTargetStack,
+  type BuildLambdaStackOptions,
+  type LambdaStackArtifacts,
+} from '../src/targets/aws-lambda/stack.js';

@@ -1,0 +1,211 @@
+import { DeployModelError } from '../../errors.js';
+import type { IoHelper } from '../../io/io-host.js';
+import { exec, tail, type ExecResult } from './_exec.js';
+import { CONTAINER_BUILDERS, type ContainerBuilderName } from './schema.js';
+
+/** A builder that answered on this machine. Plain data: the command planners take it as input. */
+export interface Builder {
+  name: ContainerBuilderName;
+  /** The program to run (`docker`, `podman`, `buildah`). */
+  command: string;
+  /** docker only: `docker buildx` is installed, so builds go through BuildKit with `--load`. */
+  buildx: boolean;
+  version: string;
+  /** docker and podman run containers; buildah only builds and pushes. */
+  canRun: boolean;
+}
+
+export type Platform = 'linux/amd64' | 'linux/arm64';
+
+/** What one detection attempt found. */
+export interface BuilderProbe {
+  name: ContainerBuilderName;
+  ok: boolean;
+  /** The version, or why it did not answer. */
+  detail: string;
+}
+
+const INSTALL_HINT =
+  'Install one: Docker (a running engine, https://docs.docker.com/engine/install/), or on Debian/Ubuntu as root ' +
+  '`apt-get install podman buildah runc` (in this repository `bash .ci/containers.sh` sets everything up).';
+
+type Exec = (argv: readonly string[]) => Promise<ExecResult>;
+const defaultExec: Exec = (argv) => exec(argv, { timeoutMs: 30_000 });
+
+/**
+ * Asks a builder whether it works: `docker info` needs a running engine (the CLI alone is not
+ * enough), `podman info` and `buildah info` need working storage and a runtime.
+ */
+export async function probeBuilder(name: ContainerBuilderName, run: Exec = defaultExec): Promise<{ probe: BuilderProbe; builder?: Builder }> {
+  const fail = (r: ExecResult): { probe: BuilderProbe } => ({
+    probe: { name, ok: false, detail: r.code === 127 ? 'not installed' : tail(r.stderr || r.stdout, 2) || `exit ${r.code}` },
+  });
+  if (name === 'docker') {
+    const info = await run(['docker', 'info', '--format', '{{.ServerVersion}}']);
+    if (info.code !== 0 || !info.stdout.trim()) return fail(info.code === 0 ? { ...info, stderr: 'no engine version reported' } : info);
+    const buildx = (await run(['docker', 'buildx', 'version'])).code === 0;
+    const version = info.stdout.trim();
+    return { probe: { name, ok: true, detail: `engine ${version}${buildx ? ' with buildx' : ''}` }, builder: { name, command: 'docker', buildx, version, canRun: true } };
+  }
+  if (name === 'podman') {
+    const info = await run(['podman', 'info', '--format', '{{.Version.Version}}']);
+    if (info.code !== 0) return fail(info);
+    const version = info.stdout.trim();
+    return { probe: { name, ok: true, detail: version }, builder: { name, command: 'podman', buildx: false, version, canRun: true } };
+  }
+  const info = await run(['buildah', 'info']);
+  if (info.code !== 0) return fail(info);
+  const version = (await run(['buildah', '--version'])).stdout.match(/version (\S+)/)?.[1] ?? 'unknown';
+  return { probe: { name, ok: true, detail: version }, builder: { name, command: 'buildah', buildx: false, version, canRun: false } };
+}
+
+export interface DetectBuilderOptions {
+  /** Only this builder is tried. @default - docker, podman, buildah in that order */
+  preferred?: ContainerBuilderName;
+  /** Only builders that can also run containers (docker, podman). @default false */
+  mustRun?: boolean;
+  io?: IoHelper;
+  /** For tests of the error paths. */
+  exec?: Exec;
+}
+
+/**
+ * The first builder that works here. Throws `CONTAINER_NO_BUILDER` listing each one tried and why
+ * it failed, or `CONTAINER_BUILDER_UNAVAILABLE` when the configured one does not work.
+ */
+export async function detectBuilder(options: DetectBuilderOptions = {}): Promise<Builder> {
+  const run = options.exec ?? defaultExec;
+  const candidates = (options.preferred ? [options.preferred] : [...CONTAINER_BUILDERS])
+    .filter((n) => !options.mustRun || n !== 'buildah' || options.preferred === 'buildah');
+  const probes: BuilderProbe[] = [];
+  for (const name of candidates) {
+    const { probe, builder } = await probeBuilder(name, run);
+    probes.push(probe);
+    options.io?.debug('DM_CONTAINER_PROBE', `${name}: ${probe.ok ? 'works' : 'unavailable'} (${probe.detail})`, probe);
+    if (builder) {
+      if (options.mustRun && !builder.canRun) {
+        throw new DeployModelError('CONTAINER_NO_RUNTIME', `${name} builds images but cannot run them, and running the image is needed here. Install podman or Docker next to it, or set builder: 'podman'.`, {
+          details: { builder: name },
+        });
+      }
+      options.io?.info('DM_CONTAINER_BUILDER', `Using ${name} ${probe.detail}`, { builder: name, version: builder.version, buildx: builder.buildx });
+      return builder;
+    }
+  }
+  const tried = probes.map((p) => `${p.name} (${p.detail})`).join('; ');
+  if (options.preferred) {
+    throw new DeployModelError('CONTAINER_BUILDER_UNAVAILABLE', `The configured builder ${options.preferred} does not work on this machine: ${tried}. Fix it, or remove \`builder\` from the target to use whichever works. ${INSTALL_HINT}`, {
+      details: { tried: probes },
+    });
+  }
+  throw new DeployModelError('CONTAINER_NO_BUILDER', `No container builder works on this machine. Tried: ${tried}. ${INSTALL_HINT}`, {
+    details: { tried: probes },
+  });
+}
+
+/** A registry on the loopback interface speaks plain HTTP in development and CI. */
+export function isLoopbackRegistry(ref: string): boolean {
+  const host = ref.split('/')[0] ?? '';
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+}
+
+/** podman and buildah verify TLS unless told; docker already treats 127.0.0.0/8 as insecure. */
+function tlsFlags(builder: Builder, ref: string): string[] {
+  return builder.name !== 'docker' && isLoopbackRegistry(ref) ? ['--tls-verify=false'] : [];
+}
+
+export interface BuildCommandInput {
+  contextDir: string;
+  /** Every tag to give the image (full references). */
+  tags: readonly string[];
+  platform: Platform;
+}
+
+/**
+ * The build command. podman and buildah write the Docker image format, because the OCI format
+ * drops HEALTHCHECK; `--timestamp 0` makes their image IDs reproducible from the same context.
+ */
+export function planBuild(builder: Builder, input: BuildCommandInput): string[] {
+  const tags = input.tags.flatMap((t) => ['--tag', t]);
+  const dockerfile = ['--file', `${input.contextDir}/Dockerfile`];
+  switch (builder.name) {
+    case 'docker':
+      return builder.buildx
+        ? ['docker', 'buildx', 'build', '--load', '--progress=plain', '--platform', input.platform, ...tags, ...dockerfile, input.contextDir]
+        : ['docker', 'build', '--platform', input.platform, ...tags, ...dockerfile, input.contextDir];
+    case 'podman':
+      return ['podman', 'build', '--format', 'docker', '--timestamp', '0', '--platform', input.platform, ...tags, ...dockerfile, input.contextDir];
+    case 'buildah':
+      return ['buildah', 'bud', '--format', 'docker', '--timestamp', '0', '--platform', input.platform, ...tags, ...dockerfile, input.contextDir];
+  }
+}
+
+/** Pushes one reference with the builder's stored credentials. */
+export function planPush(builder: Builder, ref: string): string[] {
+  if (builder.name === 'buildah') return ['buildah', 'push', ...tlsFlags(builder, ref), ref, `docker://${ref}`];
+  return [builder.command, 'push', ...tlsFlags(builder, ref), ref];
+}
+
+export function planPull(builder: Builder, ref: string): string[] {
+  return [builder.command, 'pull', ...tlsFlags(builder, ref), ref];
+}
+
+/**
+ * Logs in with the password on stdin (`--password-stdin`), so it never shows in `ps` or shell
+ * history. Run it with the password as the process's input.
+ */
+export function planLogin(builder: Builder, registry: string, username: string): string[] {
+  return [builder.command, 'login', ...tlsFlags(builder, registry), '--username', username, '--password-stdin', registry];
+}
+
+export function planRemoveImage(builder: Builder, refs: readonly string[]): string[] {
+  return [builder.command, 'rmi', ...refs];
+}
+
+/** The image's size in bytes; buildah prints the manifest instead, whose layer sizes are summed. */
+export function planImageSize(builder: Builder, ref: string): string[] {
+  if (builder.name === 'buildah') return ['buildah', 'inspect', '--type', 'image', '--format', '{{.Manifest}}', ref];
+  return [builder.command, 'image', 'inspect', '--format', '{{.Size}}', ref];
+}
+
+export function parseImageSize(builder: Builder, stdout: string): number {
+  if (builder.name !== 'buildah') return Number(stdout.trim());
+  const manifest = JSON.parse(stdout) as { layers?: { size?: number }[] };
+  return (manifest.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0);
+}
+
+export interface RunCommandInput {
+  image: string;
+  name: string;
+  /** Published on 127.0.0.1 only. */
+  hostPort: number;
+  containerPort: number;
+  env?: Readonly<Record<string, string>>;
+}
+
+/** Starts the container detached, published on loopback only. */
+export function planRun(builder: Builder, input: RunCommandInput): string[] {
+  if (!builder.canRun) {
+    throw new DeployModelError('CONTAINER_NO_RUNTIME', `${builder.name} cannot run containers. Install podman or Docker to run the image.`, { details: { builder: builder.name } });
+  }
+  const env = Object.keys(input.env ?? {}).sort().flatMap((k) => ['--env', `${k}=${(input.env as Record<string, string>)[k]}`]);
+  return [builder.command, 'run', '--detach', '--name', input.name, '--publish', `127.0.0.1:${input.hostPort}:${input.containerPort}`, ...env, input.image];
+}
+
+/** SIGTERM, then SIGKILL after `timeoutSeconds`. */
+export function planStop(builder: Builder, name: string, timeoutSeconds: number): string[] {
+  return [builder.command, 'stop', '--time', String(timeoutSeconds), name];
+}
+
+export function planRemoveContainer(builder: Builder, name: string): string[] {
+  return [builder.command, 'rm', '--force', name];
+}
+
+/** `<running> <exit code>`, e.g. `false 0`. */
+export function planContainerState(builder: Builder, name: string): string[] {
+  return [builder.command, 'inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', name];
+}
+
+export function planLogs(builder: Builder, name: string): string[] {
+  return [builder.command, 'logs', name];
+}

@@ -1,0 +1,100 @@
+import { performance } from 'node:perf_hooks';
+import { DeployModelError } from '../../errors.js';
+import type { IoHelper } from '../../io/io-host.js';
+import { exec, runOrThrow, tail } from './_exec.js';
+import { parseImageSize, planBuild, planImageSize, planLogin, planPull, planPush, planRemoveImage, type Builder, type Platform } from './builders.js';
+import type { ContainerTargetConfig } from './schema.js';
+
+export interface ImageRefs {
+  /** `registry/repository`, or `localhost/<name>` when the image is not pushed. */
+  repository: string;
+  /** `<repository>:<12 hex of the context digest>`: immutable, what manifests reference. */
+  contentRef: string;
+  /** The content ref, then the user's tag when there is one. */
+  refs: string[];
+}
+
+/** The image's references: the content tag always, the configured tag besides it. */
+export function planImageRefs(name: string, target: Pick<ContainerTargetConfig, 'push' | 'tag'>, contentTag: string): ImageRefs {
+  const repository = target.push ?? `localhost/${name}`;
+  const contentRef = `${repository}:${contentTag}`;
+  const refs = [contentRef];
+  if (target.tag && target.tag !== contentTag) refs.push(`${repository}:${target.tag}`);
+  return { repository, contentRef, refs };
+}
+
+export interface BuildImageOptions {
+  builder: Builder;
+  contextDir: string;
+  platform: Platform;
+  refs: readonly string[];
+  io?: IoHelper;
+}
+
+export interface BuiltImage {
+  ref: string;
+  refs: string[];
+  sizeBytes: number;
+  buildMs: number;
+}
+
+/** Builds the image from a written context; progress lines stream to the IoHost. */
+export async function buildImage(options: BuildImageOptions): Promise<BuiltImage> {
+  const { builder, io } = options;
+  const ref = options.refs[0];
+  if (!ref) throw new DeployModelError('CONTAINER_NO_TAG', 'buildImage needs at least one image reference.', { kind: 'internal' });
+  const argv = planBuild(builder, { contextDir: options.contextDir, tags: options.refs, platform: options.platform });
+  io?.info('DM_CONTAINER_BUILD', `Building ${ref} with ${builder.name}`, { argv, refs: options.refs });
+  const started = performance.now();
+  await runOrThrow(argv, `Building the image ${ref} with ${builder.name}`, { ...(io ? { io } : {}), timeoutMs: 30 * 60_000 });
+  const buildMs = Math.round(performance.now() - started);
+  const sizeBytes = await imageSize(builder, ref);
+  io?.info('DM_CONTAINER_BUILT', `Built ${ref}: ${(sizeBytes / 1e6).toFixed(1)} MB in ${(buildMs / 1000).toFixed(1)} s`, { ref, refs: options.refs, sizeBytes, buildMs });
+  return { ref, refs: [...options.refs], sizeBytes, buildMs };
+}
+
+/** The image's size in bytes as the builder reports it (uncompressed, all layers). */
+export async function imageSize(builder: Builder, ref: string): Promise<number> {
+  const result = await runOrThrow(planImageSize(builder, ref), `Inspecting the image ${ref}`);
+  const size = parseImageSize(builder, result.stdout);
+  if (!Number.isFinite(size)) {
+    throw new DeployModelError('CONTAINER_INSPECT_FAILED', `${builder.name} reported the size of ${ref} as "${result.stdout.trim()}", not a number.`, { kind: 'internal' });
+  }
+  return size;
+}
+
+/**
+ * Pushes every reference with the builder's stored credentials (`docker login` / `podman login`).
+ * An authentication failure says which login to run.
+ */
+export async function pushImage(builder: Builder, refs: readonly string[], io?: IoHelper): Promise<void> {
+  for (const ref of refs) {
+    io?.info('DM_CONTAINER_PUSH', `Pushing ${ref}`, { ref });
+    const argv = planPush(builder, ref);
+    const result = await exec(argv, { timeoutMs: 30 * 60_000, onLine: (line) => io?.debug('DM_CONTAINER_OUTPUT', line, { command: builder.command }) });
+    if (result.code !== 0) {
+      const output = tail(`${result.stdout}\n${result.stderr}`, 8);
+      const registry = ref.split('/')[0];
+      const auth = /unauthori[sz]ed|authentication required|denied|401|403/i.test(output);
+      throw new DeployModelError(auth ? 'CONTAINER_PUSH_UNAUTHORIZED' : 'CONTAINER_PUSH_FAILED',
+        auth
+          ? `The registry ${registry} refused ${ref}: not logged in or not allowed. Run \`${builder.command} login ${registry}\` (in CI: ${planLogin(builder, registry, '$USER').join(' ')} with the password on stdin), then deploy again.\n${output}`
+          : `Pushing ${ref} failed (exit ${result.code}). Check that the registry ${registry} is reachable.\n${output}`,
+        { details: { ref, argv, code: result.code } });
+    }
+  }
+  io?.info('DM_CONTAINER_PUSHED', `Pushed ${refs.join(', ')}`, { refs });
+}
+
+export async function pullImage(builder: Builder, ref: string, io?: IoHelper): Promise<void> {
+  await runOrThrow(planPull(builder, ref), `Pulling ${ref}`, { ...(io ? { io } : {}), timeoutMs: 30 * 60_000 });
+}
+
+export async function removeImage(builder: Builder, refs: readonly string[], io?: IoHelper): Promise<void> {
+  await runOrThrow(planRemoveImage(builder, refs), `Removing ${refs.join(', ')}`, io ? { io } : {});
+}
+
+/** Logs in with the password on stdin; it never appears on a command line. */
+export async function loginRegistry(builder: Builder, registry: string, username: string, password: string, io?: IoHelper): Promise<void> {
+  await runOrThrow(planLogin(builder, registry, username), `Logging in to ${registry}`, { stdin: password, ...(io ? { io } : {}) });
+}

@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { writeDeterministicZip, zipDirectory } from '../../src/bundling/zip.js';
+import { startLocalFunction } from '../../src/local/local-function.js';
+import type { LocalFunction, LocalFunctionSpec } from '../../src/local/types.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../_fixtures/lambda-handlers', import.meta.url));
+
+/** A handler fixture folder under test/_fixtures/lambda-handlers. */
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+/** A fresh folder under the system temp folder, removed after the file's tests. */
+export async function tempDir(prefix = 'dm-local-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts a function that is stopped after the file's tests. */
+export async function started(spec: Partial<LocalFunctionSpec> & { functionName: string }): Promise<LocalFunction> {
+  const fn = await startLocalFunction({ handler: 'index.handler', memoryMb: 256, timeoutSeconds: 5, ...spec });
+  cleanups.push(() => fn.stop());
+  return fn;
+}
+
+/** Zips a fixture folder as a function's deployment package. */
+export async function zipFixture(name: string, dir: string): Promise<string> {
+  return (await zipDirectory(fixture(name), path.join(dir, `${name}.zip`))).file;
+}
+
+/** A layer zip holding `layer-greeting` where Lambda's Node runtime looks: nodejs/node_modules. */
+export async function greetingLayerZip(dir: string, extra: Array<{ path: string; data: string; mode?: number }> = []): Promise<string> {
+  const src = fixture('layer-greeting');
+  const result = await writeDeterministicZip([
+    { path: 'nodejs/node_modules/layer-greeting/index.js', file: path.join(src, 'index.js') },
+    { path: 'nodejs/node_modules/layer-greeting/package.json', file: path.join(src, 'package.json') },
+    ...extra,
+  ], path.join(dir, 'greeting-layer.zip'));
+  return result.file;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
