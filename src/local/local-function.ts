@@ -31,6 +31,8 @@ interface EnvState {
   fresh: boolean;
   /** An init failure is answered to exactly one invocation. */
   reported: boolean;
+  /** What the runtime logged during init, for the log tail of the invocation that reports a failure. */
+  initLines: string[];
 }
 
 /**
@@ -98,6 +100,7 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
   private initError?: string;
   private readonly recent: string[] = [];
   private current?: string[];
+  private initCapture?: string[];
 
   constructor(private readonly spec: ResolvedSpec, private readonly layout: FunctionLayout, private readonly ownsWorkDir: boolean) {
     this.functionName = spec.functionName;
@@ -174,6 +177,7 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
     this.recent.push(text);
     if (this.recent.length > RECENT_LINES) this.recent.splice(0, this.recent.length - RECENT_LINES);
     this.current?.push(text);
+    this.initCapture?.push(text);
     try {
       this.spec.log?.(text);
     } catch {
@@ -186,6 +190,8 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
       if (this.stopped) throw stoppedError(this.functionName);
       this.counters.coldStarts++;
       const t0 = performance.now();
+      const initLines: string[] = [];
+      this.initCapture = initLines;
       this.line(`INIT_START Runtime Version: ${LAMBDA_NODE_RUNTIME} (local)`);
       const spec = this.spec;
       const env = await ExecutionEnvironment.start({
@@ -208,6 +214,7 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
       this.liveEnv = env;
       const init = await env.init(Math.max(INIT_LIMIT_MS, spec.timeoutSeconds * 1000));
       const initMs = performance.now() - t0;
+      if (this.initCapture === initLines) this.initCapture = undefined;
       if (init.kind === 'ready') {
         this.initError = undefined;
       } else {
@@ -215,7 +222,7 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
         this.initError = `${doc.errorType}: ${doc.errorMessage}`;
         this.line(`INIT_REPORT Init Duration: ${initMs.toFixed(2)} ms\tPhase: init\tStatus: ${init.kind === 'timeout' ? 'timeout' : 'error'}\tError Type: ${doc.errorType}`);
       }
-      return { env, init, initMs, fresh: true, reported: false };
+      return { env, init, initMs, fresh: true, reported: false, initLines };
     })();
     p.catch(() => { if (this.envState === p) this.envState = undefined; });
     return p;
@@ -258,6 +265,8 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
         if (state.init.kind !== 'ready' || !state.env.alive) {
           const exit = state.env.exitStatus;
           const doc = state.init.kind === 'ready' ? exitError(requestId, exit?.code ?? null, exit?.signal ?? null) : initFailure(state.init, requestId, this.spec.timeoutSeconds);
+          // Init ran before this request when the environment was started ahead of it.
+          if (lines.length === 0) lines.push(...state.initLines);
           return this.finish(requestId, started, Buffer.from(JSON.stringify(doc)), true, lines);
         }
         if (state.fresh) initMs = state.initMs;

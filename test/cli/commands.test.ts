@@ -29,7 +29,7 @@ describe('deploy-model inspect', () => {
     const run = await runCli(['inspect', CLS]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/input\s+x\s+float32\s+\[p2o\.DynamicDimension\.0, 3, p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2\]/);
-    expect(run.stdout).toMatch(/operators\s+Conv \d+/);
+    expect(run.stdout).toMatch(/operators\s+Constant \d+, Conv \d+/);
   });
 
   it('a file that is not ONNX exits 1 with a coded error naming it', async () => {

@@ -211,7 +211,7 @@ describe('limits', () => {
 
   it('a body under the limit is served', async () => {
     const { tensors } = await validInput('wakeword');
-    const res = await fetch(`${small.url}/v2/models/ww/infer`, { method: 'POST', body: JSON.stringify({ inputs: tensors }) });
+    const res = await fetch(`${small.url}/v2/models/ww/infer`, { method: 'POST', body: JSON.stringify({ inputs: tensors }), headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(200);
   });
 
@@ -263,7 +263,7 @@ describe('graceful shutdown', () => {
     const runtime = createServer({ core: slow });
     const { port } = await runtime.listen(0, '127.0.0.1');
     const { tensors } = await validInput('wakeword');
-    const pending = fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', body: JSON.stringify({ inputs: tensors }) });
+    const pending = fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', body: JSON.stringify({ inputs: tensors }), headers: { 'content-type': 'application/json' } });
     await running;
     const t0 = Date.now();
     await runtime.close();

@@ -3,7 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnnxRuntimeLayer } from '../../infra/onnx-runtime-layer.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import { buildLambdaArtifacts } from '../../src/targets/aws-lambda/build-lambda-artifacts.js';
 import { synthLambdaTarget } from '../../src/targets/aws-lambda/synth.js';
@@ -46,6 +50,20 @@ describe('aws-lambda synth with the real builders', () => {
     const staged = Object.values(assets.files).map((f) => f.source.path).filter((p) => p.endsWith('.zip'));
     expect(staged).toHaveLength(2);
     for (const p of staged) expect(existsSync(path.join(result.assemblyDir, p))).toBe(true);
+  }, 240_000);
+
+  it('OnnxRuntimeLayer.build builds the zip first, then the layer', async () => {
+    // GIVEN the arm64 layer cached by the test above
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
+
+    // WHEN
+    const layer = await OnnxRuntimeLayer.build(stack, 'Ort', { architecture: lambda.Architecture.ARM_64, outDir: path.join(tmp.dir, 'layer-out'), cacheDir: path.join(tmp.dir, 'layers') });
+
+    // THEN
+    expect(layer.architecture).toBe(lambda.Architecture.ARM_64);
+    expect(layer.unzippedBytes).toBeGreaterThan(5 * 1024 * 1024);
+    expect(layer.ortVersion).toMatch(/^\d+\.\d+\.\d+/);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
   });
 
   it('infra/app.ts synthesises a config the way the CDK CLI runs it', async () => {

@@ -2,12 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   findDeployment, listDeployments, renameDeployment, startDetached, stopDeployment,
   type DeploymentRecord, type DeploymentStatus, type DetachedSpec,
 } from '../../src/local/deployments.js';
 import { fixture, isAlive, tempDir } from './_support.js';
+
+// Whatever a failing test leaves running is stopped at the end.
+const startedKeys: Array<[string, string]> = [];
+afterAll(async () => {
+  for (const [stateDir, key] of startedKeys) await stopDeployment(stateDir, key);
+});
+
+async function start(spec: DetachedSpec, stateDir: string, key: string): Promise<DeploymentRecord> {
+  startedKeys.push([stateDir, key]);
+  return startDetached(spec, stateDir, key);
+}
 
 const echoSpec = (functionName: string): DetachedSpec => ({
   functionName, handler: 'index.handler', codeDir: fixture('echo'), memoryMb: 128, timeoutSeconds: 5,
@@ -45,7 +56,7 @@ describe('detached local deployments', () => {
     const stateDir = await tempDir('dm-state-');
 
     // WHEN a function is started detached
-    const record = await startDetached(echoSpec('detached-echo'), stateDir, 'app-dev-local');
+    const record = await start(echoSpec('detached-echo'), stateDir, 'app-dev-local');
 
     // THEN it is recorded, and runs in its own process group
     expect(record).toMatchObject({ key: 'app-dev-local', functionName: 'detached-echo', url: `http://127.0.0.1:${record.port}`, logFile: path.join(stateDir, 'app-dev-local.log') });
@@ -57,7 +68,7 @@ describe('detached local deployments', () => {
     // AND its Function URL answers, from an execution environment inside that group
     const res = await fetch(`${record.url}/hello`);
     expect(res.status).toBe(200);
-    const event = await res.json();
+    const event = (await res.json()) as { event: { rawPath: string }; pid: number };
     expect(event.event.rawPath).toBe('/hello');
     const runtimePid = event.pid as number;
     expect(groupMembers(record.pid)).toEqual(expect.arrayContaining([record.pid, runtimePid]));
@@ -78,8 +89,9 @@ describe('detached local deployments', () => {
 
   it('replaces a deployment started again under the same key, and renames a promoted candidate', async () => {
     const stateDir = await tempDir('dm-state-');
-    const first = await startDetached(echoSpec('replace-me'), stateDir, 'svc.next');
-    const second = await startDetached(echoSpec('replace-me'), stateDir, 'svc.next');
+    const first = await start(echoSpec('replace-me'), stateDir, 'svc.next');
+    const second = await start(echoSpec('replace-me'), stateDir, 'svc.next');
+    startedKeys.push([stateDir, 'svc']);
     try {
       expect(second.pid).not.toBe(first.pid);
       expect(isAlive(first.pid)).toBe(false);

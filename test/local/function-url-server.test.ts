@@ -34,7 +34,7 @@ describe('the Function URL', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
-    const event = await res.json();
+    const event = (await res.json()) as { requestContext: { time: string; timeEpoch: number } };
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: '$default',

@@ -147,6 +147,7 @@ describe('startLocalFunction: failures', () => {
       const result = await fn.invoke({});
       expect(result.functionError).toBe('Unhandled');
       expect(result.payload).toMatchObject({ errorType: 'Error', errorMessage: 'init failed on purpose' });
+      expect(result.logs).toContain('init-throws: loading');
     }
   });
 

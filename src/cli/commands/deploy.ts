@@ -24,7 +24,8 @@ Examples:
         cli.out(renderReport(report, cli.style));
         const local = report.targets.filter((t) => t.type === 'local' && t.status === 'passed');
         if (local.length) {
-          cli.note(`\nThe local deployment keeps running in the background. Stop it with: deploy-model destroy --target ${local.map((t) => t.name).join(',')}`);
+          const where = `${opts.config ? ` --config ${opts.config}` : ''}${opts.stage && opts.stage !== 'dev' ? ` --stage ${opts.stage}` : ''}`;
+          cli.note(`\nThe local deployment keeps running in the background. Stop it with: npx deploy-model destroy${where} --target ${local.map((t) => t.name).join(',')}`);
         }
       }
       if (report.targets.some((t) => t.status !== 'passed')) process.exitCode = EXIT.failure;

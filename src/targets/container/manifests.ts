@@ -42,12 +42,15 @@ export const LIVE_PATH = '/v2/health/live';
  */
 export function planManifests(input: ManifestInput): Manifests {
   const { name, target } = input;
-  const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'predictor' };
-  const labels = { ...selector, 'app.kubernetes.io/managed-by': 'deploy-model' };
-  const metadata = (objectName: string) => ({ name: objectName, ...(input.namespace ? { namespace: input.namespace } : {}), labels });
-  const resources = { requests: { cpu: target.resources.cpu, memory: target.resources.memory }, limits: { memory: target.resources.memory } };
-  const podSecurity = { runAsNonRoot: true, runAsUser: CONTAINER_UID, runAsGroup: CONTAINER_UID, seccompProfile: { type: 'RuntimeDefault' } };
-  const containerSecurity = { runAsNonRoot: true, runAsUser: CONTAINER_UID, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+  // Functions, not shared objects: every object gets its own copy, so editing one never edits another.
+  const selector = () => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'predictor' });
+  const labels = () => ({ ...selector(), 'app.kubernetes.io/managed-by': 'deploy-model' });
+  const metadata = (objectName: string) => ({ name: objectName, ...(input.namespace ? { namespace: input.namespace } : {}), labels: labels() });
+  const resources = () => ({ requests: { cpu: target.resources.cpu, memory: target.resources.memory }, limits: { memory: target.resources.memory } });
+  const podSecurity = () => ({ runAsNonRoot: true, runAsUser: CONTAINER_UID, runAsGroup: CONTAINER_UID, seccompProfile: { type: 'RuntimeDefault' } });
+  const containerSecurity = () => ({
+    runAsNonRoot: true, runAsUser: CONTAINER_UID, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
+  });
   const probes = (port: string) => ({
     // The model loads before the server listens; the startup probe gives it a minute before liveness counts.
     startupProbe: { httpGet: { path: LIVE_PATH, port }, periodSeconds: 2, failureThreshold: 30 },
@@ -61,14 +64,14 @@ export function planManifests(input: ManifestInput): Manifests {
     metadata: metadata(name),
     spec: {
       // No `replicas`: the HPA owns the count, and `kubectl apply` would reset it on every deploy.
-      selector: { matchLabels: selector },
+      selector: { matchLabels: selector() },
       template: {
-        metadata: { labels },
+        metadata: { labels: labels() },
         spec: {
           automountServiceAccountToken: false,
           // Matches the server's drain: in-flight requests finish before the pod goes.
           terminationGracePeriodSeconds: 30,
-          securityContext: podSecurity,
+          securityContext: podSecurity(),
           containers: [{
             name: 'server',
             image: input.image,
@@ -76,9 +79,9 @@ export function planManifests(input: ManifestInput): Manifests {
             imagePullPolicy: 'IfNotPresent',
             ports: [{ name: 'http', containerPort: target.port, protocol: 'TCP' }],
             env: [{ name: 'PORT', value: String(target.port) }, { name: 'HOME', value: '/tmp' }],
-            resources,
+            resources: resources(),
             ...probes('http'),
-            securityContext: containerSecurity,
+            securityContext: containerSecurity(),
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           }],
           volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
@@ -91,7 +94,7 @@ export function planManifests(input: ManifestInput): Manifests {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: metadata(name),
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+    spec: { type: 'ClusterIP', selector: selector(), ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
   };
 
   const hpa = {
@@ -123,7 +126,7 @@ export function planManifests(input: ManifestInput): Manifests {
           maxReplicas: target.replicas.max,
           scaleMetric: 'cpu',
           scaleTarget: target.targetCpuUtilization,
-          securityContext: podSecurity,
+          securityContext: podSecurity(),
           containers: [{
             name: 'kserve-container',
             image: input.image,
@@ -131,10 +134,10 @@ export function planManifests(input: ManifestInput): Manifests {
             // Knative accepts one port, named http1 (HTTP/1.1) or h2c.
             ports: [{ name: 'http1', containerPort: target.port, protocol: 'TCP' }],
             env: [{ name: 'PROTOCOL', value: 'v2' }, { name: 'PORT', value: String(target.port) }],
-            resources,
+            resources: resources(),
             readinessProbe: { httpGet: { path: READY_PATH, port: target.port }, periodSeconds: 5, failureThreshold: 2 },
             livenessProbe: { httpGet: { path: LIVE_PATH, port: target.port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-            securityContext: containerSecurity,
+            securityContext: containerSecurity(),
           }],
         },
       },
@@ -195,7 +198,7 @@ export async function writeManifests(manifests: Manifests, outDir: string, io?: 
       await rm(file, { force: true });
       continue;
     }
-    await writeFile(file, `# Generated by deploy-model; re-run the build to change it.\n${stringify(object, { lineWidth: 0 })}`);
+    await writeFile(file, `# Generated by deploy-model; re-run the build to change it.\n${stringify(object, { lineWidth: 0, aliasDuplicateObjects: false })}`);
     files.push(file);
   }
   io?.info('DM_CONTAINER_MANIFESTS', `Wrote ${files.length} Kubernetes manifests to ${dir}`, { dir, files });

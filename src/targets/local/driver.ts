@@ -6,6 +6,9 @@ import { buildLocalArtifacts } from './build.js';
 import { localFunctionSpec } from './spec.js';
 import type { LocalTargetConfig } from './schema.js';
 
+/** The endpoint as users see it: the Function URL's base, with its trailing slash. */
+const endpointOf = (url: string): string => new URL(url).href;
+
 /** `<name>-<stage>-<target>`: one record per deployment in the state folder. */
 export function deploymentKey(ctx: TargetContext): string {
   return `${ctx.config.name}-${ctx.loaded.stage}-${ctx.targetName}`;
@@ -52,12 +55,12 @@ export const localDriver: TargetDriver<LocalTargetConfig> = {
     const result = await smoke(httpInferenceClient(url));
     if (result.status !== 'passed') {
       await stopDeployment(ctx.stateDir, candidate);
-      return { endpoint: previous && !fixedPortTaken ? previous.url : record.url, smoke: result, promoted: false, version: artifacts.functionSha256.slice(0, 12) };
+      return { endpoint: endpointOf(previous && !fixedPortTaken ? previous.url : record.url), smoke: result, promoted: false, version: artifacts.functionSha256.slice(0, 12) };
     }
     if (previous && !fixedPortTaken) await stopDeployment(ctx.stateDir, key);
     await renameDeployment(ctx.stateDir, candidate, key);
     return {
-      endpoint: record.url, version: artifacts.functionSha256.slice(0, 12), smoke: result, promoted: true,
+      endpoint: endpointOf(record.url), version: artifacts.functionSha256.slice(0, 12), smoke: result, promoted: true,
       details: { pid: record.pid, logFile: record.logFile, functionBytes: artifacts.functionBytes, layerBytes: artifacts.layerBytes },
     };
   },
@@ -67,12 +70,12 @@ export const localDriver: TargetDriver<LocalTargetConfig> = {
     if (!record) {
       throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) is not running. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName } });
     }
-    return { endpoint: record.url, client: httpInferenceClient(inferUrl(record.url, ctx.config.name)) };
+    return { endpoint: endpointOf(record.url), client: httpInferenceClient(inferUrl(record.url, ctx.config.name)) };
   },
 
   async status(ctx) {
     const record = await findDeployment(ctx.stateDir, deploymentKey(ctx));
-    return record ? { state: 'running', endpoint: record.url, details: { pid: record.pid, startedAt: record.startedAt } } : { state: 'not-deployed' };
+    return record ? { state: 'running', endpoint: endpointOf(record.url), details: { pid: record.pid, startedAt: record.startedAt } } : { state: 'not-deployed' };
   },
 
   async destroy(ctx) {

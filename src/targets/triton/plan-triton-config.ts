@@ -72,7 +72,7 @@ export function planTritonConfig(params: PlanTritonConfigParams): TritonModelCon
       max_queue_delay_microseconds: Math.round(batching.maxQueueDelayMs * 1000),
     };
   }
-  config.instance_group = [{ count: options.instanceCount, kind: 'KIND_GPU' }];
+  config.instance_group = [{ count: options.instancesPerGpu, kind: 'KIND_GPU' }];
   if (options.engine === 'tensorrt') {
     config.optimization = { execution_accelerators: { gpu_execution_accelerator: [tensorrtAccelerator(host, modelName, options)] } };
   }

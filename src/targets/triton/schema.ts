@@ -58,7 +58,7 @@ export const tritonOptionsShape = {
    * Model instances per GPU; more instances overlap requests at the cost of GPU memory.
    * @default 1
    */
-  instanceCount: z.number().int().min(1).max(64).default(1)
+  instancesPerGpu: z.number().int().min(1).max(64).default(1)
     .describe('Model instances per GPU (Triton instance_group count). Default: 1.'),
   /**
    * Triton release (`YY.MM`) of the serving image.

@@ -4,7 +4,7 @@ import type { FakeContext } from './_context.js';
 import {
   NO_CHANGES_REASON, type CfnStack, type ChangeSet, type ResourceChange, type StackParameter, type Template,
 } from './_cfn-model.js';
-import { canonical, checkRules, evaluateConditions, references, TemplateError, type ResolveEnv } from './_cfn-template.js';
+import { canonical, checkRules, evaluateConditions, references, resolve, TemplateError, type ResolveEnv } from './_cfn-template.js';
 import { AwsError } from './_wire.js';
 
 export interface ChangeSetInput {
@@ -164,10 +164,37 @@ function validateTemplate(template: Template, env: Omit<ResolveEnv, 'conditions'
   return conditions;
 }
 
-/** The `Changes` CloudFormation would report, from the templates (informational). */
-function computeChanges(ctx: FakeContext, stack: CfnStack, template: Template, conditions: Record<string, boolean>): ResourceChange[] {
+/**
+ * Properties as the change set compares them: parameters and pseudo parameters resolved,
+ * references to resources left symbolic (`<Id>`, `<Id.Attr>`), raw when they do not resolve.
+ */
+function comparable(ctx: FakeContext, stack: CfnStack, template: Template, parameters: StackParameter[]): (props: unknown) => string {
+  const base = {
+    region: ctx.region, accountId: ctx.accountId, stackName: stack.stackName, stackId: stack.stackId,
+    parameters: parameterValues(template, parameters), mappings: template.Mappings,
+    resource: (id: string) => ({ physicalId: `<${id}>`, getAtt: (a: string) => `<${id}.${a}>` }),
+  };
+  let env: ResolveEnv | undefined;
+  try {
+    env = { ...base, conditions: evaluateConditions(template, base) };
+  } catch {
+    env = undefined;
+  }
+  return (props) => {
+    try {
+      return canonical(env ? resolve(props ?? {}, env) : props);
+    } catch {
+      return canonical(props);
+    }
+  };
+}
+
+/** The `Changes` CloudFormation would report (informational; execution decides on resolved values). */
+function computeChanges(ctx: FakeContext, stack: CfnStack, template: Template, parameters: StackParameter[], conditions: Record<string, boolean>): ResourceChange[] {
   const before = stack.template?.Resources ?? {};
   const after = Object.fromEntries(Object.entries(template.Resources ?? {}).filter(([, r]) => !r.Condition || conditions[r.Condition]));
+  const oldView = stack.template ? comparable(ctx, stack, stack.template, stack.parameters) : canonical;
+  const newView = comparable(ctx, stack, template, parameters);
   const changes: ResourceChange[] = [];
   const replaced = new Set<string>();
   for (const [id, resource] of Object.entries(after)) {
@@ -179,7 +206,7 @@ function computeChanges(ctx: FakeContext, stack: CfnStack, template: Template, c
       continue;
     }
     const changed = Object.keys({ ...old.Properties, ...resource.Properties })
-      .filter((k) => canonical(old.Properties?.[k]) !== canonical(resource.Properties?.[k]));
+      .filter((k) => oldView(old.Properties?.[k]) !== newView(resource.Properties?.[k]));
     if (old.Type === resource.Type && changed.length === 0) continue;
     const replaceOn = ctx.provisioners.get(resource.Type)?.replaceOn ?? [];
     const replacement = old.Type !== resource.Type || replaceOn === '*' || changed.some((k) => replaceOn.includes(k));
@@ -246,7 +273,7 @@ export function createChangeSet(ctx: FakeContext, stack: CfnStack, input: Change
     parameters,
     tags: input.Tags ?? [],
     capabilities,
-    changes: isNewStack ? computeChanges(ctx, { ...stack, template: undefined, resources: new Map() }, template, conditions) : computeChanges(ctx, stack, template, conditions),
+    changes: computeChanges(ctx, isNewStack ? { ...stack, template: undefined, resources: new Map() } : stack, template, parameters, conditions),
     roleArn: input.RoleARN,
   };
   const injected = ctx.faults.takeChangeSetFailure();

@@ -18,6 +18,7 @@ export class LambdaRuntime {
     private readonly faults: Faults,
     private readonly state: FakeState,
     private readonly workDir: string,
+    private readonly where: { region: string; accountId: string },
   ) {}
 
   async invoke(functionName: string, version: string, code: LambdaCode, event: unknown): Promise<InvokeResult> {
@@ -74,6 +75,7 @@ export class LambdaRuntime {
       env: code.env,
       memoryMb: code.memoryMb,
       timeoutSeconds: code.timeoutSeconds,
+      ...this.where,
     });
   }
 

@@ -19,6 +19,9 @@ export interface FunctionSpec {
   readonly env: Readonly<Record<string, string>>;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /** Where the function believes it runs (AWS_REGION, ARNs). */
+  readonly region?: string;
+  readonly accountId?: string;
 }
 
 export interface InvokeResult {

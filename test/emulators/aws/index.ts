@@ -8,3 +8,4 @@ export { bootstrapEnvironment, type BootstrapOptions } from './bootstrap.js';
 export type { AwsServiceModule, ParsedCall } from './_service.js';
 export type { FakeContext } from './_context.js';
 export type { FakeState } from './state.js';
+export { localFunctionRunner, type LocalFunctionRunnerOptions } from './local-function-runner.js';

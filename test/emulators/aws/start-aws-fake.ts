@@ -96,7 +96,7 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
   const provisioners = defaultProvisioners();
   for (const [type, p] of Object.entries(options.provisioners ?? {})) provisioners.set(type, p);
   const services = [...(options.services ?? []), ...DEFAULT_SERVICES];
-  const lambdaRuntime = new LambdaRuntime(options.functionRunner ?? inProcessFunctionRunner(), faults, state, workDir);
+  const lambdaRuntime = new LambdaRuntime(options.functionRunner ?? inProcessFunctionRunner(), faults, state, workDir, { region, accountId });
   const calls: RecordedCall[] = [];
   const internalErrors: Error[] = [];
   let endpoint = '';

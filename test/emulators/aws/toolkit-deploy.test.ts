@@ -5,7 +5,7 @@ import {
 import { StackParameters, StackSelectionStrategy, Toolkit, type DeployOptions } from '@aws-cdk/toolkit-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdaApp, RecordingToolkitHost, scratchDir, signedFetch, writeHandler } from './_cdk-app.js';
-import { startAwsFake, type AwsFake, type RecordedCall } from './index.js';
+import { localFunctionRunner, startAwsFake, type AwsFake, type RecordedCall } from './index.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -52,7 +52,8 @@ describe('toolkit-lib deploys a Lambda app to the AWS fake', () => {
   }
 
   beforeAll(async () => {
-    fake = await startAwsFake({ accountId: ACCOUNT, region: REGION });
+    // Functions run in the project's local executor, as on Lambda.
+    fake = await startAwsFake({ accountId: ACCOUNT, region: REGION, functionRunner: localFunctionRunner() });
     restoreEnv = fake.applyEnv();
     fake.bootstrap();
     lambda = new LambdaClient({});

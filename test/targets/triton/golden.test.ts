@@ -40,7 +40,7 @@ const CASES: GoldenCase[] = [
   { file: 'det.batching.pbtxt', model: 'det', batching: { maxBatchSize: 4, maxQueueDelayMs: 10 }, inputShapes: { x: { shape: [2, 3, 640, 640] } } },
   { file: 'rec.batching.pbtxt', model: 'rec', batching: BATCHING, inputShapes: { x: { shape: [1, 3, 48, 320] } } },
   // precisions, engines and hosts on one model
-  { file: 'cls.fp32.pbtxt', model: 'cls', options: { precision: 'fp32', workspaceMb: 1024, instanceCount: 2 } },
+  { file: 'cls.fp32.pbtxt', model: 'cls', options: { precision: 'fp32', workspaceMb: 1024, instancesPerGpu: 2 } },
   { file: 'cls.int8.pbtxt', model: 'cls', options: { precision: 'int8', int8Calibration: { table: './calibration/cls.flatbuffers' } } },
   { file: 'cls.int8-tensorrt-table.pbtxt', model: 'cls', host: 'container', options: { precision: 'int8', int8Calibration: { table: 'cls.cache', format: 'tensorrt' } } },
   { file: 'cls.onnxruntime.pbtxt', model: 'cls', options: { engine: 'onnxruntime', warmup: false } },

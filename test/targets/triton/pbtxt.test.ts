@@ -55,7 +55,7 @@ describe('renderPbtxt / parsePbtxt round trip', () => {
         for (const precision of ['fp16', 'fp32', 'int8'] as const) {
           for (const batching of batchable ? [undefined, { maxBatchSize: 64, maxQueueDelayMs: 0.5, preferredBatchSizes: [8, 32] }] : [undefined]) {
             const options = tritonOptionsSchema.parse({
-              precision, instanceCount: 2, int8Calibration: precision === 'int8' ? { table: 't.cache' } : undefined,
+              precision, instancesPerGpu: 2, int8Calibration: precision === 'int8' ? { table: 't.cache' } : undefined,
               engineCachePath: precision === 'int8' && (host === 'gcp-vertex' || host === 'azure-ml') ? '/mnt/engines' : undefined,
             });
             const config = planTritonConfig({ signature, modelName: key.replace('_', '-'), host, batching, options, inputShapes: key === 'silero' ? SILERO_INPUTS : undefined });

@@ -141,7 +141,7 @@ describe('planTritonConfig: engine and accelerator', () => {
   const signature = { inputs: [tensor('x', ['b', 4])], outputs: [tensor('y', ['b', 1])] };
 
   it('configures TensorRT with precision, workspace and the engine cache', () => {
-    const config = plan({ signature, options: options({ precision: 'fp32', workspaceMb: 512, instanceCount: 3 }) });
+    const config = plan({ signature, options: options({ precision: 'fp32', workspaceMb: 512, instancesPerGpu: 3 }) });
     expect(config.instance_group).toEqual([{ count: 3, kind: 'KIND_GPU' }]);
     expect(config.optimization!.execution_accelerators!.gpu_execution_accelerator).toEqual([{
       name: 'tensorrt',

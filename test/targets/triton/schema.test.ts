@@ -9,7 +9,7 @@ import {
 describe('tritonOptionsSchema', () => {
   it('fills every default', () => {
     expect(tritonOptionsSchema.parse({})).toEqual({
-      engine: 'tensorrt', precision: 'fp16', workspaceMb: 4096, instanceCount: 1, tritonVersion: DEFAULT_TRITON_VERSION, warmup: true,
+      engine: 'tensorrt', precision: 'fp16', workspaceMb: 4096, instancesPerGpu: 1, tritonVersion: DEFAULT_TRITON_VERSION, warmup: true,
     });
   });
 
@@ -36,7 +36,7 @@ describe('tritonOptionsSchema', () => {
     expect(tritonOptionsSchema.safeParse({ engin: 'tensorrt' }).success).toBe(false);
     expect(tritonOptionsSchema.safeParse({ engineCachePath: 'cache' }).error!.issues[0].message).toMatch(/absolute path/);
     expect(tritonOptionsSchema.safeParse({ tritonVersion: '24.8' }).success).toBe(false);
-    expect(tritonOptionsSchema.safeParse({ instanceCount: 0 }).success).toBe(false);
+    expect(tritonOptionsSchema.safeParse({ instancesPerGpu: 0 }).success).toBe(false);
   });
 
   it('embeds in a GPU target schema inside the discriminated union of targets', () => {

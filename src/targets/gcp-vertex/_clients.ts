@@ -1,0 +1,99 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import type { v1 } from '@google-cloud/aiplatform';
+import type { Storage } from '@google-cloud/storage';
+import type { AuthClient } from 'google-auth-library';
+import { DeployModelError } from '../../errors.js';
+
+/**
+ * How the Vertex AI driver reaches Google Cloud. Everything is optional: by default the regional
+ * Vertex AI endpoint and Cloud Storage are used with Application Default Credentials. Each option
+ * also has an environment variable, so the CLI can be pointed elsewhere (a proxy, a test fake).
+ */
+export interface VertexConnectionOptions {
+  /**
+   * Credentials for every call.
+   * @default - an OAuth2 client with `DEPLOY_MODEL_GCP_ACCESS_TOKEN` when set, else Application
+   * Default Credentials
+   */
+  authClient?: AuthClient;
+  /**
+   * `host:port` of the Vertex AI API (gRPC). A loopback host is reached without TLS.
+   * @default - `DEPLOY_MODEL_VERTEX_ENDPOINT`, else `<region>-aiplatform.googleapis.com:443`
+   */
+  apiEndpoint?: string;
+  /**
+   * Base URL of the Cloud Storage JSON API.
+   * @default - `DEPLOY_MODEL_GCS_ENDPOINT`, else https://storage.googleapis.com
+   */
+  storageEndpoint?: string;
+  /**
+   * How often long-running operations are polled, in milliseconds.
+   * @default - `DEPLOY_MODEL_OPERATION_POLL_MS`, else 10000
+   */
+  pollIntervalMs?: number;
+}
+
+export interface VertexClients {
+  endpoints: v1.EndpointServiceClient;
+  models: v1.ModelServiceClient;
+  prediction: v1.PredictionServiceClient;
+  storage: Storage;
+  pollIntervalMs: number;
+  close(): Promise<void>;
+}
+
+const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+function splitHostPort(endpoint: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(endpoint);
+  if (!m) throw new DeployModelError('VERTEX_ENDPOINT_INVALID', `The Vertex AI API endpoint '${endpoint}' is not host[:port]. Fix DEPLOY_MODEL_VERTEX_ENDPOINT.`);
+  return { host: m[1], port: m[2] ? Number(m[2]) : 443 };
+}
+
+/** Application Default Credentials, or a fixed token; fails with the fix when there are none. */
+export async function vertexAuthClient(options: VertexConnectionOptions): Promise<AuthClient> {
+  if (options.authClient) return options.authClient;
+  const { GoogleAuth, OAuth2Client } = await import('google-auth-library');
+  const token = process.env.DEPLOY_MODEL_GCP_ACCESS_TOKEN;
+  if (token) {
+    const client = new OAuth2Client();
+    client.setCredentials({ access_token: token });
+    return client;
+  }
+  try {
+    const auth = new GoogleAuth({ scopes: SCOPES });
+    const client = await auth.getClient();
+    // Fails here, before anything is uploaded, when the credentials cannot give a token.
+    await client.getAccessToken();
+    return client;
+  } catch (e) {
+    throw new DeployModelError('GCP_CREDENTIALS_MISSING',
+      `No usable Google Cloud credentials (${(e as Error).message.split('\n')[0]}). Run \`gcloud auth application-default login\`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or DEPLOY_MODEL_GCP_ACCESS_TOKEN to an access token (\`gcloud auth print-access-token\`).`,
+      { cause: e });
+  }
+}
+
+/** Creates the clients. `@google-cloud/aiplatform` takes seconds to load, so it is imported here, on first use. */
+export async function createVertexClients(region: string, options: VertexConnectionOptions = {}): Promise<VertexClients> {
+  const authClient = await vertexAuthClient(options);
+  const [{ v1: aiplatform }, { Storage }, grpc] = await Promise.all([
+    import('@google-cloud/aiplatform'), import('@google-cloud/storage'), import('@grpc/grpc-js'),
+  ]);
+  const { host, port } = splitHostPort(options.apiEndpoint ?? process.env.DEPLOY_MODEL_VERTEX_ENDPOINT ?? `${region}-aiplatform.googleapis.com:443`);
+  // gRPC, never the REST fallback: it corrupts arrays nested in arrays.
+  const clientOptions: Record<string, unknown> = { apiEndpoint: host, port, authClient, fallback: false };
+  if (LOOPBACK.test(host)) clientOptions.sslCreds = grpc.credentials.createInsecure() as ChannelCredentials;
+  const endpoints = new aiplatform.EndpointServiceClient(clientOptions);
+  const models = new aiplatform.ModelServiceClient(clientOptions);
+  const prediction = new aiplatform.PredictionServiceClient(clientOptions);
+  const storageEndpoint = options.storageEndpoint ?? process.env.DEPLOY_MODEL_GCS_ENDPOINT;
+  const storage = new Storage({ authClient, ...(storageEndpoint ? { apiEndpoint: storageEndpoint, useAuthWithCustomEndpoint: true } : {}) });
+  const pollIntervalMs = options.pollIntervalMs ?? (Number(process.env.DEPLOY_MODEL_OPERATION_POLL_MS) || 10_000);
+  return {
+    endpoints, models, prediction, storage, pollIntervalMs,
+    async close() {
+      await Promise.all([endpoints.close(), models.close(), prediction.close()]);
+    },
+  };
+}

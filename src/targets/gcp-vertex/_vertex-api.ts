@@ -1,0 +1,109 @@
+import type { IoHelper } from '../../io/io-host.js';
+import type { VertexClients } from './_clients.js';
+import { vertexError, waitForOperation, type PolledOperation } from './_operations.js';
+import type { LiveDeployedModel, VertexDeployedModelSpec, VertexEndpointSpec, VertexModelSpec } from './plan.js';
+
+export interface VertexEndpointState {
+  name: string;
+  displayName: string;
+  deployed: LiveDeployedModel[];
+  trafficSplit: Record<string, number>;
+}
+
+/**
+ * The Vertex AI calls the driver makes, each one SDK call (and its operation) with the error
+ * translated; no decisions here.
+ */
+export class VertexApi {
+  constructor(
+    private readonly clients: VertexClients,
+    private readonly io: IoHelper,
+    private readonly project: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw vertexError(e, what, this.project);
+    }
+  }
+
+  private wait<T>(what: string, name: string, check: (name: string) => Promise<PolledOperation<T>>): Promise<T> {
+    return waitForOperation({ what, name, check, io: this.io, timeoutMs: this.timeoutMs, pollMs: this.clients.pollIntervalMs, project: this.project });
+  }
+
+  async findEndpoint(parent: string, displayName: string): Promise<VertexEndpointState | undefined> {
+    const [endpoints] = await this.call(`Listing endpoints in ${parent}`, () =>
+      this.clients.endpoints.listEndpoints({ parent, filter: `display_name="${displayName}"` }, { autoPaginate: true }));
+    const found = endpoints.find((e) => e.displayName === displayName);
+    return found ? toState(found) : undefined;
+  }
+
+  async getEndpoint(name: string): Promise<VertexEndpointState> {
+    const [endpoint] = await this.call(`Reading endpoint ${name}`, () => this.clients.endpoints.getEndpoint({ name }));
+    return toState(endpoint);
+  }
+
+  async createEndpoint(parent: string, spec: VertexEndpointSpec): Promise<VertexEndpointState> {
+    const what = `creating endpoint '${spec.displayName}'`;
+    const [op] = await this.call(`Creating endpoint '${spec.displayName}'`, () => this.clients.endpoints.createEndpoint({ parent, endpoint: spec }));
+    const endpoint = await this.wait(what, op.name!, (n) => this.clients.endpoints.checkCreateEndpointProgress(n));
+    return toState(endpoint);
+  }
+
+  async deleteEndpoint(name: string): Promise<void> {
+    const [op] = await this.call(`Deleting endpoint ${name}`, () => this.clients.endpoints.deleteEndpoint({ name }));
+    await this.wait(`deleting endpoint ${name}`, op.name!, (n) => this.clients.endpoints.checkDeleteEndpointProgress(n));
+  }
+
+  /** Uploads the Model and returns its resource name. */
+  async uploadModel(parent: string, spec: VertexModelSpec): Promise<string> {
+    const [op] = await this.call(`Uploading model '${spec.displayName}'`, () => this.clients.models.uploadModel({ parent, model: spec }));
+    const result = await this.wait(`uploading model '${spec.displayName}'`, op.name!, (n) => this.clients.models.checkUploadModelProgress(n));
+    return result!.model!;
+  }
+
+  /** Models carrying all these labels. */
+  async listModels(parent: string, labels: Record<string, string>): Promise<Array<{ name: string; displayName: string }>> {
+    const filter = Object.entries(labels).map(([k, v]) => `labels.${k}="${v}"`).join(' AND ');
+    const [models] = await this.call(`Listing models in ${parent}`, () => this.clients.models.listModels({ parent, filter }, { autoPaginate: true }));
+    return models.map((m) => ({ name: m.name ?? '', displayName: m.displayName ?? '' }));
+  }
+
+  async deleteModel(name: string): Promise<void> {
+    const [op] = await this.call(`Deleting model ${name}`, () => this.clients.models.deleteModel({ name }));
+    await this.wait(`deleting model ${name}`, op.name!, (n) => this.clients.models.checkDeleteModelProgress(n));
+  }
+
+  /** Deploys a model on an endpoint's replicas and returns the deployed model's id. */
+  async deployModel(endpoint: string, deployedModel: VertexDeployedModelSpec, trafficSplit: Record<string, number>): Promise<string> {
+    const what = `deploying model '${deployedModel.displayName}' on ${endpoint}`;
+    const [op] = await this.call(`DeployModel of '${deployedModel.displayName}' on ${endpoint}`, () =>
+      this.clients.endpoints.deployModel({ endpoint, deployedModel, trafficSplit }));
+    this.io.info('DM_VERTEX_DEPLOYING', `Deploying '${deployedModel.displayName}' on ${endpoint} (${deployedModel.dedicatedResources.minReplicaCount} x ${deployedModel.dedicatedResources.machineSpec.machineType}); this takes minutes`, { endpoint, operation: op.name });
+    const result = await this.wait(what, op.name!, (n) => this.clients.endpoints.checkDeployModelProgress(n));
+    return result!.deployedModel!.id!;
+  }
+
+  async undeployModel(endpoint: string, deployedModelId: string, trafficSplit: Record<string, number>): Promise<void> {
+    const [op] = await this.call(`UndeployModel of ${deployedModelId} from ${endpoint}`, () =>
+      this.clients.endpoints.undeployModel({ endpoint, deployedModelId, trafficSplit }));
+    await this.wait(`undeploying ${deployedModelId} from ${endpoint}`, op.name!, (n) => this.clients.endpoints.checkUndeployModelProgress(n));
+  }
+
+  async setTraffic(endpoint: string, trafficSplit: Record<string, number>): Promise<void> {
+    await this.call(`Moving traffic on ${endpoint}`, () =>
+      this.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit }, updateMask: { paths: ['traffic_split'] } }));
+  }
+}
+
+function toState(e: { name?: string | null; displayName?: string | null; deployedModels?: Array<{ id?: string | null; displayName?: string | null; model?: string | null }> | null; trafficSplit?: Record<string, number> | null }): VertexEndpointState {
+  return {
+    name: e.name ?? '',
+    displayName: e.displayName ?? '',
+    deployed: (e.deployedModels ?? []).map((d) => ({ id: d.id ?? '', displayName: d.displayName ?? '', model: d.model ?? '' })),
+    trafficSplit: { ...(e.trafficSplit ?? {}) },
+  };
+}

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { resolveVertexAccelerator } from './machine-types.js';
+import type { GcpVertexTargetConfig } from './schema.js';
+
+/**
+ * The Vertex AI resources of one target, as plain data: request bodies in the shapes
+ * `@google-cloud/aiplatform` takes (camelCase proto fields). Tested by equality; the deploy code
+ * only sends them.
+ */
+
+/** Labels on every resource deploy-model creates, so the cloud is the state. */
+export const VERTEX_LABEL_KEYS = { name: 'deploy-model-name', stage: 'deploy-model-stage', target: 'deploy-model-target', spec: 'deploy-model-spec' } as const;
+
+/** Triton's HTTP port inside the container; Vertex AI sends health checks and predictions there. */
+export const TRITON_HTTP_PORT = 8000;
+
+export interface VertexNames {
+  /** `projects/<project>/locations/<region>` */
+  parent: string;
+  /** `<name>-<stage>-<target>`: the endpoint's display name, and the base of the others. */
+  base: string;
+  /** Display name of the endpoint a new model is smoke-tested on before it joins the live one. */
+  smokeEndpoint: string;
+  /** Triton's model name: the repository folder and the `/v2/models/<name>` path. */
+  tritonModel: string;
+  /** `gs://bucket/prefix/deploy-model/<name>/<stage>/<target>` (no trailing slash). */
+  stagingRoot: string;
+  labels: Record<string, string>;
+}
+
+/** A label value: lowercase letters, digits, - and _, at most 63 characters. */
+export function labelValue(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+}
+
+export function vertexNames(params: { name: string; stage: string; targetName: string; target: Pick<GcpVertexTargetConfig, 'project' | 'region' | 'stagingBucket'> }): VertexNames {
+  const { name, stage, targetName, target } = params;
+  const base = `${name}-${stage}-${targetName}`;
+  const bucket = target.stagingBucket.replace(/\/+$/, '');
+  return {
+    parent: `projects/${target.project}/locations/${target.region}`,
+    base,
+    smokeEndpoint: `${base}-smoke`,
+    tritonModel: name,
+    stagingRoot: `${bucket}/deploy-model/${name}/${stage}/${targetName}`,
+    labels: {
+      [VERTEX_LABEL_KEYS.name]: labelValue(name),
+      [VERTEX_LABEL_KEYS.stage]: labelValue(stage),
+      [VERTEX_LABEL_KEYS.target]: labelValue(targetName),
+    },
+  };
+}
+
+export interface VertexContainerSpec {
+  imageUri: string;
+  args: string[];
+  ports: Array<{ containerPort: number }>;
+  healthRoute: string;
+  predictRoute: string;
+}
+
+/**
+ * The Triton container. Vertex AI sets AIP_MODE=PREDICTION, in which NVIDIA's image starts
+ * `tritonserver` with these arguments and Triton turns on its Vertex AI front end on
+ * AIP_HTTP_PORT (the first listed port). That front end would collide with Triton's own HTTP port,
+ * so it is turned off: Vertex AI talks KServe v2 to Triton's HTTP server on port 8000, which
+ * makes RawPredict bodies plain v2 inference requests. Triton reads `gs://` repositories itself;
+ * `$(AIP_STORAGE_URI)` is Vertex AI's copy of the model's artifact folder.
+ */
+export function vertexContainerSpec(image: string, tritonModel: string): VertexContainerSpec {
+  return {
+    imageUri: image,
+    args: [
+      '--model-repository=$(AIP_STORAGE_URI)',
+      '--allow-vertex-ai=false',
+      `--http-port=${TRITON_HTTP_PORT}`,
+      '--allow-grpc=false',
+      '--model-control-mode=none',
+      '--exit-on-error=true',
+    ],
+    ports: [{ containerPort: TRITON_HTTP_PORT }],
+    healthRoute: '/v2/health/ready',
+    predictRoute: `/v2/models/${tritonModel}/infer`,
+  };
+}
+
+export interface VertexDedicatedResources {
+  machineSpec: { machineType: string; acceleratorType: string; acceleratorCount: number };
+  minReplicaCount: number;
+  maxReplicaCount: number;
+}
+
+export function vertexResources(target: Pick<GcpVertexTargetConfig, 'machineType' | 'accelerator' | 'minReplicas' | 'maxReplicas'>): VertexDedicatedResources {
+  // The schema guarantees an accelerator here (given, or fixed by the machine type).
+  const accelerator = resolveVertexAccelerator(target.machineType, target.accelerator)!;
+  return {
+    machineSpec: { machineType: target.machineType, acceleratorType: accelerator.type, acceleratorCount: accelerator.count },
+    minReplicaCount: target.minReplicas,
+    maxReplicaCount: target.maxReplicas ?? target.minReplicas,
+  };
+}
+
+/**
+ * What identifies one version: the repository's content and everything the deployed model is
+ * made of. Equal specs mean a redeploy has nothing to change. 12 hex digits.
+ */
+export function vertexSpecHash(params: { repositoryDigest: string; container: VertexContainerSpec; resources: VertexDedicatedResources }): string {
+  const text = JSON.stringify({ r: params.repositoryDigest, c: params.container, d: params.resources });
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+/** Where this version's repository lives: content-addressed, so an identical build is not uploaded twice. */
+export function vertexArtifactUri(names: VertexNames, repositoryDigest: string): string {
+  return `${names.stagingRoot}/${repositoryDigest.slice(0, 12)}`;
+}
+
+export interface VertexModelSpec {
+  displayName: string;
+  description: string;
+  artifactUri: string;
+  containerSpec: VertexContainerSpec;
+  labels: Record<string, string>;
+}
+
+export function planVertexModel(params: { names: VertexNames; specHash: string; artifactUri: string; container: VertexContainerSpec }): VertexModelSpec {
+  const { names, specHash, artifactUri, container } = params;
+  return {
+    displayName: `${names.base}-${specHash}`,
+    description: `Triton model repository of '${names.tritonModel}', deployed by deploy-model.`,
+    artifactUri,
+    containerSpec: container,
+    labels: { ...names.labels, [VERTEX_LABEL_KEYS.spec]: specHash },
+  };
+}
+
+export interface VertexDeployedModelSpec {
+  model: string;
+  displayName: string;
+  dedicatedResources: VertexDedicatedResources;
+}
+
+export function planDeployedModel(params: { names: VertexNames; specHash: string; model: string; resources: VertexDedicatedResources }): VertexDeployedModelSpec {
+  return { model: params.model, displayName: `${params.names.base}-${params.specHash}`, dedicatedResources: params.resources };
+}
+
+export interface VertexEndpointSpec {
+  displayName: string;
+  description: string;
+  labels: Record<string, string>;
+}
+
+export function planVertexEndpoint(names: VertexNames, purpose: 'live' | 'smoke'): VertexEndpointSpec {
+  return purpose === 'live'
+    ? { displayName: names.base, description: `deploy-model endpoint of '${names.tritonModel}'.`, labels: { ...names.labels } }
+    : { displayName: names.smokeEndpoint, description: `deploy-model smoke-test endpoint of '${names.tritonModel}'; empty between deploys.`, labels: { ...names.labels, 'deploy-model-purpose': 'smoke' } };
+}
+
+/** A deployed model as deploy-model sees it on an endpoint. */
+export interface LiveDeployedModel {
+  id: string;
+  displayName: string;
+  model: string;
+}
+
+export type VertexRollout =
+  /** The live model already is this spec: smoke-test it, change nothing. */
+  | { kind: 'unchanged'; live: LiveDeployedModel }
+  /**
+   * Nothing serves yet: deploy with all traffic and smoke-test through the endpoint. `stale` are
+   * deployed models without traffic (left by an interrupted deploy), undeployed afterwards.
+   */
+  | { kind: 'first'; stale: LiveDeployedModel[] }
+  /** Smoke-test on the smoke endpoint, deploy beside the live models at 0%, move traffic, undeploy these. */
+  | { kind: 'replace'; previous: LiveDeployedModel[]; keepSplit: Record<string, number> };
+
+/**
+ * Decides how a deploy proceeds from what the live endpoint has. Vertex AI's v1 API routes
+ * Predict and RawPredict by the traffic split only (no request can name a deployed model), so a
+ * model at 0% cannot be reached on the live endpoint: a replacement is smoke-tested on a second
+ * endpoint first.
+ */
+export function planVertexRollout(params: { names: VertexNames; specHash: string; deployed: LiveDeployedModel[]; trafficSplit: Record<string, number> }): VertexRollout {
+  const { names, specHash, deployed, trafficSplit } = params;
+  const wanted = `${names.base}-${specHash}`;
+  const serving = deployed.filter((d) => (trafficSplit[d.id] ?? 0) > 0);
+  if (serving.length === 1 && serving[0].displayName === wanted && trafficSplit[serving[0].id] === 100) return { kind: 'unchanged', live: serving[0] };
+  if (serving.length === 0) return { kind: 'first', stale: deployed };
+  return { kind: 'replace', previous: deployed, keepSplit: { ...trafficSplit, '0': 0 } };
+}
+
+/** The version string reported for a deployed model: its spec hash. */
+export function versionOf(displayName: string): string {
+  const m = /-([0-9a-f]{12})$/.exec(displayName);
+  return m ? m[1] : displayName;
+}

@@ -1,0 +1,187 @@
+/**
+ * The container target for real: the image is built from the cls model with the builder this
+ * machine has, run, called over HTTP through every serving contract, stopped with SIGTERM, pushed
+ * to a registry on 127.0.0.1:5000, removed, pulled back and run again.
+ *
+ * Needs a builder that runs containers (docker or podman), a base image with Node and a registry
+ * on 127.0.0.1:5000. `bash .ci/containers.sh` sets all three up (as root, on Debian). The base
+ * and registry can be overridden with DEPLOY_MODEL_TEST_BASE_IMAGE and DEPLOY_MODEL_TEST_REGISTRY.
+ * The steps depend on each other, so they run in order in this one file.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
+import { inspectModel } from '../../../src/model/inspect-model.js';
+import type { ModelSignature } from '../../../src/model/types.js';
+import { exec } from '../../../src/targets/container/_exec.js';
+import { detectBuilder, type Builder } from '../../../src/targets/container/builders.js';
+import { createBuildContext } from '../../../src/targets/container/create-build-context.js';
+import { buildImage, planImageRefs, pullImage, pushImage, removeImage, type BuiltImage } from '../../../src/targets/container/image.js';
+import { runContainer, type RunningContainer } from '../../../src/targets/container/run-container.js';
+import { containerTargetSchema, type ContainerTargetConfig } from '../../../src/targets/container/schema.js';
+import { REAL_MODELS } from '../../_helpers/onnx-models.js';
+
+const ENABLE = 'run `bash .ci/containers.sh` as root to install podman, build the base image and start the registry';
+const BASE_IMAGE = process.env.DEPLOY_MODEL_TEST_BASE_IMAGE ?? `localhost/deploy-model-base:node${process.versions.node.split('.')[0]}`;
+const REGISTRY = process.env.DEPLOY_MODEL_TEST_REGISTRY ?? '127.0.0.1:5000';
+
+/** Why the real tests cannot run here, or undefined when they can. */
+async function missing(): Promise<{ reason?: string; builder?: Builder }> {
+  let builder: Builder;
+  try {
+    builder = await detectBuilder({ mustRun: true });
+  } catch (e) {
+    return { reason: `no container builder that runs images (${(e as Error).message.split('. ')[0]})` };
+  }
+  const base = await exec([builder.command, 'image', 'inspect', '--format', '{{.Id}}', BASE_IMAGE], { timeoutMs: 30_000 });
+  if (base.code !== 0) return { reason: `the base image ${BASE_IMAGE} is not there` };
+  return { builder };
+}
+
+const env = await missing();
+const title = 'container image built, run, smoke-tested, pushed and pulled for real';
+
+describe.skipIf(!env.builder)(env.builder ? title : `${title} (skipped: ${env.reason}; ${ENABLE})`, () => {
+  const builder = env.builder as Builder;
+  const host = new RecordingIoHost();
+  const io = new IoHelper(host);
+  const repository = `${REGISTRY}/deploy-model-test/cls`;
+  let dir: string;
+  let signature: ModelSignature;
+  let target: ContainerTargetConfig;
+  let image: BuiltImage;
+  let contentTag: string;
+  let input: { name: string; shape: number[]; datatype: string; data: number[] };
+  let expected: number[];
+  const containers: RunningContainer[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dm-container-'));
+    signature = await inspectModel(REAL_MODELS.cls);
+    target = containerTargetSchema.parse({ type: 'container', baseImage: BASE_IMAGE, push: repository, tag: 'latest' });
+    const shape = [1, 3, 48, 192];
+    const data = Array.from({ length: 3 * 48 * 192 }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+    input = { name: 'x', shape, datatype: 'FP32', data };
+    // The reference answer: the same model in onnxruntime-node, in this process.
+    const session = await ort.InferenceSession.create(REAL_MODELS.cls);
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(data), shape) });
+    expected = Array.from((out[session.outputNames[0] as string] as ort.Tensor).data as Float32Array);
+    await session.release();
+  });
+
+  afterAll(async () => {
+    for (const c of containers) await c.stop({ timeoutSeconds: 1 }).catch(() => undefined);
+    if (image) await exec([builder.command, 'rmi', '--force', ...image.refs], { timeoutMs: 60_000 });
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const json = async (url: string, body?: unknown) => {
+    const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const close = (actual: number[]) => {
+    expect(actual).toHaveLength(expected.length);
+    actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i] as number, 5));
+  };
+
+  it('builds the image from a deterministic context with a stable content tag', async () => {
+    const a = await createBuildContext({ name: 'cls', target, modelPath: REAL_MODELS.cls, signature, outDir: join(dir, 'a'), io });
+    const b = await createBuildContext({ name: 'cls', target, modelPath: REAL_MODELS.cls, signature, outDir: join(dir, 'b') });
+    expect(b.digest).toBe(a.digest);
+    contentTag = a.contentTag;
+    const refs = planImageRefs('cls', target, a.contentTag);
+    expect(refs.refs).toEqual([`${repository}:${a.contentTag}`, `${repository}:latest`]);
+
+    image = await buildImage({ builder, contextDir: a.dir, platform: a.platform, refs: refs.refs, io });
+    expect(image.sizeBytes).toBeGreaterThan(10e6);
+    expect(host.codes()).toEqual(expect.arrayContaining(['DM_CONTAINER_CONTEXT', 'DM_CONTAINER_BUILD', 'DM_CONTAINER_STEP', 'DM_CONTAINER_BUILT']));
+
+    // The Docker image format keeps HEALTHCHECK; the user is the non-root uid.
+    const config = await exec([builder.command, 'image', 'inspect', '--format', '{{.Config.User}} {{json .Config.Healthcheck.Test}} {{.Config.StopSignal}}', image.ref]);
+    expect(config.stdout.trim()).toBe('10001:10001 ["CMD","node","/app/healthcheck.cjs"] SIGTERM');
+  }, 300_000);
+
+  it('serves KServe v2, SageMaker and Azure ML routes with the reference answer, as uid 10001', async () => {
+    const c = await runContainer(builder, image.ref, { io });
+    containers.push(c);
+    expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    // KServe v2
+    expect((await json(`${c.url}/v2/health/live`)).status).toBe(200);
+    expect(await json(`${c.url}/v2/models/cls`)).toMatchObject({ status: 200, body: { name: 'cls', inputs: [{ name: 'x', datatype: 'FP32' }] } });
+    const v2 = await json(`${c.url}/v2/models/cls/infer`, { inputs: [input] });
+    expect(v2.status).toBe(200);
+    expect(v2.body.outputs[0].shape).toEqual([1, 2]);
+    close(v2.body.outputs[0].data);
+
+    // SageMaker
+    expect((await json(`${c.url}/ping`)).status).toBe(200);
+    const sm = await json(`${c.url}/invocations`, { inputs: [input] });
+    expect(sm.status).toBe(200);
+    close(sm.body.outputs[0].data);
+
+    // Azure ML
+    expect((await json(`${c.url}/`)).status).toBe(200);
+    const az = await json(`${c.url}/score`, { inputs: [input] });
+    expect(az.status).toBe(200);
+    close(az.body.outputs[0].data);
+
+    const uid = await exec([builder.command, 'exec', c.name, 'node', '-p', 'process.getuid()']);
+    expect(uid.stdout.trim()).toBe('10001');
+    if (builder.name === 'podman') {
+      expect((await exec(['podman', 'healthcheck', 'run', c.name])).code).toBe(0);
+    }
+  }, 120_000);
+
+  it('stops promptly and cleanly on SIGTERM (node is PID 1 and handles it)', async () => {
+    const c = containers.pop() as RunningContainer;
+    const stopped = await c.stop({ timeoutSeconds: 10 });
+    // Without a SIGTERM handler PID 1 ignores the signal and is killed after the 10 s grace period.
+    expect(stopped.stopMs).toBeLessThan(5_000);
+    expect(stopped.exitCode).toBe(0);
+    const gone = await exec([builder.command, 'inspect', c.name]);
+    expect(gone.code).not.toBe(0);
+  }, 60_000);
+
+  it("serves Vertex AI's routes from the AIP_* variables set at run", async () => {
+    const health = '/v1/endpoints/123/deployedModels/456';
+    const predictRoute = '/v1/endpoints/123/deployedModels/456:predict';
+    const c = await runContainer(builder, image.ref, {
+      env: { AIP_HTTP_PORT: '8080', AIP_HEALTH_ROUTE: health, AIP_PREDICT_ROUTE: predictRoute, DM_CONTRACT: 'vertex' },
+      healthPath: health,
+      io,
+    });
+    containers.push(c);
+    const nested = [0, 1, 2].map((ch) => Array.from({ length: 48 }, (_, h) => input.data.slice(ch * 48 * 192 + h * 192, ch * 48 * 192 + (h + 1) * 192)));
+    const vertex = await json(`${c.url}${predictRoute}`, { instances: [nested] });
+    expect(vertex.status).toBe(200);
+    expect(vertex.body.predictions).toHaveLength(1);
+    const prediction = vertex.body.predictions[0];
+    close(Array.isArray(prediction) ? prediction : (Object.values(prediction)[0] as number[]));
+    await containers.pop()?.stop();
+  }, 120_000);
+
+  it('pushes to the registry, and the image pulled back runs', async (ctx) => {
+    const registryUp = await fetch(`http://${REGISTRY}/v2/`).then((r) => r.status === 200, () => false);
+    if (!registryUp) ctx.skip(`no registry on ${REGISTRY}; ${ENABLE}`);
+
+    await pushImage(builder, image.refs, io);
+    const tags = await json(`http://${REGISTRY}/v2/deploy-model-test/cls/tags/list`);
+    expect(tags.body.tags).toEqual(expect.arrayContaining([contentTag, 'latest']));
+
+    await removeImage(builder, image.refs, io);
+    const gone = await exec([builder.command, 'image', 'inspect', image.ref]);
+    expect(gone.code).not.toBe(0);
+
+    await pullImage(builder, image.ref, io);
+    const c = await runContainer(builder, image.ref, { io });
+    containers.push(c);
+    const v2 = await json(`${c.url}/v2/models/cls/infer`, { inputs: [input] });
+    expect(v2.status).toBe(200);
+    close(v2.body.outputs[0].data);
+    expect((await containers.pop()?.stop())?.exitCode).toBe(0);
+  }, 300_000);
+});

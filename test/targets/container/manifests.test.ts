@@ -1,0 +1,123 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Service } from 'kubernetes-models/v1/Service';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { planManifests, validateManifests, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
+import { containerTargetSchema } from '../../../src/targets/container/schema.js';
+
+const target = containerTargetSchema.parse({ type: 'container', resources: { cpu: '500m', memory: '768Mi' }, replicas: { min: 2, max: 6 }, targetCpuUtilization: 60 });
+const input: ManifestInput = { name: 'ocr-cls', image: 'registry.example.com/ocr-cls:0123456789ab', target };
+
+type Obj = { spec: any; metadata: any; apiVersion: string; kind: string };
+
+describe('planManifests', () => {
+  const m = planManifests(input);
+  const deployment = m.deployment as Obj;
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  it('validates with the Kubernetes API schemas (kubernetes-models)', () => {
+    // GIVEN the planned objects WHEN each is loaded into its model THEN the schema accepts it
+    expect(() => new Deployment(m.deployment as never).validate()).not.toThrow();
+    expect(() => new Service(m.service as never).validate()).not.toThrow();
+    expect(() => new HorizontalPodAutoscaler(m.hpa as never).validate()).not.toThrow();
+    expect(() => validateManifests(m)).not.toThrow();
+  });
+
+  it('probes readiness and liveness on the v2 health routes', () => {
+    expect(container.readinessProbe).toEqual({ httpGet: { path: '/v2/health/ready', port: 'http' }, periodSeconds: 5, failureThreshold: 2 });
+    expect(container.livenessProbe).toEqual({ httpGet: { path: '/v2/health/live', port: 'http' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+    expect(container.startupProbe.httpGet.path).toBe('/v2/health/live');
+  });
+
+  it('runs as uid 10001, read-only, without privileges, with /tmp on an emptyDir', () => {
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      runAsNonRoot: true, runAsUser: 10001, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
+    });
+    expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }]);
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it('requests the resources, limits memory only, and leaves replicas to the HPA', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '768Mi' }, limits: { memory: '768Mi' } });
+    expect(container.image).toBe('registry.example.com/ocr-cls:0123456789ab');
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(deployment.spec.replicas).toBeUndefined();
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'ocr-cls', 'app.kubernetes.io/component': 'predictor' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
+  });
+
+  it('autoscales on CPU with autoscaling/v2 and exposes port 80', () => {
+    expect(m.hpa).toEqual({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'ocr-cls', labels: { 'app.kubernetes.io/name': 'ocr-cls', 'app.kubernetes.io/component': 'predictor', 'app.kubernetes.io/managed-by': 'deploy-model' } },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ocr-cls' },
+        minReplicas: 2,
+        maxReplicas: 6,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+      },
+    });
+    expect((m.service as Obj).spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  });
+
+  it('declares a KServe custom-container predictor speaking v2', () => {
+    const isvc = m.inferenceService as Obj;
+    expect(isvc.apiVersion).toBe('serving.kserve.io/v1beta1');
+    expect(isvc.kind).toBe('InferenceService');
+    const predictor = isvc.spec.predictor;
+    expect(predictor).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleMetric: 'cpu', scaleTarget: 60 });
+    expect(predictor.containers).toHaveLength(1);
+    expect(predictor.containers[0]).toMatchObject({
+      name: 'kserve-container',
+      image: input.image,
+      ports: [{ name: 'http1', containerPort: 8080, protocol: 'TCP' }],
+      env: [{ name: 'PROTOCOL', value: 'v2' }, { name: 'PORT', value: '8080' }],
+      readinessProbe: { httpGet: { path: '/v2/health/ready', port: 8080 } },
+      securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    });
+    expect(planManifests({ ...input, target: { ...target, kserve: false } }).inferenceService).toBeUndefined();
+  });
+
+  it('sets the namespace on every object when given', () => {
+    const ns = planManifests({ ...input, namespace: 'ml' });
+    for (const o of [ns.deployment, ns.service, ns.hpa, ns.inferenceService] as Obj[]) expect(o.metadata.namespace).toBe('ml');
+  });
+});
+
+describe('validateManifests', () => {
+  it('rejects what the API server would reject, naming the object', () => {
+    const m = planManifests(input);
+    const broken = structuredClone(m);
+    (broken.deployment as Obj).spec.template.spec.containers[0].ports[0].containerPort = '8080';
+    expect(() => validateManifests(broken)).toThrowError(expect.objectContaining({ code: 'CONTAINER_MANIFEST_INVALID', message: expect.stringContaining('Deployment') }));
+    const isvc = structuredClone(m);
+    (isvc.inferenceService as Obj).spec.predictor.containers[0].securityContext.runAsUser = 'app';
+    expect(() => validateManifests(isvc)).toThrowError(expect.objectContaining({ message: expect.stringMatching(/InferenceService.*runAsUser must be integer/) }));
+  });
+});
+
+describe('writeManifests', () => {
+  let dir: string;
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'dm-k8s-')); });
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('writes one YAML file per object that parses back to the plan, and drops a manifest turned off', async () => {
+    const m = planManifests(input);
+    const written = await writeManifests(m, dir);
+    expect((await readdir(join(dir, 'k8s'))).sort()).toEqual(['deployment.yaml', 'hpa.yaml', 'inferenceservice.yaml', 'service.yaml']);
+    expect(written.files).toHaveLength(4);
+    expect(parse(await readFile(join(dir, 'k8s', 'deployment.yaml'), 'utf8'))).toEqual(m.deployment);
+    expect(parse(await readFile(join(dir, 'k8s', 'inferenceservice.yaml'), 'utf8'))).toEqual(m.inferenceService);
+
+    await writeManifests(planManifests({ ...input, target: { ...target, kserve: false } }), dir);
+    expect((await readdir(join(dir, 'k8s'))).sort()).toEqual(['deployment.yaml', 'hpa.yaml', 'service.yaml']);
+  });
+});
