@@ -60,7 +60,7 @@ function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string 
 
 /**
  * The HTTP server adapter on node:http, speaking KServe v2, SageMaker, Vertex AI and Azure ML.
- * Single-threaded for now: `session.run` blocks the event loop, so a worker pool with the same
+ * Single-threaded for now: `InferenceSession.run` blocks the event loop, so a worker pool with the same
  * `infer` interface can be passed as `core` later.
  */
 export function createServer(options: ServerOptions): RuntimeServer {

@@ -245,7 +245,7 @@ export class OnnxModelFunction extends Construct {
     if (runtime.name === lambda.Runtime.NODEJS_22_X.name) {
       Validations.of(this.function).acknowledge({
         id: 'AwsSolutions-L1',
-        reason: 'nodejs22.x is a supported LTS runtime and the default deploy-model tests the handler bundle and the onnxruntime-node layer on; nodejs24.x can be chosen with the runtime prop.',
+        reason: 'nodejs22.x is a supported LTS runtime and the one the handler bundle is built for (esbuild target node22) and the onnxruntime-node layer is tested on; nodejs24.x can be chosen with the runtime prop.',
       });
     }
 

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 
 export interface SessionWithProviders {
   session: ort.InferenceSession;
-  /** The providers the session was created with, after any fallback. */
+  /** The providers it was created with, after any fallback. */
   providers: string[];
   /** Providers dropped because onnxruntime could not load them, with its message. */
   failed: { provider: string; message: string }[];
@@ -17,7 +17,7 @@ function blamedProvider(message: string, providers: string[]): string {
 }
 
 /**
- * Creates the session on the first providers that load. onnxruntime throws when a listed
+ * Creates the InferenceSession on the first providers that load. onnxruntime throws when a listed
  * provider's libraries are absent (CUDA, TensorRT) instead of falling back, so the provider it
  * blames is dropped and the rest retried, ending with CPU alone. A failure on CPU is the model's.
  */

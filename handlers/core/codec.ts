@@ -71,7 +71,8 @@ function simpleFormTensors(inputs: Record<string, unknown>, signature: ModelSign
     if (!spec) {
       throw new InferenceError(400, 'UNKNOWN_INPUT', `input "${name}" is not an input of the model; its inputs are ${names(signature.inputs)}`);
     }
-    const shape = inferShape(value);
+    // Shape first: it bounds the nesting flattenNested walks.
+    const shape = checkShape(name, inferShape(value), spec);
     const data = Array.isArray(value) ? flattenNested(name, value, shape, true) : [value];
     return { name, shape, datatype: v2Datatype(servableDtype(spec)), data };
   });

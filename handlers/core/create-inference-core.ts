@@ -30,7 +30,7 @@ function checkSignature(session: ort.InferenceSession, signature: ModelSignature
 
 /**
  * Loads the model once and returns the core every adapter shares: validation against the
- * signature, the v2 codec and `session.run`.
+ * signature, the v2 codec and `InferenceSession.run`.
  */
 export async function createInferenceCore(options: InferenceCoreOptions): Promise<InferenceCore> {
   const { modelPath, signature, modelName } = options;
@@ -58,7 +58,7 @@ export async function createInferenceCore(options: InferenceCoreOptions): Promis
   const servableOutputs = signature.outputs.filter((s) => s.dtype !== 'unsupported' && ortType(s.dtype)).map((s) => s.name);
   const metadata = modelMetadata(signature, modelName);
   let closed = false;
-  // Releasing the session under a running `run` would crash the native side: close waits.
+  // Releasing the InferenceSession under a running `run` would crash the native side: close waits.
   let running = 0;
   let drained: (() => void) | undefined;
 

@@ -91,12 +91,12 @@ export interface DecodedRequest {
 export interface InferenceCore {
   readonly modelName: string;
   readonly signature: ModelSignature;
-  /** The execution providers the session actually runs on, after any fallback. */
+  /** The execution providers the model actually runs on, after any fallback. */
   readonly executionProviders: readonly string[];
   /** Validates the request against the signature, runs the model and encodes the outputs. */
   infer(request: V2InferenceRequest): Promise<V2InferenceResponse>;
   metadata(): V2ModelMetadata;
-  /** Releases the session; later calls to `infer` fail with 503. */
+  /** Releases the model; later calls to `infer` fail with 503. */
   close(): Promise<void>;
 }
 

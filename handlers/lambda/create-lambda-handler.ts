@@ -1,4 +1,4 @@
-import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteResult } from '../_http.js';
+import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../_http.js';
 import { InferenceError, toInferenceError } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
 import { predict } from '../core/predict.js';
@@ -53,8 +53,7 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
   const limit = options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT;
   const log = options.log ?? ((line: string) => console.error(line));
   const ready = (): RouteResult => ({ status: 200, body: { status: 'ready' } });
-  const infer = async (req: { body?: Buffer; headers: Record<string, string | undefined> }): Promise<RouteResult> =>
-    ({ status: 200, body: await predict(core, parseJsonBody({ method: 'POST', path: '', ...req })) });
+  const infer = async (req: RouteRequest): Promise<RouteResult> => ({ status: 200, body: await predict(core, parseJsonBody(req)) });
 
   const routes: Route[] = [
     { method: 'GET', path: '/', handle: ready },

@@ -8,13 +8,12 @@ import { ExecutionEnvironment, type EnvironmentOutcome, type InitOutcome } from 
 import { assertNoReservedEnv, lambdaEnvironment, LAMBDA_NODE_RUNTIME, logStreamName, runtimeNodeArgs } from './_lambda-environment.js';
 import { startFunctionUrlServer, type FunctionUrlServer, type FunctionUrlTarget } from './function-url-server.js';
 import { newTraceId } from './_trace-id.js';
+import { exitError, initFailure, INIT_LIMIT_MS, timeoutError } from './_error-documents.js';
 import type { InvokeOptions, InvokeResult, LocalFunction, LocalFunctionSpec, LocalFunctionStats } from './types.js';
 
 /** Lambda's `LogResult` carries the last 4 KB of an invocation's log. */
 const LOG_TAIL_BYTES = 4096;
 const RECENT_LINES = 200;
-/** Lambda gives init 10 s, then retries it within the function timeout; locally: the larger. */
-const INIT_LIMIT_MS = 10_000;
 /** Attempts to get a live environment for one invocation before answering a runtime exit. */
 const MAX_ENV_ATTEMPTS = 3;
 
@@ -356,37 +355,6 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
       executedVersion: this.spec.version,
       durationMs: performance.now() - started,
     };
-  }
-}
-
-interface ErrorDoc { errorType: string; errorMessage: string }
-
-function timeoutError(requestId: string, seconds: number): ErrorDoc {
-  return { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds` };
-}
-
-function exitError(requestId: string, code: number | null, signal: NodeJS.Signals | null): ErrorDoc {
-  const how = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code}`;
-  return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` };
-}
-
-/** The error document an invocation answers when init failed. */
-function initFailure(init: InitOutcome, requestId: string | undefined, timeoutSeconds: number): ErrorDoc {
-  const id = requestId ?? 'init';
-  switch (init.kind) {
-    case 'init-error':
-      try {
-        const doc = JSON.parse(init.body.toString('utf8')) as Partial<ErrorDoc>;
-        return { ...doc, errorType: doc.errorType ?? init.errorType ?? 'Runtime.Unknown', errorMessage: doc.errorMessage ?? '' };
-      } catch {
-        return { errorType: init.errorType ?? 'Runtime.Unknown', errorMessage: init.body.toString('utf8') };
-      }
-    case 'exit':
-      return exitError(id, init.code, init.signal);
-    case 'timeout':
-      return timeoutError(id, Math.max(INIT_LIMIT_MS / 1000, timeoutSeconds));
-    default:
-      return { errorType: 'Runtime.Unknown', errorMessage: 'init did not finish' };
   }
 }
 

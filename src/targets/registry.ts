@@ -3,10 +3,14 @@ import type { TargetConfig } from '../config/schema.js';
 import type { TargetDriver } from './driver.js';
 import { localDriver } from './local/driver.js';
 import { awsLambdaDriver } from './aws-lambda/driver.js';
+import { gcpVertexDriver } from './gcp-vertex/driver.js';
+import { containerDriver } from './container/driver.js';
 
 const drivers: Record<string, TargetDriver<any>> = {
   local: localDriver,
   'aws-lambda': awsLambdaDriver,
+  'gcp-vertex': gcpVertexDriver,
+  container: containerDriver,
 };
 
 export function driverFor<T extends TargetConfig>(target: T): TargetDriver<T> {

@@ -147,7 +147,7 @@ describe('every dtype through a real identity model', () => {
   });
 });
 
-describe('decodeInferenceRequest without a session', () => {
+describe('decodeInferenceRequest without onnxruntime', () => {
   it('decodes to typed arrays ready for onnxruntime', async () => {
     const dir = await makeModelDir();
     try {

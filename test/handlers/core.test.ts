@@ -1,4 +1,3 @@
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInferenceCore } from '../../handlers/core/create-inference-core.js';
 import { InferenceError } from '../../handlers/core/inference-error.js';
@@ -167,9 +166,15 @@ describe('the simple form { inputName: nestedArray }', () => {
   it('rejects an unknown input name', async () => {
     await expectError(core('cls').infer({ inputs: { y: [1] } }), 400, 'UNKNOWN_INPUT', 'y');
   });
+
+  it('rejects nesting deeper than the model\'s rank before walking it', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    await expectError(core('cls').infer({ inputs: { x: deep } }), 400, 'INPUT_RANK_MISMATCH', 'x');
+  });
 });
 
-describe('request validation, before session.run', () => {
+describe('request validation, before onnxruntime runs', () => {
   const x = (over: Partial<V2RequestTensor> = {}): V2RequestTensor => ({ name: 'x', shape: [1, 3, 2, 2], datatype: 'FP32', data: Array.from(floats(12)), ...over });
 
   it('an unknown input name: 400 UNKNOWN_INPUT', async () => {
@@ -252,7 +257,7 @@ describe('request validation, before session.run', () => {
     }
   });
 
-  it('a session.run failure: 500 INFERENCE_FAILED with onnxruntime\'s message', async () => {
+  it('a failure inside onnxruntime: 500 INFERENCE_FAILED with onnxruntime\'s message', async () => {
     // det's graph cannot broadcast a width of 7 (it needs multiples of 32)
     const e = await expectError(core('det').infer({ inputs: [{ name: 'x', shape: [1, 3, 48, 7], datatype: 'FP32', data: Array.from(floats(3 * 48 * 7)) }] }), 500, 'INFERENCE_FAILED');
     expect(e.message).toContain('det');
@@ -311,6 +316,3 @@ describe('creating the core', () => {
     expect((await running).outputs[0].data).toEqual((await runDirect('det', feeds))['sigmoid_0.tmp_0'].data);
   });
 });
-
-// Keeps the ort import used for typing the direct runs in this file's helpers.
-void ort;

@@ -57,7 +57,7 @@ describe('buildLambdaStack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 2048, Timeout: 60,
       EphemeralStorage: { Size: 1024 }, ReservedConcurrentExecutions: 5,
-      Environment: { Variables: { DM_MODEL_NAME: 'ocr-det', DM_STAGE: 'prod', DM_TARGET: 'lambda' } },
+      Environment: { Variables: { DM_MODEL_NAME: 'ocr-det' } },
     });
     template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
     template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 1 } });

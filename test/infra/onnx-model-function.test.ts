@@ -10,16 +10,17 @@ import { DeployModelError } from '../../src/errors.js';
 import { dummyZips, fastStack, MB, tempDir, type DummyZips } from './_fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
+let mapsTmp: ReturnType<typeof tempDir>;
 let zips: DummyZips;
 let zipsWithMaps: DummyZips;
 
 beforeAll(() => {
   tmp = tempDir();
+  mapsTmp = tempDir();
   zips = dummyZips(tmp.dir);
-  const mapsDir = tempDir();
-  zipsWithMaps = dummyZips(mapsDir.dir, { sourceMap: true });
+  zipsWithMaps = dummyZips(mapsTmp.dir, { sourceMap: true });
 });
-afterAll(() => tmp.cleanup());
+afterAll(() => { tmp.cleanup(); mapsTmp.cleanup(); });
 
 function model(stack: Stack, props: Partial<OnnxModelFunctionProps> = {}): OnnxModelFunction {
   return new OnnxModelFunction(stack, 'Model', { code: zips.functionZip, modelBytes: 5 * MB, modelName: 'ocr-det', ...props });

@@ -17,11 +17,11 @@ const MB = 1e6;
 const RUN_MODEL = `
 const ort = require('onnxruntime-node');
 (async () => {
-  const session = await ort.InferenceSession.create(process.env.MODEL);
+  const model = await ort.InferenceSession.create(process.env.MODEL);
   const dims = [1, 3, 48, 192];
   const x = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.5), dims);
-  const out = await session.run({ [session.inputNames[0]]: x });
-  const y = out[session.outputNames[0]];
+  const out = await model.run({ [model.inputNames[0]]: x });
+  const y = out[model.outputNames[0]];
   console.log(JSON.stringify({ resolved: require.resolve('onnxruntime-node'), dims: y.dims, sum: Array.from(y.data).reduce((a, b) => a + b) }));
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
@@ -85,8 +85,8 @@ describe('buildOrtLayer x86_64', () => {
       "import { createRequire } from 'node:module';",
       'const require = createRequire(import.meta.url);',
       "const cjs = require('onnxruntime-common');",
-      'const session = await ort.InferenceSession.create(process.env.MODEL);',
-      'console.log(JSON.stringify({ esmTensor: typeof common.Tensor, cjsTensor: typeof cjs.Tensor, inputs: session.inputNames }));',
+      'const model = await ort.InferenceSession.create(process.env.MODEL);',
+      'console.log(JSON.stringify({ esmTensor: typeof common.Tensor, cjsTensor: typeof cjs.Tensor, inputs: model.inputNames }));',
     ].join('\n'));
     const run = await runNode([probe], { cwd: join(layerDir, 'nodejs'), env: { MODEL: REAL_MODELS.cls } });
     expect(run.stderr).toBe('');

@@ -75,7 +75,6 @@ export class LambdaTargetStack extends Stack {
       logRetention: target.logRetentionDays,
       urlAuth: target.url.auth,
       aliasVersion: options.aliasVersion,
-      environment: { DM_STAGE: stage, DM_TARGET: targetName },
     });
     this.model.addStackOutputs();
   }

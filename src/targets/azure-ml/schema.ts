@@ -24,13 +24,11 @@ export const azureMlTargetSchema = z
     instanceType: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU such as Standard_NC4as_T4_v3')
       .describe('The VM SKU of each instance, with an NVIDIA GPU (NC, ND or NV families), e.g. Standard_NC4as_T4_v3.'),
     /**
-     * VM instances of the deployment (Azure's `instance_count`); each is billed per hour while it
-     * exists, even when idle. Named `instances` because `instanceCount` is Triton's model
-     * instances per GPU, shared by every GPU target.
+     * VM instances of the deployment; each is billed per hour while it exists, even when idle.
      * @default 1
      */
-    instances: z.number().int().min(1).max(500).default(1)
-      .describe("VM instances of the deployment (Azure's instance_count; each is billed per hour while deployed, even idle). Default: 1."),
+    instanceCount: z.number().int().min(1).max(500).default(1)
+      .describe('VM instances of the deployment (each is billed per hour while deployed, even idle). Default: 1.'),
     /**
      * How clients authenticate to the scoring URI: `key` (endpoint keys) or `aml_token`
      * (short-lived Azure ML tokens). Fixed when the endpoint is created.

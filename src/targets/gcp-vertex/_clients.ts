@@ -82,8 +82,8 @@ export async function createVertexClients(region: string, options: VertexConnect
   ]);
   const { host, port } = splitHostPort(options.apiEndpoint ?? process.env.DEPLOY_MODEL_VERTEX_ENDPOINT ?? `${region}-aiplatform.googleapis.com:443`);
   // gRPC, never the REST fallback: it corrupts arrays nested in arrays.
-  const clientOptions: Record<string, unknown> = { apiEndpoint: host, port, authClient, fallback: false };
-  if (LOOPBACK.test(host)) clientOptions.sslCreds = grpc.credentials.createInsecure() as ChannelCredentials;
+  const clientOptions: NonNullable<ConstructorParameters<typeof v1.EndpointServiceClient>[0]> = { apiEndpoint: host, port, authClient, fallback: false };
+  if (LOOPBACK.test(host)) clientOptions.sslCreds = grpc.credentials.createInsecure() as ChannelCredentials as never;
   const endpoints = new aiplatform.EndpointServiceClient(clientOptions);
   const models = new aiplatform.ModelServiceClient(clientOptions);
   const prediction = new aiplatform.PredictionServiceClient(clientOptions);

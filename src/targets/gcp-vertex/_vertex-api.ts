@@ -62,7 +62,7 @@ export class VertexApi {
   async uploadModel(parent: string, spec: VertexModelSpec): Promise<string> {
     const [op] = await this.call(`Uploading model '${spec.displayName}'`, () => this.clients.models.uploadModel({ parent, model: spec }));
     const result = await this.wait(`uploading model '${spec.displayName}'`, op.name!, (n) => this.clients.models.checkUploadModelProgress(n));
-    return result!.model!;
+    return (result as { model?: string | null } | null)?.model ?? '';
   }
 
   /** Models carrying all these labels. */
@@ -81,10 +81,10 @@ export class VertexApi {
   async deployModel(endpoint: string, deployedModel: VertexDeployedModelSpec, trafficSplit: Record<string, number>): Promise<string> {
     const what = `deploying model '${deployedModel.displayName}' on ${endpoint}`;
     const [op] = await this.call(`DeployModel of '${deployedModel.displayName}' on ${endpoint}`, () =>
-      this.clients.endpoints.deployModel({ endpoint, deployedModel, trafficSplit }));
+      this.clients.endpoints.deployModel({ endpoint, deployedModel: deployedModel as never, trafficSplit }));
     this.io.info('DM_VERTEX_DEPLOYING', `Deploying '${deployedModel.displayName}' on ${endpoint} (${deployedModel.dedicatedResources.minReplicaCount} x ${deployedModel.dedicatedResources.machineSpec.machineType}); this takes minutes`, { endpoint, operation: op.name });
     const result = await this.wait(what, op.name!, (n) => this.clients.endpoints.checkDeployModelProgress(n));
-    return result!.deployedModel!.id!;
+    return (result as { deployedModel?: { id?: string | null } | null } | null)?.deployedModel?.id ?? '';
   }
 
   async undeployModel(endpoint: string, deployedModelId: string, trafficSplit: Record<string, number>): Promise<void> {

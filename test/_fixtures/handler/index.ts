@@ -19,13 +19,13 @@ const signature = JSON.parse(readFileSync(join(root, 'model', 'signature.json'),
   file: string;
   inputs: { name: string; dtype: string }[];
 };
-const session = await ort.InferenceSession.create(join(root, signature.file));
+const model = await ort.InferenceSession.create(join(root, signature.file));
 
 export const handler = async (event: Event) => {
   const input = signature.inputs[0];
   const data = new Float32Array(product(event.dims)).fill(event.fill ?? 0);
-  const outputs = await session.run({ [input.name]: new ort.Tensor('float32', data, event.dims) });
-  const first = outputs[session.outputNames[0]];
+  const outputs = await model.run({ [input.name]: new ort.Tensor('float32', data, event.dims) });
+  const first = outputs[model.outputNames[0]];
   return {
     input: input.name,
     outputDims: first.dims,

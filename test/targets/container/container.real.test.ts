@@ -23,6 +23,12 @@ import { buildImage, planImageRefs, pullImage, pushImage, removeImage, type Buil
 import { runContainer, type RunningContainer } from '../../../src/targets/container/run-container.js';
 import { containerTargetSchema, type ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 import { REAL_MODELS } from '../../_helpers/onnx-models.js';
+import { configSchema } from '../../../src/config/schema.js';
+import type { LoadedConfig } from '../../../src/config/load-config.js';
+import { runSmoke } from '../../../src/smoke/run-smoke.js';
+import { generateSmokeRequest } from '../../../src/smoke/smoke-input.js';
+import type { TargetContext } from '../../../src/targets/driver.js';
+import { containerDriver } from '../../../src/targets/container/driver.js';
 
 const ENABLE = 'run `bash .ci/containers.sh` as root to install podman, build the base image and start the registry';
 const BASE_IMAGE = process.env.DEPLOY_MODEL_TEST_BASE_IMAGE ?? `localhost/deploy-model-base:node${process.versions.node.split('.')[0]}`;
@@ -183,5 +189,31 @@ describe.skipIf(!env.builder)(env.builder ? title : `${title} (skipped: ${env.re
     expect(v2.status).toBe(200);
     close(v2.body.outputs[0].data);
     expect((await containers.pop()?.stop())?.exitCode).toBe(0);
+  }, 300_000);
+
+  it('deploys through the driver: builds, smoke-tests the running image, then pushes', async (ctx) => {
+    const registryUp = await fetch(`http://${REGISTRY}/v2/`).then((r) => r.status === 200, () => false);
+    if (!registryUp) ctx.skip(`no registry on ${REGISTRY}; ${ENABLE}`);
+    const config = configSchema.parse({
+      name: 'cls',
+      model: { path: REAL_MODELS.cls, inputs: { x: { shape: [1, 3, 48, 192] } } },
+      targets: { image: { type: 'container', baseImage: BASE_IMAGE, push: `${REGISTRY}/deploy-model-test/driver`, builder: builder.name } },
+      smoke: { requests: 3 },
+    });
+    const driverHost = new RecordingIoHost();
+    const target = config.targets.image as ContainerTargetConfig;
+    const tc: TargetContext<ContainerTargetConfig> = {
+      loaded: {} as LoadedConfig, config, signature, targetName: 'image', target, io: new IoHelper(driverHost),
+      workDir: join(dir, 'driver'), stateDir: join(dir, 'state'), cacheDir: join(dir, 'cache'),
+    };
+    const request = generateSmokeRequest(signature, config.model.inputs);
+    const result = await containerDriver.deploy(tc, (client) => runSmoke({ signature, smoke: config.smoke, request, client }));
+    expect(result.smoke.status).toBe('passed');
+    expect(result.promoted).toBe(true);
+    expect(result.endpoint).toBe(`${REGISTRY}/deploy-model-test/driver:${result.version}`);
+    expect(driverHost.codes()).toEqual(expect.arrayContaining(['DM_CONTAINER_BUILT', 'DM_CONTAINER_READY', 'DM_CONTAINER_STOPPED', 'DM_CONTAINER_PUSHED', 'DM_CONTAINER_MANIFESTS']));
+    expect(await containerDriver.status(tc)).toMatchObject({ state: 'unknown', endpoint: result.endpoint });
+    expect(await containerDriver.destroy(tc)).toEqual({ removed: true });
+    expect(driverHost.codes()).toContain('DM_CONTAINER_REGISTRY_KEPT');
   }, 300_000);
 });

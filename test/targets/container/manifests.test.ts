@@ -115,7 +115,9 @@ describe('writeManifests', () => {
     expect((await readdir(join(dir, 'k8s'))).sort()).toEqual(['deployment.yaml', 'hpa.yaml', 'inferenceservice.yaml', 'service.yaml']);
     expect(written.files).toHaveLength(4);
     expect(parse(await readFile(join(dir, 'k8s', 'deployment.yaml'), 'utf8'))).toEqual(m.deployment);
-    expect(parse(await readFile(join(dir, 'k8s', 'inferenceservice.yaml'), 'utf8'))).toEqual(m.inferenceService);
+    const isvcText = await readFile(join(dir, 'k8s', 'inferenceservice.yaml'), 'utf8');
+    expect(parse(isvcText)).toEqual(m.inferenceService);
+    expect(isvcText).not.toMatch(/[&*]a\d/); // no YAML anchors or aliases: plain manifests for any tool
 
     await writeManifests(planManifests({ ...input, target: { ...target, kserve: false } }), dir);
     expect((await readdir(join(dir, 'k8s'))).sort()).toEqual(['deployment.yaml', 'hpa.yaml', 'service.yaml']);
