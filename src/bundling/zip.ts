@@ -6,7 +6,7 @@ import { DeployModelError } from '../errors.js';
 import { crc32 } from './_crc32.js';
 import { sha256File } from './_hash.js';
 import {
-  FLAG_UTF8, LOCAL_HEADER_CRC_OFFSET, MAX_32, MAX_ENTRIES, METHOD_DEFLATE, METHOD_STORE,
+  END_OF_CENTRAL_DIR_BYTES, FLAG_UTF8, LOCAL_HEADER_CRC_OFFSET, MAX_32, MAX_ENTRIES, METHOD_DEFLATE, METHOD_STORE,
   centralHeader, endOfCentralDirectory, isAscii, localHeader, localHeaderSizes, normaliseMode, zipEntryName,
 } from './_zip-format.js';
 
@@ -116,7 +116,7 @@ export async function writeDeterministicZip(
     await writeAt(out, centralBytes, offset);
     await writeAt(out, endOfCentralDirectory(prepared.length, centralBytes.length, offset), offset + centralBytes.length);
     await out.close();
-    const bytes = offset + centralBytes.length + 22;
+    const bytes = offset + centralBytes.length + END_OF_CENTRAL_DIR_BYTES;
     const sha256 = await sha256File(tmp);
     await rename(tmp, outFile);
     return { file: outFile, bytes, sha256, entries: prepared.length, unzippedBytes };

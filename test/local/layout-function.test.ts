@@ -47,7 +47,7 @@ describe('layoutFunction', () => {
   });
 
   it('refuses a work folder below a node_modules, where the handler could load packages Lambda lacks', async () => {
-    await expect(layoutFunction({ codeDir: fixture('echo'), workDir: path.join(REPO, 'scratch', 'fn') }))
+    await expect(layoutFunction({ codeDir: fixture('echo'), workDir: path.join(REPO, 'test', 'local', 'never-created') }))
       .rejects.toMatchObject({ code: 'LOCAL_WORKDIR_UNSAFE' });
   });
 

@@ -1,6 +1,6 @@
 import {
   CloudFormationClient, CreateChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
-  type Parameter,
+  type Capability, type Parameter,
 } from '@aws-sdk/client-cloudformation';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { zipSync } from 'fflate';
@@ -32,7 +32,7 @@ export async function waitForStack(cfn: CloudFormationClient, stackName: string)
 export interface DeployTemplateOptions {
   readonly parameters?: Record<string, string>;
   /** @default ['CAPABILITY_IAM'] */
-  readonly capabilities?: string[];
+  readonly capabilities?: Capability[];
 }
 
 /**

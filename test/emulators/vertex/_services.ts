@@ -1,0 +1,326 @@
+import { randomInt } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import type { GcsFake } from './_gcs.js';
+import { packAny, V1 } from './_protos.js';
+import type { VertexFaults, RpcFault } from './faults.js';
+import { serveRepository, type ServedRepository } from './serve-repository.js';
+
+/** gRPC status codes the fake answers. */
+export const STATUS = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, INTERNAL: 13, UNAVAILABLE: 14 } as const;
+
+export class RpcError extends Error {
+  constructor(readonly code: number, message: string) { super(message); }
+}
+
+export interface FakeModel {
+  name: string;
+  displayName: string;
+  description?: string;
+  artifactUri: string;
+  containerSpec: { imageUri?: string; args?: string[]; ports?: Array<{ containerPort?: number }>; healthRoute?: string; predictRoute?: string };
+  labels: Record<string, string>;
+}
+
+export interface FakeDeployedModel {
+  id: string;
+  model: string;
+  displayName: string;
+  dedicatedResources: Record<string, unknown>;
+  /** The Node runtime standing in for the model's container. */
+  server: ServedRepository;
+  predictRoute: string;
+}
+
+export interface FakeEndpoint {
+  name: string;
+  displayName: string;
+  description?: string;
+  labels: Record<string, string>;
+  deployedModels: FakeDeployedModel[];
+  trafficSplit: Record<string, number>;
+}
+
+export interface FakeOperation {
+  name: string;
+  done: boolean;
+  metadata: { type_url: string; value: Buffer };
+  error?: RpcFault;
+  response?: { type_url: string; value: Buffer };
+}
+
+export interface VertexState {
+  readonly projectNumber: string;
+  readonly endpoints: Map<string, FakeEndpoint>;
+  readonly models: Map<string, FakeModel>;
+  readonly operations: Map<string, FakeOperation>;
+}
+
+export interface ServiceContext {
+  state: VertexState;
+  faults: VertexFaults;
+  gcs: GcsFake;
+  scratchDir: string;
+  /** Pause before an operation's work, to let the client see it running. */
+  operationDelayMs: number;
+  /** Errors inside the fake itself (bugs, not API errors). */
+  internalErrors: Error[];
+}
+
+const newId = () => String(randomInt(1, 2 ** 47)) + String(randomInt(100000, 999999));
+
+/** `projects/<id or number>/locations/<loc>` → the same with the project number, as Vertex AI names resources. */
+function canonicalParent(ctx: ServiceContext, parent: string): string {
+  const m = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
+  if (!m) throw new RpcError(STATUS.INVALID_ARGUMENT, `Invalid parent: ${parent}`);
+  return `projects/${ctx.state.projectNumber}/locations/${m[2]}`;
+}
+
+function canonicalName(ctx: ServiceContext, name: string): string {
+  return name.replace(/^projects\/[^/]+\//, `projects/${ctx.state.projectNumber}/`);
+}
+
+/** `display_name="x"`, `labels.k="v"`, joined with AND: the filters the driver sends. */
+function matchesFilter(filter: string | undefined, item: { displayName: string; labels: Record<string, string> }): boolean {
+  if (!filter) return true;
+  return filter.split(/\s+AND\s+/).every((clause) => {
+    const m = /^\s*(display_name|labels\.([\w-]+))\s*=\s*"([^"]*)"\s*$/.exec(clause);
+    if (!m) throw new RpcError(STATUS.INVALID_ARGUMENT, `Unsupported filter clause: ${clause}`);
+    return m[1] === 'display_name' ? item.displayName === m[3] : item.labels[m[2]] === m[3];
+  });
+}
+
+function genericMetadata(type: string): { type_url: string; value: Buffer } {
+  const now = { seconds: String(Math.floor(Date.now() / 1000)), nanos: 0 };
+  return packAny(`${V1}.${type}`, { genericMetadata: { createTime: now, updateTime: now } });
+}
+
+/**
+ * Starts a long-running operation: it is returned not done, and `work` runs in the background,
+ * unless a fault makes it fail or hang.
+ */
+function startOperation(ctx: ServiceContext, method: string, resource: string, metadataType: string, work: () => Promise<{ type: string; value: object } | undefined>): FakeOperation {
+  const op: FakeOperation = { name: `${resource}/operations/${newId()}`, done: false, metadata: genericMetadata(metadataType) };
+  ctx.state.operations.set(op.name, op);
+  const fault = ctx.faults.takeOperation(method);
+  if (fault.hang) return op;
+  setTimeout(() => {
+    void (async () => {
+      try {
+        if (fault.fail) throw new RpcError(fault.fail.code, fault.fail.message);
+        const result = await work();
+        op.response = result ? packAny(`${V1}.${result.type}`, result.value) : packAny('google.protobuf.Empty', {});
+      } catch (e) {
+        if (!(e instanceof RpcError)) ctx.internalErrors.push(e as Error);
+        op.error = { code: e instanceof RpcError ? e.code : STATUS.INTERNAL, message: (e as Error).message };
+      }
+      op.done = true;
+    })();
+  }, ctx.operationDelayMs);
+  return op;
+}
+
+export function endpointMessage(e: FakeEndpoint) {
+  return {
+    name: e.name, displayName: e.displayName, description: e.description, labels: e.labels, trafficSplit: e.trafficSplit,
+    deployedModels: e.deployedModels.map((d) => ({ id: d.id, model: d.model, displayName: d.displayName, dedicatedResources: d.dedicatedResources })),
+  };
+}
+
+function modelMessage(m: FakeModel) {
+  return { name: m.name, displayName: m.displayName, description: m.description, artifactUri: m.artifactUri, containerSpec: m.containerSpec, labels: m.labels, versionId: '1' };
+}
+
+function getEndpoint(ctx: ServiceContext, name: string): FakeEndpoint {
+  const endpoint = ctx.state.endpoints.get(canonicalName(ctx, name));
+  if (!endpoint) throw new RpcError(STATUS.NOT_FOUND, `Endpoint \`${name}\` not found.`);
+  return endpoint;
+}
+
+/** Replaces "0" by the new id and checks the split as Vertex AI does. */
+function resolveSplit(endpoint: FakeEndpoint, split: Record<string, number>, newId?: string, removing?: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(split)) out[k === '0' && newId ? newId : k] = Number(v);
+  const ids = new Set(endpoint.deployedModels.map((d) => d.id).filter((id) => id !== removing));
+  if (newId) ids.add(newId);
+  for (const id of Object.keys(out)) {
+    if (!ids.has(id)) throw new RpcError(STATUS.INVALID_ARGUMENT, `Traffic split refers to DeployedModel ${id}, which is not deployed on ${endpoint.name}.`);
+  }
+  const sum = Object.values(out).reduce((a, b) => a + b, 0);
+  if (sum !== 100) throw new RpcError(STATUS.INVALID_ARGUMENT, `The traffic split percentages must add up to 100, got ${sum}.`);
+  return out;
+}
+
+/** What Vertex AI does on DeployModel: copy the artifacts, start the container, wait for its health route. */
+async function startContainer(ctx: ServiceContext, model: FakeModel, inferenceFailure: string | undefined): Promise<{ server: ServedRepository; predictRoute: string }> {
+  const spec = model.containerSpec;
+  if (!spec.predictRoute || !spec.healthRoute) throw new RpcError(STATUS.INVALID_ARGUMENT, 'The container spec needs predictRoute and healthRoute.');
+  const dir = await mkdtemp(path.join(ctx.scratchDir, 'aip-storage-'));
+  const copied = await ctx.gcs.download(model.artifactUri, dir).catch((e: Error) => { throw new RpcError(STATUS.FAILED_PRECONDITION, `Failed to download model artifacts from ${model.artifactUri}: ${e.message}`); });
+  const readsRepository = (spec.args ?? []).some((a) => a.includes('$(AIP_STORAGE_URI)'));
+  if (copied === 0 || !readsRepository) {
+    throw new RpcError(STATUS.FAILED_PRECONDITION, 'Model server never became ready. Please validate that your model file or container configuration are valid. Model server logs can be found at https://console.cloud.google.com/logs');
+  }
+  const server = await serveRepository(dir, { failInference: inferenceFailure }).catch((e: Error) => {
+    throw new RpcError(STATUS.FAILED_PRECONDITION, `Model server exited unexpectedly: ${e.message}`);
+  });
+  const health = await fetch(`${server.url}${spec.healthRoute}`).then((r) => r.status, () => 0);
+  if (health !== 200) {
+    await server.close();
+    throw new RpcError(STATUS.FAILED_PRECONDITION, `Model server never became ready (GET ${spec.healthRoute} answered ${health}).`);
+  }
+  return { server, predictRoute: spec.predictRoute };
+}
+
+type Handler = (request: any) => Promise<object> | object;
+
+export function endpointService(ctx: ServiceContext): Record<string, Handler> {
+  const { state } = ctx;
+  return {
+    CreateEndpoint(req: { parent: string; endpoint: Partial<FakeEndpoint> }) {
+      const parent = canonicalParent(ctx, req.parent);
+      const endpoint: FakeEndpoint = {
+        name: `${parent}/endpoints/${newId()}`, displayName: req.endpoint.displayName ?? '', description: req.endpoint.description,
+        labels: req.endpoint.labels ?? {}, deployedModels: [], trafficSplit: {},
+      };
+      return startOperation(ctx, 'CreateEndpoint', endpoint.name, 'CreateEndpointOperationMetadata', async () => {
+        state.endpoints.set(endpoint.name, endpoint);
+        return { type: 'Endpoint', value: endpointMessage(endpoint) };
+      });
+    },
+    GetEndpoint(req: { name: string }) {
+      return endpointMessage(getEndpoint(ctx, req.name));
+    },
+    ListEndpoints(req: { parent: string; filter?: string }) {
+      const parent = canonicalParent(ctx, req.parent);
+      const endpoints = [...state.endpoints.values()].filter((e) => e.name.startsWith(`${parent}/`) && matchesFilter(req.filter, e));
+      return { endpoints: endpoints.map(endpointMessage) };
+    },
+    UpdateEndpoint(req: { endpoint: { name: string; trafficSplit?: Record<string, number> }; updateMask?: { paths?: string[] } }) {
+      const endpoint = getEndpoint(ctx, req.endpoint.name);
+      const paths = req.updateMask?.paths ?? [];
+      if (!paths.includes('traffic_split')) throw new RpcError(STATUS.INVALID_ARGUMENT, `This fake updates traffic_split only, got mask [${paths.join(', ')}].`);
+      endpoint.trafficSplit = resolveSplit(endpoint, req.endpoint.trafficSplit ?? {});
+      return endpointMessage(endpoint);
+    },
+    DeleteEndpoint(req: { name: string }) {
+      const endpoint = getEndpoint(ctx, req.name);
+      if (endpoint.deployedModels.length > 0) {
+        throw new RpcError(STATUS.FAILED_PRECONDITION, `Endpoint ${endpoint.name} has deployed models; undeploy them before deleting the endpoint.`);
+      }
+      return startOperation(ctx, 'DeleteEndpoint', endpoint.name, 'DeleteOperationMetadata', async () => {
+        state.endpoints.delete(endpoint.name);
+        return undefined;
+      });
+    },
+    DeployModel(req: { endpoint: string; deployedModel: { model: string; displayName?: string; dedicatedResources?: Record<string, any> }; trafficSplit?: Record<string, number> }) {
+      const endpoint = getEndpoint(ctx, req.endpoint);
+      const model = state.models.get(canonicalName(ctx, req.deployedModel.model));
+      if (!model) throw new RpcError(STATUS.NOT_FOUND, `Model ${req.deployedModel.model} not found.`);
+      const resources = req.deployedModel.dedicatedResources;
+      if (!resources?.machineSpec?.machineType) throw new RpcError(STATUS.INVALID_ARGUMENT, 'Custom models need dedicatedResources with a machineSpec.');
+      if (!(Number(resources.minReplicaCount) >= 1)) throw new RpcError(STATUS.INVALID_ARGUMENT, 'dedicatedResources.minReplicaCount must be at least 1.');
+      const id = newId();
+      const split = req.trafficSplit && Object.keys(req.trafficSplit).length > 0 ? resolveSplit(endpoint, req.trafficSplit, id) : undefined;
+      const inferenceFailure = ctx.faults.takeInferenceFailure();
+      return startOperation(ctx, 'DeployModel', endpoint.name, 'DeployModelOperationMetadata', async () => {
+        const { server, predictRoute } = await startContainer(ctx, model, inferenceFailure);
+        const deployed: FakeDeployedModel = { id, model: model.name, displayName: req.deployedModel.displayName ?? '', dedicatedResources: resources, server, predictRoute };
+        endpoint.deployedModels.push(deployed);
+        if (split) endpoint.trafficSplit = split;
+        const { server: _s, predictRoute: _p, ...message } = deployed;
+        return { type: 'DeployModelResponse', value: { deployedModel: message } };
+      });
+    },
+    UndeployModel(req: { endpoint: string; deployedModelId: string; trafficSplit?: Record<string, number> }) {
+      const endpoint = getEndpoint(ctx, req.endpoint);
+      const deployed = endpoint.deployedModels.find((d) => d.id === req.deployedModelId);
+      if (!deployed) throw new RpcError(STATUS.NOT_FOUND, `DeployedModel ${req.deployedModelId} is not deployed on ${endpoint.name}.`);
+      const last = endpoint.deployedModels.length === 1;
+      let split: Record<string, number>;
+      if (last) split = {};
+      else if (req.trafficSplit && Object.keys(req.trafficSplit).length > 0) split = resolveSplit(endpoint, req.trafficSplit, undefined, deployed.id);
+      else {
+        if ((endpoint.trafficSplit[deployed.id] ?? 0) > 0) {
+          throw new RpcError(STATUS.FAILED_PRECONDITION, `DeployedModel ${deployed.id} has ${endpoint.trafficSplit[deployed.id]}% of the traffic; give its traffic to other models in trafficSplit to undeploy it.`);
+        }
+        split = Object.fromEntries(Object.entries(endpoint.trafficSplit).filter(([k]) => k !== deployed.id));
+      }
+      return startOperation(ctx, 'UndeployModel', endpoint.name, 'UndeployModelOperationMetadata', async () => {
+        endpoint.deployedModels = endpoint.deployedModels.filter((d) => d !== deployed);
+        endpoint.trafficSplit = split;
+        await deployed.server.close();
+        return { type: 'UndeployModelResponse', value: {} };
+      });
+    },
+  };
+}
+
+export function modelService(ctx: ServiceContext): Record<string, Handler> {
+  const { state } = ctx;
+  const deployedSomewhere = (name: string) => [...state.endpoints.values()].some((e) => e.deployedModels.some((d) => d.model === name));
+  return {
+    UploadModel(req: { parent: string; model: Partial<FakeModel> }) {
+      const parent = canonicalParent(ctx, req.parent);
+      const m = req.model;
+      if (!m.containerSpec?.imageUri) throw new RpcError(STATUS.INVALID_ARGUMENT, 'Model.containerSpec.imageUri is required for custom models.');
+      if (!m.artifactUri?.startsWith('gs://')) throw new RpcError(STATUS.INVALID_ARGUMENT, `Model.artifactUri must be a gs:// URI, got ${m.artifactUri}.`);
+      const model: FakeModel = { name: `${parent}/models/${newId()}`, displayName: m.displayName ?? '', description: m.description, artifactUri: m.artifactUri, containerSpec: m.containerSpec, labels: m.labels ?? {} };
+      return startOperation(ctx, 'UploadModel', model.name, 'UploadModelOperationMetadata', async () => {
+        state.models.set(model.name, model);
+        return { type: 'UploadModelResponse', value: { model: model.name, modelVersionId: '1' } };
+      });
+    },
+    GetModel(req: { name: string }) {
+      const model = state.models.get(canonicalName(ctx, req.name.replace(/@.*$/, '')));
+      if (!model) throw new RpcError(STATUS.NOT_FOUND, `Model ${req.name} not found.`);
+      return modelMessage(model);
+    },
+    ListModels(req: { parent: string; filter?: string }) {
+      const parent = canonicalParent(ctx, req.parent);
+      return { models: [...state.models.values()].filter((m) => m.name.startsWith(`${parent}/`) && matchesFilter(req.filter, m)).map(modelMessage) };
+    },
+    DeleteModel(req: { name: string }) {
+      const name = canonicalName(ctx, req.name);
+      if (!state.models.has(name)) throw new RpcError(STATUS.NOT_FOUND, `Model ${req.name} not found.`);
+      if (deployedSomewhere(name)) throw new RpcError(STATUS.FAILED_PRECONDITION, `Model ${name} is deployed on an endpoint; undeploy it first.`);
+      return startOperation(ctx, 'DeleteModel', name, 'DeleteOperationMetadata', async () => {
+        state.models.delete(name);
+        return undefined;
+      });
+    },
+  };
+}
+
+const GRPC_OF_HTTP: Record<number, number> = { 400: STATUS.INVALID_ARGUMENT, 404: STATUS.NOT_FOUND, 429: STATUS.RESOURCE_EXHAUSTED, 503: STATUS.UNAVAILABLE };
+
+export function predictionService(ctx: ServiceContext): Record<string, Handler> {
+  return {
+    /** Routes by the traffic split (the only way Vertex AI v1 routes), forwards the body to the predict route. */
+    async RawPredict(req: { endpoint: string; httpBody?: { contentType?: string; data?: Buffer } }) {
+      const endpoint = getEndpoint(ctx, req.endpoint);
+      const weighted = endpoint.deployedModels.filter((d) => (endpoint.trafficSplit[d.id] ?? 0) > 0);
+      if (weighted.length === 0) throw new RpcError(STATUS.FAILED_PRECONDITION, `Endpoint ${endpoint.name} has no traffic split to any deployed model.`);
+      let pick = Math.random() * 100;
+      const chosen = weighted.find((d) => (pick -= endpoint.trafficSplit[d.id]) < 0) ?? weighted[weighted.length - 1];
+      const res = await fetch(`${chosen.server.url}${chosen.predictRoute}`, {
+        method: 'POST', headers: { 'content-type': req.httpBody?.contentType || 'application/json' }, body: req.httpBody?.data ?? Buffer.alloc(0),
+      });
+      const body = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) throw new RpcError(GRPC_OF_HTTP[res.status] ?? STATUS.INTERNAL, body.toString('utf8'));
+      return { contentType: res.headers.get('content-type') ?? 'application/json', data: body };
+    },
+  };
+}
+
+export function operationsService(ctx: ServiceContext): Record<string, Handler> {
+  return {
+    GetOperation(req: { name: string }) {
+      const op = ctx.state.operations.get(canonicalName(ctx, req.name));
+      if (!op) throw new RpcError(STATUS.NOT_FOUND, `Operation ${req.name} not found.`);
+      return op.done
+        ? (op.error ? { name: op.name, done: true, metadata: op.metadata, error: op.error } : { name: op.name, done: true, metadata: op.metadata, response: op.response })
+        : { name: op.name, done: false, metadata: op.metadata };
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Faults a test injects into the Vertex AI fake. Each is consumed when it fires, so a test that
+ * asks for one failure gets exactly one.
+ */
+export interface RpcFault {
+  /** gRPC status code, e.g. 8 (RESOURCE_EXHAUSTED) or 7 (PERMISSION_DENIED). */
+  code: number;
+  message: string;
+}
+
+export class VertexFaults {
+  private readonly calls: Array<{ method: string; fault: RpcFault; remaining: number }> = [];
+  private readonly operations: Array<{ method: string; fault: RpcFault }> = [];
+  private readonly hangs: string[] = [];
+  private readonly inference: string[] = [];
+
+  /** The next `times` calls of `method` (e.g. 'DeployModel', 'UploadModel') answer this error at once. */
+  failCall(method: string, fault: RpcFault, times = 1): void {
+    this.calls.push({ method, fault, remaining: times });
+  }
+
+  /**
+   * Vertex AI's quota error, as DeployModel answers it when the region's GPU quota is used up.
+   * @default method 'DeployModel'
+   */
+  quotaExceeded(method = 'DeployModel', metric = 'aiplatform.googleapis.com/custom_model_serving_nvidia_l4_gpus'): void {
+    this.failCall(method, { code: 8, message: `The following quota metrics exceed quota limits: ${metric}` });
+  }
+
+  /** The answer of a project where the Vertex AI API is not enabled. */
+  apiDisabled(method = 'ListEndpoints', project = 'my-project'): void {
+    this.failCall(method, {
+      code: 7,
+      message: `Vertex AI API has not been used in project ${project} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/aiplatform.googleapis.com/overview?project=${project} then retry. [SERVICE_DISABLED]`,
+    });
+  }
+
+  /** The next operation started by `method` ends done, with this error. */
+  failOperation(method: string, fault: RpcFault): void {
+    this.operations.push({ method, fault });
+  }
+
+  /** The next operation started by `method` never finishes. */
+  hangOperation(method: string): void {
+    this.hangs.push(method);
+  }
+
+  /** The next model deployed (by DeployModel) loads and reports healthy, but answers every inference with HTTP 500. */
+  failInference(message = 'injected: the model crashed on this input'): void {
+    this.inference.push(message);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.operations.length = 0;
+    this.hangs.length = 0;
+    this.inference.length = 0;
+  }
+
+  /** @internal */
+  takeCall(method: string): RpcFault | undefined {
+    const index = this.calls.findIndex((c) => c.method === method);
+    if (index < 0) return undefined;
+    const entry = this.calls[index];
+    if (--entry.remaining <= 0) this.calls.splice(index, 1);
+    return entry.fault;
+  }
+
+  /** @internal */
+  takeOperation(method: string): { fail?: RpcFault; hang: boolean } {
+    const hang = this.hangs.indexOf(method);
+    if (hang >= 0) {
+      this.hangs.splice(hang, 1);
+      return { hang: true };
+    }
+    const index = this.operations.findIndex((o) => o.method === method);
+    if (index < 0) return { hang: false };
+    const [entry] = this.operations.splice(index, 1);
+    return { fail: entry.fault, hang: false };
+  }
+
+  /** @internal */
+  takeInferenceFailure(): string | undefined {
+    return this.inference.shift();
+  }
+}
