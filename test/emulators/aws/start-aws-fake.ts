@@ -59,7 +59,7 @@ export interface AwsFake {
   readonly internalErrors: Error[];
   /** Creates what `cdk bootstrap` would: staging bucket, version parameter, roles, CDKToolkit. */
   bootstrap(options?: BootstrapOptions): void;
-  /** Sets `env` on `process.env` (removing AWS_PROFILE and session variables); returns the undo. */
+  /** Sets `env` on `process.env` (removing AWS_PROFILE, AWS_SESSION_TOKEN and per-service endpoints); returns the undo. */
   applyEnv(): () => void;
   /** Settles when no stack operation is in progress. */
   idle(): Promise<void>;

@@ -30,7 +30,7 @@ export const sts: AwsServiceModule = {
         if (!role) {
           throw new AwsError('AccessDenied', `User: arn:aws:iam::${account}:user/deploy-model-test is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
         }
-        const session = String(call.params.RoleSessionName ?? 'session');
+        const caller = String(call.params.RoleSessionName ?? 'caller');
         result = {
           Credentials: {
             AccessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
@@ -38,7 +38,7 @@ export const sts: AwsServiceModule = {
             SessionToken: randomBytes(32).toString('base64'),
             Expiration: new Date(Date.now() + Number(call.params.DurationSeconds ?? 3600) * 1000),
           },
-          AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${session}`, Arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${session}` },
+          AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${caller}`, Arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${caller}` },
           PackedPolicySize: 0,
         };
         break;

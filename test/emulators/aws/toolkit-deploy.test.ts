@@ -36,7 +36,8 @@ function inOrder(actual: string[], expected: string[]): boolean {
 
 const names = (calls: RecordedCall[]): string[] => calls.map((c) => `${c.service}:${c.action}`);
 
-describe('toolkit-lib deploys a Lambda app to the AWS fake', () => {
+// The first deploy loads aws-cdk-lib, toolkit-lib and the CloudFormation spec: slow on two busy cores.
+describe('toolkit-lib deploys a Lambda app to the AWS fake', { timeout: 120_000 }, () => {
   let fake: AwsFake;
   let restoreEnv: () => void;
   let lambda: LambdaClient;

@@ -32,7 +32,7 @@ export function packAny(typeName: string, value: object): { type_url: string; va
 /** The gRPC service definition of `serviceName` (e.g. `google.cloud.aiplatform.v1.EndpointService`), unary methods only. */
 export function serviceDefinition(serviceName: string): ServiceDefinition {
   const service = root.lookupService(serviceName);
-  const definition: ServiceDefinition = {};
+  const definition: Record<string, ServiceDefinition[string]> = {};
   for (const method of Object.values(service.methods)) {
     method.resolve();
     const req = method.resolvedRequestType!;
@@ -48,5 +48,5 @@ export function serviceDefinition(serviceName: string): ServiceDefinition {
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
     };
   }
-  return definition;
+  return definition as ServiceDefinition;
 }
