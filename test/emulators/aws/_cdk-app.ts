@@ -1,5 +1,5 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IIoHost, IoMessage, IoRequest } from '@aws-cdk/toolkit-lib';
@@ -27,7 +27,7 @@ export class RecordingToolkitHost implements IIoHost {
 
 /** Writes a one-file Node handler that answers `{ answer, event }`. */
 export async function writeHandler(answer: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'handler-'));
+  const dir = await scratchDir('handler-');
   await writeFile(
     join(dir, 'index.mjs'),
     `export const handler = async (event) => ({ answer: ${JSON.stringify(answer)}, path: event.rawPath, event });\n`,
@@ -64,10 +64,17 @@ export function buildLambdaApp(props: AppProps): ReturnType<App['synth']> {
   return app.synth();
 }
 
+const scratch: string[] = [];
+
+/** A temporary folder, removed by `removeScratchDirs()`. */
 export async function scratchDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  await mkdir(dir, { recursive: true });
+  scratch.push(dir);
   return dir;
+}
+
+export async function removeScratchDirs(): Promise<void> {
+  await Promise.all(scratch.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
 /** Signs a request for a Function URL with `AuthType: AWS_IAM`, as an IAM caller would. */

@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { StackParameters, StackSelectionStrategy, Toolkit, type DeployOptions } from '@aws-cdk/toolkit-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLambdaApp, RecordingToolkitHost, scratchDir, signedFetch, writeHandler } from './_cdk-app.js';
+import { buildLambdaApp, RecordingToolkitHost, removeScratchDirs, scratchDir, signedFetch, writeHandler } from './_cdk-app.js';
 import { localFunctionRunner, startAwsFake, type AwsFake, type RecordedCall } from './index.js';
 
 const ACCOUNT = '123456789012';
@@ -62,6 +62,7 @@ describe('toolkit-lib deploys a Lambda app to the AWS fake', { timeout: 120_000 
   afterAll(async () => {
     restoreEnv?.();
     await fake?.stop();
+    await removeScratchDirs();
   });
 
   it('deploys: the alias answers through the Lambda client and the IAM Function URL through SigV4', async () => {
@@ -222,6 +223,7 @@ describe('toolkit-lib against an environment that is not bootstrapped', () => {
   afterAll(async () => {
     restoreEnv?.();
     await fake?.stop();
+    await removeScratchDirs();
   });
 
   it('fails with the toolkit\'s bootstrap error and creates nothing', async () => {

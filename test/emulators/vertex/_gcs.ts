@@ -11,6 +11,7 @@ import path from 'node:path';
 export interface GcsObject {
   data: Buffer;
   md5Hash: string;
+  crc32c: string;
   contentType: string;
 }
 
@@ -23,6 +24,25 @@ export interface GcsFake {
   /** Writes every object under `gs://bucket/prefix/` into `dir` (like Vertex AI's copy of a model's artifacts); returns how many. */
   download(uri: string, dir: string): Promise<number>;
   stop(): Promise<void>;
+}
+
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC32C (Castagnoli), base64 of the big-endian value: how GCS reports `crc32c`, which the client checks after uploads. */
+function crc32c(data: Buffer): string {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = CRC32C_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return out.toString('base64');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -38,7 +58,7 @@ function gcsError(res: http.ServerResponse, status: number, message: string): vo
 function metadata(bucket: string, name: string, o: GcsObject) {
   return {
     kind: 'storage#object', id: `${bucket}/${name}/1`, name, bucket, generation: '1', metageneration: '1',
-    contentType: o.contentType, size: String(o.data.length), md5Hash: o.md5Hash, storageClass: 'STANDARD',
+    contentType: o.contentType, size: String(o.data.length), md5Hash: o.md5Hash, crc32c: o.crc32c, storageClass: 'STANDARD',
     timeCreated: new Date(0).toISOString(), updated: new Date(0).toISOString(),
   };
 }
@@ -90,7 +110,7 @@ export async function startGcsFake(): Promise<GcsFake> {
         if (!name || !boundary) return gcsError(res, 400, 'multipart upload without name or boundary');
         const [meta, media] = multipartParts(body, boundary);
         const contentType = (JSON.parse(meta.data.toString('utf8')) as { contentType?: string }).contentType ?? 'application/octet-stream';
-        const object = { data: Buffer.from(media.data), md5Hash: createHash('md5').update(media.data).digest('base64'), contentType };
+        const object = { data: Buffer.from(media.data), md5Hash: createHash('md5').update(media.data).digest('base64'), crc32c: crc32c(media.data), contentType };
         bucket.set(name, object);
         return sendJson(res, 200, metadata(bucketName, name, object));
       }
