@@ -5,13 +5,19 @@ import { dispatch, errorResult, type RouteRequest, type RouteResult } from './_h
 import { createInferenceCore } from './core/create-inference-core.js';
 import { InferenceError } from './core/inference-error.js';
 import type { InferenceCore } from './core/types.js';
-import { serverRoutes } from './server/_routes.js';
+import { createWorkerPool } from './pool/create-worker-pool.js';
+import type { BatchingOptions } from './pool/batching.js';
+import { serverRoutes, type RoutedCore } from './server/_routes.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ServerOptions {
-  /** The inference backend: the in-process core, or anything with the same interface (a worker pool). */
-  core: InferenceCore;
+  /**
+   * The inference backend: a worker pool (`createWorkerPool`), the in-process core, or anything
+   * with the same interface. A pool's `inferRaw` and `stats` serve binary outputs and the
+   * statistics route.
+   */
+  core: InferenceCore & Pick<RoutedCore, 'inferRaw' | 'stats'>;
   /**
    * Largest request body in bytes; larger bodies get 413.
    * @default 67108864 (64 MiB)
@@ -59,9 +65,10 @@ function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string 
 }
 
 /**
- * The HTTP server adapter on node:http, speaking KServe v2, SageMaker, Vertex AI and Azure ML.
- * Single-threaded for now: `InferenceSession.run` blocks the event loop, so a worker pool with the same
- * `infer` interface can be passed as `core` later.
+ * The HTTP server adapter on node:http, speaking KServe v2 (with the binary tensor data extension
+ * and statistics), SageMaker, Vertex AI and Azure ML. `InferenceSession.run` blocks the thread it
+ * runs on, so pass a worker pool (`createWorkerPool`) as `core` to keep this event loop free; the
+ * in-process core serves one request at a time.
  */
 export function createServer(options: ServerOptions): RuntimeServer {
   const { core } = options;
@@ -78,7 +85,8 @@ export function createServer(options: ServerOptions): RuntimeServer {
       const err = (result.body as { error?: { code: string; message: string } }).error;
       if (err) log(`deploy-model: ${err.code}: ${err.message}`);
     }
-    const body = JSON.stringify(result.body);
+    // Binary tensor data responses arrive as bytes, with their own content-type.
+    const body = Buffer.isBuffer(result.body) ? result.body : JSON.stringify(result.body);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
@@ -193,15 +201,25 @@ export function createServer(options: ServerOptions): RuntimeServer {
 }
 
 export interface StartServerOptions extends Omit<ServerOptions, 'core'> {
-  /** A ready core; otherwise one is created from `modelPath` and `signature`. */
-  core?: InferenceCore;
+  /** A ready core or pool; otherwise one is created from `modelPath` and `signature`. */
+  core?: ServerOptions['core'];
   modelPath?: string;
   signature?: ModelSignature;
   /** @default 'model' */
   modelName?: string;
   /** @default ['cpu'] */
   executionProviders?: string[];
+  /**
+   * Worker threads running the model; 0 runs it on the server's own thread (in-process core).
+   * @default - one per CPU (see `poolSize`)
+   */
+  workers?: number;
+  /** @default - the CPUs divided by the workers */
   intraOpThreads?: number;
+  /** Dynamic batching in the pool. @default - off */
+  batching?: BatchingOptions;
+  /** Requests waiting for a worker beyond which the server answers 503. @default 256 */
+  maxQueue?: number;
   /** @default 8080 (SageMaker's port) */
   port?: number;
   /** @default '0.0.0.0' */
@@ -209,7 +227,7 @@ export interface StartServerOptions extends Omit<ServerOptions, 'core'> {
 }
 
 export interface StartedServer extends RuntimeServer {
-  readonly core: InferenceCore;
+  readonly core: ServerOptions['core'];
   readonly port: number;
   /** `http://host:port`. */
   readonly url: string;
@@ -220,16 +238,19 @@ export interface StartedServer extends RuntimeServer {
  * this call created.
  */
 export async function startServer(options: StartServerOptions): Promise<StartedServer> {
-  const { core: given, modelPath, signature, modelName, executionProviders, intraOpThreads, port, host, ...serverOptions } = options;
+  const { core: given, modelPath, signature, modelName, executionProviders, workers, intraOpThreads, batching, maxQueue, port, host, ...serverOptions } = options;
   let core = given;
   if (!core) {
     if (!modelPath || !signature) throw new Error('startServer needs either `core`, or `modelPath` and `signature`');
-    core = await createInferenceCore({
+    const coreOptions = {
       modelPath, signature, modelName: modelName ?? 'model',
       ...(executionProviders ? { executionProviders } : {}),
       ...(intraOpThreads === undefined ? {} : { intraOpThreads }),
       ...(serverOptions.log ? { log: serverOptions.log } : {}),
-    });
+    };
+    core = workers === 0
+      ? await createInferenceCore(coreOptions)
+      : await createWorkerPool({ ...coreOptions, ...(workers === undefined ? {} : { workers }), ...(batching ? { batching } : {}), ...(maxQueue === undefined ? {} : { maxQueue }) });
   }
   const owned = !given;
   const runtime = createServer({ ...serverOptions, core });

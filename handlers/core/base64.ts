@@ -33,10 +33,22 @@ export function decodeBase64Tensor(name: string, dtype: Dtype, shape: readonly n
   if (data.length % 4 !== 0 || !BASE64.test(data)) {
     throw new InferenceError(400, 'INVALID_DATA', `input "${name}": data is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with =)`);
   }
-  const bytes = Buffer.from(data, 'base64');
+  return decodeRawTensor(name, dtype, shape, count, Buffer.from(data, 'base64'), 'base64 data decodes to');
+}
+
+/**
+ * Raw little-endian bytes (the v2 binary tensor data extension) into the typed array for `dtype`,
+ * checking the byte count. The bytes are copied, so the result owns an aligned buffer of its own.
+ */
+export function decodeRawTensor(name: string, dtype: Dtype, shape: readonly number[], count: number, bytes: Uint8Array, what = 'binary data has'): TensorData {
+  const width = bytesPerElement(dtype);
+  const Ctor = CTORS[dtype];
+  if (width === undefined || !Ctor) {
+    throw new InferenceError(400, 'UNSUPPORTED_ENCODING', `input "${name}": raw bytes are not supported for ${v2Datatype(dtype)} tensors; send ${v2Datatype(dtype)} data as a JSON array`);
+  }
   const expected = count * width;
   if (bytes.length !== expected) {
-    throw new InferenceError(400, 'DATA_SIZE_MISMATCH', `input "${name}": base64 data decodes to ${bytes.length} bytes, but shape ${formatShape(shape)} of ${v2Datatype(dtype)} needs ${expected} (${count} elements × ${width} bytes)`);
+    throw new InferenceError(400, 'DATA_SIZE_MISMATCH', `input "${name}": ${what} ${bytes.length} bytes, but shape ${formatShape(shape)} of ${v2Datatype(dtype)} needs ${expected} (${count} elements × ${width} bytes)`);
   }
   // Copy into a fresh buffer: Buffer memory may be pooled or unaligned for the element width.
   const copy = new ArrayBuffer(expected);

@@ -1,7 +1,7 @@
 import type { Dtype, ModelSignature, TensorSpec } from '../../src/model/types.js';
 import { DTYPES, dtypeFromV2, v2Datatype } from '../../src/model/dtypes.js';
 import { parseValues, jsonValues } from './_values.js';
-import { decodeBase64Tensor, encodeBase64Tensor } from './base64.js';
+import { decodeBase64Tensor, decodeRawTensor, encodeBase64Tensor } from './base64.js';
 import { fromFloat16Bits } from './float16.js';
 import { InferenceError } from './inference-error.js';
 import { describe, elementCount, flattenNested, formatShape, inferShape } from './nested.js';
@@ -100,6 +100,8 @@ function decodeTensor(t: V2RequestTensor, spec: TensorSpec): DecodedTensor {
   }
   const shape = checkShape(name, t.shape, spec);
   const count = elementCount(shape);
+  // Raw bytes: the server's binary tensor data extension puts them here (JSON cannot).
+  if (t.data instanceof Uint8Array) return { name, dtype, shape, data: decodeRawTensor(name, dtype, shape, count, t.data) };
   const encoding = t.parameters === undefined ? undefined : isObject(t.parameters) ? t.parameters.content_encoding : null;
   if (encoding === 'base64') {
     return { name, dtype, shape, data: decodeBase64Tensor(name, dtype, shape, count, t.data) };

@@ -1,8 +1,46 @@
-import { checkModel, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../_http.js';
+import { checkModel, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../_http.js';
 import { InferenceError } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
 import { predict } from '../core/predict.js';
-import type { InferenceCore } from '../core/types.js';
+import type { InferenceCore, V2InferenceRequest } from '../core/types.js';
+import { OverloadedError } from '../pool/overloaded-error.js';
+import type { PoolStats, RawInferenceResult } from '../pool/types.js';
+import { binaryOutputs, binaryResult, INFERENCE_HEADER_CONTENT_LENGTH, inferRawThroughBase64, parseBinaryRequest } from './binary.js';
+import { modelStatistics } from './model-statistics.js';
+
+/** What the routes use of a backend; `inferRaw` and `stats` are the worker pool's extras. */
+export type RoutedCore = Pick<InferenceCore, 'infer' | 'metadata' | 'modelName' | 'signature'> & {
+  inferRaw?: (request: V2InferenceRequest) => Promise<RawInferenceResult>;
+  stats?: () => PoolStats;
+};
+
+const MODEL_STATS_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/stats$/;
+
+/** The body of an inference route: the binary tensor data extension when its header is present, else JSON. */
+function inferenceBody(req: RouteRequest): unknown {
+  const headerLength = req.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+  return headerLength === undefined ? parseJsonBody(req) : parseBinaryRequest(req.body ?? Buffer.alloc(0), headerLength);
+}
+
+/** A v2 request answered as JSON, or with binary outputs when it asks for them. */
+async function inferV2(core: RoutedCore, body: V2InferenceRequest): Promise<RouteResult> {
+  const binary = binaryOutputs(body);
+  if (!binary) return { status: 200, body: await core.infer(body) };
+  const raw = core.inferRaw ? await core.inferRaw(body) : await inferRawThroughBase64(core, body);
+  return binaryResult(core.modelName, raw, binary);
+}
+
+/** A full queue answers 503 with Retry-After, so clients back off. */
+function withRetryAfter(handle: Route['handle']): Route['handle'] {
+  return async (req, params) => {
+    try {
+      return await handle(req, params);
+    } catch (e) {
+      if (e instanceof OverloadedError) return errorResult(e, { 'retry-after': String(e.retryAfterSeconds) });
+      throw e;
+    }
+  };
+}
 
 export interface ServerRouteOptions {
   /** Vertex AI's health route (AIP_HEALTH_ROUTE). */
@@ -17,13 +55,16 @@ export interface ServerRouteOptions {
  * Every serving contract the container speaks, over one core:
  * KServe v2, SageMaker (`/ping`, `/invocations`), Vertex AI (AIP_* routes), Azure ML (`/`, `/score`).
  */
-export function serverRoutes(core: Pick<InferenceCore, 'infer' | 'metadata' | 'modelName' | 'signature'>, options: ServerRouteOptions): Route[] {
+export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Route[] {
   const ready = (): RouteResult => {
     if (options.draining()) throw new InferenceError(503, 'NOT_READY', 'the server is shutting down');
     return { status: 200, body: { status: 'ready' } };
   };
   const live = (): RouteResult => ({ status: 200, body: { status: 'live' } });
-  const score = async (req: RouteRequest): Promise<RouteResult> => ({ status: 200, body: await predict(core, parseJsonBody(req)) });
+  const score = withRetryAfter(async (req: RouteRequest): Promise<RouteResult> => {
+    const body = inferenceBody(req);
+    return isInstancesRequest(body) ? { status: 200, body: await predict(core, body) } : inferV2(core, body as V2InferenceRequest);
+  });
 
   const routes: Route[] = [
     // KServe v2 / Open Inference Protocol
@@ -33,11 +74,18 @@ export function serverRoutes(core: Pick<InferenceCore, 'infer' | 'metadata' | 'm
     { method: 'GET', path: MODEL_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },
     { method: 'GET', path: MODEL_READY_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); ready(); return { status: 200, body: { name, ready: true } }; } },
     {
-      method: 'POST', path: MODEL_INFER_PATH, handle: async (req, [name, v]) => {
+      method: 'POST', path: MODEL_INFER_PATH, handle: withRetryAfter(async (req, [name, v]) => {
         checkModel(core, name, v);
-        const body = parseJsonBody(req);
+        const body = inferenceBody(req);
         if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', 'the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to a predict route such as POST /invocations');
-        return { status: 200, body: await core.infer(body as never) };
+        return inferV2(core, body as V2InferenceRequest);
+      }),
+    },
+    {
+      method: 'GET', path: MODEL_STATS_PATH, handle: (_r, [name, v]) => {
+        checkModel(core, name, v);
+        if (!core.stats) throw new InferenceError(404, 'ROUTE_NOT_FOUND', 'statistics are kept by the worker pool; this server runs the model in-process (DM_WORKERS=0)');
+        return { status: 200, body: modelStatistics(core.modelName, core.stats()) };
       },
     },
     // SageMaker

@@ -4,12 +4,14 @@ import type { TargetDriver } from './driver.js';
 import { localDriver } from './local/driver.js';
 import { awsLambdaDriver } from './aws-lambda/driver.js';
 import { gcpVertexDriver } from './gcp-vertex/driver.js';
+import { azureMlDriver } from './azure-ml/driver.js';
 import { containerDriver } from './container/driver.js';
 
 const drivers: Record<string, TargetDriver<any>> = {
   local: localDriver,
   'aws-lambda': awsLambdaDriver,
   'gcp-vertex': gcpVertexDriver,
+  'azure-ml': azureMlDriver,
   container: containerDriver,
 };
 

@@ -1,20 +1,26 @@
-import path from 'node:path';
 import { statSync } from 'node:fs';
+import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/onnx-model-function.js';
 import { DeployModelError } from '../../errors.js';
-import type { TargetContext, TargetDriver } from '../driver.js';
-import type { AwsLambdaTargetConfig } from './schema.js';
+import { describeStack, destroyStack, type StackDescription } from '../aws/index.js';
+import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
+import { buildArtifacts, deployLambdaTarget, stackNameOf, synthChecked } from './deploy-lambda-target.js';
+import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import { lambdaSizeProblems } from './limits.js';
-import { buildLambdaArtifacts } from './build-lambda-artifacts.js';
-import { synthLambdaTarget } from './synth.js';
+import type { AwsLambdaTargetConfig } from './schema.js';
 
 type Ctx = TargetContext<AwsLambdaTargetConfig>;
 
-function notYet(what: string): never {
-  throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `${what} for aws-lambda targets is not available in this version of deploy-model. Use \`deploy-model synth --target NAME\` to write the CloudFormation assembly, or the local target to run the same artifacts.`);
-}
-
-function buildArtifacts(ctx: Ctx) {
-  return buildLambdaArtifacts({ modelPath: ctx.signature.file, signature: ctx.signature, target: ctx.target, workDir: ctx.workDir, layerCacheDir: path.join(ctx.cacheDir, 'layers'), io: ctx.io });
+/** What `status` says about a stack, from CloudFormation's status alone. */
+export function lambdaStackState(stack: StackDescription): TargetStatus['state'] {
+  const s = stack.status;
+  if (s === 'DELETE_COMPLETE') return 'not-deployed';
+  if (s === 'DELETE_IN_PROGRESS') return 'stopped';
+  if (s === 'ROLLBACK_COMPLETE' || s.endsWith('_FAILED')) return 'failed';
+  // An update in progress or rolled back keeps the live alias serving its version.
+  if (s.startsWith('UPDATE_') && stack.outputs[OUT.liveVersion]) return 'running';
+  if (s.endsWith('_IN_PROGRESS')) return 'creating';
+  if (s.endsWith('_COMPLETE')) return 'running';
+  return 'unknown';
 }
 
 export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
@@ -34,17 +40,52 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
     };
   },
 
+  /** Writes `cdk.out/<stack>` with no credentials and no network call. */
   async synth(ctx: Ctx) {
-    const artifacts = await buildArtifacts(ctx);
-    const result = synthLambdaTarget({ config: ctx.config, targetName: ctx.targetName, target: ctx.target, stage: ctx.loaded.stage, artifacts, rootDir: ctx.loaded.rootDir, io: ctx.io });
-    if (result.nagFindings.length > 0) {
-      throw new DeployModelError('NAG_FINDINGS', `The ${result.stackName} stack has ${result.nagFindings.length} unacknowledged cdk-nag finding(s):\n${result.nagFindings.map((f) => `  - ${f.ruleId} at ${f.constructPath}: ${f.description}`).join('\n')}\nThis is a bug in deploy-model's stack; please report it.`, { kind: 'internal', details: { findings: result.nagFindings } });
-    }
+    const result = synthChecked(ctx, await buildArtifacts(ctx));
     return { artifacts: [{ kind: `CloudFormation template (${result.stackName})`, file: result.templateFile, bytes: statSync(result.templateFile).size }] };
   },
 
-  async deploy() { return notYet('deploy'); },
-  async connect() { return notYet('smoke and invoke'); },
-  async status() { return notYet('status'); },
-  async destroy() { return notYet('destroy'); },
+  deploy: deployLambdaTarget,
+
+  /** The `live` alias, called with Lambda Invoke (the Function URL needs SigV4 signing). */
+  async connect(ctx: Ctx) {
+    const stackName = stackNameOf(ctx);
+    const stack = await describeStack({ stackName, region: ctx.target.region });
+    const functionName = stack?.outputs[OUT.functionName];
+    if (!stack || !functionName) {
+      throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployed function: stack ${stackName} ${stack ? `is ${stack.status} without outputs` : 'does not exist'} in ${ctx.target.region}. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName, stackName, status: stack?.status } });
+    }
+    return {
+      endpoint: stack.outputs[OUT.functionUrl] ?? functionName,
+      version: stack.outputs[OUT.liveVersion],
+      client: lambdaInvokeClient({ functionName, qualifier: LIVE_ALIAS_NAME, region: ctx.target.region }),
+      details: { stackName, functionName },
+    };
+  },
+
+  /** Read from the stack's status and outputs: no local state, so CI sees what a laptop deployed. */
+  async status(ctx: Ctx) {
+    const stackName = stackNameOf(ctx);
+    const stack = await describeStack({ stackName, region: ctx.target.region });
+    if (!stack) return { state: 'not-deployed' as const, details: { stackName } };
+    const outputs = stack.outputs;
+    const live = outputs[OUT.liveVersion];
+    const newest = outputs[OUT.newVersion];
+    return {
+      state: lambdaStackState(stack),
+      endpoint: outputs[OUT.functionUrl],
+      version: live,
+      details: {
+        stackName, stackStatus: stack.status, lastUpdated: stack.lastUpdated, statusReason: stack.statusReason,
+        functionName: outputs[OUT.functionName], logGroupName: outputs[OUT.logGroupName],
+        // A newer version that the alias does not serve failed its smoke test.
+        ...(newest && live && newest !== live ? { unpromotedVersion: newest } : {}),
+      },
+    };
+  },
+
+  async destroy(ctx: Ctx) {
+    return destroyStack({ stackName: stackNameOf(ctx), region: ctx.target.region, io: ctx.io });
+  },
 };

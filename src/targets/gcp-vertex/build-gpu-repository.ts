@@ -23,7 +23,10 @@ function sha256File(file: string): Promise<string> {
   });
 }
 
-/** Writes the Triton model repository of a GPU target into `<workDir>/repository` and hashes it. */
+/**
+ * Writes the Triton model repository of a GPU target into `<workDir>/repository` and hashes it.
+ * Shared by the gcp-vertex and azure-ml targets (both upload the folder as it is).
+ */
 export async function buildGpuRepository(ctx: TargetContext & { target: TritonOptions }, host: TritonHost, modelName: string): Promise<BuiltRepository> {
   const { config, signature, target } = ctx;
   const tritonConfig = planTritonConfig({

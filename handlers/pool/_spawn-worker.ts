@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { WORKER_SOURCE, type FromWorker, type WorkerData } from './_worker-source.js';
+
+export interface ReadyWorker {
+  worker: Worker;
+  providers: string[];
+  failed: { provider: string; message: string }[];
+  inputNames: string[];
+  outputNames: string[];
+}
+
+/**
+ * onnxruntime-node's entry point, resolved the way the main thread would load it: beside the
+ * bundle or package (node_modules), or on NODE_PATH. The bare name is the last resort.
+ */
+export function resolveOrtPath(): string {
+  try {
+    return createRequire(import.meta.url).resolve('onnxruntime-node');
+  } catch {
+    return 'onnxruntime-node';
+  }
+}
+
+/** Starts one worker and resolves when its session is loaded; rejects with onnxruntime's message. */
+export function spawnWorker(data: WorkerData, name: string): Promise<ReadyWorker> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, name });
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg: FromWorker) => {
+      if (msg.type === 'ready') {
+        cleanup();
+        resolve({ worker, providers: msg.providers, failed: msg.failed, inputNames: msg.inputNames, outputNames: msg.outputNames });
+      } else if (msg.type === 'load-failed') {
+        cleanup();
+        void worker.terminate();
+        reject(new Error(msg.message));
+      }
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      void worker.terminate();
+      reject(e);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`the worker exited with code ${code} while loading the model`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/** Asks the worker to release its session and exit; terminates it if it has not within `timeoutMs`. */
+export async function stopWorker(worker: Worker, timeoutMs = 5_000): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  try {
+    worker.postMessage({ type: 'close' });
+  } catch {
+    // Already gone.
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+  await Promise.race([exited, deadline]);
+  clearTimeout(timer);
+  await worker.terminate();
+}

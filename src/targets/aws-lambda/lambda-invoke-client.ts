@@ -1,0 +1,64 @@
+import { performance } from 'node:perf_hooks';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DeployModelError } from '../../errors.js';
+import type { InferenceCall, InferenceClient } from '../../smoke/run-smoke.js';
+import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
+
+export interface LambdaInvokeClientOptions {
+  readonly functionName: string;
+  /** A version number, or the `live` alias. */
+  readonly qualifier: string;
+  readonly region: string;
+  /**
+   * The Lambda client to send with.
+   * @default - a client for `region` with the SDK's credential chain and endpoint variables
+   */
+  readonly client?: LambdaClient;
+}
+
+/**
+ * The HTTP status a v2 error code stands for. A direct invoke answers `{ error }` without a
+ * status (the handler has no HTTP response to put it in), so the smoke checks get it back here.
+ */
+const ERROR_STATUS: Record<string, number> = {
+  MODEL_NOT_FOUND: 404, ROUTE_NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, PAYLOAD_TOO_LARGE: 413, UNSUPPORTED_MEDIA_TYPE: 415,
+  INFERENCE_FAILED: 500, INTERNAL: 500, MODEL_LOAD_FAILED: 500, SIGNATURE_MISMATCH: 500, NOT_READY: 503,
+};
+
+/** Lambda answers a function error (an exception, an init failure, a timeout) like this. */
+interface FunctionErrorPayload { errorType?: string; errorMessage?: string }
+
+/**
+ * An InferenceClient that calls one version (or alias) of the function with Lambda's Invoke API,
+ * sending the v2 request as the event. A function error becomes a 502 with
+ * `{ error: { code: <errorType>, message } }`, a `{ error }` answer the status its code stands for.
+ */
+export function lambdaInvokeClient(options: LambdaInvokeClientOptions): InferenceClient {
+  const client = options.client ?? new LambdaClient({ region: options.region });
+  return async (request): Promise<InferenceCall> => {
+    const started = performance.now();
+    let out;
+    try {
+      out = await client.send(new InvokeCommand({
+        FunctionName: options.functionName,
+        Qualifier: options.qualifier,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(request)),
+      }));
+    } catch (e) {
+      if (isCredentialsError(e)) throw noCredentials(options.region, `invoke ${options.functionName}:${options.qualifier}`, e);
+      throw new DeployModelError('AWS_INVOKE_FAILED', `Invoking ${options.functionName}:${options.qualifier} in ${options.region} failed: ${awsReason(e)}. Check that the credentials may call lambda:InvokeFunction on it.`, { cause: e, details: { functionName: options.functionName, qualifier: options.qualifier } });
+    }
+    const latencyMs = performance.now() - started;
+    const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* keep the text: the smoke check shows it */ }
+    if (out.FunctionError) {
+      const p = (typeof body === 'object' && body !== null ? body : {}) as FunctionErrorPayload;
+      return { status: 502, body: { error: { code: p.errorType ?? out.FunctionError, message: p.errorMessage ?? String(text).slice(0, 500) } }, latencyMs };
+    }
+    const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+    if (typeof code === 'string') return { status: ERROR_STATUS[code] ?? 400, body, latencyMs };
+    return { status: 200, body, latencyMs };
+  };
+}

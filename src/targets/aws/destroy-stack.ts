@@ -1,0 +1,60 @@
+import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { DeployModelError } from '../../errors.js';
+import type { IoHelper } from '../../io/io-host.js';
+import { awsReason, isCredentialsError, noCredentials } from './_aws-errors.js';
+import { cloudFormationClient, describeWith } from './describe-stack.js';
+import { stackPollingInterval } from './_polling.js';
+
+export interface DestroyStackOptions {
+  readonly stackName: string;
+  readonly region: string;
+  readonly io: IoHelper;
+  /**
+   * How often the stack is polled while it is deleted, in milliseconds.
+   * @default - `DEPLOY_MODEL_STACK_POLL_MS`, else 2000
+   */
+  readonly pollingIntervalMs?: number;
+}
+
+const DEFAULT_POLL_MS = 2000;
+
+/**
+ * Deletes the stack and waits until CloudFormation has. Needs no cloud assembly, so CI can
+ * destroy what it did not synthesise. `removed` is false when there was no stack.
+ */
+export async function destroyStack(options: DestroyStackOptions): Promise<{ removed: boolean }> {
+  const { stackName, region, io } = options;
+  const client = cloudFormationClient(region);
+  const pollMs = stackPollingInterval(options.pollingIntervalMs) ?? DEFAULT_POLL_MS;
+  try {
+    const stack = await describeWith(client, stackName, region);
+    if (!stack) {
+      io.info('DM_AWS_STACK_ABSENT', `Stack ${stackName} does not exist in ${region}: nothing to destroy`, { stackName, region });
+      return { removed: false };
+    }
+    io.info('DM_AWS_STACK_DESTROY', `Deleting stack ${stackName} in ${region}`, { stackName, region });
+    try {
+      await client.send(new DeleteStackCommand({ StackName: stack.stackId ?? stackName }));
+    } catch (e) {
+      if (isCredentialsError(e)) throw noCredentials(region, `delete stack ${stackName}`, e);
+      throw destroyFailed(stackName, region, awsReason(e), e);
+    }
+    // By ARN, because a deleted stack is no longer found by name.
+    const id = stack.stackId ?? stackName;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      const now = await describeWith(client, id, region);
+      if (!now || now.status === 'DELETE_COMPLETE') break;
+      if (now.status === 'DELETE_FAILED') throw destroyFailed(stackName, region, now.statusReason ?? 'DELETE_FAILED');
+      io.debug('DM_AWS_STACK_DESTROY_WAIT', `Stack ${stackName}: ${now.status}`, { stackName, status: now.status });
+    }
+    io.info('DM_AWS_STACK_DESTROYED', `Stack ${stackName} deleted`, { stackName, region });
+    return { removed: true };
+  } finally {
+    client.destroy();
+  }
+}
+
+function destroyFailed(stackName: string, region: string, reason: string, cause?: unknown): DeployModelError {
+  return new DeployModelError('AWS_DESTROY_FAILED', `Deleting stack ${stackName} in ${region} failed: ${reason}. Fix the cause (a resource CloudFormation could not delete is named above) and run destroy again, or delete the stack in the CloudFormation console.`, { cause, details: { stackName, region } });
+}

@@ -1,0 +1,115 @@
+import { DeployModelError } from '../../errors.js';
+import type { IoHelper } from '../../io/io-host.js';
+
+interface AzureRestError { name?: string; statusCode?: number; code?: string; message?: string }
+
+const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+
+/** A failed long-running operation, as @azure/core-lro reports it: "The long-running operation has failed. <code>. <message>". */
+const LRO_FAILED = /^The long-running operation has failed\.\s*([^.]*)\.\s*([\s\S]*)$/;
+
+export interface AzureErrorContext {
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+  instanceType?: string;
+}
+
+/**
+ * Turns an error of an Azure call (or a failed operation) into a DeployModelError that says what
+ * to do. `what` names the call. Messages never carry request headers, so keys and tokens stay out.
+ */
+export function azureError(e: unknown, what: string, ctx: AzureErrorContext): DeployModelError {
+  if (e instanceof DeployModelError) return e;
+  const err = (e ?? {}) as AzureRestError;
+  let message = err.message ?? String(e);
+  let code = err.code;
+  const failed = LRO_FAILED.exec(message);
+  if (failed) {
+    code = failed[1] || code;
+    message = failed[2];
+  }
+  const details = { call: what, statusCode: err.statusCode, code, message };
+  if (err.name && CREDENTIAL_ERRORS.has(err.name)) {
+    return new DeployModelError('AZURE_CREDENTIALS_MISSING', `${what} failed: no usable Azure credentials (${message.split('\n')[0]}). Run \`az login\` and deploy again.`, { cause: e, details });
+  }
+  if (/quota/i.test(message) || code === 'QuotaExceeded') {
+    return new DeployModelError('AZURE_QUOTA_EXCEEDED',
+      `${what} failed: not enough quota (${message}). Request more for the ${ctx.instanceType ?? 'VM'} family in the workspace's region (Azure portal > Azure Machine Learning > Quota), or choose another instanceType or a smaller instanceCount.`,
+      { cause: e, details });
+  }
+  if (code === 'MissingSubscriptionRegistration' || /not registered to use namespace/i.test(message)) {
+    return new DeployModelError('AZURE_PROVIDER_NOT_REGISTERED',
+      `${what} failed: the subscription is not registered for Azure Machine Learning (${message}). Run \`az provider register --namespace Microsoft.MachineLearningServices --subscription ${ctx.subscriptionId}\` and deploy again.`,
+      { cause: e, details });
+  }
+  if (err.statusCode === 401) {
+    return new DeployModelError('AZURE_CREDENTIALS_INVALID', `${what} failed: the credentials were refused (${message}). Run \`az login\` again (or check the tenant with \`az account show\`).`, { cause: e, details });
+  }
+  if (err.statusCode === 403) {
+    return new DeployModelError('AZURE_PERMISSION_DENIED',
+      `${what} failed: permission denied (${message}). Grant the deploying identity Contributor (or AzureML Data Scientist) on workspace ${ctx.workspace}, and Storage Blob Data Contributor on its storage account.`,
+      { cause: e, details });
+  }
+  if (err.statusCode === 404 && /workspace|ResourceGroupNotFound|ResourceNotFound/i.test(`${code} ${message}`) && /workspace|resource group/i.test(what)) {
+    return new DeployModelError('AZURE_WORKSPACE_NOT_FOUND',
+      `${what} failed: workspace ${ctx.workspace} was not found in resource group ${ctx.resourceGroup} of subscription ${ctx.subscriptionId} (${message}). Check the names (\`az ml workspace list -g ${ctx.resourceGroup}\`).`,
+      { cause: e, details });
+  }
+  if (failed) {
+    return new DeployModelError('AZURE_OPERATION_FAILED',
+      `${what} failed: ${code ? `${code}: ` : ''}${message}. The deployment's container logs: \`az ml online-deployment get-logs\`.`,
+      { cause: e, details });
+  }
+  return new DeployModelError('AZURE_API_ERROR', `${what} failed: ${err.statusCode ? `HTTP ${err.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`, { cause: e, details });
+}
+
+interface Poller<T> {
+  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
+  getOperationState(): unknown;
+}
+
+function minutes(ms: number): string {
+  if (ms >= 60_000) return `${Math.round(ms / 6_000) / 10} min`;
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * Starts a long-running operation (`begin(updateIntervalInMs)`) and waits for it, at most
+ * `timeoutMs`: a failure becomes a DeployModelError with the operation's message, and an operation
+ * that outlives the wait becomes AZURE_OPERATION_TIMEOUT naming it.
+ */
+export async function runOperation<T>(options: {
+  what: string;
+  begin: (updateIntervalInMs: number) => Promise<Poller<T>>;
+  io: IoHelper;
+  timeoutMs: number;
+  pollMs: number;
+  errorContext: AzureErrorContext;
+}): Promise<T> {
+  const { what, begin, io, timeoutMs, pollMs, errorContext } = options;
+  let poller: Poller<T>;
+  try {
+    poller = await begin(pollMs);
+  } catch (e) {
+    throw azureError(e, what, errorContext);
+  }
+  const started = Date.now();
+  const abort = new AbortController();
+  const deadline = setTimeout(() => abort.abort(), timeoutMs);
+  const progress = setInterval(() => io.info('DM_AZURE_WAITING', `Still ${what} (${minutes(Date.now() - started)})`, { elapsedMs: Date.now() - started }), 60_000);
+  try {
+    return await poller.pollUntilDone({ abortSignal: abort.signal });
+  } catch (e) {
+    if (abort.signal.aborted) {
+      const location = (poller.getOperationState() as { config?: { operationLocation?: string } } | undefined)?.config?.operationLocation;
+      throw new DeployModelError('AZURE_OPERATION_TIMEOUT',
+        `Gave up waiting for ${what} after ${minutes(Date.now() - started)} (operationTimeoutMinutes allows ${minutes(timeoutMs)}); the operation${location ? ` ${location.replace(/\?.*$/, '')}` : ''} is still running in Azure. Check it in Azure ML studio (Endpoints) or with \`az ml online-endpoint show\`, and raise operationTimeoutMinutes if this step takes longer for this model.`,
+        { cause: e, details: { operation: location, waitedMs: Date.now() - started, timeoutMs } });
+    }
+    throw azureError(e, what, errorContext);
+  } finally {
+    clearTimeout(deadline);
+    clearInterval(progress);
+  }
+}

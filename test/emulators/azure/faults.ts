@@ -1,0 +1,97 @@
+/**
+ * Faults a test injects into the Azure fake. Each is consumed when it fires.
+ */
+export interface HttpFault {
+  status: number;
+  code: string;
+  message: string;
+  /** Extra response headers, e.g. Retry-After. */
+  headers?: Record<string, string>;
+}
+
+/** What a long-running operation does: create or update an endpoint or a deployment, or delete one. */
+export type OperationKind = 'endpoint' | 'deployment' | 'delete';
+
+interface RequestFault { method?: string; path: RegExp; fault: HttpFault; remaining: number }
+
+export class AzureFaults {
+  private readonly requests: RequestFault[] = [];
+  private readonly operations: Array<{ kind: OperationKind; fault: { code: string; message: string } }> = [];
+  private readonly hangs: OperationKind[] = [];
+  private readonly inference: string[] = [];
+
+  /** The next `times` requests matching `method` and `path` answer this error. */
+  failRequest(match: { method?: string; path: RegExp }, fault: HttpFault, times = 1): void {
+    this.requests.push({ ...match, fault, remaining: times });
+  }
+
+  /** Azure ML's answer when the subscription's quota for the VM family is used up, on the next deployment PUT. */
+  quotaExceeded(instanceType = 'Standard_NC4as_T4_v3', subscriptionId = '00000000-0000-0000-0000-000000000000'): void {
+    this.failRequest({ method: 'PUT', path: /\/deployments\/[^/]+$/ }, {
+      status: 400, code: 'BadArgument',
+      message: `Not enough quota available for ${instanceType} in SubscriptionId ${subscriptionId}. Current usage/limit: 4/4. Additional needed: 4 Please choose a different SKU or request for quota increase.`,
+    });
+  }
+
+  /** A subscription that never registered Microsoft.MachineLearningServices, on the next ARM request. */
+  providerNotRegistered(subscriptionId = '00000000-0000-0000-0000-000000000000'): void {
+    this.failRequest({ path: /^\/subscriptions\// }, {
+      status: 409, code: 'MissingSubscriptionRegistration',
+      message: `The subscription '${subscriptionId}' is not registered to use namespace 'Microsoft.MachineLearningServices'. See https://aka.ms/rps-not-found for how to register subscriptions.`,
+    });
+  }
+
+  /** The next `times` requests matching answer 429 with Retry-After (which the SDK honours and retries). */
+  throttle(match: { method?: string; path: RegExp }, times = 1, retryAfterSeconds = 1): void {
+    this.failRequest(match, { status: 429, code: 'TooManyRequests', message: 'The request is being throttled.', headers: { 'retry-after': String(retryAfterSeconds) } }, times);
+  }
+
+  /** The next operation of this kind ends `Failed` with this error. */
+  failOperation(kind: OperationKind, fault: { code: string; message: string }): void {
+    this.operations.push({ kind, fault });
+  }
+
+  /** The next operation of this kind stays `InProgress` forever. */
+  hangOperation(kind: OperationKind): void {
+    this.hangs.push(kind);
+  }
+
+  /** The next deployment created reports healthy but answers every inference with HTTP 500. */
+  failInference(message = 'injected: the model crashed on this input'): void {
+    this.inference.push(message);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.operations.length = 0;
+    this.hangs.length = 0;
+    this.inference.length = 0;
+  }
+
+  /** @internal */
+  takeRequest(method: string, path: string): HttpFault | undefined {
+    const index = this.requests.findIndex((r) => (!r.method || r.method === method) && r.path.test(path));
+    if (index < 0) return undefined;
+    const entry = this.requests[index];
+    if (--entry.remaining <= 0) this.requests.splice(index, 1);
+    return entry.fault;
+  }
+
+  /** @internal */
+  takeOperation(kind: OperationKind): { fail?: { code: string; message: string }; hang: boolean } {
+    const hang = this.hangs.indexOf(kind);
+    if (hang >= 0) {
+      this.hangs.splice(hang, 1);
+      return { hang: true };
+    }
+    const index = this.operations.findIndex((o) => o.kind === kind);
+    if (index < 0) return { hang: false };
+    const [entry] = this.operations.splice(index, 1);
+    return { fail: entry.fault, hang: false };
+  }
+
+  /** @internal */
+  takeInferenceFailure(): string | undefined {
+    return this.inference.shift();
+  }
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ArmError, armRoutes, type WireReply, type WireRequest } from './_arm.js';
+import { blobRoutes } from './_blob.js';
+import { selfSignedCert } from './_cert.js';
+import { scoringRoutes } from './_scoring.js';
+import type { AzureState, FakeContext, RecordedRequest, Workspace } from './_state.js';
+import { AzureFaults } from './faults.js';
+
+export interface AzureFakeOptions {
+  /** @default one workspace: subscription 00000000-0000-0000-0000-000000000000, resource group 'rg', workspace 'ws', location 'westeurope' */
+  workspaces?: Array<Omit<Workspace, 'container'>>;
+  /** Delay before each async operation's work, so clients see it in progress. @default 0 */
+  operationDelayMs?: number;
+}
+
+export interface AzureFake {
+  /** `https://127.0.0.1:<port>`: Resource Manager, Blob Storage (`/<account>/...`) and scoring (`/endpoints/...`). */
+  readonly origin: string;
+  /** The certificate clients must trust (PEM) and its file. */
+  readonly ca: string;
+  readonly caFile: string;
+  /** The blob service URL of the workspaces' storage account (path-style). */
+  readonly blobEndpoint: string;
+  /**
+   * The environment variables that point deploy-model at the fake: DEPLOY_MODEL_AZURE_ARM_ENDPOINT,
+   * DEPLOY_MODEL_AZURE_BLOB_ENDPOINT, DEPLOY_MODEL_AZURE_CA_FILE, DEPLOY_MODEL_AZURE_ACCESS_TOKEN,
+   * DEPLOY_MODEL_OPERATION_POLL_MS.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  readonly state: AzureState;
+  readonly faults: AzureFaults;
+  readonly requests: RecordedRequest[];
+  readonly internalErrors: Error[];
+  applyEnv(): () => void;
+  stop(): Promise<void>;
+}
+
+const ACCOUNT = 'dmstore';
+
+function readBody(req: import('node:http').IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * An Azure fake on 127.0.0.1 over HTTPS (self-signed): Resource Manager for Azure ML
+ * (api-version 2022-10-01) with async operations polled through `Azure-AsyncOperation`, Blob
+ * Storage for the workspace's default datastore, and the online endpoints' scoring URIs, where
+ * each deployment is served by the project's Node runtime from the uploaded repository.
+ */
+export async function startAzureFake(options: AzureFakeOptions = {}): Promise<AzureFake> {
+  const scratchDir = await mkdtemp(path.join(tmpdir(), 'azure-fake-'));
+  const cert = await selfSignedCert(scratchDir);
+  const workspaces = (options.workspaces ?? [{ subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'ws', location: 'westeurope' }])
+    .map((w) => ({ ...w, container: `azureml-blobstore-${randomUUID()}` }));
+  const state: AzureState = {
+    workspaces, models: new Map(), endpoints: new Map(), deployments: new Map(), operations: new Map(),
+    blobs: new Map(workspaces.map((w) => [`${ACCOUNT}/${w.container}`, new Map()])), issuedTokens: new Map(),
+  };
+  const faults = new AzureFaults();
+  const requests: RecordedRequest[] = [];
+  const internalErrors: Error[] = [];
+  let origin = '';
+  const ctx: FakeContext = { state, faults, origin: () => origin, account: ACCOUNT, scratchDir, operationDelayMs: options.operationDelayMs ?? 0, internalErrors };
+  const arm = armRoutes(ctx);
+  const blob = blobRoutes(ctx);
+  const scoring = scoringRoutes(ctx);
+
+  const server = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'https://fake');
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const wire: WireRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body: await readBody(req) };
+      const record: RecordedRequest = { method: wire.method, path: wire.path, authorized: !!headers.authorization };
+      if (wire.path.startsWith('/subscriptions/') && wire.body.length) {
+        try { record.body = JSON.parse(wire.body.toString('utf8')); } catch { /* not JSON */ }
+      }
+      requests.push(record);
+      let reply: WireReply;
+      try {
+        const fault = faults.takeRequest(wire.method, wire.path);
+        if (fault) {
+          reply = { status: fault.status, headers: fault.headers, body: { error: { code: fault.code, message: fault.message } } };
+        } else if (wire.path.startsWith('/endpoints/')) {
+          reply = await scoring(wire, record);
+        } else if (wire.path.startsWith(`/${ACCOUNT}/`)) {
+          reply = await blob(wire);
+        } else {
+          if (!headers.authorization?.startsWith('Bearer ')) throw new ArmError(401, 'AuthenticationFailed', 'Authentication failed. The Authorization header is missing.');
+          reply = await arm(wire);
+        }
+      } catch (e) {
+        if (!(e instanceof ArmError)) internalErrors.push(e as Error);
+        reply = e instanceof ArmError
+          ? { status: e.status, headers: wire.path.startsWith(`/${ACCOUNT}/`) ? { 'x-ms-error-code': e.code } : {}, body: { error: { code: e.code, message: e.message } } }
+          : { status: 500, body: { error: { code: 'InternalServerError', message: (e as Error).message } } };
+      }
+      record.status = reply.status;
+      const body = reply.body === undefined ? undefined : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(JSON.stringify(reply.body));
+      res.writeHead(reply.status, {
+        'x-ms-request-id': randomUUID(),
+        ...(body && !Buffer.isBuffer(reply.body) ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        ...reply.headers,
+        'content-length': String(body?.length ?? 0),
+      });
+      res.end(body);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const blobEndpoint = `${origin}/${ACCOUNT}`;
+  const env = {
+    DEPLOY_MODEL_AZURE_ARM_ENDPOINT: origin,
+    DEPLOY_MODEL_AZURE_BLOB_ENDPOINT: blobEndpoint,
+    DEPLOY_MODEL_AZURE_CA_FILE: cert.certFile,
+    DEPLOY_MODEL_AZURE_ACCESS_TOKEN: 'fake-azure-token',
+    DEPLOY_MODEL_OPERATION_POLL_MS: '20',
+  };
+
+  return {
+    origin, ca: cert.cert, caFile: cert.certFile, blobEndpoint, env, state, faults, requests, internalErrors,
+    applyEnv() {
+      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, env);
+      return () => {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      };
+    },
+    async stop() {
+      for (const deployments of state.deployments.values()) {
+        for (const d of deployments.values()) await d.server?.close().catch(() => {});
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(scratchDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { it } from 'vitest';
+import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
+import { deployStack } from '../../../src/targets/aws/index.js';
+import { buildLambdaApp, scratchDir, writeHandler } from '../../emulators/aws/_cdk-app.js';
+import { startAwsFake } from '../../emulators/aws/index.js';
+
+it('experiment', async () => {
+  const fake = await startAwsFake();
+  const restore = fake.applyEnv();
+  const outdir = await scratchDir('cdk-');
+  buildLambdaApp({ outdir, account: '123456789012', region: 'us-east-1', codeDir: await writeHandler('v1') });
+  const host = new RecordingIoHost();
+  const io = new IoHelper(host);
+  let t = Date.now();
+  const e1 = await deployStack({ assemblyDir: outdir, stackName: 'ModelStack', region: 'us-east-1', io, pollingIntervalMs: 20 }).catch((e) => e);
+  console.log(Date.now() - t, e1.code, e1.message);
+  fake.bootstrap();
+  fake.faults.failResource('AWS::Lambda::Alias', 'Simulated: alias refused');
+  t = Date.now();
+  const e2 = await deployStack({ assemblyDir: outdir, stackName: 'ModelStack', region: 'us-east-1', io, pollingIntervalMs: 20 }).catch((e) => e);
+  console.log(Date.now() - t, e2.code, e2.message);
+  delete process.env.AWS_ACCESS_KEY_ID; delete process.env.AWS_SECRET_ACCESS_KEY;
+  process.env.CDK_HOME = await scratchDir('cdkhome-');
+  t = Date.now();
+  const e3 = await deployStack({ assemblyDir: outdir, stackName: 'ModelStack', region: 'us-east-1', io, pollingIntervalMs: 20 }).catch((e) => e);
+  console.log(Date.now() - t, e3.code, e3.message, e3.cause?.name, e3.cause?.constructor?.name);
+  console.log(fake.calls.map((c) => `${c.service}:${c.action}:${c.status}`).join(' '));
+  restore();
+  await fake.stop();
+}, 300_000);
