@@ -1,24 +1,23 @@
 import { DeployModelError } from '../errors.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { TargetDriver } from './driver.js';
-import { localDriver } from './local/driver.js';
-import { awsLambdaDriver } from './aws-lambda/driver.js';
-import { gcpVertexDriver } from './gcp-vertex/driver.js';
-import { azureMlDriver } from './azure-ml/driver.js';
-import { containerDriver } from './container/driver.js';
 
-const drivers: Record<string, TargetDriver<any>> = {
-  local: localDriver,
-  'aws-lambda': awsLambdaDriver,
-  'gcp-vertex': gcpVertexDriver,
-  'azure-ml': azureMlDriver,
-  container: containerDriver,
+/**
+ * Drivers load on first use: each pulls in its cloud SDKs (aws-cdk-lib, toolkit-lib, gRPC, Azure),
+ * which would otherwise cost every CLI command seconds of start-up.
+ */
+const loaders: Record<string, () => Promise<TargetDriver<any>>> = {
+  local: async () => (await import('./local/driver.js')).localDriver,
+  'aws-lambda': async () => (await import('./aws-lambda/driver.js')).awsLambdaDriver,
+  'gcp-vertex': async () => (await import('./gcp-vertex/driver.js')).gcpVertexDriver,
+  'azure-ml': async () => (await import('./azure-ml/driver.js')).azureMlDriver,
+  container: async () => (await import('./container/driver.js')).containerDriver,
 };
 
-export function driverFor<T extends TargetConfig>(target: T): TargetDriver<T> {
-  const driver = drivers[target.type];
-  if (!driver) {
-    throw new DeployModelError('TARGET_TYPE_UNSUPPORTED', `No driver for target type '${target.type}'. Known: ${Object.keys(drivers).join(', ')}.`, { kind: 'internal' });
+export async function driverFor<T extends TargetConfig>(target: T): Promise<TargetDriver<T>> {
+  const load = loaders[target.type];
+  if (!load) {
+    throw new DeployModelError('TARGET_TYPE_UNSUPPORTED', `No driver for target type '${target.type}'. Known: ${Object.keys(loaders).join(', ')}.`, { kind: 'internal' });
   }
-  return driver as TargetDriver<T>;
+  return (await load()) as TargetDriver<T>;
 }

@@ -75,7 +75,7 @@ export class Toolkit {
     }));
     problems.push(...shapeOverrideProblems(project));
     for (const ctx of this.contexts(project, targets)) {
-      problems.push(...(await driverFor(ctx.target).validate(ctx)));
+      problems.push(...(await (await driverFor(ctx.target)).validate(ctx)));
     }
     return problems;
   }
@@ -84,7 +84,7 @@ export class Toolkit {
     const out: Record<string, BuildResult> = {};
     for (const ctx of this.contexts(project, targets)) {
       await this.failOnProblems(ctx);
-      out[ctx.targetName] = await driverFor(ctx.target).build(ctx);
+      out[ctx.targetName] = await (await driverFor(ctx.target)).build(ctx);
     }
     return out;
   }
@@ -93,7 +93,7 @@ export class Toolkit {
     const out: Record<string, BuildResult> = {};
     for (const ctx of this.contexts(project, targets)) {
       await this.failOnProblems(ctx);
-      const driver = driverFor(ctx.target);
+      const driver = await driverFor(ctx.target);
       out[ctx.targetName] = driver.synth ? await driver.synth(ctx) : await driver.build(ctx);
     }
     return out;
@@ -105,7 +105,7 @@ export class Toolkit {
     for (const ctx of contexts) await this.failOnProblems(ctx);
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
     const reports = await Promise.all(contexts.map(async (ctx): Promise<TargetReport> => {
-      const driver = driverFor(ctx.target);
+      const driver = await driverFor(ctx.target);
       try {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
         const result = await driver.deploy(ctx, (client) => this.smokeWith(ctx, client, request));
@@ -124,7 +124,7 @@ export class Toolkit {
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
     const reports = await Promise.all(this.contexts(project, targets).map(async (ctx): Promise<TargetReport> => {
       try {
-        const deployment = await driverFor(ctx.target).connect(ctx);
+        const deployment = await (await driverFor(ctx.target)).connect(ctx);
         const smoke = await this.smokeWith(ctx, deployment.client, request);
         return { name: ctx.targetName, type: ctx.target.type, endpoint: deployment.endpoint, version: deployment.version, status: smoke.status, latencyMs: smoke.latencyMs, checks: smoke.checks };
       } catch (e) {
@@ -137,18 +137,18 @@ export class Toolkit {
   /** Sends one request to a live target. */
   async invoke(project: Project, target: string, request: V2Request): Promise<InferenceCall> {
     const [ctx] = this.contexts(project, [target]);
-    const deployment = await driverFor(ctx.target).connect(ctx);
+    const deployment = await (await driverFor(ctx.target)).connect(ctx);
     return deployment.client(request);
   }
 
   async status(project: Project, targets?: string[]): Promise<Array<{ name: string; type: string } & TargetStatus>> {
-    return Promise.all(this.contexts(project, targets).map(async (ctx) => ({ name: ctx.targetName, type: ctx.target.type, ...(await driverFor(ctx.target).status(ctx)) })));
+    return Promise.all(this.contexts(project, targets).map(async (ctx) => ({ name: ctx.targetName, type: ctx.target.type, ...(await (await driverFor(ctx.target)).status(ctx)) })));
   }
 
   async destroy(project: Project, targets?: string[]): Promise<Array<{ name: string; removed: boolean }>> {
     const out: Array<{ name: string; removed: boolean }> = [];
     for (const ctx of this.contexts(project, targets)) {
-      const { removed } = await driverFor(ctx.target).destroy(ctx);
+      const { removed } = await (await driverFor(ctx.target)).destroy(ctx);
       ctx.io.info('DM_DESTROYED', removed ? `${ctx.targetName}: removed` : `${ctx.targetName}: nothing was deployed`);
       out.push({ name: ctx.targetName, removed });
     }
@@ -184,7 +184,7 @@ export class Toolkit {
   }
 
   private async failOnProblems(ctx: TargetContext): Promise<void> {
-    const problems = await driverFor(ctx.target).validate(ctx);
+    const problems = await (await driverFor(ctx.target)).validate(ctx);
     if (problems.length > 0) {
       throw new DeployModelError('TARGET_INVALID', `Target '${ctx.targetName}' cannot be built:\n${problems.map((p) => `  - ${p.path}: got ${p.value}; ${p.rule}. Fix: ${p.fix}.`).join('\n')}`, { details: { target: ctx.targetName, problems } });
     }

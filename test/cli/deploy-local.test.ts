@@ -89,6 +89,20 @@ describe('deploy on the local target, through the CLI', () => {
     pid = t.details.pid;
   });
 
+  it('a new version whose smoke test fails is not promoted: the running one keeps serving', async () => {
+    const bad = path.join(dir, 'bad-shapes.config.mjs');
+    await writeFile(bad, (await readFile(configFile, 'utf8')).replace('expectShapes: { output: [1, 1] }', 'expectShapes: { output: [1, 2] }'));
+    const run = await runCli(['deploy', '--config', bad], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/local: smoke test failed \(the previous version keeps serving\)/);
+    expect(run.stdout).toMatch(/output expected shape: expected \[1, 2\], got \[1, 1\]/);
+    expect(alive(pid)).toBe(true);
+    const status = await runCli(['status', '--json'], { cwd: dir });
+    expect(status.json().targets[0]).toMatchObject({ state: 'running', details: { pid } });
+    const smoke = await runCli(['smoke', '--json'], { cwd: dir });
+    expect(smoke.json().targets[0].status).toBe('passed');
+  });
+
   it('destroy stops it and leaves no process behind', async () => {
     // The daemon leads a process group holding the function's execution environment.
     expect(processGroupMembers(pid).length).toBeGreaterThanOrEqual(2);
