@@ -1,4 +1,4 @@
-import { createCoreFromEnv } from './runtime-config.js';
+import { createServingCoreFromEnv } from './create-serving-core-from-env.js';
 import { startServer } from './server.js';
 
 /**
@@ -9,7 +9,10 @@ import { startServer } from './server.js';
  * - port: `AIP_HTTP_PORT` (Vertex AI), else `PORT`, else 8080 (SageMaker's);
  * - host: `HOST`, default 0.0.0.0;
  * - `AIP_HEALTH_ROUTE` and `AIP_PREDICT_ROUTE` (Vertex AI);
- * - `DM_MAX_BODY_BYTES` (default 64 MiB), `DM_REQUEST_TIMEOUT_MS` (default 60000).
+ * - `DM_MAX_BODY_BYTES` (default 64 MiB), `DM_REQUEST_TIMEOUT_MS` (default 60000);
+ * - the worker pool: `DM_WORKERS` (default one per CPU; 0 runs the model on this thread),
+ *   `DM_MAX_BATCH_SIZE`, `DM_MAX_QUEUE_DELAY_MS`, `DM_PREFERRED_BATCH_SIZES`, `DM_MAX_QUEUE`
+ *   (see runtime-config.ts).
  *
  * SIGTERM or SIGINT: stop accepting, let in-flight requests finish (up to
  * `DM_SHUTDOWN_TIMEOUT_MS`, default 30000), exit 0.
@@ -26,7 +29,7 @@ function intEnv(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const port = intEnv('AIP_HTTP_PORT', intEnv('PORT', 8080));
-  const core = await createCoreFromEnv(env, log);
+  const core = await createServingCoreFromEnv(env, log);
   const server = await startServer({
     core,
     port,
@@ -37,7 +40,10 @@ async function main(): Promise<void> {
     ...(env.AIP_PREDICT_ROUTE ? { predictRoute: env.AIP_PREDICT_ROUTE } : {}),
     log,
   });
-  log(`deploy-model: serving model "${core.modelName}" on ${server.url} (execution providers: ${core.executionProviders.join(', ')})`);
+  const pool = 'workers' in core
+    ? `${core.workers} worker${core.workers > 1 ? 's' : ''} × ${core.intraOpThreads} thread${core.intraOpThreads > 1 ? 's' : ''}, batching ${core.batching ? `up to ${core.batching.maxBatchSize} within ${core.batching.maxQueueDelayMs} ms` : 'off'}`
+    : 'in-process';
+  log(`deploy-model: serving model "${core.modelName}" on ${server.url} (execution providers: ${core.executionProviders.join(', ')}; ${pool})`);
 
   let stopping = false;
   const stop = (signal: string) => {

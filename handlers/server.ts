@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelSignature } from '../src/model/types.js';
 import { dispatch, errorResult, type RouteRequest, type RouteResult } from './_http.js';
-import { createInferenceCore } from './core/create-inference-core.js';
 import { InferenceError } from './core/inference-error.js';
 import type { InferenceCore } from './core/types.js';
 import { createWorkerPool } from './pool/create-worker-pool.js';
@@ -81,7 +80,8 @@ export function createServer(options: ServerOptions): RuntimeServer {
   const routes = serverRoutes(core, { healthRoute: options.healthRoute, predictRoute: options.predictRoute, draining: () => draining });
 
   function send(res: http.ServerResponse, result: RouteResult): void {
-    if (result.status >= 500) {
+    // 503s (overloaded, shutting down) are expected under load; logging each would flood the log.
+    if (result.status >= 500 && result.status !== 503) {
       const err = (result.body as { error?: { code: string; message: string } }).error;
       if (err) log(`deploy-model: ${err.code}: ${err.message}`);
     }
@@ -249,7 +249,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
       ...(serverOptions.log ? { log: serverOptions.log } : {}),
     };
     core = workers === 0
-      ? await createInferenceCore(coreOptions)
+      ? await (await import('./core/create-inference-core.js')).createInferenceCore(coreOptions)
       : await createWorkerPool({ ...coreOptions, ...(workers === undefined ? {} : { workers }), ...(batching ? { batching } : {}), ...(maxQueue === undefined ? {} : { maxQueue }) });
   }
   const owned = !given;

@@ -20,3 +20,19 @@ export {
   type BuildLambdaStackOptions,
   type LambdaStackArtifacts,
 } from '../src/targets/aws-lambda/stack.js';
+export {
+  TritonSageMakerEndpoint,
+  TRITON_SAGEMAKER_ENDPOINT_OUTPUTS,
+  TRITON_MODEL_NAME_ENV,
+  VARIANT_NAME,
+  type TritonSageMakerAutoscaling,
+  type TritonSageMakerEndpointOutputKey,
+  type TritonSageMakerEndpointProps,
+} from './triton-sagemaker-endpoint.js';
+export {
+  buildSageMakerStack,
+  SageMakerTargetStack,
+  type BuildSageMakerStackOptions,
+  type SageMakerStackArtifacts,
+} from '../src/targets/aws-sagemaker/stack.js';
+export { DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage } from '../src/targets/aws-sagemaker/triton-images.js';

@@ -8,27 +8,12 @@ import { defaultLambdaMemoryMb, LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } fro
 import { readZipContents, type ZipContents } from './_zip-contents.js';
 import { assertLambdaPackageFits } from './assert-lambda-package-fits.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
+import { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
 
-/** Name of the alias that serves traffic; deploys move it only after the new version passed its smoke test. */
-export const LIVE_ALIAS_NAME = 'live';
-
-/**
- * Logical ids of the stack outputs written by `addStackOutputs()`. They are stable so that
- * `status` and the deploy flow can read them back from the deployed stack.
- */
-export const ONNX_MODEL_FUNCTION_OUTPUTS = {
-  functionName: 'FunctionName',
-  aliasArn: 'AliasArn',
-  functionUrl: 'FunctionUrl',
-  newVersion: 'NewVersion',
-  liveVersion: 'LiveVersion',
-  logGroupName: 'LogGroupName',
-} as const;
+export { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
-
-export type OnnxModelFunctionOutputKey = keyof typeof ONNX_MODEL_FUNCTION_OUTPUTS;
 
 export interface OnnxModelFunctionProps {
   /** Path of the function zip (handler bundle + model) built by `buildFunctionArtifact`. */

@@ -10,8 +10,6 @@ import type { TensorData } from './types.js';
  * as they lie in memory.
  */
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 const CTORS: Partial<Record<Dtype, new (buffer: ArrayBuffer) => Exclude<TensorData, string[]>>> = {
   float32: Float32Array, float64: Float64Array, float16: Uint16Array,
   int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
@@ -29,11 +27,23 @@ export function decodeBase64Tensor(name: string, dtype: Dtype, shape: readonly n
   if (typeof data !== 'string') {
     throw new InferenceError(400, 'INVALID_DATA', `input "${name}": with content_encoding "base64", data must be a base64 string of the raw little-endian bytes`);
   }
-  // Buffer.from(…, 'base64') skips characters it does not know, so check first.
-  if (data.length % 4 !== 0 || !BASE64.test(data)) {
+  const bytes = Buffer.from(data, 'base64');
+  if (!isStandardBase64(data, bytes.length)) {
     throw new InferenceError(400, 'INVALID_DATA', `input "${name}": data is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with =)`);
   }
-  return decodeRawTensor(name, dtype, shape, count, Buffer.from(data, 'base64'), 'base64 data decodes to');
+  return decodeRawTensor(name, dtype, shape, count, bytes, 'base64 data decodes to');
+}
+
+/**
+ * Buffer.from(…, 'base64') skips characters outside the alphabet, stops at '=' and also takes the
+ * URL-safe alphabet. So a padded string that decoded to its full length, with no '-' or '_', held
+ * only standard base64: the same verdict as a regular expression, without a per-character scan in
+ * JavaScript (which cost 10 ms for a 2 MB tensor).
+ */
+function isStandardBase64(data: string, decodedBytes: number): boolean {
+  if (data.length % 4 !== 0) return false;
+  const pad = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  return decodedBytes === (data.length / 4) * 3 - pad && !data.includes('-') && !data.includes('_');
 }
 
 /**

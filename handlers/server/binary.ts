@@ -120,7 +120,8 @@ function rawBytes(o: RawOutput): Uint8Array {
 /** The binary response: the JSON header, then each binary output's bytes in output order. */
 export function binaryResult(modelName: string, raw: RawInferenceResult, binary: (name: string) => boolean): RouteResult {
   const chunks: Uint8Array[] = [];
-  const outputs = raw.outputs.map((o): V2ResponseTensor | Omit<V2ResponseTensor, 'data'> & { parameters: { binary_data_size: number } } => {
+  type BinaryTensor = Omit<V2ResponseTensor, 'data' | 'parameters'> & { parameters: { binary_data_size: number } };
+  const outputs = raw.outputs.map((o): V2ResponseTensor | BinaryTensor => {
     if (!binary(o.name)) return encodeOutputTensor(o.name, o.dtype, o.dims, o.data, raw.outputEncoding);
     const bytes = rawBytes(o);
     chunks.push(bytes);

@@ -4,13 +4,14 @@ import { awsLambdaTargetSchema } from '../targets/aws-lambda/schema.js';
 import { containerTargetSchema } from '../targets/container/schema.js';
 import { gcpVertexTargetSchema } from '../targets/gcp-vertex/schema.js';
 import { azureMlTargetSchema } from '../targets/azure-ml/schema.js';
+import { awsSageMakerTargetSchema } from '../targets/aws-sagemaker/schema.js';
 
 /**
  * The one schema: it is the config's TypeScript type, its runtime validation and, through
  * `z.toJSONSchema`, the JSON Schema printed by `deploy-model schema` and the README reference.
  * Adding a target type: write `src/targets/<type>/schema.ts` and list it here.
  */
-export const targetSchemas = [localTargetSchema, awsLambdaTargetSchema, containerTargetSchema, gcpVertexTargetSchema, azureMlTargetSchema] as const;
+export const targetSchemas = [localTargetSchema, awsLambdaTargetSchema, containerTargetSchema, gcpVertexTargetSchema, azureMlTargetSchema, awsSageMakerTargetSchema] as const;
 
 export const KNOWN_TARGET_TYPES: readonly string[] = targetSchemas.map((s) => s.shape.type.value);
 

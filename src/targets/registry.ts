@@ -11,6 +11,7 @@ const loaders: Record<string, () => Promise<TargetDriver<any>>> = {
   'aws-lambda': async () => (await import('./aws-lambda/driver.js')).awsLambdaDriver,
   'gcp-vertex': async () => (await import('./gcp-vertex/driver.js')).gcpVertexDriver,
   'azure-ml': async () => (await import('./azure-ml/driver.js')).azureMlDriver,
+  'aws-sagemaker': async () => (await import('./aws-sagemaker/driver.js')).awsSageMakerDriver,
   container: async () => (await import('./container/driver.js')).containerDriver,
 };
 

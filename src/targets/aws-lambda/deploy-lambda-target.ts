@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT } from '../../../infra/onnx-model-function.js';
+import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
 import type { InferenceClient, SmokeResult } from '../../smoke/run-smoke.js';
-import { deployStack, describeStack } from '../aws/index.js';
+import { deployStack } from '../aws/deploy-stack.js';
+import { describeStack } from '../aws/describe-stack.js';
 import type { DeployResult, TargetContext } from '../driver.js';
 import { buildLambdaArtifacts } from './build-lambda-artifacts.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
 import type { LambdaStackArtifacts } from './stack.js';
-import { lambdaStackName } from './stack.js';
+import { lambdaStackName } from './stack-name.js';
 import { synthLambdaTarget } from './synth.js';
 
 type Ctx = TargetContext<AwsLambdaTargetConfig>;
@@ -55,7 +56,7 @@ function requireOutput(outputs: Record<string, string>, key: string, stackName: 
  *   1. deploy with the `live` alias kept on the version it serves now (read from the stack's
  *      `LiveVersion` output): CloudFormation publishes the new version beside it;
  *   2. smoke-test the new version by number (`Invoke` with `Qualifier: <NewVersion>`);
- *   3. when it passed, deploy with the alias on the new version.
+ *   3. when it passed, deploy with the alias on the new version's number.
  * A failed smoke test stops after step 2: the alias, and the Function URL on it, stay on the
  * previous version. On a first deploy there is no previous version, so the alias is created on
  * the new one and a failed smoke test leaves that version serving. The alias is always pinned to
@@ -109,8 +110,10 @@ export async function deployLambdaTarget(ctx: Ctx, smoke: (client: InferenceClie
     return { endpoint, version: newVersion, smoke: result, promoted: false, details };
   }
 
-  if (liveVersion && !unchanged) {
-    io.info('DM_LAMBDA_PROMOTE', `Moving the live alias from version ${liveVersion} to ${newVersion}`, { from: liveVersion, to: newVersion });
+  if (!unchanged) {
+    // On a first deploy the alias already serves the new version; pinning it to the number keeps
+    // the template what the next deploy synthesises, so an unchanged redeploy is a no-op.
+    io.info('DM_LAMBDA_PROMOTE', liveVersion ? `Moving the live alias from version ${liveVersion} to ${newVersion}` : `Pinning the live alias to version ${newVersion}`, { from: liveVersion, to: newVersion });
     await synthAndDeploy(ctx, artifacts, newVersion);
   }
   io.info('DM_LAMBDA_LIVE', `Version ${newVersion} is live at ${endpoint}`, { version: newVersion, endpoint });

@@ -1,14 +1,20 @@
 import { statSync } from 'node:fs';
-import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/onnx-model-function.js';
+import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
-import { describeStack, destroyStack, type StackDescription } from '../aws/index.js';
+import { describeStack, type StackDescription } from '../aws/describe-stack.js';
+import { destroyStack } from '../aws/destroy-stack.js';
 import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
-import { buildArtifacts, deployLambdaTarget, stackNameOf, synthChecked } from './deploy-lambda-target.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import { lambdaSizeProblems } from './limits.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
+import { lambdaStackName } from './stack-name.js';
 
 type Ctx = TargetContext<AwsLambdaTargetConfig>;
+
+/** Build, synth and deploy load aws-cdk-lib and toolkit-lib; status, smoke and invoke do not need them. */
+const deployModule = () => import('./deploy-lambda-target.js');
+
+const stackNameOf = (ctx: Ctx): string => lambdaStackName(ctx.config.name, ctx.loaded.stage, ctx.targetName);
 
 /** What `status` says about a stack, from CloudFormation's status alone. */
 export function lambdaStackState(stack: StackDescription): TargetStatus['state'] {
@@ -31,7 +37,7 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
   },
 
   async build(ctx: Ctx) {
-    const a = await buildArtifacts(ctx);
+    const a = await (await deployModule()).buildArtifacts(ctx);
     return {
       artifacts: [
         { kind: 'function.zip', file: a.functionZip, bytes: statSync(a.functionZip).size },
@@ -42,11 +48,14 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
 
   /** Writes `cdk.out/<stack>` with no credentials and no network call. */
   async synth(ctx: Ctx) {
+    const { buildArtifacts, synthChecked } = await deployModule();
     const result = synthChecked(ctx, await buildArtifacts(ctx));
     return { artifacts: [{ kind: `CloudFormation template (${result.stackName})`, file: result.templateFile, bytes: statSync(result.templateFile).size }] };
   },
 
-  deploy: deployLambdaTarget,
+  async deploy(ctx: Ctx, smoke) {
+    return (await deployModule()).deployLambdaTarget(ctx, smoke);
+  },
 
   /** The `live` alias, called with Lambda Invoke (the Function URL needs SigV4 signing). */
   async connect(ctx: Ctx) {

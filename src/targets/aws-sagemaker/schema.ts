@@ -27,13 +27,15 @@ export const DEFAULT_BAKE_SECONDS = 300;
 /** A starting point only: measure one instance's sustainable rate (invocations per minute) and take about half. */
 export const DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE = 1000;
 
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
 const { tritonVersion: _sharedTritonVersion, ...sharedTritonOptions } = tritonOptionsShape;
 
 export const awsSageMakerTargetSchema = z
   .object({
     type: z.literal('aws-sagemaker'),
     /** AWS region, e.g. `eu-west-1`. */
-    region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1')
+    region: z.string().regex(REGION, 'must be an AWS region such as eu-west-1')
       .describe('AWS region, e.g. eu-west-1.'),
     /** The instance type of each instance, with an NVIDIA GPU, e.g. `ml.g5.xlarge`. */
     instanceType: z.string().regex(SAGEMAKER_INSTANCE_TYPE, 'must be a SageMaker instance type such as ml.g5.xlarge')
@@ -147,13 +149,15 @@ export const awsSageMakerTargetSchema = z
   .strict()
   .superRefine((value, ctx) => {
     checkTritonOptions(value, ctx);
-    const typeProblem = sageMakerInstanceTypeProblem(value.instanceType, value.engine, value.image ? undefined : value.tritonVersion);
+    // zod runs refinements after format issues too; one message per field is enough.
+    const wellFormed = SAGEMAKER_INSTANCE_TYPE.test(value.instanceType);
+    const typeProblem = wellFormed ? sageMakerInstanceTypeProblem(value.instanceType, value.engine, value.image ? undefined : value.tritonVersion) : undefined;
     if (typeProblem) ctx.addIssue({ code: 'custom', path: ['instanceType'], message: typeProblem });
-    if (value.volumeSizeGb !== undefined) {
+    if (wellFormed && value.volumeSizeGb !== undefined) {
       const volumeProblem = sageMakerVolumeSizeProblem(value.instanceType);
       if (volumeProblem) ctx.addIssue({ code: 'custom', path: ['volumeSizeGb'], message: volumeProblem });
     }
-    if (value.image === undefined) {
+    if (value.image === undefined && REGION.test(value.region)) {
       const imageProblem = sageMakerTritonImageProblem(value.region, value.tritonVersion);
       if (imageProblem) ctx.addIssue({ code: 'custom', path: ['tritonVersion'], message: imageProblem });
     }

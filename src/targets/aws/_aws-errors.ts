@@ -1,11 +1,12 @@
-import { ToolkitError } from '@aws-cdk/toolkit-lib';
 import { DeployModelError } from '../../errors.js';
 
 const CREDENTIAL_FIX = 'set AWS_PROFILE to a configured profile (`aws configure`, or `aws sso login --profile NAME` for SSO), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for temporary credentials); in CI, give the job a role (OIDC) that sets them';
 
-/** Errors of the credential chain (SDK and toolkit-lib) that mean "no usable credentials". */
+/**
+ * Errors of the SDK's credential chain, and toolkit-lib's wording of them, that mean "no usable
+ * credentials". (No toolkit-lib import here: status and smoke should not load it.)
+ */
 export function isCredentialsError(e: unknown): boolean {
-  if (ToolkitError.isAuthenticationError(e)) return true;
   const err = e as { name?: string; message?: string; Code?: string } | undefined;
   const name = err?.name ?? err?.Code ?? '';
   if (['CredentialsProviderError', 'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'InvalidAccessKeyId'].includes(name)) return true;
@@ -30,5 +31,6 @@ export function notBootstrapped(account: string, region: string, cause: unknown)
 export function awsReason(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const name = e.name && e.name !== 'Error' && !e.message.includes(e.name) ? `${e.name}: ` : '';
-  return `${name}${e.message}`;
+  // toolkit-lib appends the root cause's error code on its own line; 'UnknownError' says nothing.
+  return `${name}${e.message.replace(/\n+UnknownError\s*$/, '')}`;
 }

@@ -76,7 +76,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeploySt
 function deployError(e: unknown, stackName: string, region: string, failures: string[]): DeployModelError {
   if (e instanceof DeployModelError) return e;
   if (ToolkitError.isBootstrapError(e)) return notBootstrapped(e.environment.account, e.environment.region, e);
-  if (isCredentialsError(e)) return noCredentials(region, `deploy stack ${stackName}`, e);
+  if (ToolkitError.isAuthenticationError(e) || isCredentialsError(e)) return noCredentials(region, `deploy stack ${stackName}`, e);
   const reason = awsReason(e);
   // A missing bootstrap version parameter or bucket is a plain toolkit error naming the environment.
   const env = /aws:\/\/(\d{12})\/([a-z0-9-]+)/.exec(reason);

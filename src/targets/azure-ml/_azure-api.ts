@@ -1,3 +1,4 @@
+import type { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { AzureClients } from './_clients.js';
 import { azureError, runOperation, type AzureErrorContext } from './_operations.js';
@@ -93,9 +94,11 @@ export class AzureApi {
       this.clients.ml.onlineDeployments.beginCreateOrUpdate(this.rg, this.ws, endpoint, name, body, { updateIntervalInMs: ms }));
   }
 
+  /** Deletes a deployment; one that does not exist (any more) is not an error. */
   async deleteDeployment(endpoint: string, name: string): Promise<void> {
     await this.operation(`deleting deployment ${name} of ${endpoint}`, (ms) =>
-      this.clients.ml.onlineDeployments.beginDelete(this.rg, this.ws, endpoint, name, { updateIntervalInMs: ms }));
+      this.clients.ml.onlineDeployments.beginDelete(this.rg, this.ws, endpoint, name, { updateIntervalInMs: ms }))
+      .catch((e: DeployModelError) => { if (e.details?.statusCode !== 404) throw e; });
   }
 
   /** Registers (or finds) the model version of a repository; returns its ARM id. */

@@ -55,7 +55,7 @@ function fixedToken(token: string): TokenCredential {
 }
 
 /** DefaultAzureCredential, or a fixed token; fails with the fix when no credential gives a token. */
-export async function azureCredential(options: AzureConnectionOptions, armEndpoint: string): Promise<TokenCredential> {
+export async function azureCredential(options: AzureConnectionOptions): Promise<TokenCredential> {
   if (options.credential) return options.credential;
   const token = process.env.DEPLOY_MODEL_AZURE_ACCESS_TOKEN;
   if (token) return fixedToken(token);
@@ -63,7 +63,7 @@ export async function azureCredential(options: AzureConnectionOptions, armEndpoi
   const credential = new DefaultAzureCredential();
   try {
     // Fails here, before anything is uploaded, when no credential in the chain works.
-    await credential.getToken(armEndpoint === 'https://management.azure.com' ? ARM_SCOPE : `${armEndpoint}/.default`);
+    await credential.getToken(ARM_SCOPE);
   } catch (e) {
     throw new DeployModelError('AZURE_CREDENTIALS_MISSING',
       `No usable Azure credentials (${(e as Error).message.split('\n')[0]}). Run \`az login\` (and \`az account set --subscription <subscriptionId>\`), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal.`,
@@ -76,7 +76,7 @@ export async function createAzureClients(subscriptionId: string, options: AzureC
   const armEndpoint = (options.armEndpoint ?? process.env.DEPLOY_MODEL_AZURE_ARM_ENDPOINT ?? 'https://management.azure.com').replace(/\/+$/, '');
   const caFile = process.env.DEPLOY_MODEL_AZURE_CA_FILE;
   const ca = options.ca ?? (caFile ? readFileSync(caFile, 'utf8') : undefined);
-  const credential = await azureCredential(options, armEndpoint);
+  const credential = await azureCredential(options);
   const [{ AzureMachineLearningWorkspaces }, { ContainerClient }] = await Promise.all([import('@azure/arm-machinelearning'), import('@azure/storage-blob')]);
   const tls = ca ? { tlsOptions: { ca } } : {};
   // `endpoint` (not `$host` alone, which still sends to the public host) and the ARM scope.

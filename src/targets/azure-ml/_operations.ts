@@ -65,7 +65,8 @@ export function azureError(e: unknown, what: string, ctx: AzureErrorContext): De
 }
 
 interface Poller<T> {
-  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
+  pollUntilDone(): Promise<T>;
+  stopPolling(): void;
   getOperationState(): unknown;
 }
 
@@ -95,18 +96,22 @@ export async function runOperation<T>(options: {
     throw azureError(e, what, errorContext);
   }
   const started = Date.now();
-  const abort = new AbortController();
-  const deadline = setTimeout(() => abort.abort(), timeoutMs);
+  const timedOut = Symbol('timed out');
+  let deadline: NodeJS.Timeout | undefined;
+  const timer = new Promise<typeof timedOut>((resolve) => { deadline = setTimeout(() => resolve(timedOut), timeoutMs); });
   const progress = setInterval(() => io.info('DM_AZURE_WAITING', `Still ${what} (${minutes(Date.now() - started)})`, { elapsedMs: Date.now() - started }), 60_000);
+  const done = poller.pollUntilDone();
   try {
-    return await poller.pollUntilDone({ abortSignal: abort.signal });
+    // The SDK's legacy poller ignores abort signals: race it, and stop its polling loop on timeout.
+    const result = await Promise.race([done, timer]);
+    if (result !== timedOut) return result as T;
+    poller.stopPolling();
+    done.catch(() => {});
+    const location = (poller.getOperationState() as { config?: { operationLocation?: string } } | undefined)?.config?.operationLocation;
+    throw new DeployModelError('AZURE_OPERATION_TIMEOUT',
+      `Gave up waiting for ${what} after ${minutes(Date.now() - started)} (operationTimeoutMinutes allows ${minutes(timeoutMs)}); the operation${location ? ` ${location.replace(/\?.*$/, '')}` : ''} is still running in Azure. Check it in Azure ML studio (Endpoints) or with \`az ml online-endpoint show\`, and raise operationTimeoutMinutes if this step takes longer for this model.`,
+      { details: { operation: location, waitedMs: Date.now() - started, timeoutMs } });
   } catch (e) {
-    if (abort.signal.aborted) {
-      const location = (poller.getOperationState() as { config?: { operationLocation?: string } } | undefined)?.config?.operationLocation;
-      throw new DeployModelError('AZURE_OPERATION_TIMEOUT',
-        `Gave up waiting for ${what} after ${minutes(Date.now() - started)} (operationTimeoutMinutes allows ${minutes(timeoutMs)}); the operation${location ? ` ${location.replace(/\?.*$/, '')}` : ''} is still running in Azure. Check it in Azure ML studio (Endpoints) or with \`az ml online-endpoint show\`, and raise operationTimeoutMinutes if this step takes longer for this model.`,
-        { cause: e, details: { operation: location, waitedMs: Date.now() - started, timeoutMs } });
-    }
     throw azureError(e, what, errorContext);
   } finally {
     clearTimeout(deadline);

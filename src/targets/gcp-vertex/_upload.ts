@@ -42,7 +42,7 @@ export async function uploadRepository(storage: Storage, repo: BuiltRepository, 
     const object = `${prefix}/${file.path}`;
     if (existing.get(object) === file.bytes) continue;
     try {
-      // Resumable uploads need a session round trip per file; models up to a few hundred MB go in one request.
+      // A resumable upload costs an extra round trip per file to open it; models up to 256 MB go in one request.
       await bucket.upload(path.join(repo.root, ...file.path.split('/')), { destination: object, resumable: file.bytes > 256 * 1024 * 1024, validation: 'md5' });
     } catch (e) {
       throw storageError(e, `Uploading ${file.path} to gs://${bucketName}/${object}`, artifactUri);

@@ -6,7 +6,7 @@ import type { BuiltRepository } from './build-gpu-repository.js';
 import { uploadRepository } from './_upload.js';
 import { VertexApi, type VertexEndpointState } from './_vertex-api.js';
 import {
-  planDeployedModel, planVertexEndpoint, planVertexModel, planVertexRollout, vertexArtifactUri, vertexContainerSpec,
+  imageTritonRelease, planDeployedModel, planVertexEndpoint, planVertexModel, planVertexRollout, vertexArtifactUri, vertexContainerSpec,
   vertexNames, vertexResources, vertexSpecHash, type LiveDeployedModel,
 } from './plan.js';
 import type { GcpVertexTargetConfig } from './schema.js';
@@ -39,6 +39,10 @@ export async function deployVertex(ctx: Ctx, clients: VertexClients, repo: Built
   const resources = vertexResources(target);
   const specHash = vertexSpecHash({ repositoryDigest: repo.digest, container, resources });
   const artifactUri = vertexArtifactUri(names, repo.digest);
+  const release = imageTritonRelease(target.image);
+  if (release && release !== target.tritonVersion) {
+    io.warn('DM_VERTEX_IMAGE_RELEASE', `The image ${target.image} is Triton ${release} but tritonVersion is ${target.tritonVersion}; the repository is planned for ${target.tritonVersion}. Use the same release in both.`, { image: target.image, tritonVersion: target.tritonVersion });
+  }
 
   let endpoint = await api.findEndpoint(names.parent, names.base);
   const rollout = planVertexRollout({ names, specHash, deployed: endpoint?.deployed ?? [], trafficSplit: endpoint?.trafficSplit ?? {} });
@@ -63,6 +67,8 @@ export async function deployVertex(ctx: Ctx, clients: VertexClients, repo: Built
   const live = endpoint;
 
   if (rollout.kind === 'first') {
+    // Models without traffic go first, so that a failed smoke test can undeploy the new one, the last on the endpoint.
+    await retire(api, live.name, rollout.stale, {}, io);
     const id = await api.deployModel(live.name, deployedSpec, { '0': 100 }).catch(async (e) => {
       await bestEffort(io, () => api.deleteModel(model));
       throw e;
@@ -74,7 +80,6 @@ export async function deployVertex(ctx: Ctx, clients: VertexClients, repo: Built
       await api.deleteModel(model);
       return { endpoint: live.name, version: specHash, smoke: result, promoted: false, details: details({ deployedModelId: id }) };
     }
-    await retire(api, live.name, rollout.stale, { [id]: 100 }, io);
     return { endpoint: live.name, version: specHash, smoke: result, promoted: true, details: details({ deployedModelId: id, model }) };
   }
 

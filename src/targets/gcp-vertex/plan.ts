@@ -188,6 +188,11 @@ export function planVertexRollout(params: { names: VertexNames; specHash: string
   return { kind: 'replace', previous: deployed, keepSplit: { ...trafficSplit, '0': 0 } };
 }
 
+/** The Triton release in an image tag such as `tritonserver:25.06-py3`, when the tag says it. */
+export function imageTritonRelease(image: string): string | undefined {
+  return /:(\d{2}\.\d{2})(-py3)?(-[a-z0-9-]+)?$/.exec(image)?.[1];
+}
+
 /** The version string reported for a deployed model: its spec hash. */
 export function versionOf(displayName: string): string {
   const m = /-([0-9a-f]{12})$/.exec(displayName);

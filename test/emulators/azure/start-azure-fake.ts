@@ -12,7 +12,7 @@ import type { AzureState, FakeContext, RecordedRequest, Workspace } from './_sta
 import { AzureFaults } from './faults.js';
 
 export interface AzureFakeOptions {
-  /** @default one workspace: subscription 00000000-0000-0000-0000-000000000000, resource group 'rg', workspace 'ws', location 'westeurope' */
+  /** @default one workspace: subscription 00000000-0000-0000-0000-000000000000, resource group 'rg', workspace 'mlws', location 'westeurope' */
   workspaces?: Array<Omit<Workspace, 'container'>>;
   /** Delay before each async operation's work, so clients see it in progress. @default 0 */
   operationDelayMs?: number;
@@ -60,7 +60,7 @@ function readBody(req: import('node:http').IncomingMessage): Promise<Buffer> {
 export async function startAzureFake(options: AzureFakeOptions = {}): Promise<AzureFake> {
   const scratchDir = await mkdtemp(path.join(tmpdir(), 'azure-fake-'));
   const cert = await selfSignedCert(scratchDir);
-  const workspaces = (options.workspaces ?? [{ subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'ws', location: 'westeurope' }])
+  const workspaces = (options.workspaces ?? [{ subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'mlws', location: 'westeurope' }])
     .map((w) => ({ ...w, container: `azureml-blobstore-${randomUUID()}` }));
   const state: AzureState = {
     workspaces, models: new Map(), endpoints: new Map(), deployments: new Map(), operations: new Map(),

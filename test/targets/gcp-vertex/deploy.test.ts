@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -67,6 +67,23 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
   let firstVersion: string;
   let firstDeployedId: string;
 
+  it('synth writes the Triton repository and the requests a deploy would send, without calling Google Cloud', async () => {
+    const project = await toolkit.load({ cwd: dir });
+    const { vertex } = await toolkit.synth(project);
+    const spec = JSON.parse(await readFile(vertex.artifacts[0].file, 'utf8'));
+    expect(spec).toMatchObject({
+      parent: 'projects/my-project/locations/us-central1',
+      artifactUri: expect.stringMatching(/^gs:\/\/dm-staging\/models\/deploy-model\/adder\/dev\/vertex\/[0-9a-f]{12}$/),
+      model: { displayName: expect.stringMatching(/^adder-dev-vertex-[0-9a-f]{12}$/), containerSpec: { imageUri: TARGET.image, predictRoute: '/v2/models/adder/infer' } },
+      endpoint: { displayName: 'adder-dev-vertex' },
+      deployedModel: { dedicatedResources: { machineSpec: { machineType: 'g2-standard-4', acceleratorType: 'NVIDIA_L4', acceleratorCount: 1 } } },
+    });
+    const pbtxt = await readFile(path.join(dir, '.deploy-model/dev/vertex/repository/adder/config.pbtxt'), 'utf8');
+    expect(pbtxt).toMatch(/name: "adder"/);
+    expect(pbtxt).toMatch(/trt_engine_cache_path.*\/var\/tmp\/trt_engine_cache/s);
+    expect(fake.calls).toEqual([]);
+  });
+
   it('first deploy: uploads the repository, uploads the Model, creates the endpoint, deploys with all traffic, smoke-tests through RawPredict', async () => {
     const report = await deploy();
     expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, type: 'gcp-vertex' });
@@ -95,6 +112,7 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
     expect(rpcs('DeployModel')[0].request.deployedModel.dedicatedResources.machineSpec).toEqual({ machineType: 'g2-standard-4', acceleratorType: 'NVIDIA_L4', acceleratorCount: 1 });
     expect(host.codes()).toEqual(expect.arrayContaining(['DM_VERTEX_UPLOADED', 'DM_VERTEX_MODEL_UPLOAD', 'DM_VERTEX_ENDPOINT_CREATE', 'DM_VERTEX_DEPLOYING', 'DM_SMOKE_DONE', 'DM_DEPLOY_DONE']));
     expect(host.codes()).not.toContain('DM_VERTEX_SMOKE_DEPLOY');
+    expect(host.codes()).not.toContain('DM_VERTEX_IMAGE_RELEASE');
   });
 
   it('a redeploy of the same version changes nothing and smoke-tests the live model', async () => {
@@ -197,6 +215,18 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
       if (saved.adc === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
       else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved.adc;
     }
+  });
+
+  it('a model left without traffic by an interrupted deploy is undeployed before a first deploy, even one that fails its smoke test', async () => {
+    await writeConfig();
+    expect((await deploy('stale')).status).toBe('passed');
+    const endpoint = liveEndpoint('stale')!;
+    endpoint.trafficSplit = {};
+    fake.faults.failInference();
+    expect(await deploy('stale')).toMatchObject({ status: 'failed', promoted: false });
+    expect(liveEndpoint('stale')!.deployedModels).toEqual([]);
+    expect(await deploy('stale')).toMatchObject({ status: 'passed', promoted: true });
+    expect(liveEndpoint('stale')!.deployedModels).toHaveLength(1);
   });
 
   it('status reports the live version; destroy removes the endpoints, the Models and the staged files', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  labelValue, planDeployedModel, planVertexEndpoint, planVertexModel, planVertexRollout, vertexArtifactUri, vertexContainerSpec,
+  imageTritonRelease, labelValue, planDeployedModel, planVertexEndpoint, planVertexModel, planVertexRollout, vertexArtifactUri, vertexContainerSpec,
   vertexNames, vertexResources, vertexSpecHash, versionOf,
 } from '../../../src/targets/gcp-vertex/plan.js';
 
@@ -65,6 +65,12 @@ describe('Vertex AI planners', () => {
     expect(planVertexEndpoint(names, 'live')).toMatchObject({ displayName: 'ocr-det-prod-Vertex', labels: names.labels });
     expect(planVertexEndpoint(names, 'smoke')).toMatchObject({ displayName: 'ocr-det-prod-Vertex-smoke', labels: { ...names.labels, 'deploy-model-purpose': 'smoke' } });
     expect(versionOf('ocr-det-prod-Vertex-0123456789ab')).toBe('0123456789ab');
+  });
+
+  it('reads the Triton release from the image tag', () => {
+    expect(imageTritonRelease('us-docker.pkg.dev/p/r/tritonserver:25.06-py3')).toBe('25.06');
+    expect(imageTritonRelease('us-docker.pkg.dev/p/r/tritonserver:24.08-py3-sdk')).toBe('24.08');
+    expect(imageTritonRelease('us-docker.pkg.dev/p/r/tritonserver:latest')).toBeUndefined();
   });
 
   describe('planVertexRollout', () => {

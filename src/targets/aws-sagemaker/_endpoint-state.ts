@@ -1,0 +1,171 @@
+import {
+  DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, UpdateEndpointCommand,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { DeployModelError } from '../../errors.js';
+import type { IoHelper } from '../../io/io-host.js';
+import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
+
+/** What DescribeEndpoint says about an endpoint, as deploy-model uses it. */
+export interface EndpointSnapshot {
+  readonly name: string;
+  /** SageMaker's EndpointStatus: Creating, Updating, SystemUpdating, RollingBack, InService, Deleting, Failed, ... */
+  readonly status: string;
+  /** The configuration in service (during an update, still the old one). */
+  readonly configName: string;
+  /** Set when the endpoint failed, or when it is InService but its last update failed. */
+  readonly failureReason?: string;
+  /** Instances serving now. */
+  readonly instances?: number;
+}
+
+/** States in which the endpoint answers invocations. */
+export const SERVING = new Set(['InService', 'Updating', 'SystemUpdating', 'RollingBack']);
+const SETTLING = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; message?: string };
+  return (err?.name === 'ValidationException' || err?.name === 'ValidationError') && /could not find/i.test(err.message ?? '');
+}
+
+function sageMakerError(e: unknown, region: string, what: string): DeployModelError {
+  if (e instanceof DeployModelError) return e;
+  if (isCredentialsError(e)) return noCredentials(region, what, e);
+  return new DeployModelError('SAGEMAKER_API_FAILED', `Could not ${what} in ${region}: ${awsReason(e)}. Check the network and that the credentials may call the SageMaker API (sagemaker:DescribeEndpoint, UpdateEndpoint, DeleteEndpointConfig, DeleteModel).`, { cause: e, details: { region } });
+}
+
+/** DescribeEndpoint; undefined when there is no such endpoint. */
+export async function describeEndpoint(control: SageMakerClient, name: string, region: string): Promise<EndpointSnapshot | undefined> {
+  try {
+    const d = await control.send(new DescribeEndpointCommand({ EndpointName: name }));
+    const variant = d.ProductionVariants?.[0];
+    return {
+      name,
+      status: d.EndpointStatus ?? 'Unknown',
+      configName: d.EndpointConfigName ?? '',
+      failureReason: d.FailureReason || undefined,
+      instances: variant?.CurrentInstanceCount,
+    };
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw sageMakerError(e, region, `describe SageMaker endpoint ${name}`);
+  }
+}
+
+/** Reports every status change of an endpoint while something else (CloudFormation) works on it. */
+export interface EndpointWatch {
+  /** Stops polling; resolves with the last snapshot seen (undefined if the endpoint never existed). */
+  stop(): Promise<EndpointSnapshot | undefined>;
+  /** The last FailureReason seen, even when the endpoint is gone since. */
+  readonly failureReason: string | undefined;
+}
+
+export function watchEndpoint(control: SageMakerClient, name: string, region: string, io: IoHelper, pollMs: number): EndpointWatch {
+  let stopped = false;
+  let last: EndpointSnapshot | undefined;
+  let failureReason: string | undefined;
+  let wake: (() => void) | undefined;
+  const announce = (s: EndpointSnapshot) => {
+    if (last && last.status === s.status && last.configName === s.configName && last.failureReason === s.failureReason) return;
+    io.info('DM_SAGEMAKER_ENDPOINT_STATUS', `Endpoint ${name}: ${s.status} (endpoint config ${s.configName})${s.failureReason ? `: ${s.failureReason}` : ''}`,
+      { endpointName: name, status: s.status, endpointConfigName: s.configName, failureReason: s.failureReason });
+  };
+  const loop = (async () => {
+    const initial = await describeEndpoint(control, name, region).catch(() => undefined);
+    // A reason left over from an earlier update is not this deploy's.
+    last = initial;
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wake = () => { clearTimeout(timer); resolve(); };
+      });
+      if (stopped) break;
+      try {
+        const now = await describeEndpoint(control, name, region);
+        if (now) {
+          announce(now);
+          if (now.failureReason && now.failureReason !== initial?.failureReason) failureReason = now.failureReason;
+        }
+        last = now ?? last;
+      } catch (e) {
+        io.debug('DM_SAGEMAKER_DESCRIBE_FAILED', `DescribeEndpoint ${name} failed while waiting: ${awsReason(e)}`);
+      }
+    }
+  })();
+  return {
+    get failureReason() { return failureReason; },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      return last;
+    },
+  };
+}
+
+/** Polls until the endpoint leaves the transitional states (or is gone), up to `timeoutMs`. */
+export async function waitForEndpoint(control: SageMakerClient, name: string, region: string, io: IoHelper, pollMs: number, timeoutMs: number): Promise<EndpointSnapshot | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let reported = '';
+  for (;;) {
+    const s = await describeEndpoint(control, name, region);
+    if (!s || !SETTLING.has(s.status)) return s;
+    if (s.status !== reported) {
+      reported = s.status;
+      io.info('DM_SAGEMAKER_ENDPOINT_STATUS', `Endpoint ${name}: ${s.status} (endpoint config ${s.configName})`, { endpointName: name, status: s.status, endpointConfigName: s.configName });
+    }
+    if (Date.now() > deadline) {
+      throw new DeployModelError('SAGEMAKER_ENDPOINT_TIMEOUT', `Endpoint ${name} is still ${s.status} after ${Math.round(timeoutMs / 60_000)} minutes. See it in the SageMaker console, then run \`deploy-model status\`.`, { details: { endpointName: name, status: s.status } });
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/**
+ * Puts the endpoint on `configName` with UpdateEndpoint (keeping its blue/green deployment
+ * config) and waits until it settles; returns what it settled on.
+ */
+export async function switchEndpointConfig(control: SageMakerClient, name: string, configName: string, region: string, io: IoHelper, pollMs: number, timeoutMs: number): Promise<EndpointSnapshot | undefined> {
+  try {
+    await control.send(new UpdateEndpointCommand({ EndpointName: name, EndpointConfigName: configName, RetainDeploymentConfig: true }));
+  } catch (e) {
+    throw sageMakerError(e, region, `update SageMaker endpoint ${name} to endpoint config ${configName}`);
+  }
+  return waitForEndpoint(control, name, region, io, pollMs, timeoutMs);
+}
+
+/** The models an endpoint config serves; empty when the config is gone. */
+export async function modelsOf(control: SageMakerClient, configName: string, region: string): Promise<string[]> {
+  try {
+    const d = await control.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }));
+    return (d.ProductionVariants ?? []).map((v) => v.ModelName).filter((m): m is string => !!m);
+  } catch (e) {
+    if (isNotFound(e)) return [];
+    throw sageMakerError(e, region, `describe SageMaker endpoint config ${configName}`);
+  }
+}
+
+/**
+ * Deletes endpoint configs that no longer serve, with their models unless `keep` (the serving
+ * config) uses them. Best effort: a failure is reported, not thrown, since the deploy itself
+ * succeeded; the names go into the message so they can be deleted by hand.
+ */
+export async function retireConfigs(control: SageMakerClient, configs: string[], keep: string, region: string, io: IoHelper): Promise<string[]> {
+  const retired: string[] = [];
+  const kept = new Set(await modelsOf(control, keep, region).catch(() => []));
+  for (const configName of new Set(configs)) {
+    if (!configName || configName === keep) continue;
+    try {
+      const models = await modelsOf(control, configName, region);
+      await control.send(new DeleteEndpointConfigCommand({ EndpointConfigName: configName })).catch((e) => { if (!isNotFound(e)) throw e; });
+      for (const model of models.filter((m) => !kept.has(m))) {
+        await control.send(new DeleteModelCommand({ ModelName: model })).catch((e) => { if (!isNotFound(e)) throw e; });
+      }
+      io.info('DM_SAGEMAKER_RETIRED', `Deleted endpoint config ${configName}${models.length ? ` and model ${models.filter((m) => !kept.has(m)).join(', ')}` : ''}, which no longer serve`, { endpointConfigName: configName, models });
+      retired.push(configName);
+    } catch (e) {
+      io.warn('DM_SAGEMAKER_CLEANUP_FAILED', `Could not delete the old endpoint config ${configName} (or its model): ${awsReason(e)}. It costs nothing; delete it in the SageMaker console when convenient.`, { endpointConfigName: configName });
+    }
+  }
+  return retired;
+}

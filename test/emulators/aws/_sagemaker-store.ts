@@ -1,0 +1,176 @@
+import type { InferenceCore } from '../../../handlers/index.js';
+import type { FakeState } from './state.js';
+
+/** SageMaker's `EndpointStatus` values the fake uses. */
+export type EndpointStatus = 'Creating' | 'Updating' | 'RollingBack' | 'InService' | 'Deleting' | 'Failed';
+
+export interface FakeSageMakerModel {
+  readonly name: string;
+  readonly arn: string;
+  readonly image: string;
+  readonly modelDataUrl: string;
+  readonly environment: Record<string, string>;
+  readonly executionRoleArn: string;
+  readonly networkIsolation: boolean;
+  readonly vpcConfig?: unknown;
+  readonly created: Date;
+}
+
+export interface FakeProductionVariant {
+  readonly VariantName: string;
+  readonly ModelName: string;
+  readonly InstanceType: string;
+  readonly InitialInstanceCount: number;
+  readonly [key: string]: unknown;
+}
+
+export interface FakeSageMakerEndpointConfig {
+  readonly name: string;
+  readonly arn: string;
+  readonly variants: readonly FakeProductionVariant[];
+  readonly created: Date;
+}
+
+/** A running "container": the project's Node runtime serving the model of one endpoint config. */
+export interface ServedConfig {
+  readonly configName: string;
+  /** Triton's model name, read from config.pbtxt. */
+  readonly modelName: string;
+  readonly variantName: string;
+  readonly core: InferenceCore;
+  /** Set by `faults.breakNextConfig`: every invocation answers this model error. */
+  readonly broken?: string;
+}
+
+export interface FakeSageMakerEndpoint {
+  readonly name: string;
+  readonly arn: string;
+  /** The configuration in service (or being created). */
+  configName: string;
+  status: EndpointStatus;
+  failureReason?: string;
+  readonly created: Date;
+  lastModified: Date;
+  deploymentConfig?: unknown;
+  /** What answers invocations: the configuration in service. */
+  serving?: ServedConfig;
+  /** Settles when the create, update or delete in progress ends. */
+  operation?: Promise<void>;
+}
+
+export interface FakeScalableTarget {
+  readonly resourceId: string;
+  readonly scalableDimension: string;
+  minCapacity: number;
+  maxCapacity: number;
+}
+
+/** One InvokeEndpoint the fake answered. */
+export interface FakeInvocation {
+  readonly endpointName: string;
+  /** The endpoint config that answered (undefined when none did). */
+  readonly configName?: string;
+  readonly status: number;
+}
+
+/** The ping health check failure SageMaker reports for a container that never became healthy. */
+export const PING_HEALTH_CHECK_FAILURE = (variant = 'AllTraffic') =>
+  `The primary container for production variant ${variant} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`;
+
+/** Faults of the SageMaker fake; each is consumed as it fires. */
+export class SageMakerFaults {
+  private readonly failures: Array<{ endpoint?: string; reason?: string }> = [];
+  private readonly holds: Array<{ endpoint?: string; released: Promise<void> }> = [];
+  private readonly breaks: string[] = [];
+
+  /**
+   * The next create or update (of `endpoint`, or of any endpoint) fails: a create ends `Failed`, an
+   * update rolls back to the configuration in service; both set `FailureReason`.
+   * @default reason - the ping health check failure
+   */
+  failNextEndpoint(options: { endpoint?: string; reason?: string } = {}): void {
+    this.failures.push(options);
+  }
+
+  /** The next create or update stays `Creating`/`Updating` until `release()`. */
+  holdNextEndpoint(endpoint?: string): { release: () => void } {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ endpoint, released });
+    return { release };
+  }
+
+  /**
+   * The next configuration to go into service answers every invocation with a model error
+   * carrying `message` (as Triton would for a model that loads but cannot run).
+   */
+  breakNextConfig(message = 'onnxruntime: failed to run the model'): void {
+    this.breaks.push(message);
+  }
+
+  reset(): void {
+    this.failures.length = 0;
+    this.holds.length = 0;
+    this.breaks.length = 0;
+  }
+
+  /** @internal */
+  takeFailure(endpoint: string): { reason?: string } | undefined {
+    const i = this.failures.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+    return i < 0 ? undefined : this.failures.splice(i, 1)[0];
+  }
+
+  /** @internal */
+  takeHold(endpoint: string): Promise<void> | undefined {
+    const i = this.holds.findIndex((h) => h.endpoint === undefined || h.endpoint === endpoint);
+    return i < 0 ? undefined : this.holds.splice(i, 1)[0]!.released;
+  }
+
+  /** @internal */
+  takeBreak(): string | undefined {
+    return this.breaks.shift();
+  }
+}
+
+/** Everything the SageMaker fake holds for one AWS fake. Tests read it and inject faults through it. */
+export class SageMakerFake {
+  readonly models = new Map<string, FakeSageMakerModel>();
+  readonly endpointConfigs = new Map<string, FakeSageMakerEndpointConfig>();
+  readonly endpoints = new Map<string, FakeSageMakerEndpoint>();
+  readonly scalableTargets = new Map<string, FakeScalableTarget>();
+  readonly scalingPolicies = new Map<string, { name: string; resourceId: string; configuration: unknown }>();
+  readonly invocations: FakeInvocation[] = [];
+  /** What each endpoint's container "logged", as CloudWatch would show under /aws/sagemaker/Endpoints/<name>. */
+  readonly logs = new Map<string, string[]>();
+  readonly faults = new SageMakerFaults();
+  /**
+   * How long a create, update or delete takes before it settles, in milliseconds; SageMaker takes
+   * minutes, tests want the "Creating" state to be observable but short.
+   */
+  transitionMs = 30;
+
+  log(endpoint: string, line: string): void {
+    const lines = this.logs.get(endpoint) ?? [];
+    lines.push(line);
+    this.logs.set(endpoint, lines);
+  }
+
+  /** Waits for every operation in progress, then releases every model session. */
+  async close(): Promise<void> {
+    this.faults.reset();
+    await Promise.allSettled([...this.endpoints.values()].map((e) => e.operation));
+    await Promise.allSettled([...this.endpoints.values()].map((e) => e.serving?.core.close()));
+  }
+}
+
+const fakes = new WeakMap<FakeState, SageMakerFake>();
+
+/** The SageMaker part of one AWS fake: `sageMakerFake(fake.state)`. */
+export function sageMakerFake(state: FakeState): SageMakerFake {
+  let fake = fakes.get(state);
+  if (!fake) {
+    fake = new SageMakerFake();
+    fakes.set(state, fake);
+  }
+  return fake;
+}

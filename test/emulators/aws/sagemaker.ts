@@ -1,0 +1,175 @@
+import type { FakeContext } from './_context.js';
+import {
+  createEndpoint, deleteEndpoint, describeEndpoint, getEndpoint, sageMakerArn, updateEndpoint,
+} from './_sagemaker-endpoints.js';
+import { checkName, createEndpointConfig, createModel, deleteEndpointConfig, deleteModel } from './_sagemaker-control.js';
+import { sageMakerFake } from './_sagemaker-store.js';
+import { jsonErrorReply, parseJsonBody, type AwsServiceModule, type ParsedCall } from './_service.js';
+import { AwsError, headerValue, type WireReply, type WireRequest } from './_wire.js';
+
+export { sageMakerFake, SageMakerFake, SageMakerFaults, PING_HEALTH_CHECK_FAILURE } from './_sagemaker-store.js';
+export type { FakeSageMakerEndpoint, FakeSageMakerEndpointConfig, FakeSageMakerModel, FakeInvocation, EndpointStatus } from './_sagemaker-store.js';
+export { sageMakerProvisioners } from './_sagemaker-resources.js';
+
+/** `POST /endpoints/{name}/invocations`: SageMaker Runtime, restJson1. */
+const INVOKE = /^\/endpoints\/([^/]+)\/invocations$/;
+
+type Params = Record<string, any>;
+
+function reply(value: unknown): WireReply {
+  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(value) };
+}
+
+const HANDLERS: Record<string, (p: Params, ctx: FakeContext) => WireReply | Promise<WireReply>> = {
+  CreateModel: (p, ctx) => reply({ ModelArn: createModel(ctx, p) }),
+  DescribeModel: (p, ctx) => {
+    const m = sageMakerFake(ctx.state).models.get(String(p.ModelName));
+    if (!m) throw new AwsError('ValidationException', `Could not find model "${sageMakerArn(ctx, 'model', String(p.ModelName))}".`);
+    return reply({
+      ModelName: m.name, ModelArn: m.arn, ExecutionRoleArn: m.executionRoleArn, EnableNetworkIsolation: m.networkIsolation,
+      PrimaryContainer: { Image: m.image, ModelDataUrl: m.modelDataUrl, Environment: m.environment }, VpcConfig: m.vpcConfig,
+      CreationTime: m.created.getTime() / 1000,
+    });
+  },
+  DeleteModel: (p, ctx) => {
+    deleteModel(ctx, String(p.ModelName));
+    return reply({});
+  },
+  CreateEndpointConfig: (p, ctx) => reply({ EndpointConfigArn: createEndpointConfig(ctx, p) }),
+  DescribeEndpointConfig: (p, ctx) => {
+    const c = sageMakerFake(ctx.state).endpointConfigs.get(String(p.EndpointConfigName));
+    if (!c) throw new AwsError('ValidationException', `Could not find endpoint configuration "${sageMakerArn(ctx, 'endpoint-config', String(p.EndpointConfigName))}".`);
+    return reply({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, ProductionVariants: c.variants, CreationTime: c.created.getTime() / 1000 });
+  },
+  ListEndpointConfigs: (p, ctx) => reply({
+    EndpointConfigs: [...sageMakerFake(ctx.state).endpointConfigs.values()]
+      .filter((c) => !p.NameContains || c.name.toLowerCase().includes(String(p.NameContains).toLowerCase()))
+      .map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: c.created.getTime() / 1000 })),
+  }),
+  DeleteEndpointConfig: (p, ctx) => {
+    deleteEndpointConfig(ctx, String(p.EndpointConfigName));
+    return reply({});
+  },
+  CreateEndpoint: (p, ctx) => {
+    const endpoint = createEndpoint(ctx, checkName('endpointName', p.EndpointName), String(p.EndpointConfigName), p.DeploymentConfig);
+    return reply({ EndpointArn: endpoint.arn });
+  },
+  UpdateEndpoint: (p, ctx) => {
+    const endpoint = updateEndpoint(ctx, String(p.EndpointName), String(p.EndpointConfigName), p.RetainDeploymentConfig ? undefined : p.DeploymentConfig);
+    return reply({ EndpointArn: endpoint.arn });
+  },
+  DescribeEndpoint: (p, ctx) => reply(describeEndpoint(ctx, getEndpoint(ctx, String(p.EndpointName)))),
+  ListEndpoints: (_p, ctx) => reply({
+    Endpoints: [...sageMakerFake(ctx.state).endpoints.values()].map((e) => ({
+      EndpointName: e.name, EndpointArn: e.arn, EndpointStatus: e.status,
+      CreationTime: e.created.getTime() / 1000, LastModifiedTime: e.lastModified.getTime() / 1000,
+    })),
+  }),
+  DeleteEndpoint: (p, ctx) => {
+    deleteEndpoint(ctx, String(p.EndpointName));
+    return reply({});
+  },
+};
+
+/** InvokeEndpoint: the endpoint's config in service answers with the project's runtime, as Triton would. */
+async function invokeEndpoint(ctx: FakeContext, p: Params, req: WireRequest): Promise<WireReply> {
+  const sm = sageMakerFake(ctx.state);
+  const endpoint = sm.endpoints.get(String(p.EndpointName));
+  const serving = endpoint?.serving;
+  if (!endpoint || !serving || endpoint.status === 'Creating' || endpoint.status === 'Failed' || endpoint.status === 'Deleting') {
+    sm.invocations.push({ endpointName: String(p.EndpointName), status: 400 });
+    throw new AwsError('ValidationError', `Endpoint ${String(p.EndpointName)} of account ${ctx.accountId} not found.`);
+  }
+  const answer = (status: number, body: unknown): WireReply => {
+    sm.invocations.push({ endpointName: endpoint.name, configName: serving.configName, status });
+    if (status === 200) {
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'x-amzn-invoked-production-variant': serving.variantName, 'x-amzn-requestid': req.requestId },
+        body: JSON.stringify(body),
+      };
+    }
+    return modelError(ctx, endpoint.name, status, JSON.stringify(body), req);
+  };
+  if (serving.broken) return answer(500, { error: serving.broken });
+  const contentType = String(p.ContentType ?? 'application/octet-stream');
+  if (!contentType.startsWith('application/json')) {
+    return answer(400, { error: `unsupported content type '${contentType}': this fake serves the v2 JSON of Triton's SageMaker endpoint only` });
+  }
+  let request: unknown;
+  try {
+    request = JSON.parse(req.body.toString('utf8'));
+  } catch (e) {
+    return answer(400, { error: `failed to parse the request JSON: ${(e as Error).message}` });
+  }
+  try {
+    return answer(200, await serving.core.infer(request as never));
+  } catch (e) {
+    // The runtime's InferenceError knows its status and body; anything else is a fake bug.
+    const inference = e as { name?: string; status?: number; body?: unknown };
+    if (inference?.name === 'InferenceError' && typeof inference.status === 'number') return answer(inference.status, inference.body);
+    throw e;
+  }
+}
+
+/** The ModelError (424) SageMaker Runtime answers when the container answers an error. */
+function modelError(ctx: FakeContext, endpointName: string, status: number, message: string, req: WireRequest): WireReply {
+  const logGroup = `/aws/sagemaker/Endpoints/${endpointName}`;
+  const kind = status >= 500 ? 'server' : 'client';
+  return {
+    status: 424,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ModelError', 'x-amzn-requestid': req.requestId },
+    body: JSON.stringify({
+      message: `Received ${kind} error (${status}) from primary with message "${message}". See https://${ctx.region}.console.aws.amazon.com/cloudwatch/home?region=${ctx.region}#logEventViewer:group=${logGroup} in account ${ctx.accountId} for more information.`,
+      OriginalStatusCode: status,
+      OriginalMessage: message,
+      LogStreamArn: `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${logGroup}`,
+    }),
+  };
+}
+
+/** restJson1 errors of SageMaker Runtime: the code in `x-amzn-errortype`. */
+function runtimeErrorReply(error: AwsError, req: WireRequest): WireReply {
+  return {
+    status: error.status,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code, 'x-amzn-requestid': req.requestId },
+    body: JSON.stringify({ message: error.message, ...error.fields }),
+  };
+}
+
+/**
+ * SageMaker: the control plane (JSON 1.1, `x-amz-target: SageMaker.<Action>`) and the runtime's
+ * InvokeEndpoint (`POST /endpoints/{name}/invocations`), both signed as `sagemaker`. Endpoints
+ * run the uploaded model.tar.gz with the project's Node runtime; see `sageMakerFake(state)` for
+ * the state, the transition delay and the faults.
+ */
+export const sagemaker: AwsServiceModule = {
+  name: 'sagemaker',
+  signingNames: ['sagemaker'],
+  targetPrefixes: ['SageMaker'],
+  claims: (req) => req.method === 'POST' && INVOKE.test(req.path),
+  parse(req): ParsedCall {
+    const invoke = INVOKE.exec(req.path);
+    if (invoke && req.method === 'POST') {
+      return {
+        action: 'InvokeEndpoint',
+        params: {
+          EndpointName: invoke[1],
+          ContentType: headerValue(req.headers, 'content-type'),
+          Accept: headerValue(req.headers, 'accept'),
+          TargetVariant: headerValue(req.headers, 'x-amzn-sagemaker-target-variant'),
+        },
+      };
+    }
+    const target = String(req.headers['x-amz-target'] ?? '');
+    return { action: target.slice(target.indexOf('.') + 1), params: parseJsonBody(req) };
+  },
+  async handle(call, req, ctx) {
+    if (call.action === 'InvokeEndpoint') return invokeEndpoint(ctx, call.params, req);
+    const handler = HANDLERS[call.action];
+    if (!handler) throw new AwsError('UnknownOperationException', `The fake does not implement SageMaker ${call.action}`);
+    return handler(call.params, ctx);
+  },
+  errorReply: (error, req) => (INVOKE.test(req.path) ? runtimeErrorReply(error, req) : jsonErrorReply(error, req)),
+  throttlingError: () => new AwsError('ThrottlingException', 'Rate exceeded'),
+};
