@@ -1,5 +1,7 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import {
-  AssetStaging, Aws, CfnDeletionPolicy, CfnMapping, CfnOutput, Duration, FileAssetPackaging, Names, RemovalPolicy, Stack, Token, Validations,
+  AssetHashType, AssetStaging, Aws, CfnDeletionPolicy, CfnMapping, CfnOutput, Duration, FileAssetPackaging, Names, RemovalPolicy, Stack, Token, Validations,
   type CfnResource, type FileAssetLocation,
 } from 'aws-cdk-lib';
 import * as applicationautoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
@@ -71,6 +73,12 @@ export interface TritonSageMakerEndpointProps {
    * its root (`<modelName>/config.pbtxt`, `<modelName>/1/model.onnx`). Uploaded as an S3 asset.
    */
   readonly modelArchive: string;
+
+  /**
+   * sha256 of `modelArchive` (hex), when the caller already has it from packing.
+   * @default - computed from the file
+   */
+  readonly modelArchiveSha256?: string;
 
   /**
    * Triton's name of the model: its folder in the archive. SageMaker's Triton image loads it
@@ -212,7 +220,7 @@ export class TritonSageMakerEndpoint extends Construct {
     this.endpointName = props.endpointName ?? sageMakerEndpointName(Names.uniqueResourceName(this, { maxLength: 256 }), ENDPOINT_NAME_MAX);
     this.image = props.image ?? this.defaultImage(tritonVersion);
 
-    this.modelData = this.addModelArchive(props.modelArchive);
+    this.modelData = this.addModelArchive(props.modelArchive, props.modelArchiveSha256);
     // The name SageMaker writes to; created here so that it has a retention and goes with the stack.
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: endpointLogGroup(this.endpointName),
@@ -342,9 +350,13 @@ export class TritonSageMakerEndpoint extends Construct {
    * Stages the archive like an `Asset` does, but asks for the object key `<hash>.tar.gz`, the
    * suffix SageMaker documents for model data: the synthesizer appends only the last extension of
    * the file (`<hash>.gz`, aws/aws-cdk#30257), so the `.tar` goes into the asset's source hash.
+   * The hash is the archive's content hash: AssetStaging caches hashes by path for the life of the
+   * process, and the build rewrites the archive at the same path.
    */
-  private addModelArchive(file: string): FileAssetLocation {
-    const staging = new AssetStaging(this, 'ModelArchive', { sourcePath: file });
+  private addModelArchive(file: string, sha256?: string): FileAssetLocation {
+    const staging = new AssetStaging(this, 'ModelArchive', {
+      sourcePath: file, assetHashType: AssetHashType.CUSTOM, assetHash: sha256 ?? sha256File(file),
+    });
     const tar = /\.tar\.gz$/.test(file) ? '.tar' : '';
     return Stack.of(this).synthesizer.addFileAsset({
       fileName: staging.relativeStagedPath(Stack.of(this)),
@@ -444,6 +456,23 @@ export class TritonSageMakerEndpoint extends Construct {
     });
     return target;
   }
+}
+
+function sha256File(file: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1024 * 1024);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new DeployModelError('SAGEMAKER_MODEL_ARCHIVE', `Cannot read the model archive ${file}: ${(e as Error).message}. Build it first (deploy-model build, or packTritonRepository).`, { cause: e, details: { file } });
+  }
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /**

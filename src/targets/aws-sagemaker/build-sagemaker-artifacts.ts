@@ -53,5 +53,5 @@ export async function buildSageMakerArtifacts(options: BuildSageMakerArtifactsOp
   io?.info('DM_SAGEMAKER_MODEL_ARCHIVE', `Packed ${archive.entries.length} entries into ${archive.file} (${archive.bytes} bytes, sha256 ${archive.sha256.slice(0, 12)})`, {
     file: archive.file, bytes: archive.bytes, sha256: archive.sha256,
   });
-  return { modelArchive: archive.file, tritonModel, repository, archive };
+  return { modelArchive: archive.file, modelArchiveSha256: archive.sha256, tritonModel, repository, archive };
 }

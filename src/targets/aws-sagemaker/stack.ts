@@ -12,6 +12,11 @@ export interface SageMakerStackArtifacts {
   readonly modelArchive: string;
   /** Triton's model name: the folder in the archive. */
   readonly tritonModel: string;
+  /**
+   * sha256 of the archive (hex), as packing computed it.
+   * @default - read from the file
+   */
+  readonly modelArchiveSha256?: string;
 }
 
 export interface BuildSageMakerStackOptions {
@@ -41,6 +46,7 @@ export class SageMakerTargetStack extends Stack {
 
     this.endpoint = new TritonSageMakerEndpoint(this, 'Endpoint', {
       modelArchive: artifacts.modelArchive,
+      modelArchiveSha256: artifacts.modelArchiveSha256,
       modelName: artifacts.tritonModel,
       endpointName: names.endpointName,
       instanceType: target.instanceType,

@@ -14,14 +14,14 @@ export function isCredentialsError(e: unknown): boolean {
 }
 
 export function noCredentials(region: string, action: string, cause: unknown): DeployModelError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = awsReason(cause);
   return new DeployModelError('AWS_NO_CREDENTIALS',
     `No usable AWS credentials to ${action} in ${region}: ${reason}. deploy-model reads them like the AWS CLI (environment variables, AWS_PROFILE and the shared config and credentials files, SSO, container and instance roles). Fix: ${CREDENTIAL_FIX}.`,
     { cause, details: { region } });
 }
 
 export function notBootstrapped(account: string, region: string, cause: unknown): DeployModelError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = awsReason(cause);
   return new DeployModelError('AWS_NOT_BOOTSTRAPPED',
     `The AWS environment aws://${account}/${region} is not bootstrapped for the CDK (no staging bucket, bootstrap version parameter or deploy roles): ${reason}. Fix: run \`npx cdk bootstrap aws://${account}/${region}\` once with administrator credentials, then deploy again.`,
     { cause, details: { account, region } });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
 import type { Artifact, TargetContext, TargetDriver } from '../driver.js';
@@ -18,7 +19,7 @@ function options(ctx: Ctx, extra: { image?: boolean; mustRun?: boolean } = {}) {
 function artifacts(build: ContainerBuild): Artifact[] {
   const list: Artifact[] = [{ kind: 'build context', file: build.context.dir, bytes: build.context.bytes, sha256: build.context.digest }];
   if (build.image) list.push({ kind: `image (${build.builder?.name})`, file: build.image.ref, bytes: build.image.sizeBytes });
-  for (const file of build.manifests.files) list.push({ kind: 'k8s manifest', file, bytes: 0 });
+  for (const file of build.manifests.files) list.push({ kind: 'k8s manifest', file, bytes: statSync(file).size });
   return list;
 }
 
