@@ -89,6 +89,18 @@ describe('createWorkerPool', () => {
       .rejects.toMatchObject({ code: 'SIGNATURE_MISMATCH' });
   });
 
+  it('falls back to CPU when a listed execution provider cannot load, and says so once', async () => {
+    const logged: string[] = [];
+    const p = await createWorkerPool({ modelPath: MODELS.cls.path, signature: await signatureOf('cls'), modelName: 'cls', workers: 2, executionProviders: ['cuda', 'cpu'], log: (l) => logged.push(l) });
+    try {
+      expect(p.executionProviders).toEqual(['cpu']);
+      expect(logged.filter((l) => l.includes('"cuda"'))).toHaveLength(1);
+      expect((await p.infer({ inputs: [clsInput(2).tensor] })).outputs[0].data).toEqual((await runDirect('cls', clsInput(2).feeds))['softmax_0.tmp_0'].data);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('close lets requests in flight finish, then refuses new ones with 503', async () => {
     const p = await createWorkerPool({ modelPath: MODELS.cls.path, signature: await signatureOf('cls'), modelName: 'cls', workers: 1 });
     const pending = Promise.all([1, 2, 3].map((s) => p.infer({ inputs: [clsInput(s).tensor] })));

@@ -45,7 +45,7 @@ async function synthAndDeploy(ctx: Ctx, artifacts: LambdaStackArtifacts, aliasVe
 function requireOutput(outputs: Record<string, string>, key: string, stackName: string): string {
   const value = outputs[key];
   if (!value) {
-    throw new DeployModelError('AWS_STACK_OUTPUT_MISSING', `Stack ${stackName} has no output ${key} after the deploy (outputs: ${Object.keys(outputs).join(', ') || 'none'}). The stack was probably changed outside deploy-model; deploy again, or destroy and deploy.`, { kind: 'internal', details: { stackName, key, outputs } });
+    throw new DeployModelError('AWS_STACK_OUTPUT_MISSING', `Stack ${stackName} has no output ${key} after the deploy (outputs: ${Object.keys(outputs).join(', ') || 'none'}). The stack was probably changed outside deploy-model; deploy again, or destroy and deploy.`, { details: { stackName, key, outputs } });
   }
   return value;
 }

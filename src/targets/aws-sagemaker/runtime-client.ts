@@ -17,6 +17,15 @@ function parse(text: string): unknown {
 }
 
 /**
+ * Triton answers errors as `{"error": "<message>"}`; the project's clients report
+ * `{"error": {"code", "message"}}`, which smoke checks and `invoke` print.
+ */
+function errorBody(body: unknown): unknown {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  return typeof error === 'string' ? { error: { code: 'MODEL_ERROR', message: error } } : body;
+}
+
+/**
  * Calls an endpoint with InvokeEndpoint and the v2 (Open Inference Protocol) JSON that SageMaker's
  * Triton image accepts for its default model. A container error (SageMaker's ModelError, 424)
  * becomes the container's own status and body, so smoke checks report what Triton said; other
@@ -36,7 +45,7 @@ export function sageMakerInferenceClient(runtime: SageMakerRuntimeClient, endpoi
     } catch (e) {
       const err = e as { name?: string; OriginalStatusCode?: number; OriginalMessage?: string; message?: string };
       if (err?.name !== 'ModelError') throw e;
-      return { status: err.OriginalStatusCode ?? 424, body: parse(err.OriginalMessage ?? err.message ?? ''), latencyMs: performance.now() - started };
+      return { status: err.OriginalStatusCode ?? 424, body: errorBody(parse(err.OriginalMessage ?? err.message ?? '')), latencyMs: performance.now() - started };
     }
   };
 }

@@ -62,11 +62,14 @@ async function settle(ctx: FakeContext, name: string, verb: 'create' | 'update')
   if (endpoint.status === 'Failed' || (verb === 'update' && endpoint.failureReason)) {
     const reason = endpoint.failureReason ?? 'unknown';
     if (verb === 'create') {
-      // CloudFormation deletes an endpoint it failed to create; SageMaker shows it Failed meanwhile.
+      // CloudFormation deletes an endpoint it failed to create, in the rollback; SageMaker shows
+      // it Failed for a while first.
       const sm = sageMakerFake(ctx.state);
-      setTimeout(() => {
-        if (sm.endpoints.get(name) === endpoint && endpoint.status === 'Failed') ignoreMissing(() => void deleteEndpoint(ctx, name));
-      }, sm.transitionMs * 3);
+      await new Promise((r) => setTimeout(r, sm.transitionMs));
+      if (sm.endpoints.get(name) === endpoint && endpoint.status === 'Failed') {
+        deleteEndpoint(ctx, name);
+        await endpoint.operation;
+      }
     }
     throw new Error(`Resource handler returned message: "Endpoint ${endpoint.arn} ${verb === 'create' ? 'failed' : `update to ${before} failed and was rolled back`}: ${reason}" (HandlerErrorCode: GeneralServiceException)`);
   }

@@ -126,7 +126,6 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     const report = await deploy();
 
     // THEN
-    console.log(JSON.stringify(host.messages.filter((m) => m.code.startsWith('DM_SAGEMAKER')).map((m) => m.code + ' ' + m.message), null, 1));
     expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, details: expect.objectContaining({ retired: [v1] }) });
     v2 = report.version!;
     expect(v2).not.toBe(v1);

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { readRuntimeConfig } from '../../handlers/runtime-config.js';
+import { servingEnv } from '../../handlers/serving-env.js';
+
+describe('the worker pool variables', () => {
+  const base = { DM_MODEL_PATH: '/m/model.onnx' };
+
+  it('are unset by default: one worker per CPU, no batching, the default queue', () => {
+    const config = readRuntimeConfig(base);
+    expect(config).not.toHaveProperty('workers');
+    expect(config).not.toHaveProperty('batching');
+    expect(config).not.toHaveProperty('maxQueue');
+  });
+
+  it('read DM_WORKERS, DM_MAX_BATCH_SIZE, DM_MAX_QUEUE_DELAY_MS, DM_PREFERRED_BATCH_SIZES and DM_MAX_QUEUE', () => {
+    expect(readRuntimeConfig({ ...base, DM_WORKERS: '3', DM_MAX_BATCH_SIZE: '16', DM_MAX_QUEUE_DELAY_MS: '0.5', DM_PREFERRED_BATCH_SIZES: '4, 8', DM_MAX_QUEUE: '32' }))
+      .toMatchObject({ workers: 3, batching: { maxBatchSize: 16, maxQueueDelayMs: 0.5, preferredBatchSizes: [4, 8] }, maxQueue: 32 });
+    expect(readRuntimeConfig({ ...base, DM_WORKERS: '0' }).workers).toBe(0);
+    // A batch of one is no batching; the delay defaults to 2 ms.
+    expect(readRuntimeConfig({ ...base, DM_MAX_BATCH_SIZE: '1' })).not.toHaveProperty('batching');
+    expect(readRuntimeConfig({ ...base, DM_MAX_BATCH_SIZE: '8' }).batching).toEqual({ maxBatchSize: 8, maxQueueDelayMs: 2 });
+  });
+
+  it('refuse values that are not numbers, naming the variable', () => {
+    expect(() => readRuntimeConfig({ ...base, DM_WORKERS: 'two' })).toThrow(/DM_WORKERS is "two"/);
+    expect(() => readRuntimeConfig({ ...base, DM_MAX_QUEUE: '0' })).toThrow(/DM_MAX_QUEUE is "0"/);
+    expect(() => readRuntimeConfig({ ...base, DM_MAX_BATCH_SIZE: '8', DM_MAX_QUEUE_DELAY_MS: 'soon' })).toThrow(/DM_MAX_QUEUE_DELAY_MS/);
+    expect(() => readRuntimeConfig({ ...base, DM_MAX_BATCH_SIZE: '8', DM_PREFERRED_BATCH_SIZES: '16' })).toThrow(/DM_PREFERRED_BATCH_SIZES contains "16"/);
+  });
+
+  it('servingEnv writes them from the config, and reading them back gives the same settings', () => {
+    const env = servingEnv({ batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] }, intraOpThreads: 2 });
+    expect(env).toEqual({ DM_MAX_BATCH_SIZE: '8', DM_MAX_QUEUE_DELAY_MS: '5', DM_PREFERRED_BATCH_SIZES: '4,8', DM_INTRA_OP_THREADS: '2' });
+    expect(readRuntimeConfig({ ...base, ...env })).toMatchObject({ intraOpThreads: 2, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] } });
+    expect(servingEnv({})).toEqual({});
+  });
+});
