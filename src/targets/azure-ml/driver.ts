@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import type { ConfigProblem } from '../../config/format-issues.js';
 import type { TargetContext, TargetDriver } from '../driver.js';
-import { buildGpuRepository } from '../gcp-vertex/build-gpu-repository.js';
+import { buildGpuRepository } from '../triton/build-gpu-repository.js';
 import { planTritonConfig } from '../triton/index.js';
 import { createAzureClients, type AzureConnectionOptions } from './_clients.js';
 import { defaultDatastore, deleteUploads } from './_upload.js';

@@ -6,7 +6,7 @@ import type { TargetContext, TargetDriver } from '../driver.js';
 import { planTritonConfig } from '../triton/index.js';
 import { createVertexClients, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
-import { buildGpuRepository } from './build-gpu-repository.js';
+import { buildGpuRepository } from '../triton/build-gpu-repository.js';
 import { deleteStaging } from './_upload.js';
 import { deployVertex, namesOf, vertexApi } from './deploy-vertex.js';
 import {

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TargetContext } from '../driver.js';
-import { buildTritonRepository, engineCacheLocation, planTritonConfig } from '../triton/index.js';
-import type { TritonHost, TritonOptions } from '../triton/index.js';
+import { buildTritonRepository, engineCacheLocation, planTritonConfig } from './index.js';
+import type { TritonHost, TritonOptions } from './index.js';
 
 export interface BuiltRepository {
   /** The repository root: it holds `<model>/config.pbtxt` and `<model>/1/model.onnx`. */
@@ -25,7 +25,7 @@ function sha256File(file: string): Promise<string> {
 
 /**
  * Writes the Triton model repository of a GPU target into `<workDir>/repository` and hashes it.
- * Shared by the gcp-vertex and azure-ml targets (both upload the folder as it is).
+ * Shared by the gcp-vertex and azure-ml targets, which upload the folder as it is.
  */
 export async function buildGpuRepository(ctx: TargetContext & { target: TritonOptions }, host: TritonHost, modelName: string): Promise<BuiltRepository> {
   const { config, signature, target } = ctx;
