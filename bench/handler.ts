@@ -6,7 +6,8 @@
  * tensor decoding, the run, output encoding, the 6 MB response check), and its result is
  * serialised. Raw side: `session.run` of an InferenceSession created with the same options, fed the
  * same values as typed arrays. Both in this process, alternating in rounds; the figure is the
- * median over rounds of each round's median.
+ * median over rounds of each round's median. JSON is the v2 JSON body; base64 sends the input and
+ * asks for the outputs as base64 raw bytes (the Lambda adapter's compact path).
  */
 import * as ort from 'onnxruntime-node';
 import { createInferenceCore } from '../handlers/core/create-inference-core.js';
@@ -17,6 +18,9 @@ import { BENCH_MODELS, elements, floats, type BenchModel } from './_lib/models.j
 import { median, ms, QUICK, ratio, table, timeEach } from './_lib/stats.js';
 
 const ROUNDS = QUICK ? 3 : 8;
+// One intra-op thread on both sides: on a shared 2-core machine, onnxruntime's default (a thread
+// per core, spinning while idle) makes every figure swing with the neighbours' load.
+const THREADS = 1;
 
 function functionUrlEvent(modelName: string, body: string): string {
   return JSON.stringify({
@@ -30,9 +34,9 @@ interface Case { label: string; model: BenchModel; encoding: 'json' | 'base64' }
 
 async function measure(c: Case, perRound: number): Promise<{ raw: number; handler: number; ratio: number }> {
   const signature = await inspectModel(c.model.path);
-  const core = await createInferenceCore({ modelPath: c.model.path, signature, modelName: c.model.name, log: () => {} });
+  const core = await createInferenceCore({ modelPath: c.model.path, signature, modelName: c.model.name, intraOpThreads: THREADS, log: () => {} });
   const handler = createLambdaHandler(core);
-  const session = await ort.InferenceSession.create(c.model.path, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(c.model.path, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: THREADS });
   const data = floats(elements(c.model.shape), 3);
   const tensor = c.encoding === 'json'
     ? { name: c.model.input, shape: c.model.shape, datatype: 'FP32', data: Array.from(data) }

@@ -2,15 +2,15 @@
  * 4. Server throughput and p50/p99 latency at concurrency 1, 8 and 32 vs in-process onnxruntime
  * with the same thread budget; and dynamic batching on vs off.
  *
- * The server is handlers/serve.ts bundled as the container target bundles it, in its own process,
- * with its defaults (a worker pool sized to the CPUs, one intra-op thread per session). The load
- * comes from autocannon in this process, over keep-alive connections, with the input in the v2
- * binary tensor format and the outputs asked for in binary. The reference is a fresh process
- * whose worker threads (as many as the server's workers that the concurrency can keep busy) run
- * their own sessions back to back on the same input. Server and reference alternate, per
- * concurrency, for several rounds; figures are medians over rounds.
+ * The server is handlers/serve.ts bundled as the container target bundles it, in its own process.
+ * The load comes from autocannon in this process, over keep-alive connections, with the input in
+ * the v2 binary tensor format and the outputs asked for in binary. The reference is a fresh
+ * process whose worker threads (as many as the server's workers that the concurrency can keep
+ * busy, with the same session options) run their own sessions back to back on the same input.
+ * Server and reference alternate, per concurrency, for several rounds; figures are medians over
+ * rounds. CPU time is read per thread from /proc, to show where a request's CPU goes.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,15 +18,15 @@ import { poolSize } from '../handlers/pool/pool-size.js';
 import { load, type LoadResult } from './_lib/autocannon.js';
 import { writeMlpModel } from './_lib/mlp-model.js';
 import { BENCH_MODELS, elements, floats, type BenchModel } from './_lib/models.js';
-import { runOrtLoop } from './_lib/ort-loop.js';
-import { bundleServer, startServerProcess } from './_lib/serve-process.js';
+import { runOrtLoop, type OrtLoopResult } from './_lib/ort-loop.js';
+import { bundleServer, startServerProcess, type ServerProcess } from './_lib/serve-process.js';
 import { median, QUICK, ratio, table } from './_lib/stats.js';
 
 const SECONDS = QUICK ? 2 : 4;
 const ROUNDS = QUICK ? 1 : 3;
 const CONCURRENCY = [1, 8, 32];
-const size = poolSize();
 const BATCH = 16;
+const size = poolSize();
 
 function binaryBody(model: BenchModel): { body: Buffer; headers: Record<string, string> } {
   const data = floats(elements(model.shape), 3);
@@ -37,74 +37,111 @@ function binaryBody(model: BenchModel): { body: Buffer; headers: Record<string, 
   return { body: Buffer.concat([header, Buffer.from(data.buffer)]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } };
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in 100 Hz ticks
+/** CPU (user + system) used so far, ms: the process's main thread, and all its other threads. */
+function serverCpuMs(pid: number): { main: number; others: number } {
+  const ticks = (file: string) => {
+    const f = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, 100 Hz
+  };
+  let all = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) all += ticks(`/proc/${pid}/task/${tid}/stat`);
+  const main = ticks(`/proc/${pid}/task/${pid}/stat`);
+  return { main, others: all - main };
 }
 
 interface Drive extends LoadResult {
   throughput: number;
-  /** CPU per answered request, ms: in session.run, the rest of the server process, the load generator. */
-  cpu: { compute: number; server: number; client: number };
+  /** CPU per answered request, ms: the server's main thread (HTTP, codec, queue), its workers (onnxruntime), the load generator. */
+  cpu: { main: number; workers: number; client: number };
 }
 
-async function computeNs(url: string, model: BenchModel): Promise<number> {
-  const stats = await (await fetch(`${url}/v2/models/${model.name}/stats`)).json() as { model_stats: { inference_stats: { compute_infer: { ns: number } } }[] };
-  return stats.model_stats[0].inference_stats.compute_infer.ns;
-}
-
-async function drive(server: { url: string; proc: { pid?: number } }, model: BenchModel, connections: number, seconds = SECONDS): Promise<Drive> {
+async function drive(server: ServerProcess, model: BenchModel, connections: number, seconds = SECONDS): Promise<Drive> {
   const { body, headers } = binaryBody(model);
-  const [serverCpu0, client0, compute0] = [processCpuMs(server.proc.pid!), process.cpuUsage(), await computeNs(server.url, model)];
+  const s0 = serverCpuMs(server.proc.pid!);
+  const c0 = process.cpuUsage();
   const r = await load({ url: `${server.url}/v2/models/${model.name}/infer`, connections, duration: seconds, method: 'POST', headers, body });
-  const client = process.cpuUsage(client0);
-  const compute = ((await computeNs(server.url, model)) - compute0) / 1e6;
-  const serverCpu = processCpuMs(server.proc.pid!) - serverCpu0;
+  const c = process.cpuUsage(c0);
+  const s1 = serverCpuMs(server.proc.pid!);
   if (r.non2xx || r.errors) throw new Error(`the server answered ${r.non2xx} non-2xx and ${r.errors} errors at concurrency ${connections}`);
   const n = Math.max(1, r['2xx']);
-  return { ...r, throughput: r['2xx'] / seconds, cpu: { compute: compute / n, server: Math.max(0, serverCpu - compute) / n, client: (client.user + client.system) / 1000 / n } };
+  return { ...r, throughput: r['2xx'] / seconds, cpu: { main: (s1.main - s0.main) / n, workers: (s1.others - s0.others) / n, client: (c.user + c.system) / 1000 / n } };
 }
+
+/** Server and reference, alternating, `ROUNDS` times. */
+async function compare(server: ServerProcess, model: BenchModel, connections: number, loops: number, intraOpThreads: number) {
+  const s: Drive[] = [];
+  const o: OrtLoopResult[] = [];
+  const ref = () => runOrtLoop({ modelPath: model.path, shape: model.shape, loops, intraOpThreads, durationMs: SECONDS * 1000 });
+  for (let r = 0; r < ROUNDS; r++) {
+    if (r % 2 === 0) { s.push(await drive(server, model, connections)); o.push(await ref()); } else { o.push(await ref()); s.push(await drive(server, model, connections)); }
+  }
+  const server_ = median(s.map((x) => x.throughput));
+  const inProcess = median(o.map((x) => x.throughput));
+  return {
+    ratio: server_ / inProcess,
+    row: [model.name, connections, server_.toFixed(1), `${median(s.map((x) => x.latency.p50))} ms`, `${median(s.map((x) => x.latency.p99))} ms`,
+      inProcess.toFixed(1), `${median(o.map((x) => x.p50)).toFixed(1)} ms`, `${median(o.map((x) => x.p99)).toFixed(1)} ms`, ratio(server_ / inProcess)],
+    cpu: (['main', 'workers', 'client'] as const).map((k) => median(s.map((x) => x.cpu[k]))),
+  };
+}
+
+const HEAD = ['model', 'conc.', 'server req/s', 'p50', 'p99', 'in-process runs/s', 'p50', 'p99', 'ratio'];
+const CPU_HEAD = ['model', 'server main thread', 'server workers', 'load generator', 'workers\' share'];
+const cpuRow = (name: string, [main, workers, client]: number[]) => [name, `${main.toFixed(2)} ms`, `${workers.toFixed(2)} ms`, `${client.toFixed(2)} ms`, (workers / (main + workers + client)).toFixed(2)];
 
 const work = await mkdtemp(join(tmpdir(), 'deploy-model-bench-server-'));
 const bundle = await bundleServer(work);
 const summary: string[] = [];
-console.log(`Server vs in-process onnxruntime, ${size.workers} workers × ${size.intraOpThreads} thread on ${size.cpus} CPUs, ${ROUNDS} rounds of ${SECONDS} s per side, medians; binary tensors\n`);
+console.log(`Server vs in-process onnxruntime on ${size.cpus} CPUs, ${ROUNDS} rounds of ${SECONDS} s per side, medians; binary tensors in and out\n`);
 try {
-  const rows: (string | number)[][] = [['model', 'conc.', 'server req/s', 'p50', 'p99', 'in-process runs/s', 'p50', 'p99', 'ratio']];
-  const cpuRows: (string | number)[][] = [['model', 'session.run', 'rest of the server', 'load generator', 'share of the CPU left to onnxruntime']];
-  for (const model of [BENCH_MODELS.small, BENCH_MODELS.large]) {
+  const models = [BENCH_MODELS.small, BENCH_MODELS.large];
+
+  // A. The server's defaults: a worker per CPU, one intra-op thread each.
+  const rows: (string | number)[][] = [HEAD];
+  const cpuRows: (string | number)[][] = [CPU_HEAD];
+  for (const model of models) {
     const server = await startServerProcess(bundle, model.path, model.name);
     try {
       await drive(server, model, 8, 1);
       for (const c of CONCURRENCY) {
-        const loops = Math.min(c, size.workers);
-        const s: Drive[] = [];
-        const o: Awaited<ReturnType<typeof runOrtLoop>>[] = [];
-        for (let r = 0; r < ROUNDS; r++) {
-          const ref = () => runOrtLoop({ modelPath: model.path, shape: model.shape, loops, intraOpThreads: size.intraOpThreads, durationMs: SECONDS * 1000 });
-          if (r % 2 === 0) { s.push(await drive(server, model, c)); o.push(await ref()); } else { o.push(await ref()); s.push(await drive(server, model, c)); }
-        }
-        const st = median(s.map((x) => x.throughput));
-        const ot = median(o.map((x) => x.throughput));
-        rows.push([model.name, c, st.toFixed(1), `${median(s.map((x) => x.latency.p50))} ms`, `${median(s.map((x) => x.latency.p99))} ms`,
-          ot.toFixed(1), `${median(o.map((x) => x.p50)).toFixed(1)} ms`, `${median(o.map((x) => x.p99)).toFixed(1)} ms`, ratio(st / ot)]);
+        const r = await compare(server, model, c, Math.min(c, size.workers), size.intraOpThreads);
+        rows.push(r.row);
         if (c === 32) {
-          summary.push(`server/in-process ${model.name} ${ratio(st / ot)}`);
-          const cpu = (k: keyof Drive['cpu']) => median(s.map((x) => x.cpu[k]));
-          const total = cpu('compute') + cpu('server') + cpu('client');
-          cpuRows.push([model.name, `${cpu('compute').toFixed(2)} ms`, `${cpu('server').toFixed(2)} ms`, `${cpu('client').toFixed(2)} ms`, `${(cpu('compute') / total).toFixed(2)}`]);
+          summary.push(`server/in-process ${model.name} ${ratio(r.ratio)}`);
+          cpuRows.push(cpuRow(model.name, r.cpu));
         }
       }
     } finally {
       await server.stop();
     }
   }
+  console.log(`A. Defaults: ${size.workers} workers × ${size.intraOpThreads} thread; the reference runs min(concurrency, ${size.workers}) sessions`);
   console.log(table(rows));
-  console.log(`\nCPU per request at concurrency 32 (server process from /proc, session.run from its statistics, autocannon from process.cpuUsage).\nOn ${size.cpus} CPUs shared by all three, the ratio cannot exceed the share left to onnxruntime:`);
+  console.log('\nCPU per request at concurrency 32. The load generator and the server\'s main thread share the same CPUs as the workers,\nso the ratio cannot exceed the workers\' share:');
   console.log(table(cpuRows));
 
-  // Batching: the same load, merged into batches or not, on models with a dynamic batch dim.
+  // B. One worker, one thread: onnxruntime's budget is one CPU on both sides, the rest is left to HTTP and the load generator.
+  if (size.cpus > 1) {
+    const rowsB: (string | number)[][] = [HEAD];
+    const cpuB: (string | number)[][] = [CPU_HEAD];
+    for (const model of models) {
+      const server = await startServerProcess(bundle, model.path, model.name, { DM_WORKERS: '1', DM_INTRA_OP_THREADS: '1' });
+      try {
+        await drive(server, model, 8, 1);
+        const r = await compare(server, model, 32, 1, 1);
+        rowsB.push(r.row);
+        cpuB.push(cpuRow(model.name, r.cpu));
+        summary.push(`one worker: ${model.name} ${ratio(r.ratio)}`);
+      } finally {
+        await server.stop();
+      }
+    }
+    console.log('\nB. DM_WORKERS=1: one onnxruntime thread on both sides, the other CPU free for HTTP and the load generator');
+    console.log(table(rowsB));
+    console.log(table(cpuB));
+  }
+
+  // C. Batching: the same load, merged into batches or not, on models with a dynamic batch dim.
   const mlpPath = join(work, 'mlp.onnx');
   const mlp: BenchModel = { name: 'mlp', path: mlpPath, input: 'x', shape: await writeMlpModel(mlpPath) };
   const batchRows: (string | number)[][] = [['model', 'batching on req/s', 'p99', 'mean batch', 'batching off req/s', 'p99', 'ratio']];
@@ -129,7 +166,7 @@ try {
       await Promise.all([on.stop(), off.stop()]);
     }
   }
-  console.log(`\nDynamic batching at concurrency 32 (DM_MAX_BATCH_SIZE=${BATCH}, DM_MAX_QUEUE_DELAY_MS=2); mlp is a 1024-2048-1024 dense model, cls the OCR classifier:`);
+  console.log(`\nC. Dynamic batching at concurrency 32 (DM_MAX_BATCH_SIZE=${BATCH}, DM_MAX_QUEUE_DELAY_MS=2), default workers; mlp is a dense 1024-2048-1024 model, cls the OCR classifier`);
   console.log(table(batchRows));
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -1,5 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import {
   AssetHashType, AssetStaging, Aws, CfnDeletionPolicy, CfnMapping, CfnOutput, Duration, FileAssetPackaging, Names, RemovalPolicy, Stack, Token, Validations,
   type CfnResource, type FileAssetLocation,
@@ -11,8 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { DeployModelError } from '../src/errors.js';
-import { sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem } from '../src/targets/aws-sagemaker/instance-types.js';
-import { endpointLogGroup, ENDPOINT_NAME_MAX, SAGEMAKER_ENDPOINT_NAME, sageMakerEndpointName } from '../src/targets/aws-sagemaker/names.js';
+import { executionPolicyStatements, wildcardReason } from '../src/targets/aws-sagemaker/_execution-policy.js';
+import { sha256File } from '../src/targets/aws-sagemaker/_sha256-file.js';
+import { endpointPropsProblem } from '../src/targets/aws-sagemaker/_endpoint-props-problem.js';
+import { endpointLogGroup, ENDPOINT_NAME_MAX, sageMakerEndpointName } from '../src/targets/aws-sagemaker/names.js';
 import {
   DEFAULT_BAKE_SECONDS, DEFAULT_INFERENCE_AMI_VERSION, DEFAULT_MODEL_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_STARTUP_TIMEOUT_SECONDS,
   DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE,
@@ -20,9 +20,6 @@ import {
 import {
   DEFAULT_SAGEMAKER_TRITON_VERSION, parseEcrImage, SAGEMAKER_TRITON_IMAGES, SAGEMAKER_TRITON_REPOSITORY, sageMakerTritonImage,
 } from '../src/targets/aws-sagemaker/triton-images.js';
-
-/** The retention periods CloudWatch Logs accepts, in days. */
-const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
 
 /** The one production variant: SageMaker's conventional name, also used by the alarms and autoscaling. */
 export const VARIANT_NAME = 'AllTraffic';
@@ -212,10 +209,10 @@ export class TritonSageMakerEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: TritonSageMakerEndpointProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const instanceCount = props.instanceCount ?? 1;
     const tritonVersion = props.tritonVersion ?? DEFAULT_SAGEMAKER_TRITON_VERSION;
-    this.checkProps(props, instanceCount, tritonVersion);
+    const problem = endpointPropsProblem({ ...props, instanceCount, tritonVersion: props.image ? undefined : tritonVersion });
+    if (problem) throw new DeployModelError(problem.code, `${this.node.path}: ${problem.message}`, { details: problem.details });
 
     this.endpointName = props.endpointName ?? sageMakerEndpointName(Names.uniqueResourceName(this, { maxLength: 256 }), ENDPOINT_NAME_MAX);
     this.image = props.image ?? this.defaultImage(tritonVersion);
@@ -317,35 +314,6 @@ export class TritonSageMakerEndpoint extends Construct {
     return outputs;
   }
 
-  private checkProps(props: TritonSageMakerEndpointProps, instanceCount: number, tritonVersion: string): void {
-    const fail = (code: string, message: string, details: Record<string, unknown>): never => {
-      throw new DeployModelError(code, `${this.node.path}: ${message}`, { details });
-    };
-    const typeProblem = sageMakerInstanceTypeProblem(props.instanceType, 'tensorrt', props.image ? undefined : tritonVersion);
-    if (typeProblem) fail('SAGEMAKER_INSTANCE_TYPE', `${typeProblem}.`, { instanceType: props.instanceType });
-    if (props.volumeSizeGb !== undefined) {
-      const volumeProblem = sageMakerVolumeSizeProblem(props.instanceType);
-      if (volumeProblem) fail('SAGEMAKER_VOLUME_SIZE', `${volumeProblem}.`, { instanceType: props.instanceType, volumeSizeGb: props.volumeSizeGb });
-    }
-    if (!Number.isInteger(instanceCount) || instanceCount < 1) fail('SAGEMAKER_INSTANCE_COUNT', `instanceCount ${instanceCount} must be a whole number of at least 1.`, { instanceCount });
-    if (props.endpointName !== undefined && (!SAGEMAKER_ENDPOINT_NAME.test(props.endpointName) || props.endpointName.length > 63)) {
-      fail('SAGEMAKER_ENDPOINT_NAME', `endpointName '${props.endpointName}' is not a SageMaker endpoint name: letters, digits and hyphens, starting and ending with a letter or digit, at most 63 characters.`, { endpointName: props.endpointName });
-    }
-    if (!/^[a-zA-Z0-9_.-]+$/.test(props.modelName)) {
-      fail('SAGEMAKER_MODEL_NAME', `modelName '${props.modelName}' is not a Triton model folder name (letters, digits, '_', '.', '-').`, { modelName: props.modelName });
-    }
-    const seconds = (d: Duration | undefined, what: string) => {
-      if (d !== undefined && (d.toSeconds() < 60 || d.toSeconds() > 3600)) fail('SAGEMAKER_TIMEOUT', `${what} of ${d.toSeconds()} s is outside SageMaker's range of 60 to 3600 s.`, { [what]: d.toSeconds() });
-    };
-    seconds(props.startupHealthCheckTimeout, 'startupHealthCheckTimeout');
-    seconds(props.modelDownloadTimeout, 'modelDownloadTimeout');
-    if (props.logRetention !== undefined && !RETENTION_DAYS.includes(props.logRetention)) {
-      fail('SAGEMAKER_LOG_RETENTION', `log retention ${props.logRetention} days is not one CloudWatch Logs accepts. Use one of ${RETENTION_DAYS.join(', ')}.`, { logRetention: props.logRetention });
-    }
-    const baking = props.bakingPeriod?.toSeconds();
-    if (baking !== undefined && (baking < 0 || baking > 3600)) fail('SAGEMAKER_BAKING_PERIOD', `bakingPeriod of ${baking} s is outside SageMaker's range of 0 to 3600 s.`, { bakingPeriod: baking });
-  }
-
   /**
    * Stages the archive like an `Asset` does, but asks for the object key `<hash>.tar.gz`, the
    * suffix SageMaker documents for model data: the synthesizer appends only the last extension of
@@ -378,10 +346,7 @@ export class TritonSageMakerEndpoint extends Construct {
     return `${mapping.findInMap(Aws.REGION, 'account')}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${SAGEMAKER_TRITON_REPOSITORY}:${tritonVersion}-py3`;
   }
 
-  /**
-   * Our own role instead of AmazonSageMakerFullAccess: it may read the one model archive, pull
-   * the serving image and write the endpoint's logs and metrics, nothing else.
-   */
+  /** Our own role instead of AmazonSageMakerFullAccess; see executionPolicyStatements. */
   private executionRole(props: TritonSageMakerEndpointProps): iam.Role {
     const stack = Stack.of(this);
     const parsed = Token.isUnresolved(this.image) ? undefined : parseEcrImage(this.image);
@@ -391,32 +356,12 @@ export class TritonSageMakerEndpoint extends Construct {
     const repositoryArn = parsed
       ? stack.formatArn({ service: 'ecr', account: parsed.account, region: parsed.region, resource: 'repository', resourceName: parsed.repository })
       : stack.formatArn({ service: 'ecr', account: '*', resource: 'repository', resourceName: SAGEMAKER_TRITON_REPOSITORY });
-    const statements = [
-      new iam.PolicyStatement({ sid: 'ReadModelArchive', actions: ['s3:GetObject'], resources: [stack.formatArn({ service: 's3', region: '', account: '', resource: this.modelData.bucketName, resourceName: this.modelData.objectKey })] }),
-      new iam.PolicyStatement({ sid: 'PullImage', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [repositoryArn] }),
-      new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        sid: 'WriteLogs',
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'WriteMetrics',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints' } },
-      }),
-    ];
-    if (props.vpc) {
-      statements.push(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission',
-          'ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs',
-        ],
-        resources: ['*'],
-      }));
-    }
+    const statements = executionPolicyStatements({
+      modelObjectArn: stack.formatArn({ service: 's3', region: '', account: '', resource: this.modelData.bucketName, resourceName: this.modelData.objectKey }),
+      repositoryArn,
+      logGroupArn: this.logGroup.logGroupArn,
+      vpc: props.vpc !== undefined,
+    });
     const role = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `Execution role of SageMaker endpoint ${this.endpointName}: reads its model archive, pulls its image, writes its logs`,
@@ -424,7 +369,7 @@ export class TritonSageMakerEndpoint extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions (PutMetricData is limited to the endpoint metrics namespace by a condition)${props.vpc ? ", nor have the EC2 network-interface actions SageMaker needs to place instances in the VPC" : ''}; every other statement names its resource.`,
+      reason: wildcardReason(props.vpc !== undefined),
     });
     return role;
   }
@@ -456,23 +401,6 @@ export class TritonSageMakerEndpoint extends Construct {
     });
     return target;
   }
-}
-
-function sha256File(file: string): string {
-  const hash = createHash('sha256');
-  const buf = Buffer.alloc(1024 * 1024);
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new DeployModelError('SAGEMAKER_MODEL_ARCHIVE', `Cannot read the model archive ${file}: ${(e as Error).message}. Build it first (deploy-model build, or packTritonRepository).`, { cause: e, details: { file } });
-  }
-  try {
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 /**

@@ -27,10 +27,10 @@ export interface ServerProcess {
 }
 
 /** Starts the bundled server for `modelPath` with extra DM_* variables; resolves once it listens. */
-export async function startServerProcess(bundle: string, modelPath: string, modelName: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(bundle: string, modelPath: string, modelName: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
   const signaturePath = join(dirname(bundle), `${modelName}.signature.json`);
   await writeFile(signaturePath, JSON.stringify(await inspectModel(modelPath)));
-  const proc = spawn(process.execPath, [bundle], {
+  const proc = spawn(process.execPath, [...nodeArgs, bundle], {
     env: { PATH: process.env.PATH ?? '', DM_MODEL_PATH: modelPath, DM_SIGNATURE_PATH: signaturePath, DM_MODEL_NAME: modelName, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

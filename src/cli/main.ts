@@ -6,6 +6,7 @@ import { registerInit } from './commands/init.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerManage } from './commands/manage.js';
 import { registerServe } from './commands/serve.js';
+import { registerBench } from './commands/bench.js';
 import { runMain } from './run-main.js';
 import { packageVersion } from '../package-root.js';
 
@@ -27,6 +28,7 @@ Docs: the README of the deploy-model package.`);
   registerManage(program);
   registerDeploy(program);
   registerServe(program);
+  registerBench(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

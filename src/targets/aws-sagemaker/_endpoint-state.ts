@@ -17,6 +17,8 @@ export interface EndpointSnapshot {
   readonly failureReason?: string;
   /** Instances serving now. */
   readonly instances?: number;
+  /** When the endpoint last changed (a FailureReason older than a deploy is not that deploy's). */
+  readonly lastModified?: Date;
 }
 
 /** States in which the endpoint answers invocations. */
@@ -45,6 +47,7 @@ export async function describeEndpoint(control: SageMakerClient, name: string, r
       configName: d.EndpointConfigName ?? '',
       failureReason: d.FailureReason || undefined,
       instances: variant?.CurrentInstanceCount,
+      lastModified: d.LastModifiedTime ? new Date(d.LastModifiedTime) : undefined,
     };
   } catch (e) {
     if (isNotFound(e)) return undefined;
@@ -56,11 +59,18 @@ export async function describeEndpoint(control: SageMakerClient, name: string, r
 export interface EndpointWatch {
   /** Stops polling; resolves with the last snapshot seen (undefined if the endpoint never existed). */
   stop(): Promise<EndpointSnapshot | undefined>;
-  /** The last FailureReason seen, even when the endpoint is gone since. */
+  /** The last FailureReason of this deploy seen, even when the endpoint is gone since. */
   readonly failureReason: string | undefined;
 }
 
+/** The endpoint's FailureReason when it was set after `since` (by this deploy), else undefined. */
+export function failureSince(s: EndpointSnapshot | undefined, since: Date): string | undefined {
+  if (!s?.failureReason) return undefined;
+  return !s.lastModified || s.lastModified.getTime() >= since.getTime() - 1000 ? s.failureReason : undefined;
+}
+
 export function watchEndpoint(control: SageMakerClient, name: string, region: string, io: IoHelper, pollMs: number): EndpointWatch {
+  const since = new Date();
   let stopped = false;
   let last: EndpointSnapshot | undefined;
   let failureReason: string | undefined;
@@ -71,9 +81,7 @@ export function watchEndpoint(control: SageMakerClient, name: string, region: st
       { endpointName: name, status: s.status, endpointConfigName: s.configName, failureReason: s.failureReason });
   };
   const loop = (async () => {
-    const initial = await describeEndpoint(control, name, region).catch(() => undefined);
-    // A reason left over from an earlier update is not this deploy's.
-    last = initial;
+    last = await describeEndpoint(control, name, region).catch(() => undefined);
     while (!stopped) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
@@ -84,7 +92,7 @@ export function watchEndpoint(control: SageMakerClient, name: string, region: st
         const now = await describeEndpoint(control, name, region);
         if (now) {
           announce(now);
-          if (now.failureReason && now.failureReason !== initial?.failureReason) failureReason = now.failureReason;
+          failureReason = failureSince(now, since) ?? failureReason;
         }
         last = now ?? last;
       } catch (e) {

@@ -5,7 +5,7 @@ import type { DeployResult, TargetContext } from '../driver.js';
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/triton-sagemaker-endpoint.js';
 import type { SageMakerClients } from './_clients.js';
 import {
-  describeEndpoint, retireConfigs, SERVING, switchEndpointConfig, watchEndpoint, type EndpointSnapshot,
+  describeEndpoint, failureSince, retireConfigs, SERVING, switchEndpointConfig, watchEndpoint, type EndpointSnapshot,
 } from './_endpoint-state.js';
 import { buildSageMakerArtifacts } from './build-sagemaker-artifacts.js';
 import { sageMakerNames, type SageMakerNames } from './names.js';
@@ -59,14 +59,15 @@ export async function deploySageMaker(ctx: Ctx, clients: SageMakerClients, smoke
   const stackBefore = await describeStack({ stackName: names.stackName, region: target.region });
   const previous = before && before.status === 'InService' ? before.configName : undefined;
 
+  const started = new Date();
   const watch = watchEndpoint(control, names.endpointName, target.region, io, pollMs);
   let outputs: Record<string, string>;
   let noOp: boolean;
   try {
     ({ outputs, noOp } = await deployStack({ assemblyDir: synth.assemblyDir, stackName: names.stackName, region: target.region, io }));
   } catch (e) {
-    const seen = await watch.stop();
-    throw await endpointFailure(ctx, clients, names, e, watch.failureReason ?? seen?.failureReason);
+    await watch.stop();
+    throw await endpointFailure(ctx, clients, names, e, watch.failureReason, started);
   }
   await watch.stop();
 
@@ -124,9 +125,9 @@ function failureMessage(names: SageMakerNames, region: string, reason: string | 
  * A failed stack deploy that SageMaker explains (a FailureReason) becomes SAGEMAKER_ENDPOINT_FAILED
  * with that reason verbatim and the log group to read; any other failure is passed on.
  */
-async function endpointFailure(ctx: Ctx, clients: SageMakerClients, names: SageMakerNames, e: unknown, seenReason: string | undefined): Promise<unknown> {
+async function endpointFailure(ctx: Ctx, clients: SageMakerClients, names: SageMakerNames, e: unknown, seenReason: string | undefined, started: Date): Promise<unknown> {
   const live = await describeEndpoint(clients.control, names.endpointName, ctx.target.region).catch(() => undefined);
-  const reason = seenReason ?? live?.failureReason;
+  const reason = seenReason ?? failureSince(live, started);
   if (!reason) return e;
   ctx.io.error('DM_SAGEMAKER_ENDPOINT_FAILED', `Endpoint ${names.endpointName}: ${reason}`, { endpointName: names.endpointName, failureReason: reason, logGroupName: names.logGroupName });
   const cloudFormation = e instanceof Error ? `\n\n${e.message}` : '';

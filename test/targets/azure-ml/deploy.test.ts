@@ -173,9 +173,11 @@ describe('azure-ml deploy, through the Toolkit against the Azure fake', () => {
     const report = await deploy('hung');
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(report.error).toMatchObject({ code: 'AZURE_OPERATION_TIMEOUT' });
-    // Polling stopped with the wait.
+    // Polling stopped with the wait: after a poll that was already in flight has landed, no more
+    // requests arrive (the SDK polls every few ms in these tests, so a live poller would add many).
+    await new Promise((r) => setTimeout(r, 300));
     const polls = fake.requests.length;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 500));
     expect(fake.requests).toHaveLength(polls);
     expect(report.error!.message).toMatch(new RegExp(`^Gave up waiting for creating online endpoint adder-hung-azure after 0\\.\\d s \\(operationTimeoutMinutes allows 0\\.3 s\\); the operation ${fake.origin.replace(/\./g, '\\.')}/operations/[0-9a-f-]{36} is still running`));
   });

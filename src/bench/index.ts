@@ -1,0 +1,7 @@
+export { benchTarget, defaultBenchDir, writeBenchReport } from './bench-target.js';
+export type { BenchReport, BenchTargetOptions } from './bench-target.js';
+export { latencyHistogram, renderHistogramSvg } from './latency-histogram.js';
+export type { HistogramBin } from './latency-histogram.js';
+export { renderBenchHtml } from './render-bench-html.js';
+export { runLoad, summarizeLatencies } from './run-load.js';
+export type { LatencySummary, LoadRun, RunLoadOptions } from './run-load.js';

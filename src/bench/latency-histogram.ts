@@ -1,0 +1,80 @@
+import type { LoadRun } from './run-load.js';
+
+export interface HistogramBin {
+  /** Lower edge, ms (inclusive). */
+  from: number;
+  /** Upper edge, ms (exclusive, but the last bin includes the maximum). */
+  to: number;
+  count: number;
+}
+
+/**
+ * Latencies in `bins` bins of equal width on a log scale between the smallest and the largest
+ * (latency spreads over orders of magnitude once requests queue).
+ */
+export function latencyHistogram(latencies: readonly number[], bins = 40, range?: { min: number; max: number }): HistogramBin[] {
+  if (latencies.length === 0) return [];
+  const lo = Math.max(0.01, range?.min ?? Math.min(...latencies));
+  const hi = Math.max(lo * 1.01, range?.max ?? Math.max(...latencies));
+  const [a, b] = [Math.log(lo), Math.log(hi)];
+  const edges = Array.from({ length: bins + 1 }, (_, i) => Math.exp(a + ((b - a) * i) / bins));
+  const counts = new Array<number>(bins).fill(0);
+  for (const l of latencies) {
+    const i = Math.floor(((Math.log(Math.max(lo, Math.min(hi, l))) - a) / (b - a)) * bins);
+    counts[Math.min(bins - 1, Math.max(0, i))]++;
+  }
+  return counts.map((count, i) => ({ from: edges[i], to: edges[i + 1], count }));
+}
+
+const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function fmtMs(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/**
+ * One SVG: the latency histogram of each run (one colour per concurrency) on a shared log-scale
+ * axis, each run's share of requests per bin, with its p50 and p99 marked.
+ */
+export function renderHistogramSvg(runs: readonly LoadRun[], options: { width?: number; height?: number; bins?: number } = {}): string {
+  const width = options.width ?? 760;
+  const height = options.height ?? 320;
+  const pad = { left: 56, right: 16, top: 16, bottom: 56 };
+  const all = runs.flatMap((r) => r.latencies);
+  if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="60"><text x="10" y="30">no successful requests</text></svg>`;
+  const range = { min: Math.min(...all), max: Math.max(...all) };
+  const bins = options.bins ?? 40;
+  const hists = runs.map((r) => latencyHistogram(r.latencies, bins, range));
+  const share = hists.map((h, i) => h.map((b) => b.count / Math.max(1, runs[i].latencies.length)));
+  const top = Math.max(0.01, ...share.flat());
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const x = (ms: number) => pad.left + ((Math.log(Math.max(range.min, ms)) - Math.log(range.min)) / Math.max(1e-9, Math.log(range.max) - Math.log(range.min))) * plotW;
+  const y = (s: number) => pad.top + plotH - (s / top) * plotH;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
+  parts.push(`<rect x="${pad.left}" y="${pad.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
+  // Axis ticks at powers of ten and their halves, within the range.
+  for (let e = Math.floor(Math.log10(range.min)); e <= Math.ceil(Math.log10(range.max)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v < range.min || v > range.max) continue;
+      parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${pad.top + plotH}" y2="${pad.top + plotH + 4}" stroke="#666"/><text x="${x(v)}" y="${pad.top + plotH + 16}" text-anchor="middle">${fmtMs(v)}</text>`);
+    }
+  }
+  parts.push(`<text x="${pad.left + plotW / 2}" y="${height - 26}" text-anchor="middle">latency, ms (log scale)</text>`);
+  parts.push(`<text transform="translate(14 ${pad.top + plotH / 2}) rotate(-90)" text-anchor="middle">share of requests</text>`);
+  for (const f of [0, 0.5, 1]) parts.push(`<text x="${pad.left - 6}" y="${y(top * f) + 4}" text-anchor="end">${(top * f * 100).toFixed(0)}%</text>`);
+  hists.forEach((h, i) => {
+    const color = COLORS[i % COLORS.length];
+    const points = h.map((b, k) => `${x(b.from).toFixed(1)},${y(share[i][k]).toFixed(1)} ${x(b.to).toFixed(1)},${y(share[i][k]).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${x(h[0].from).toFixed(1)},${y(0)} ${points} ${x(h[h.length - 1].to).toFixed(1)},${y(0)}"/>`);
+    for (const [label, v] of [['p50', runs[i].latencyMs.p50], ['p99', runs[i].latencyMs.p99]] as const) {
+      parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${pad.top}" y2="${pad.top + plotH}" stroke="${color}" stroke-dasharray="${label === 'p50' ? '4 3' : '1 3'}"/>`);
+    }
+    parts.push(`<rect x="${pad.left + 8 + i * 150}" y="${height - 14}" width="10" height="10" fill="${color}"/><text x="${pad.left + 22 + i * 150}" y="${height - 5}">${esc(`concurrency ${runs[i].concurrency}`)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
