@@ -30,7 +30,7 @@ const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function fmtMs(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return Number.isInteger(v) || v >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(2)));
 }
 
 /**
@@ -44,14 +44,15 @@ export function renderHistogramSvg(runs: readonly LoadRun[], options: { width?: 
   const all = runs.flatMap((r) => r.latencies);
   if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="60"><text x="10" y="30">no successful requests</text></svg>`;
   const range = { min: Math.min(...all), max: Math.max(...all) };
-  const bins = options.bins ?? 40;
+  // Enough bins to show the shape, few enough that each holds several requests.
+  const bins = options.bins ?? Math.min(40, Math.max(10, Math.ceil(Math.sqrt(Math.min(...runs.map((r) => r.latencies.length || 1))) * 2)));
   const hists = runs.map((r) => latencyHistogram(r.latencies, bins, range));
   const share = hists.map((h, i) => h.map((b) => b.count / Math.max(1, runs[i].latencies.length)));
   const top = Math.max(0.01, ...share.flat());
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
-  const x = (ms: number) => pad.left + ((Math.log(Math.max(range.min, ms)) - Math.log(range.min)) / Math.max(1e-9, Math.log(range.max) - Math.log(range.min))) * plotW;
-  const y = (s: number) => pad.top + plotH - (s / top) * plotH;
+  const x = (ms: number) => Math.round((pad.left + ((Math.log(Math.max(range.min, ms)) - Math.log(range.min)) / Math.max(1e-9, Math.log(range.max) - Math.log(range.min))) * plotW) * 10) / 10;
+  const y = (s: number) => Math.round((pad.top + plotH - (s / top) * plotH) * 10) / 10;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect x="${pad.left}" y="${pad.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
