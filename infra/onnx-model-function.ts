@@ -1,4 +1,5 @@
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { sha256FileSync } from '../src/bundling/_hash.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -208,7 +209,9 @@ export class OnnxModelFunction extends Construct {
       runtime,
       architecture,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(props.code),
+      // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
+      // same process must get a new asset key, or CloudFormation never sees the change.
+      code: lambda.Code.fromAsset(props.code, { assetHash: sha256FileSync(props.code), assetHashType: AssetHashType.CUSTOM }),
       layers: layer ? [layer] : undefined,
       memorySize: this.memorySize,
       timeout: props.timeout ?? Duration.seconds(30),

@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { AssetHashType } from 'aws-cdk-lib';
+import { sha256FileSync } from '../src/bundling/_hash.js';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -98,7 +100,9 @@ export class OnnxRuntimeLayer extends lambda.LayerVersion {
     const ortVersion = props.ortVersion ?? installedOrtVersion();
     const unzippedBytes = props.unzippedBytes ?? readZipContents(props.code).unzippedBytes;
     super(scope, id, {
-      code: lambda.Code.fromAsset(props.code),
+      // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
+      // same process must get a new asset key, or CloudFormation never sees the change.
+      code: lambda.Code.fromAsset(props.code, { assetHash: sha256FileSync(props.code), assetHashType: AssetHashType.CUSTOM }),
       compatibleArchitectures: [architecture],
       compatibleRuntimes: props.compatibleRuntimes ?? [...ONNX_RUNTIME_LAYER_RUNTIMES],
       description: `onnxruntime-node ${ortVersion} (${architecture.name}, CPU), built by deploy-model`,

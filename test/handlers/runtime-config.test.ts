@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readRuntimeConfig } from '../../handlers/runtime-config.js';
 import { servingEnv } from '../../handlers/serving-env.js';
+import { imageEnv } from '../../src/targets/container/dockerfile.js';
 
 describe('the worker pool variables', () => {
   const base = { DM_MODEL_PATH: '/m/model.onnx' };
@@ -33,5 +34,12 @@ describe('the worker pool variables', () => {
     expect(env).toEqual({ DM_MAX_BATCH_SIZE: '8', DM_MAX_QUEUE_DELAY_MS: '5', DM_PREFERRED_BATCH_SIZES: '4,8', DM_INTRA_OP_THREADS: '2' });
     expect(readRuntimeConfig({ ...base, ...env })).toMatchObject({ intraOpThreads: 2, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] } });
     expect(servingEnv({})).toEqual({});
+  });
+
+  it('the container image carries them, and the server in it reads them back', () => {
+    const env = imageEnv({ baseImage: 'b', modelName: 'm', port: 8080, contract: 'kserve-v2', serverEnv: servingEnv({ batching: { maxBatchSize: 4, maxQueueDelayMs: 1 } }) });
+    expect(env).toMatchObject({ DM_MAX_BATCH_SIZE: '4', DM_MAX_QUEUE_DELAY_MS: '1', DM_MODEL_NAME: 'm' });
+    expect(readRuntimeConfig(env).batching).toEqual({ maxBatchSize: 4, maxQueueDelayMs: 1 });
+    expect(imageEnv({ baseImage: 'b', modelName: 'm', port: 8080, contract: 'kserve-v2' })).not.toHaveProperty('DM_MAX_BATCH_SIZE');
   });
 });

@@ -20,6 +20,8 @@ export interface ContainerBuildOptions {
   image?: boolean;
   /** Only builders that can also run the image (for the smoke test). @default false */
   mustRun?: boolean;
+  /** The server's pool and batching variables for the image env (`servingEnv`). @default - none */
+  serverEnv?: Record<string, string>;
   io?: IoHelper;
 }
 
@@ -47,7 +49,7 @@ export interface ImageRecord {
  */
 export async function buildContainerTarget(options: ContainerBuildOptions): Promise<ContainerBuild> {
   const { name, target, io } = options;
-  const context = await createBuildContext({ name, target, modelPath: options.modelPath, signature: options.signature, outDir: options.outDir, ...(io ? { io } : {}) });
+  const context = await createBuildContext({ name, target, modelPath: options.modelPath, signature: options.signature, outDir: options.outDir, ...(options.serverEnv ? { serverEnv: options.serverEnv } : {}), ...(io ? { io } : {}) });
   const refs = planImageRefs(name, target, context.contentTag);
   const manifests = await writeManifests(planManifests({ name, image: refs.contentRef, target }), options.outDir, io);
   if (options.image === false) return { context, refs, manifests };

@@ -30,6 +30,8 @@ export interface BuildContextInput {
   serverBundle: string;
   /** onnxruntime-node's run-time files for linux, from `planOrtLayer` (paths under `nodejs/node_modules/`). */
   ortFiles: readonly LayerFile[];
+  /** The server's pool and batching variables for the image env. @default - none */
+  serverEnv?: Record<string, string>;
 }
 
 export const PLATFORM: Record<ContainerTargetConfig['architecture'], Platform> = { x86_64: 'linux/amd64', arm64: 'linux/arm64' };
@@ -43,7 +45,7 @@ export function planBuildContext(input: BuildContextInput): BuildContextPlan {
   const { target, signature } = input;
   const prefix = `${LAYER_NODE_MODULES}/`;
   const files: ContextFile[] = [
-    { path: 'Dockerfile', content: renderDockerfile({ baseImage: target.baseImage, modelName: input.name, port: target.port, contract: target.contract }) },
+    { path: 'Dockerfile', content: renderDockerfile({ baseImage: target.baseImage, modelName: input.name, port: target.port, contract: target.contract, ...(input.serverEnv ? { serverEnv: input.serverEnv } : {}) }) },
     { path: IMAGE_LAYOUT.healthcheck, content: renderHealthcheck() },
     { path: IMAGE_LAYOUT.server, from: input.serverBundle },
     { path: IMAGE_LAYOUT.model, from: input.modelPath },

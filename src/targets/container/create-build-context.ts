@@ -22,6 +22,8 @@ export interface CreateBuildContextOptions {
   serverEntry?: string;
   /** @default - the onnxruntime-node installed next to deploy-model */
   ortPackageDir?: string;
+  /** The server's pool and batching variables for the image env (`servingEnv`). @default - none */
+  serverEnv?: Record<string, string>;
   io?: IoHelper;
 }
 
@@ -41,6 +43,7 @@ export async function createBuildContext(options: CreateBuildContextOptions): Pr
   const ortFiles = planOrtLayer(resolve(options.ortPackageDir ?? defaultOrtPackageDir()), target.architecture);
   const plan = planBuildContext({
     name: options.name, target, modelPath: options.modelPath, signature: options.signature, serverBundle: bundle.file, ortFiles,
+    ...(options.serverEnv ? { serverEnv: options.serverEnv } : {}),
   });
   const written = await writeBuildContext(plan, join(options.outDir, 'context'));
   io?.info('DM_CONTAINER_CONTEXT', `Wrote the build context: ${written.files.length} files, ${(written.bytes / 1e6).toFixed(1)} MB, content tag ${written.contentTag}`, {

@@ -28,6 +28,11 @@ export interface DockerfileInput {
   modelName: string;
   port: number;
   contract: ContainerContract;
+  /**
+   * The server's worker pool and batching variables from the config (`servingEnv`).
+   * @default - none: the server's defaults (a worker per CPU, no batching)
+   */
+  serverEnv?: Record<string, string>;
 }
 
 /**
@@ -37,6 +42,7 @@ export interface DockerfileInput {
  */
 export function imageEnv(input: DockerfileInput): Record<string, string> {
   return {
+    ...input.serverEnv,
     DM_CONTRACT: input.contract,
     DM_MODEL_NAME: input.modelName,
     DM_MODEL_PATH: `${IMAGE_LAYOUT.appDir}/${IMAGE_LAYOUT.model}`,

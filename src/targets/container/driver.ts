@@ -3,6 +3,7 @@ import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
 import type { Artifact, TargetContext, TargetDriver } from '../driver.js';
 import { inferUrl } from '../local/driver.js';
+import { servingEnv } from '../../../handlers/serving-env.js';
 import { exec } from './_exec.js';
 import { buildContainerTarget, readImageRecord, writeImageRecord, type ContainerBuild } from './build-container-target.js';
 import { detectBuilder } from './builders.js';
@@ -13,7 +14,9 @@ import type { ContainerTargetConfig } from './schema.js';
 type Ctx = TargetContext<ContainerTargetConfig>;
 
 function options(ctx: Ctx, extra: { image?: boolean; mustRun?: boolean } = {}) {
-  return { name: ctx.config.name, target: ctx.target, modelPath: ctx.signature.file, signature: ctx.signature, outDir: ctx.workDir, io: ctx.io, ...extra };
+  // The pool and batching settings travel in the image's env (DM_MAX_BATCH_SIZE, ...).
+  const serverEnv = servingEnv({ batching: ctx.config.model.batching, intraOpThreads: ctx.config.runtime.intraOpThreads });
+  return { name: ctx.config.name, target: ctx.target, modelPath: ctx.signature.file, signature: ctx.signature, outDir: ctx.workDir, io: ctx.io, serverEnv, ...extra };
 }
 
 function artifacts(build: ContainerBuild): Artifact[] {
