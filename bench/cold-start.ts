@@ -37,7 +37,8 @@ const init = performance.now();
 const event = JSON.parse(readFileSync(process.env.BENCH_EVENT, 'utf8'));
 const res = await handler(event);
 const answer = performance.now();
-process.stdout.write(JSON.stringify({ status: res.statusCode, steps: { 'node start': start, 'import index.mjs (require onnxruntime, read signature, create session)': init - start, 'first answer (handler)': answer - init }, total: answer }) + '\\n');
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ status: res.statusCode, steps: { 'node start': start, 'import index.mjs (require onnxruntime, read signature, create session)': init - start, 'first answer (handler)': answer - init }, total: answer, cpu: (cpu.user + cpu.system) / 1000 }) + '\\n');
 `;
 
 const RAW_RUNNER = `'use strict';
@@ -51,11 +52,12 @@ const required = performance.now();
   const shape = JSON.parse(process.env.BENCH_SHAPE);
   await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', fill(shape.reduce((a, b) => a * b, 1)), shape) });
   const answer = performance.now();
-  process.stdout.write(JSON.stringify({ status: 200, steps: { 'node start': start, "require('onnxruntime-node')": required - start, 'session create': created - required, 'first run': answer - created }, total: answer }) + '\\n');
+  const cpu = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ status: 200, steps: { 'node start': start, "require('onnxruntime-node')": required - start, 'session create': created - required, 'first run': answer - created }, total: answer, cpu: (cpu.user + cpu.system) / 1000 }) + '\\n');
 })();
 `;
 
-interface Run { wallMs: number; total: number; steps: Record<string, number> }
+interface Run { wallMs: number; total: number; cpu: number; steps: Record<string, number> }
 
 function runProcess(file: string, env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -72,9 +74,9 @@ function runProcess(file: string, env: Record<string, string>): Promise<Run> {
     child.on('error', reject);
     child.on('exit', (code) => {
       try {
-        const line = JSON.parse(out.trim().split('\n')[0]) as { status: number; total: number; steps: Record<string, number> };
+        const line = JSON.parse(out.trim().split('\n')[0]) as { status: number; total: number; cpu: number; steps: Record<string, number> };
         if (code !== 0 || line.status !== 200) throw new Error(`exit ${code}, status ${line.status}`);
-        resolve({ wallMs: wallMs!, total: line.total, steps: line.steps });
+        resolve({ wallMs: wallMs!, total: line.total, cpu: line.cpu, steps: line.steps });
       } catch (e) {
         reject(new Error(`${file} failed (${(e as Error).message}):\n${out}\n${err}`));
       }
@@ -107,7 +109,7 @@ try {
   });
   const raw = () => runProcess(rawRunner, { NODE_PATH: nodePath, BENCH_MODEL: join(layout.taskRoot, 'model', 'model.onnx'), BENCH_SHAPE: JSON.stringify(model.shape) });
   const empty = join(work, 'empty.cjs');
-  await writeFile(empty, `process.stdout.write(JSON.stringify({ status: 200, steps: {}, total: performance.now() }) + '\\n');`);
+  await writeFile(empty, `const c = process.cpuUsage(); process.stdout.write(JSON.stringify({ status: 200, steps: {}, total: performance.now(), cpu: (c.user + c.system) / 1000 }) + '\\n');`);
 
   // WHEN both run in fresh processes, alternating
   await artifact();
@@ -123,16 +125,17 @@ try {
   const wall = (side: keyof typeof runs) => median(runs[side].map((x) => x.wallMs));
   const steps = (side: 'artifact' | 'raw') => Object.keys(runs[side][0].steps).map((k) => [`  ${k}`, ms(median(runs[side].map((x) => x.steps[k])), 1)]);
   console.log(`Cold start of ${model.name} (${(signature.bytes / 1e6).toFixed(1)} MB), ${ROUNDS} alternating fresh processes each, medians\n`);
+  const cpu = (side: keyof typeof runs) => median(runs[side].map((x) => x.cpu));
   console.log(table([
-    ['', 'spawn to first answer', 'in-process (process start to answer)'],
-    ['bundled artifact (index.mjs + layer)', ms(wall('artifact'), 1), ms(median(runs.artifact.map((x) => x.total)), 1)],
-    ['bare node + require + create + run', ms(wall('raw'), 1), ms(median(runs.raw.map((x) => x.total)), 1)],
-    ['empty node process (for scale)', ms(wall('empty'), 1), ms(median(runs.empty.map((x) => x.total)), 1)],
+    ['', 'spawn to first answer', 'process start to answer', 'CPU to answer'],
+    ['bundled artifact (index.mjs + layer)', ms(wall('artifact'), 1), ms(median(runs.artifact.map((x) => x.total)), 1), ms(cpu('artifact'), 1)],
+    ['bare node + require + create + run', ms(wall('raw'), 1), ms(median(runs.raw.map((x) => x.total)), 1), ms(cpu('raw'), 1)],
+    ['empty node process (for scale)', ms(wall('empty'), 1), ms(median(runs.empty.map((x) => x.total)), 1), ms(cpu('empty'), 1)],
   ]));
   console.log(`\nsteps, bundled artifact:\n${table([['step', 'median'], ...steps('artifact')])}`);
   console.log(`\nsteps, bare process:\n${table([['step', 'median'], ...steps('raw')])}`);
   console.log(`\nhandler bundle ${fn.handlerBytes} bytes; layer ${(layer.zip.bytes / 1e6).toFixed(1)} MB zipped`);
-  console.log(`\nratio cold start artifact/bare: ${ratio(wall('artifact') / wall('raw'))}`);
+  console.log(`\nratio cold start artifact/bare: ${ratio(wall('artifact') / wall('raw'))} (spawn to first answer; CPU ${ratio(cpu('artifact') / cpu('raw'))})`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

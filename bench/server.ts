@@ -77,15 +77,19 @@ async function compare(server: ServerProcess, model: BenchModel, connections: nu
   }
   const server_ = median(s.map((x) => x.throughput));
   const inProcess = median(o.map((x) => x.throughput));
+  // Requests per CPU-second of the server process vs runs per CPU-second of the reference: what
+  // the throughput ratio would be with the CPUs to themselves (no neighbours, no load generator).
+  const cpuRatio = median(o.map((x) => x.cpuPerRun)) / median(s.map((x) => x.cpu.main + x.cpu.workers));
   return {
     ratio: server_ / inProcess,
+    cpuRatio,
     row: [model.name, connections, server_.toFixed(1), `${median(s.map((x) => x.latency.p50))} ms`, `${median(s.map((x) => x.latency.p99))} ms`,
-      inProcess.toFixed(1), `${median(o.map((x) => x.p50)).toFixed(1)} ms`, `${median(o.map((x) => x.p99)).toFixed(1)} ms`, ratio(server_ / inProcess)],
+      inProcess.toFixed(1), `${median(o.map((x) => x.p50)).toFixed(1)} ms`, `${median(o.map((x) => x.p99)).toFixed(1)} ms`, ratio(server_ / inProcess), ratio(cpuRatio)],
     cpu: (['main', 'workers', 'client'] as const).map((k) => median(s.map((x) => x.cpu[k]))),
   };
 }
 
-const HEAD = ['model', 'conc.', 'server req/s', 'p50', 'p99', 'in-process runs/s', 'p50', 'p99', 'ratio'];
+const HEAD = ['model', 'conc.', 'server req/s', 'p50', 'p99', 'in-process runs/s', 'p50', 'p99', 'ratio', 'per CPU-s'];
 const CPU_HEAD = ['model', 'server main thread', 'server workers', 'load generator', 'workers\' share'];
 const cpuRow = (name: string, [main, workers, client]: number[]) => [name, `${main.toFixed(2)} ms`, `${workers.toFixed(2)} ms`, `${client.toFixed(2)} ms`, (workers / (main + workers + client)).toFixed(2)];
 
@@ -107,7 +111,7 @@ try {
         const r = await compare(server, model, c, Math.min(c, size.workers), size.intraOpThreads);
         rows.push(r.row);
         if (c === 32) {
-          summary.push(`server/in-process ${model.name} ${ratio(r.ratio)}`);
+          summary.push(`server/in-process ${model.name} ${ratio(r.ratio)} (per CPU-second ${ratio(r.cpuRatio)})`);
           cpuRows.push(cpuRow(model.name, r.cpu));
         }
       }
@@ -115,7 +119,7 @@ try {
       await server.stop();
     }
   }
-  console.log(`A. Defaults: ${size.workers} workers × ${size.intraOpThreads} thread; the reference runs min(concurrency, ${size.workers}) sessions`);
+  console.log(`A. Defaults: ${size.workers} workers × ${size.intraOpThreads} thread; the reference runs min(concurrency, ${size.workers}) sessions.\n   "per CPU-s": server requests per CPU-second of the server process / reference runs per CPU-second`);
   console.log(table(rows));
   console.log('\nCPU per request at concurrency 32. The load generator and the server\'s main thread share the same CPUs as the workers,\nso the ratio cannot exceed the workers\' share:');
   console.log(table(cpuRows));
@@ -131,7 +135,7 @@ try {
         const r = await compare(server, model, 32, 1, 1);
         rowsB.push(r.row);
         cpuB.push(cpuRow(model.name, r.cpu));
-        summary.push(`one worker: ${model.name} ${ratio(r.ratio)}`);
+        summary.push(`one worker ${model.name} ${ratio(r.ratio)} (per CPU-second ${ratio(r.cpuRatio)})`);
       } finally {
         await server.stop();
       }
@@ -144,7 +148,7 @@ try {
   // C. Batching: the same load, merged into batches or not, on models with a dynamic batch dim.
   const mlpPath = join(work, 'mlp.onnx');
   const mlp: BenchModel = { name: 'mlp', path: mlpPath, input: 'x', shape: await writeMlpModel(mlpPath) };
-  const batchRows: (string | number)[][] = [['model', 'batching on req/s', 'p99', 'mean batch', 'batching off req/s', 'p99', 'ratio']];
+  const batchRows: (string | number)[][] = [['model', 'batching on req/s', 'p99', 'mean batch', 'batching off req/s', 'p99', 'ratio', 'per CPU-s']];
   for (const model of [mlp, BENCH_MODELS.small]) {
     const off = await startServerProcess(bundle, model.path, model.name);
     const on = await startServerProcess(bundle, model.path, model.name, { DM_MAX_BATCH_SIZE: String(BATCH), DM_MAX_QUEUE_DELAY_MS: '2' });
@@ -160,8 +164,10 @@ try {
       const runs = stats.deploy_model.batches.reduce((n, x) => n + x.runs, 0);
       const merged = stats.deploy_model.batches.reduce((n, x) => n + x.runs * x.batch_size, 0);
       const [ta, tb] = [median(a.map((x) => x.throughput)), median(b.map((x) => x.throughput))];
-      batchRows.push([model.name, ta.toFixed(1), `${median(a.map((x) => x.latency.p99))} ms`, (merged / runs).toFixed(1), tb.toFixed(1), `${median(b.map((x) => x.latency.p99))} ms`, ratio(ta / tb)]);
-      summary.push(`batching on/off ${model.name} ${ratio(ta / tb)}`);
+      const serverCpu = (xs: Drive[]) => median(xs.map((x) => x.cpu.main + x.cpu.workers));
+      const cpuRatio = serverCpu(b) / serverCpu(a);
+      batchRows.push([model.name, ta.toFixed(1), `${median(a.map((x) => x.latency.p99))} ms`, (merged / runs).toFixed(1), tb.toFixed(1), `${median(b.map((x) => x.latency.p99))} ms`, ratio(ta / tb), ratio(cpuRatio)]);
+      summary.push(`batching on/off ${model.name} ${ratio(ta / tb)} (per CPU-second ${ratio(cpuRatio)})`);
     } finally {
       await Promise.all([on.stop(), off.stop()]);
     }

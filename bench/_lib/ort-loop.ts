@@ -23,12 +23,14 @@ if (isMainThread) {
   Promise.all(ready).then(async () => {
     const done = workers.map((w) => new Promise((r) => w.once('message', r)));
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     workers.forEach((w) => w.postMessage('start'));
     setTimeout(() => Atomics.store(flag, 0, 1), cfg.durationMs);
     const results = await Promise.all(done);
     const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
     const latencies = results.flatMap((r) => r.latencies);
-    process.stdout.write(JSON.stringify({ runs: latencies.length, seconds, latencies }));
+    process.stdout.write(JSON.stringify({ runs: latencies.length, seconds, cpuMs: (c.user + c.system) / 1000, latencies }));
     workers.forEach((w) => w.terminate());
   });
 } else {
@@ -55,6 +57,8 @@ if (isMainThread) {
 export interface OrtLoopResult {
   /** Runs per second over all loops. */
   throughput: number;
+  /** CPU milliseconds (the whole process) per run. */
+  cpuPerRun: number;
   p50: number;
   p99: number;
 }
@@ -65,10 +69,10 @@ export async function runOrtLoop(options: { modelPath: string; shape: readonly n
     const file = join(dir, 'ort-loop.cjs');
     await writeFile(file, SCRIPT);
     const { stdout } = await promisify(execFile)(process.execPath, [file, JSON.stringify({ ...options, ortPath: resolveOrtPath() })], { maxBuffer: 64 * 1024 * 1024 });
-    const r = JSON.parse(stdout) as { runs: number; seconds: number; latencies: number[] };
+    const r = JSON.parse(stdout) as { runs: number; seconds: number; cpuMs: number; latencies: number[] };
     const sorted = r.latencies.sort((a, b) => a - b);
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-    return { throughput: r.runs / r.seconds, p50: at(50), p99: at(99) };
+    return { throughput: r.runs / r.seconds, cpuPerRun: r.cpuMs / Math.max(1, r.runs), p50: at(50), p99: at(99) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -46,6 +46,20 @@ export async function interleave<T>(rounds: number, a: () => Promise<T>, b: () =
   return out;
 }
 
+/**
+ * Wall and CPU milliseconds per call of `fn`, over `n` calls. CPU time (this process, all its
+ * threads) does not count the time other processes on a shared machine took the CPU away, so it
+ * is the steadier figure of the two.
+ */
+export async function timeBlock(n: number, fn: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  const wall = (performance.now() - t0) / n;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 / n };
+}
+
 /** Times `fn` `n` times; milliseconds per call. */
 export async function timeEach(n: number, fn: () => Promise<unknown> | unknown): Promise<number[]> {
   const times: number[] = [];

@@ -32,14 +32,14 @@ export function spawnWorker(data: WorkerData, name: string): Promise<ReadyWorker
         resolve({ worker, providers: msg.providers, failed: msg.failed, inputNames: msg.inputNames, outputNames: msg.outputNames });
       } else if (msg.type === 'load-failed') {
         cleanup();
-        void worker.terminate();
-        reject(new Error(msg.message));
+        // Settle only once the thread is gone: exiting the process while a thread is still in
+        // onnxruntime's native code can crash the exit.
+        void worker.terminate().finally(() => reject(new Error(msg.message)));
       }
     };
     const onError = (e: Error) => {
       cleanup();
-      void worker.terminate();
-      reject(e);
+      void worker.terminate().finally(() => reject(e));
     };
     const onExit = (code: number) => {
       cleanup();

@@ -93,12 +93,15 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   let nextName = 0;
   const spawn = () => spawnWorker(data, `deploy-model-ort-${nextName++}`);
 
-  let started: ReadyWorker[];
-  try {
-    started = await Promise.all(Array.from({ length: size.workers }, spawn));
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    throw new InferenceError(500, 'MODEL_LOAD_FAILED', `could not load the model ${modelPath}: ${message}`, { cause: e });
+  // Every worker settles (loaded, or failed and gone) before a failure is reported, so no thread
+  // is left loading the model when the caller gives up and exits.
+  const settled = await Promise.allSettled(Array.from({ length: size.workers }, spawn));
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await Promise.all(started.map((w) => stopWorker(w.worker)));
+    const message = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
+    throw new InferenceError(500, 'MODEL_LOAD_FAILED', `could not load the model ${modelPath}: ${message}`, { cause: failure.reason });
   }
   const first = started[0];
   try {

@@ -37,6 +37,8 @@ export interface TargetReport {
   promoted?: boolean;
   error?: { code: string; message: string };
   details?: Record<string, unknown>;
+  /** Milliseconds this target took, from its start to its report (targets run in parallel). */
+  durationMs: number;
 }
 
 export interface DeployReport {
@@ -105,15 +107,16 @@ export class Toolkit {
     for (const ctx of contexts) await this.failOnProblems(ctx);
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
     const reports = await Promise.all(contexts.map(async (ctx): Promise<TargetReport> => {
+      const started = performance.now();
       const driver = await driverFor(ctx.target);
       try {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
         const result = await driver.deploy(ctx, (client) => this.smokeWith(ctx, client, request));
         ctx.io.info(result.smoke.status === 'passed' ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED',
           result.smoke.status === 'passed' ? `${ctx.targetName} is live at ${result.endpoint}` : `${ctx.targetName}: the smoke test failed; ${result.promoted ? 'the new version is serving' : 'the previous version keeps serving'}`);
-        return { name: ctx.targetName, type: ctx.target.type, endpoint: result.endpoint, version: result.version, status: result.smoke.status, latencyMs: result.smoke.latencyMs, checks: result.smoke.checks, promoted: result.promoted, details: result.details };
+        return { name: ctx.targetName, type: ctx.target.type, endpoint: result.endpoint, version: result.version, status: result.smoke.status, latencyMs: result.smoke.latencyMs, checks: result.smoke.checks, promoted: result.promoted, details: result.details, durationMs: since(started) };
       } catch (e) {
-        return this.failedReport(ctx, e);
+        return this.failedReport(ctx, e, started);
       }
     }));
     return { targets: reports };
@@ -123,12 +126,13 @@ export class Toolkit {
   async smoke(project: Project, targets?: string[]): Promise<DeployReport> {
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
     const reports = await Promise.all(this.contexts(project, targets).map(async (ctx): Promise<TargetReport> => {
+      const started = performance.now();
       try {
         const deployment = await (await driverFor(ctx.target)).connect(ctx);
         const smoke = await this.smokeWith(ctx, deployment.client, request);
-        return { name: ctx.targetName, type: ctx.target.type, endpoint: deployment.endpoint, version: deployment.version, status: smoke.status, latencyMs: smoke.latencyMs, checks: smoke.checks };
+        return { name: ctx.targetName, type: ctx.target.type, endpoint: deployment.endpoint, version: deployment.version, status: smoke.status, latencyMs: smoke.latencyMs, checks: smoke.checks, durationMs: since(started) };
       } catch (e) {
-        return this.failedReport(ctx, e);
+        return this.failedReport(ctx, e, started);
       }
     }));
     return { targets: reports };
@@ -190,11 +194,16 @@ export class Toolkit {
     }
   }
 
-  private failedReport(ctx: TargetContext, e: unknown): TargetReport {
+  private failedReport(ctx: TargetContext, e: unknown, started: number): TargetReport {
     const err = e instanceof DeployModelError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) };
     ctx.io.error('DM_TARGET_FAILED', `${ctx.targetName}: ${err.message}`, err);
-    return { name: ctx.targetName, type: ctx.target.type, status: 'failed', checks: [], error: err };
+    return { name: ctx.targetName, type: ctx.target.type, status: 'failed', checks: [], error: err, durationMs: since(started) };
   }
+}
+
+/** Whole milliseconds since a `performance.now()` reading. */
+function since(started: number): number {
+  return Math.round(performance.now() - started);
 }
 
 function shapeOverrideProblems(project: Project): ConfigProblem[] {

@@ -166,8 +166,8 @@ const scalingPolicy: ResourceProvisioner = {
 };
 
 /**
- * CloudFormation provisioners for what the SageMaker target deploys; pass them to
- * `startAwsFake({ provisioners: sageMakerProvisioners() })`.
+ * CloudFormation provisioners for what the SageMaker target deploys (models, endpoint configs,
+ * endpoints, Application Auto Scaling); part of `defaultProvisioners()`.
  */
 export function sageMakerProvisioners(): Record<string, ResourceProvisioner> {
   return {

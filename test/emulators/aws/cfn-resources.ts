@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FakeContext } from './_context.js';
 import { lambdaProvisioners } from './_lambda-resources.js';
+import { sageMakerProvisioners } from './_sagemaker-resources.js';
 
 /** One resource the engine asks a provisioner to create, update or delete. */
 export interface ProvisionRequest {
@@ -134,6 +135,7 @@ export function defaultProvisioners(): Map<string, ResourceProvisioner> {
     ['AWS::Logs::LogGroup', logGroup],
     ['AWS::CDK::Metadata', cdkMetadata],
     ...lambdaProvisioners(),
+    ...Object.entries(sageMakerProvisioners()),
   ]);
 }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../../_helpers/run-cli.js';
 import { tinyModelBytes, type TinyModelKind } from '../../_helpers/onnx-models.js';
 import { startAwsFake, type AwsFake, type RecordedCall } from '../../emulators/aws/index.js';
-import { PING_HEALTH_CHECK_FAILURE, sageMakerFake, sageMakerProvisioners, type SageMakerFake } from '../../emulators/aws/sagemaker.js';
+import { PING_HEALTH_CHECK_FAILURE, sageMakerFake, type SageMakerFake } from '../../emulators/aws/sagemaker.js';
 
 // GIVEN a project whose model is the tiny `add` model (y = x + [1,2,3,4], x float32 [batch,4]),
 // an aws-sagemaker target, and the local AWS fake with its SageMaker service, which serves each
@@ -50,7 +50,7 @@ async function answerNow(): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  fake = await startAwsFake({ region: REGION, provisioners: sageMakerProvisioners() });
+  fake = await startAwsFake({ region: REGION });
   fake.bootstrap();
   sm = sageMakerFake(fake.state);
   dir = await mkdtemp(path.join(os.tmpdir(), 'dm-sagemaker-e2e-'));

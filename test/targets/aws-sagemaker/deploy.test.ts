@@ -7,7 +7,7 @@ import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { Toolkit } from '../../../src/toolkit/toolkit.js';
 import { tinyModelBytes } from '../../_helpers/onnx-models.js';
 import { startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
-import { PING_HEALTH_CHECK_FAILURE, sageMakerFake, sageMakerProvisioners, type SageMakerFake } from '../../emulators/aws/sagemaker.js';
+import { PING_HEALTH_CHECK_FAILURE, sageMakerFake, type SageMakerFake } from '../../emulators/aws/sagemaker.js';
 
 // GIVEN a project with the tiny `add` model (y = x + [1,2,3,4], x float32 [batch,4]) and an
 // aws-sagemaker target, and the local AWS fake with its SageMaker service: the real toolkit-lib
@@ -46,7 +46,7 @@ async function status(stage = 'dev') {
 const live = (name = ENDPOINT) => sm.endpoints.get(name);
 
 beforeAll(async () => {
-  fake = await startAwsFake({ region: REGION, provisioners: sageMakerProvisioners() });
+  fake = await startAwsFake({ region: REGION });
   fake.bootstrap();
   sm = sageMakerFake(fake.state);
   restoreEnv = fake.applyEnv();
