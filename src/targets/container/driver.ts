@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
@@ -82,6 +84,8 @@ export const containerDriver: TargetDriver<ContainerTargetConfig> = {
     const builder = await detectBuilder({ preferred: record.builder, io: ctx.io });
     const r = await exec([builder.command, 'rmi', '--force', ...record.refs], { timeoutMs: 120_000 });
     if (record.pushed) ctx.io.warn('DM_CONTAINER_REGISTRY_KEPT', `Removed the local image; ${record.refs.join(', ')} stay in the registry (delete them there).`, { refs: record.refs });
+    // The record goes with the image, so status and a second destroy see nothing deployed.
+    if (r.code === 0) await rm(join(ctx.workDir, 'image.json'), { force: true });
     return { removed: r.code === 0 };
   },
 };
