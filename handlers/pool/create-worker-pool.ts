@@ -86,8 +86,9 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       intraOpNumThreads: size.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      // Idle intra-op threads spin for work by default, taking CPU the other workers need.
-      ...(size.workers > 1 && size.intraOpThreads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+      // Idle intra-op threads spin for work by default, taking CPU the other workers and the
+      // server's own thread need.
+      ...(size.intraOpThreads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     },
   };
   let nextName = 0;
