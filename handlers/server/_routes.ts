@@ -68,7 +68,7 @@ export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Rou
 
   const routes: Route[] = [
     // KServe v2 / Open Inference Protocol
-    { method: 'GET', path: '/v2', handle: () => ({ status: 200, body: { name: 'deploy-model', version: '1', extensions: [] } }) },
+    { method: 'GET', path: '/v2', handle: () => ({ status: 200, body: { name: 'deploy-model', version: '1', extensions: ['binary_tensor_data', 'statistics'] } }) },
     { method: 'GET', path: '/v2/health/live', handle: live },
     { method: 'GET', path: '/v2/health/ready', handle: ready },
     { method: 'GET', path: MODEL_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },

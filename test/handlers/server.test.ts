@@ -42,7 +42,7 @@ async function clsCase() {
 
 describe('KServe v2', () => {
   it('server metadata, liveness and readiness', async () => {
-    expect(await call('/v2')).toMatchObject({ status: 200, json: { name: 'deploy-model', extensions: [] } });
+    expect(await call('/v2')).toMatchObject({ status: 200, json: { name: 'deploy-model', extensions: ['binary_tensor_data', 'statistics'] } });
     expect(await call('/v2/health/live')).toMatchObject({ status: 200 });
     expect(await call('/v2/health/ready')).toMatchObject({ status: 200, json: { status: 'ready' } });
   });
