@@ -1,115 +1,12 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IoHelper } from '../../io/io-host.js';
+import { synthStack, type SynthStackOptions, type SynthStackResult } from '../aws/synth-stack.js';
 import { buildLambdaStack, lambdaStackName, type BuildLambdaStackOptions } from './stack.js';
 
-export interface SynthLambdaTargetOptions extends BuildLambdaStackOptions {
-  /**
-   * Folder that `outdir` defaults under.
-   * @default process.cwd()
-   */
-  readonly rootDir?: string;
-  /**
-   * Where the cloud assembly is written. The default folder is emptied first; an explicit one is not.
-   * @default <rootDir>/cdk.out/<stack name>
-   */
-  readonly outdir?: string;
-  /**
-   * Run aws-cdk-lib's built-in CloudFormation validation. The stack passes it (a test synthesises
-   * the construct with it on), and it dominates synth time (see below).
-   * @default false
-   */
-  readonly cloudFormationValidation?: boolean;
-  /**
-   * Run cdk-nag's AwsSolutionsChecks.
-   * @default true
-   */
-  readonly nag?: boolean;
-  /** Progress and findings go here. */
-  readonly io?: IoHelper;
-}
+export { readValidationReport, type NagFinding } from '../aws/synth-stack.js';
 
-/** One unacknowledged rule violation from a validation plugin (cdk-nag). */
-export interface NagFinding {
-  /** Full rule id as it must be acknowledged, e.g. `AwsSolutions-IAM5[Resource::*]`. */
-  readonly ruleId: string;
-  readonly constructPath: string;
-  readonly description: string;
-  /** 'error' | 'warning' | ... as the plugin reports it. */
-  readonly severity: string;
-  readonly plugin: string;
-}
+export interface SynthLambdaTargetOptions extends BuildLambdaStackOptions, SynthStackOptions {}
+export type SynthLambdaTargetResult = SynthStackResult;
 
-export interface SynthLambdaTargetResult {
-  readonly assemblyDir: string;
-  readonly stackName: string;
-  readonly templateFile: string;
-  /** Unacknowledged findings; empty when the stack passes. */
-  readonly nagFindings: NagFinding[];
-  readonly durationMs: number;
-}
-
-/**
- * Synthesises one aws-lambda target into its own cloud assembly.
- *
- * Built-in CloudFormation validation is off by default. Measured on a 2-core machine, this stack
- * with cdk-nag, CPU time of `synthLambdaTarget` (wall time swung with the machine's load):
- *   first synth in a fresh process: 1.0-1.4 s off, 7.3-8.8 s on (RSS 205 MB vs 520 MB);
- *   repeat synth in the same process: 40-95 ms off, 230-1100 ms on.
- */
+/** Synthesises one aws-lambda target into its own cloud assembly (no credentials, no network). */
 export function synthLambdaTarget(options: SynthLambdaTargetOptions): SynthLambdaTargetResult {
-  const started = performance.now();
-  const stackName = lambdaStackName(options.config.name, options.stage, options.targetName);
-  const assemblyDir = path.resolve(options.outdir ?? path.join(options.rootDir ?? process.cwd(), 'cdk.out', stackName));
-  if (!options.outdir) rmSync(assemblyDir, { recursive: true, force: true });
-
-  const app = new App({
-    outdir: assemblyDir,
-    builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
-    // Findings are returned to the caller instead of failing synth and printing to the console.
-    context: { '@aws-cdk/core:failSynthOnValidationErrors': false },
-  });
-  const stack = buildLambdaStack(app, options);
-  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-
-  const assembly = app.synth();
-  const templateFile = assembly.getStackArtifact(stack.artifactId).templateFullPath;
-  const nagFindings = readValidationReport(assembly.directory);
-  const durationMs = Math.round(performance.now() - started);
-
-  options.io?.info('DM_SYNTH_DONE', `Synthesised ${stackName} in ${durationMs} ms`, { stackName, assemblyDir: assembly.directory, templateFile, durationMs });
-  for (const f of nagFindings) {
-    options.io?.warn('DM_NAG_FINDING', `${f.constructPath}: ${f.ruleId}: ${f.description}`, f);
-  }
-  return { assemblyDir: assembly.directory, stackName, templateFile, nagFindings, durationMs };
-}
-
-interface ValidationReportJson {
-  pluginReports?: Array<{
-    pluginName: string;
-    violations?: Array<{
-      ruleName: string;
-      description: string;
-      severity?: string;
-      violatingConstructs?: Array<{ constructPath?: string }>;
-    }>;
-  }>;
-}
-
-/** Reads `validation-report.json`, which aws-cdk-lib writes when validation plugins ran. */
-export function readValidationReport(assemblyDir: string): NagFinding[] {
-  const file = path.join(assemblyDir, 'validation-report.json');
-  if (!existsSync(file)) return [];
-  const report = JSON.parse(readFileSync(file, 'utf8')) as ValidationReportJson;
-  const findings: NagFinding[] = [];
-  for (const plugin of report.pluginReports ?? []) {
-    for (const v of plugin.violations ?? []) {
-      for (const c of v.violatingConstructs ?? [{}]) {
-        findings.push({ ruleId: v.ruleName, constructPath: c.constructPath ?? '', description: v.description, severity: v.severity ?? 'error', plugin: plugin.pluginName });
-      }
-    }
-  }
-  return findings;
+  return synthStack(lambdaStackName(options.config.name, options.stage, options.targetName), options, (app) => buildLambdaStack(app, options));
 }
