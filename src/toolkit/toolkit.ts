@@ -3,10 +3,10 @@ import path from 'node:path';
 import { DeployModelError } from '../errors.js';
 import { IoHelper, silentIoHost, type IoHost } from '../io/io-host.js';
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/load-config.js';
-import type { ConfigProblem } from '../config/format-issues.js';
-import { inspectModel } from '../model/inspect-model.js';
-import { servabilityProblems } from '../model/inspect-model.js';
+import { problemLine, type ConfigProblem } from '../config/format-issues.js';
+import { inspectModel, servabilityProblems } from '../model/inspect-model.js';
 import type { ModelSignature } from '../model/types.js';
+import { resolveShape } from '../model/resolve-shape.js';
 import { runSmoke, type SmokeResult } from '../smoke/run-smoke.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
 import type { BuildResult, TargetContext, TargetDriver, TargetStatus } from '../targets/driver.js';
@@ -190,7 +190,7 @@ export class Toolkit {
   private async failOnProblems(ctx: TargetContext): Promise<void> {
     const problems = await (await driverFor(ctx.target)).validate(ctx);
     if (problems.length > 0) {
-      throw new DeployModelError('TARGET_INVALID', `Target '${ctx.targetName}' cannot be built:\n${problems.map((p) => `  - ${p.path}: got ${p.value}; ${p.rule}. Fix: ${p.fix}.`).join('\n')}`, { details: { target: ctx.targetName, problems } });
+      throw new DeployModelError('TARGET_INVALID', `Target '${ctx.targetName}' cannot be built:\n${problems.map((p) => `  - ${problemLine(p)}`).join('\n')}`, { details: { target: ctx.targetName, problems } });
     }
   }
 
@@ -208,9 +208,16 @@ function since(started: number): number {
 
 function shapeOverrideProblems(project: Project): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const name of Object.keys(project.loaded.config.model.inputs ?? {})) {
-    if (!project.signature.inputs.some((i) => i.name === name)) {
+  for (const [name, { shape }] of Object.entries(project.loaded.config.model.inputs ?? {})) {
+    const spec = project.signature.inputs.find((i) => i.name === name);
+    if (!spec) {
       problems.push({ path: `model.inputs.${name}`, value: JSON.stringify(name), rule: `the model has no input '${name}'`, fix: `use one of: ${project.signature.inputs.map((i) => i.name).join(', ')}` });
+      continue;
+    }
+    try {
+      resolveShape(spec, shape);
+    } catch (e) {
+      problems.push({ path: `model.inputs.${name}.shape`, value: JSON.stringify(shape), rule: (e as Error).message, fix: `give the model's rank and keep its fixed dims (${JSON.stringify(spec.shape)})` });
     }
   }
   return problems;

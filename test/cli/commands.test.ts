@@ -100,3 +100,16 @@ describe('deploy-model validate, init, schema, usage', () => {
     expect(run.stderr).toMatch(/error CONFIG_INVALID/);
   });
 });
+
+describe('deploy-model validate checks the config against the model', () => {
+  it('a shape override that breaks a fixed dim, and one for an input the model lacks, exit 1 naming both', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dm-shapes-'));
+    await writeFile(path.join(dir, 'deploy-model.config.mjs'), `export default { name: 'cls', model: { path: ${JSON.stringify(CLS)}, inputs: { x: { shape: [1, 4, 48, 192] }, y: { shape: [1] } } }, targets: { local: { type: 'local' } } };\n`);
+    const run = await runCli(['validate', '--json'], { cwd: dir });
+    expect(run.code).toBe(1);
+    const problems = run.json().problems as Array<{ path: string; rule: string }>;
+    expect(problems.map((p) => p.path)).toEqual(['model.inputs.x.shape', 'model.inputs.y']);
+    expect(problems[0].rule).toMatch(/model\.inputs\.x\.shape\[1\] is 4 but the model fixes that dim to 3/);
+    expect(problems[1].rule).toMatch(/the model has no input 'y'/);
+  });
+});
