@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec } from '../../src/targets/container/_exec.js';
-import { detectBuilder, type Builder } from '../../src/targets/container/builders.js';
+import { containerBuilder, TEST_BASE_IMAGE } from '../_helpers/container-builder.js';
 import { alive, runCli, type CliRun } from '../_helpers/run-cli.js';
 import { REAL_MODELS } from '../_helpers/onnx-models.js';
 import { localFunctionRunner, startAwsFake, type AwsFake } from '../emulators/aws/index.js';
@@ -22,20 +22,7 @@ import { startVertexFake, type VertexFake } from '../emulators/vertex/index.js';
 
 const REGION = 'us-east-1';
 const OUTPUT = 'softmax_0.tmp_0';
-const BASE_IMAGE = process.env.DEPLOY_MODEL_TEST_BASE_IMAGE ?? `localhost/deploy-model-base:node${process.versions.node.split('.')[0]}`;
 const ENABLE = 'run `bash .ci/containers.sh` as root to install podman and build the base image';
-
-/** The same rule as the container target's real test: a builder that runs images, and the base image. */
-async function containerBuilder(): Promise<{ builder?: Builder; reason?: string }> {
-  let builder: Builder;
-  try {
-    builder = await detectBuilder({ mustRun: true });
-  } catch (e) {
-    return { reason: `no container builder that runs images (${(e as Error).message.split('. ')[0]})` };
-  }
-  const base = await exec([builder.command, 'image', 'inspect', '--format', '{{.Id}}', BASE_IMAGE], { timeoutMs: 30_000 });
-  return base.code === 0 ? { builder } : { reason: `the base image ${BASE_IMAGE} is not there` };
-}
 
 const container = await containerBuilder();
 
@@ -49,7 +36,7 @@ const TARGETS: Record<string, Record<string, unknown>> = {
     image: 'us-docker.pkg.dev/my-project/triton/tritonserver:25.06-py3', stagingBucket: 'gs://dm-staging/models',
   },
   azure: { type: 'azure-ml', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'mlws', instanceType: 'Standard_NC4as_T4_v3' },
-  ...(container.builder ? { image: { type: 'container', baseImage: BASE_IMAGE, builder: container.builder.name } } : {}),
+  ...(container.builder ? { image: { type: 'container', baseImage: TEST_BASE_IMAGE, builder: container.builder.name } } : {}),
 };
 const NAMES = Object.keys(TARGETS);
 

@@ -50,11 +50,4 @@ export async function greetingLayerZip(dir: string, extra: Array<{ path: string;
   return result.file;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive as isAlive } from '../_helpers/processes.js';

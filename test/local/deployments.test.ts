@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import {
   type DeploymentRecord, type DeploymentStatus, type DetachedSpec,
 } from '../../src/local/deployments.js';
 import { fixture, isAlive, tempDir } from './_support.js';
+import { processGroupMembers } from '../_helpers/processes.js';
 
 // Whatever a failing test leaves running is stopped at the end.
 const startedKeys: Array<[string, string]> = [];
@@ -24,22 +25,6 @@ const echoSpec = (functionName: string): DetachedSpec => ({
   functionName, handler: 'index.handler', codeDir: fixture('echo'), memoryMb: 128, timeoutSeconds: 5,
 });
 
-/** Pids of every process in a process group, read from /proc. */
-function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command name: state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return members;
-}
 
 function groupExists(pgid: number): boolean {
   try {
@@ -71,7 +56,7 @@ describe('detached local deployments', () => {
     const event = (await res.json()) as { event: { rawPath: string }; pid: number };
     expect(event.event.rawPath).toBe('/hello');
     const runtimePid = event.pid as number;
-    expect(groupMembers(record.pid)).toEqual(expect.arrayContaining([record.pid, runtimePid]));
+    expect(processGroupMembers(record.pid)).toEqual(expect.arrayContaining([record.pid, runtimePid]));
     expect(readFileSync(record.logFile, 'utf8')).toMatch(/START RequestId: /);
 
     // WHEN it is stopped
@@ -81,7 +66,7 @@ describe('detached local deployments', () => {
     expect(() => process.kill(record.pid, 0)).toThrow();
     expect(() => process.kill(runtimePid, 0)).toThrow();
     expect(groupExists(record.pid)).toBe(false);
-    expect(groupMembers(record.pid)).toEqual([]);
+    expect(processGroupMembers(record.pid)).toEqual([]);
     expect(existsSync(path.join(stateDir, 'app-dev-local.json'))).toBe(false);
     expect(await findDeployment(stateDir, 'app-dev-local')).toBeUndefined();
     expect(await stopDeployment(stateDir, 'app-dev-local')).toBe(false);

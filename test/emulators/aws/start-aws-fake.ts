@@ -13,6 +13,7 @@ import { LambdaRuntime } from './_lambda-runtime.js';
 import { DEFAULT_SERVICES, pickService } from './_router.js';
 import type { AwsServiceModule, ParsedCall } from './_service.js';
 import { createState, type FakeState } from './state.js';
+import { applyEnv } from '../_apply-env.js';
 import {
   AwsError, decodeAwsChunked, isAwsChunked, newRequestId, parseCredentialScope, type WireReply, type WireRequest,
 } from './_wire.js';
@@ -178,18 +179,7 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
   return {
     endpoint, region, accountId, env, calls, faults, state, internalErrors,
     bootstrap: (o) => bootstrapEnvironment(ctx, o),
-    applyEnv() {
-      const cleared = ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ENDPOINT_URL_LAMBDA', 'AWS_ENDPOINT_URL_SSM'];
-      const saved = Object.fromEntries([...Object.keys(env), ...cleared].map((k) => [k, process.env[k]]));
-      for (const k of cleared) delete process.env[k];
-      Object.assign(process.env, env);
-      return () => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      };
-    },
+    applyEnv: () => applyEnv(env, ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ENDPOINT_URL_LAMBDA', 'AWS_ENDPOINT_URL_SSM']),
     idle: () => cloudFormationIdle(ctx),
     async stop() {
       faults.reset();

@@ -10,6 +10,7 @@ import { selfSignedCert } from './_cert.js';
 import { scoringRoutes } from './_scoring.js';
 import type { AzureState, FakeContext, RecordedRequest, Workspace } from './_state.js';
 import { AzureFaults } from './faults.js';
+import { applyEnv } from '../_apply-env.js';
 
 export interface AzureFakeOptions {
   /** @default one workspace: subscription 00000000-0000-0000-0000-000000000000, resource group 'rg', workspace 'mlws', location 'westeurope' */
@@ -129,16 +130,7 @@ export async function startAzureFake(options: AzureFakeOptions = {}): Promise<Az
 
   return {
     origin, ca: cert.cert, caFile: cert.certFile, blobEndpoint, env, state, faults, requests, internalErrors,
-    applyEnv() {
-      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, env);
-      return () => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      };
-    },
+    applyEnv: () => applyEnv(env),
     async stop() {
       for (const deployments of state.deployments.values()) {
         for (const d of deployments.values()) await d.server?.close().catch(() => {});

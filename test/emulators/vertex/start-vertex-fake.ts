@@ -9,6 +9,7 @@ import {
   type ServiceContext, type VertexState,
 } from './_services.js';
 import { VertexFaults } from './faults.js';
+import { applyEnv } from '../_apply-env.js';
 
 export interface VertexFakeOptions {
   /** @default '123456789012' */
@@ -106,16 +107,7 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
 
   return {
     apiEndpoint, gcs, env, state, faults, calls, internalErrors,
-    applyEnv() {
-      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, env);
-      return () => {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      };
-    },
+    applyEnv: () => applyEnv(env),
     async stop() {
       for (const endpoint of state.endpoints.values()) {
         for (const d of endpoint.deployedModels) await d.server.close().catch(() => {});

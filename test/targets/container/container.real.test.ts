@@ -17,7 +17,8 @@ import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
 import { inspectModel } from '../../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../../src/model/types.js';
 import { exec } from '../../../src/targets/container/_exec.js';
-import { detectBuilder, type Builder } from '../../../src/targets/container/builders.js';
+import type { Builder } from '../../../src/targets/container/builders.js';
+import { containerBuilder, TEST_BASE_IMAGE } from '../../_helpers/container-builder.js';
 import { createBuildContext } from '../../../src/targets/container/create-build-context.js';
 import { buildImage, planImageRefs, pullImage, pushImage, removeImage, type BuiltImage } from '../../../src/targets/container/image.js';
 import { runContainer, type RunningContainer } from '../../../src/targets/container/run-container.js';
@@ -31,23 +32,10 @@ import type { TargetContext } from '../../../src/targets/driver.js';
 import { containerDriver } from '../../../src/targets/container/driver.js';
 
 const ENABLE = 'run `bash .ci/containers.sh` as root to install podman, build the base image and start the registry';
-const BASE_IMAGE = process.env.DEPLOY_MODEL_TEST_BASE_IMAGE ?? `localhost/deploy-model-base:node${process.versions.node.split('.')[0]}`;
+const BASE_IMAGE = TEST_BASE_IMAGE;
 const REGISTRY = process.env.DEPLOY_MODEL_TEST_REGISTRY ?? '127.0.0.1:5000';
 
-/** Why the real tests cannot run here, or undefined when they can. */
-async function missing(): Promise<{ reason?: string; builder?: Builder }> {
-  let builder: Builder;
-  try {
-    builder = await detectBuilder({ mustRun: true });
-  } catch (e) {
-    return { reason: `no container builder that runs images (${(e as Error).message.split('. ')[0]})` };
-  }
-  const base = await exec([builder.command, 'image', 'inspect', '--format', '{{.Id}}', BASE_IMAGE], { timeoutMs: 30_000 });
-  if (base.code !== 0) return { reason: `the base image ${BASE_IMAGE} is not there` };
-  return { builder };
-}
-
-const env = await missing();
+const env = await containerBuilder();
 const title = 'container image built, run, smoke-tested, pushed and pulled for real';
 
 describe.skipIf(!env.builder)(env.builder ? title : `${title} (skipped: ${env.reason}; ${ENABLE})`, () => {
