@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ModelSignature } from '../src/model/types.js';
 import type { InferenceCore } from './core/types.js';
 import type { BatchingOptions } from './pool/batching.js';
+import { SERVING_ENV } from './serving-env.js';
 
 /**
  * The environment both entry points (the Lambda handler and the container server) read:
@@ -48,11 +49,11 @@ function intVar(env: Env, name: string, min: number): number | undefined {
 }
 
 function batchingFromEnv(env: Env): BatchingOptions | undefined {
-  const maxBatchSize = intVar(env, 'DM_MAX_BATCH_SIZE', 1);
+  const maxBatchSize = intVar(env, SERVING_ENV.maxBatchSize, 1);
   if (maxBatchSize === undefined || maxBatchSize <= 1) return undefined;
-  const delay = env.DM_MAX_QUEUE_DELAY_MS?.trim();
+  const delay = env[SERVING_ENV.maxQueueDelayMs]?.trim();
   if (delay && !(/^\d+(\.\d+)?$/.test(delay))) throw new Error(`DM_MAX_QUEUE_DELAY_MS is "${delay}"; it must be a number of milliseconds, 0 or more`);
-  const preferred = (env.DM_PREFERRED_BATCH_SIZES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const preferred = (env[SERVING_ENV.preferredBatchSizes] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   for (const p of preferred) {
     if (!/^[1-9]\d*$/.test(p) || Number(p) > maxBatchSize) {
       throw new Error(`DM_PREFERRED_BATCH_SIZES contains "${p}"; each size must be a whole number from 1 to DM_MAX_BATCH_SIZE (${maxBatchSize})`);
@@ -68,8 +69,8 @@ function batchingFromEnv(env: Env): BatchingOptions | undefined {
 export function readRuntimeConfig(env: Env = process.env, cwd: string = process.cwd()): RuntimeConfig {
   const modelPath = resolve(env.DM_MODEL_PATH || join(env.LAMBDA_TASK_ROOT || cwd, 'model', 'model.onnx'));
   const signaturePath = resolve(env.DM_SIGNATURE_PATH || join(dirname(modelPath), 'signature.json'));
-  const providers = (env.DM_EXECUTION_PROVIDERS ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
-  const threads = env.DM_INTRA_OP_THREADS?.trim();
+  const providers = (env[SERVING_ENV.executionProviders] ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  const threads = env[SERVING_ENV.intraOpThreads]?.trim();
   if (threads && !/^[1-9]\d*$/.test(threads)) {
     throw new Error(`DM_INTRA_OP_THREADS is "${threads}"; it must be a positive integer (or unset for onnxruntime's choice)`);
   }
@@ -79,7 +80,7 @@ export function readRuntimeConfig(env: Env = process.env, cwd: string = process.
   return {
     modelPath,
     signaturePath,
-    modelName: env.DM_MODEL_NAME?.trim() || 'model',
+    modelName: env[SERVING_ENV.modelName]?.trim() || 'model',
     executionProviders: providers.length ? providers : ['cpu'],
     ...(threads ? { intraOpThreads: Number(threads) } : {}),
     ...(workers === undefined ? {} : { workers }),

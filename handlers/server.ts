@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelSignature } from '../src/model/types.js';
 import { dispatch, errorResult, type RouteRequest, type RouteResult } from './_http.js';
-import { InferenceError } from './core/inference-error.js';
+import { InferenceError, type InferenceErrorBody } from './core/inference-error.js';
 import type { InferenceCore } from './core/types.js';
 import { createWorkerPool } from './pool/create-worker-pool.js';
 import type { BatchingOptions } from './pool/batching.js';
@@ -82,8 +82,8 @@ export function createServer(options: ServerOptions): RuntimeServer {
   function send(res: http.ServerResponse, result: RouteResult): void {
     // 503s (overloaded, shutting down) are expected under load; logging each would flood the log.
     if (result.status >= 500 && result.status !== 503) {
-      const err = (result.body as { error?: { code: string; message: string } }).error;
-      if (err) log(`deploy-model: ${err.code}: ${err.message}`);
+      const err = result.body as Partial<InferenceErrorBody>;
+      if (typeof err.error === 'string') log(`deploy-model: ${err.code}: ${err.error}`);
     }
     // Binary tensor data responses arrive as bytes, with their own content-type.
     const body = Buffer.isBuffer(result.body) ? result.body : JSON.stringify(result.body);
@@ -166,8 +166,8 @@ export function createServer(options: ServerOptions): RuntimeServer {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
     const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const body = JSON.stringify(timeout
-      ? { error: { code: 'REQUEST_TIMEOUT', message: `the request was not received within ${requestTimeout} ms` } }
-      : { error: { code: 'BAD_REQUEST', message: `malformed HTTP request (${err.code ?? err.message})` } });
+      ? { error: `the request was not received within ${requestTimeout} ms`, code: 'REQUEST_TIMEOUT' }
+      : { error: `malformed HTTP request (${err.code ?? err.message})`, code: 'BAD_REQUEST' });
     socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\ncontent-type: application/json\r\n`
       + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });

@@ -1,8 +1,14 @@
 /** HTTP statuses the runtime answers errors with. */
 export type InferenceErrorStatus = 400 | 404 | 405 | 413 | 415 | 500 | 503;
 
+/**
+ * The Open Inference Protocol's error body (kserve `docs/predict-api/v2/required_api.md`:
+ * `{ "error": <error message string> }`), which v2 clients such as tritonclient read, with the
+ * project's stable code beside it, where those clients ignore it.
+ */
 export interface InferenceErrorBody {
-  error: { code: string; message: string };
+  error: string;
+  code: string;
 }
 
 /**
@@ -22,7 +28,7 @@ export class InferenceError extends Error {
 
   /** The JSON body every adapter answers with. */
   get body(): InferenceErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    return { error: this.message, code: this.code };
   }
 
   toJSON(): InferenceErrorBody {

@@ -1,5 +1,5 @@
 import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../_http.js';
-import { InferenceError, toInferenceError } from '../core/inference-error.js';
+import { InferenceError, toInferenceError, type InferenceErrorBody } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
 import { predict } from '../core/predict.js';
 import type { InferenceCore } from '../core/types.js';
@@ -76,8 +76,8 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
 
   // Client errors are the client's to read; server errors also go to the function's log.
   const logServerError = (status: number, body: unknown) => {
-    const err = (body as { error?: { code: string; message: string } }).error;
-    if (status >= 500 && err) log(`deploy-model: ${err.code}: ${err.message}`);
+    const err = body as Partial<InferenceErrorBody>;
+    if (status >= 500 && typeof err.error === 'string') log(`deploy-model: ${err.code}: ${err.error}`);
   };
 
   async function http(event: NonNullable<ReturnType<typeof httpEventRequest>>): Promise<LambdaHttpResult> {

@@ -5,7 +5,7 @@ import { predict } from '../core/predict.js';
 import type { InferenceCore, V2InferenceRequest } from '../core/types.js';
 import { OverloadedError } from '../pool/overloaded-error.js';
 import type { PoolStats, RawInferenceResult } from '../pool/types.js';
-import { binaryOutputs, binaryResult, INFERENCE_HEADER_CONTENT_LENGTH, inferRawThroughBase64, parseBinaryRequest } from './binary.js';
+import { binaryMediaType, binaryOutputs, binaryResult, INFERENCE_HEADER_CONTENT_LENGTH, inferRawThroughBase64, parseBinaryRequest } from './binary.js';
 import { modelStatistics } from './model-statistics.js';
 
 /** What the routes use of a backend; `inferRaw` and `stats` are the worker pool's extras. */
@@ -16,18 +16,22 @@ export type RoutedCore = Pick<InferenceCore, 'infer' | 'metadata' | 'modelName' 
 
 const MODEL_STATS_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/stats$/;
 
-/** The body of an inference route: the binary tensor data extension when its header is present, else JSON. */
+/**
+ * The body of an inference route: the binary tensor data extension when its header length is
+ * given (the `Inference-Header-Content-Length` header, or `json-header-size` in a SageMaker or
+ * Vertex AI binary media type), else JSON.
+ */
 function inferenceBody(req: RouteRequest): unknown {
-  const headerLength = req.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+  const headerLength = req.headers[INFERENCE_HEADER_CONTENT_LENGTH] ?? binaryMediaType(req.headers['content-type'])?.headerLength;
   return headerLength === undefined ? parseJsonBody(req) : parseBinaryRequest(req.body ?? Buffer.alloc(0), headerLength);
 }
 
-/** A v2 request answered as JSON, or with binary outputs when it asks for them. */
-async function inferV2(core: RoutedCore, body: V2InferenceRequest): Promise<RouteResult> {
+/** A v2 request answered as JSON, or with binary outputs when it asks for them, in the request's binary media type. */
+async function inferV2(core: RoutedCore, body: V2InferenceRequest, req: RouteRequest): Promise<RouteResult> {
   const binary = binaryOutputs(body);
   if (!binary) return { status: 200, body: await core.infer(body) };
   const raw = core.inferRaw ? await core.inferRaw(body) : await inferRawThroughBase64(core, body);
-  return binaryResult(core.modelName, raw, binary);
+  return binaryResult(core.modelName, raw, binary, binaryMediaType(req.headers['content-type'])?.type);
 }
 
 /** A full queue answers 503 with Retry-After, so clients back off. */
@@ -63,7 +67,7 @@ export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Rou
   const live = (): RouteResult => ({ status: 200, body: { status: 'live' } });
   const score = withRetryAfter(async (req: RouteRequest): Promise<RouteResult> => {
     const body = inferenceBody(req);
-    return isInstancesRequest(body) ? { status: 200, body: await predict(core, body) } : inferV2(core, body as V2InferenceRequest);
+    return isInstancesRequest(body) ? { status: 200, body: await predict(core, body) } : inferV2(core, body as V2InferenceRequest, req);
   });
 
   const routes: Route[] = [
@@ -78,7 +82,7 @@ export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Rou
         checkModel(core, name, v);
         const body = inferenceBody(req);
         if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', 'the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to a predict route such as POST /invocations');
-        return inferV2(core, body as V2InferenceRequest);
+        return inferV2(core, body as V2InferenceRequest, req);
       }),
     },
     {

@@ -17,6 +17,32 @@ import type { RawInferenceResult, RawOutput } from '../pool/types.js';
  */
 export const INFERENCE_HEADER_CONTENT_LENGTH = 'inference-header-content-length';
 
+/**
+ * The media types under which Triton's SageMaker and Vertex AI front ends take the binary
+ * extension (triton-inference-server/server r25.09, `src/sagemaker_server.cc` and
+ * `src/vertex_ai_server.cc`): InvokeEndpoint and RawPredict forward the Content-Type but not
+ * `Inference-Header-Content-Length`, so the JSON header's length travels in the media type,
+ * `application/vnd.sagemaker-triton.binary+json;json-header-size=<n>`. Answers with binary
+ * outputs carry the same type with their own header length.
+ */
+export const BINARY_JSON_MEDIA_TYPES = ['application/vnd.sagemaker-triton.binary+json', 'application/vnd.vertex-ai-triton.binary+json'] as const;
+
+export interface BinaryMediaType {
+  type: (typeof BINARY_JSON_MEDIA_TYPES)[number];
+  /** The `json-header-size` parameter as sent; absent means the whole body is the JSON request. */
+  headerLength?: string;
+}
+
+/** Reads one of `BINARY_JSON_MEDIA_TYPES` and its `json-header-size` from a Content-Type. */
+export function binaryMediaType(contentType: string | undefined): BinaryMediaType | undefined {
+  if (!contentType) return undefined;
+  const [type, ...params] = contentType.split(';').map((p) => p.trim());
+  const known = BINARY_JSON_MEDIA_TYPES.find((t) => t === type.toLowerCase());
+  if (!known) return undefined;
+  const size = params.map((p) => /^json-header-size\s*=\s*(.*)$/i.exec(p)).find(Boolean)?.[1];
+  return size === undefined ? { type: known } : { type: known, headerLength: size };
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -60,7 +86,7 @@ export function encodeBytesElements(values: readonly string[]): Buffer {
 export function parseBinaryRequest(body: Buffer, headerLength: string): V2InferenceRequest {
   const n = Number(headerLength);
   if (!/^\d+$/.test(headerLength.trim()) || n > body.length) {
-    throw bad('INVALID_REQUEST', `Inference-Header-Content-Length is "${headerLength}"; it must be the byte length of the JSON header at the start of the ${body.length}-byte body`);
+    throw bad('INVALID_REQUEST', `the JSON header length (Inference-Header-Content-Length, or json-header-size in the content-type) is "${headerLength}"; it must be the byte length of the JSON header at the start of the ${body.length}-byte body`);
   }
   let header: unknown;
   try {
@@ -118,7 +144,7 @@ function rawBytes(o: RawOutput): Uint8Array {
 }
 
 /** The binary response: the JSON header, then each binary output's bytes in output order. */
-export function binaryResult(modelName: string, raw: RawInferenceResult, binary: (name: string) => boolean): RouteResult {
+export function binaryResult(modelName: string, raw: RawInferenceResult, binary: (name: string) => boolean, mediaType?: BinaryMediaType['type']): RouteResult {
   const chunks: Uint8Array[] = [];
   type BinaryTensor = Omit<V2ResponseTensor, 'data' | 'parameters'> & { parameters: { binary_data_size: number } };
   const outputs = raw.outputs.map((o): V2ResponseTensor | BinaryTensor => {
@@ -131,7 +157,10 @@ export function binaryResult(modelName: string, raw: RawInferenceResult, binary:
   return {
     status: 200,
     body: Buffer.concat([header, ...chunks]),
-    headers: { 'content-type': 'application/octet-stream', [INFERENCE_HEADER_CONTENT_LENGTH]: String(header.length) },
+    headers: {
+      'content-type': mediaType ? `${mediaType};json-header-size=${header.length}` : 'application/octet-stream',
+      [INFERENCE_HEADER_CONTENT_LENGTH]: String(header.length),
+    },
   };
 }
 

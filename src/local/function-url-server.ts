@@ -80,7 +80,14 @@ async function serveFunctionUrl(target: FunctionUrlTarget, req: http.IncomingMes
   }, { apiId, requestId, time: new Date(), port, traceId: newTraceId() });
   const payload = Buffer.from(JSON.stringify(event));
   if (tooLarge || payload.length > MAX_SYNC_PAYLOAD_BYTES) {
-    send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })) });
+    // Lambda's own answer carries only `message`; the Open Inference Protocol's `error` and our
+    // code are added so that v2 clients read it like every other error of the endpoint.
+    const body = {
+      message: 'Request Entity Too Large',
+      error: `the request's Function URL event is ${tooLarge ? `over ${MAX_SYNC_PAYLOAD_BYTES}` : payload.length} bytes, over Lambda's ${MAX_SYNC_PAYLOAD_BYTES}-byte limit for a synchronous invocation; send large tensors base64-encoded (parameters.content_encoding "base64"), split the batch, or deploy to the container target`,
+      code: 'PAYLOAD_TOO_LARGE',
+    };
+    send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
     return;
   }
   const result = await target.invokeRaw(payload, { traceId: event.headers['x-amzn-trace-id'] });

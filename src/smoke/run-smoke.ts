@@ -1,6 +1,7 @@
 import type { ModelSignature } from '../model/types.js';
 import { dtypeFromV2 } from '../model/dtypes.js';
 import type { SmokeConfig } from '../config/schema.js';
+import { readErrorBody } from './error-body.js';
 import type { V2Request } from './smoke-input.js';
 
 /** One call to a deployed endpoint: whatever the target, the answer is a v2 response or an error body. */
@@ -56,11 +57,11 @@ export async function runSmoke(options: { signature: ModelSignature; smoke: Smok
   }
   const call = last!;
   const statusOk = call.status === 200;
-  const errorBody = (call.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const error = readErrorBody(call.body);
   checks.push({
     name: 'status',
     passed: statusOk,
-    message: statusOk ? 'HTTP 200' : `HTTP ${call.status}${errorBody ? `: ${errorBody.code ?? ''} ${errorBody.message ?? ''}`.trimEnd() : `: ${JSON.stringify(call.body)?.slice(0, 300)}`}`,
+    message: statusOk ? 'HTTP 200' : `HTTP ${call.status}: ${error ? `${error.code ? `${error.code} ` : ''}${error.message}` : JSON.stringify(call.body)?.slice(0, 300)}`,
   });
   // The first request warms the session up (TensorRT engines, lazy allocations): it is not counted
   // when there are others.

@@ -30,7 +30,7 @@ describe('backpressure', () => {
     expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(3);
     expect(refused.length).toBeGreaterThanOrEqual(1);
     for (const r of refused) {
-      expect(r.json.error.code).toBe('OVERLOADED');
+      expect(r.json.code).toBe('OVERLOADED');
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     expect(results.every((r) => r.status === 200 || r.status === 503)).toBe(true);

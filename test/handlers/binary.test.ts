@@ -73,19 +73,53 @@ describe.each([['worker pool', 1], ['in-process core', 0]] as const)('binary ten
     expect(res.binary.stateN).toEqual(bytesOf(Float32Array.from(direct.stateN.data as number[])));
   });
 
+  // SageMaker's InvokeEndpoint (and Vertex AI's RawPredict) forward only the Content-Type, so
+  // Triton's front ends take the JSON header's length from the media type
+  // (triton-inference-server/server r25.09, src/sagemaker_server.cc GetInferenceHeaderLength).
+  it.each([
+    ['/invocations', 'application/vnd.sagemaker-triton.binary+json'],
+    ['/v2/models/cls/infer', 'application/vnd.vertex-ai-triton.binary+json'],
+  ])('%s takes %s;json-header-size=N and answers binary outputs in the same media type', async (route, mediaType) => {
+    // GIVEN a binary request whose header length is only in the content-type, as SageMaker forwards it
+    const x = floats(3 * 48 * 192, 11);
+    const { body } = binaryRequest({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32' }], parameters: { binary_data_output: true } }, [x]);
+    const jsonLength = body.length - x.byteLength;
+    // WHEN it is posted with that media type and no Inference-Header-Content-Length
+    const res = await fetch(`${cls.url}${route}`, { method: 'POST', body, headers: { 'content-type': `${mediaType};json-header-size=${jsonLength}` } });
+    // THEN it is served, and the binary answer says its own header length in the same media type
+    expect(res.status).toBe(200);
+    const contentType = res.headers.get('content-type')!;
+    const m = new RegExp(`^${mediaType.replace(/[.+]/g, '\\$&')};json-header-size=(\\d+)$`).exec(contentType);
+    expect(m, contentType).not.toBeNull();
+    const answer = parseBinaryResponse(Buffer.from(await res.arrayBuffer()), Number(m![1]));
+    const direct = (await runDirect('cls', { x: new ort.Tensor('float32', x, [1, 3, 48, 192]) }))['softmax_0.tmp_0'].data as number[];
+    expect(answer.binary['softmax_0.tmp_0']).toEqual(bytesOf(Float32Array.from(direct)));
+  });
+
+  it('the SageMaker binary media type without json-header-size is a plain JSON request; a bad size is a 400', async () => {
+    const x = Array.from(floats(3 * 48 * 192, 12));
+    const plain = await fetch(`${cls.url}/invocations`, {
+      method: 'POST', body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', data: x }] }),
+      headers: { 'content-type': 'application/vnd.sagemaker-triton.binary+json' },
+    });
+    expect(plain.status).toBe(200);
+    const bad = await post(`${cls.url}/invocations`, '{"inputs":[]}', { 'content-type': 'application/vnd.sagemaker-triton.binary+json;json-header-size=999' });
+    expect(bad).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST', error: expect.stringContaining('json-header-size') } });
+  });
+
   it('malformed binary requests are 400s naming what is wrong', async () => {
     const url = `${cls.url}/v2/models/cls/infer`;
     const x = floats(3 * 48 * 192, 1);
     const ok = binaryRequest({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32' }] }, [x]);
     // the header length points past the body
-    expect((await post(url, ok.body, { ...ok.headers, 'inference-header-content-length': String(ok.body.length + 1) })).json.error.code).toBe('INVALID_REQUEST');
+    expect((await post(url, ok.body, { ...ok.headers, 'inference-header-content-length': String(ok.body.length + 1) })).json.code).toBe('INVALID_REQUEST');
     // bytes left over after the inputs
-    expect((await post(url, Buffer.concat([ok.body, Buffer.alloc(4)]), ok.headers)).json.error).toMatchObject({ code: 'DATA_SIZE_MISMATCH' });
+    expect((await post(url, Buffer.concat([ok.body, Buffer.alloc(4)]), ok.headers)).json.code).toBe('DATA_SIZE_MISMATCH');
     // a binary_data_size that does not match the shape
     const short = binaryRequest({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32' }] }, [x.subarray(4)]);
     const res = await post(url, short.body, short.headers);
     expect(res.status).toBe(400);
-    expect(res.json.error).toMatchObject({ code: 'DATA_SIZE_MISMATCH', message: expect.stringContaining('"x"') });
+    expect(res.json).toMatchObject({ code: 'DATA_SIZE_MISMATCH', error: expect.stringContaining('"x"') });
   });
 });
 

@@ -25,7 +25,8 @@ async function expectError(call: Promise<unknown>, status: number, code: string,
   const e = err as InferenceError;
   expect({ status: e.status, code: e.code }).toEqual({ status, code });
   if (name !== undefined) expect(e.message).toContain(`"${name}"`);
-  expect(e.body).toEqual({ error: { code, message: e.message } });
+  // The Open Inference Protocol's error body, with our code beside it.
+  expect(e.body).toEqual({ error: e.message, code });
   return e;
 }
 

@@ -108,7 +108,7 @@ describe('the esbuild bundle', () => {
     expect(health).toMatchObject({ statusCode: 200, body: '{"status":"ready"}' });
     expect(infer.statusCode).toBe(200);
     expect(JSON.parse(infer.body).outputs[0].data).toEqual((await runDirect('cls', feeds))['softmax_0.tmp_0'].data);
-    expect(garbage.error.code).toBe('INVALID_EVENT');
+    expect(garbage.code).toBe('INVALID_EVENT');
   });
 
   it('reports an init error when the model is not there', async () => {

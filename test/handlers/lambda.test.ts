@@ -54,8 +54,8 @@ describe('Function URL events', () => {
   it('GET /v2/models/{another name} is 404 MODEL_NOT_FOUND', async () => {
     const res = await http(functionUrlEvent({ method: 'GET', path: '/v2/models/ocr-det' }));
     expect(res.statusCode).toBe(404);
-    expect(res.json.error.code).toBe('MODEL_NOT_FOUND');
-    expect(res.json.error.message).toContain('"ocr-det"');
+    expect(res.json.code).toBe('MODEL_NOT_FOUND');
+    expect(res.json.error).toContain('"ocr-det"');
   });
 
   it.each(['/', '/invocations', '/v2/models/ocr-cls/infer', '/v2/models/ocr-cls/versions/1/infer'])('POST %s infers; outputs equal the direct run', async (path) => {
@@ -90,8 +90,8 @@ describe('Function URL events', () => {
   it('an unknown route is 404 JSON', async () => {
     const res = await http(functionUrlEvent({ method: 'GET', path: '/nope' }));
     expect(res.statusCode).toBe(404);
-    expect(res.json.error).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
-    expect(res.json.error.message).toContain('/nope');
+    expect(res.json.code).toBe('ROUTE_NOT_FOUND');
+    expect(res.json.error).toContain('/nope');
   });
 
   it.each([
@@ -103,26 +103,26 @@ describe('Function URL events', () => {
     const res = await http(functionUrlEvent({ method, path, body: '{}' }));
     expect(res.statusCode).toBe(405);
     expect(res.headers.allow).toBe(allow);
-    expect(res.json.error.code).toBe('METHOD_NOT_ALLOWED');
+    expect(res.json.code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('a body that is not JSON is 400 BAD_JSON', async () => {
     const res = await http(functionUrlEvent({ method: 'POST', path: '/invocations', body: '{"inputs": [' }));
     expect(res.statusCode).toBe(400);
-    expect(res.json.error.code).toBe('BAD_JSON');
+    expect(res.json.code).toBe('BAD_JSON');
   });
 
   it('an empty body is 400 BAD_JSON', async () => {
     const res = await http(functionUrlEvent({ method: 'POST', path: '/invocations' }));
-    expect(res).toMatchObject({ statusCode: 400, json: { error: { code: 'BAD_JSON' } } });
+    expect(res).toMatchObject({ statusCode: 400, json: { code: 'BAD_JSON', error: expect.any(String) } });
   });
 
   it('a content-type that is not JSON is 415; a missing one is read as JSON', async () => {
     const { body } = await clsRequest();
     const res = await http(functionUrlEvent({ method: 'POST', path: '/invocations', body, headers: { 'content-type': 'text/csv' } }));
     expect(res.statusCode).toBe(415);
-    expect(res.json.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect(res.json.error.message).toContain('text/csv');
+    expect(res.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(res.json.error).toContain('text/csv');
     const event = functionUrlEvent({ method: 'POST', path: '/invocations', body });
     delete (event.headers as Record<string, string>)['content-type'];
     expect((await http(event)).statusCode).toBe(200);
@@ -132,18 +132,18 @@ describe('Function URL events', () => {
     const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4, 2, 2], datatype: 'FP32', data: Array(16).fill(0) }] });
     const res = await http(functionUrlEvent({ method: 'POST', path: '/v2/models/ocr-cls/infer', body }));
     expect(res.statusCode).toBe(400);
-    expect(res.json.error.code).toBe('INPUT_SHAPE_MISMATCH');
-    expect(res.json.error.message).toContain('"x"');
+    expect(res.json.code).toBe('INPUT_SHAPE_MISMATCH');
+    expect(res.json.error).toContain('"x"');
   });
 
   it('a request body over 6,291,456 bytes is 413 naming the limit and the ways out', async () => {
     const body = `{"inputs": []${' '.repeat(LAMBDA_PAYLOAD_LIMIT)}}`;
     const res = await http(functionUrlEvent({ method: 'POST', path: '/invocations', body }));
     expect(res.statusCode).toBe(413);
-    expect(res.json.error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(res.json.error.message).toContain('6291456');
-    expect(res.json.error.message).toContain('base64');
-    expect(res.json.error.message).toContain('container target');
+    expect(res.json.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.json.error).toContain('6291456');
+    expect(res.json.error).toContain('base64');
+    expect(res.json.error).toContain('container target');
   });
 
   it('a response over the limit is 413; the same request with base64 outputs fits', async () => {
@@ -155,9 +155,9 @@ describe('Function URL events', () => {
       const inputs = [{ name: 'x', shape: [1, 3, 48, 480], datatype: 'FP32', data: x }];
       const res = await http(functionUrlEvent({ method: 'POST', path: '/v2/models/ocr-rec/infer', body: JSON.stringify({ inputs }) }), recHandler);
       expect(res.statusCode).toBe(413);
-      expect(res.json.error.code).toBe('PAYLOAD_TOO_LARGE');
-      expect(res.json.error.message).toContain('response');
-      expect(res.json.error.message).toContain('output_encoding');
+      expect(res.json.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(res.json.error).toContain('response');
+      expect(res.json.error).toContain('output_encoding');
       // WHEN the outputs are asked for as base64, THEN they fit (about 2.1 MB)
       const body = JSON.stringify({ inputs, parameters: { output_encoding: 'base64' } });
       const ok = await http(functionUrlEvent({ method: 'POST', path: '/v2/models/ocr-rec/infer', body }), recHandler);
@@ -195,7 +195,7 @@ describe('direct invokes', () => {
 
   it('an invalid request returns { error } instead of throwing', async () => {
     const result = await handler({ inputs: [{ name: 'x', shape: [1, 3, 1, 1], datatype: 'INT64', data: [1, 2, 3] }] }, {});
-    expect(result).toEqual({ error: { code: 'DATATYPE_MISMATCH', message: expect.stringContaining('"x"') } });
+    expect(result).toEqual({ error: expect.stringContaining('"x"'), code: 'DATATYPE_MISMATCH' });
   });
 
   it.each([
@@ -228,7 +228,7 @@ describe('logging', () => {
     const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 7], datatype: 'FP32', data: Array(3 * 48 * 7).fill(0.5) }] });
     const res = await http(functionUrlEvent({ method: 'POST', path: '/', body }), detHandler);
     expect(res.statusCode).toBe(500);
-    expect(res.json.error.code).toBe('INFERENCE_FAILED');
+    expect(res.json.code).toBe('INFERENCE_FAILED');
     expect(logged).toHaveLength(1);
     expect(logged[0]).toContain('INFERENCE_FAILED');
   });

@@ -29,15 +29,26 @@ describe('the worker pool variables', () => {
     expect(() => readRuntimeConfig({ ...base, DM_MAX_BATCH_SIZE: '8', DM_PREFERRED_BATCH_SIZES: '16' })).toThrow(/DM_PREFERRED_BATCH_SIZES contains "16"/);
   });
 
+  const runtime = { executionProviders: ['cpu'] };
+
   it('servingEnv writes them from the config, and reading them back gives the same settings', () => {
-    const env = servingEnv({ batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] }, intraOpThreads: 2 });
-    expect(env).toEqual({ DM_MAX_BATCH_SIZE: '8', DM_MAX_QUEUE_DELAY_MS: '5', DM_PREFERRED_BATCH_SIZES: '4,8', DM_INTRA_OP_THREADS: '2' });
-    expect(readRuntimeConfig({ ...base, ...env })).toMatchObject({ intraOpThreads: 2, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] } });
-    expect(servingEnv({})).toEqual({});
+    const env = servingEnv({ modelName: 'm', runtime: { executionProviders: ['cuda', 'cpu'], intraOpThreads: 2 }, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] }, entry: 'server' });
+    expect(env).toEqual({
+      DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cuda,cpu', DM_INTRA_OP_THREADS: '2',
+      DM_MAX_BATCH_SIZE: '8', DM_MAX_QUEUE_DELAY_MS: '5', DM_PREFERRED_BATCH_SIZES: '4,8',
+    });
+    expect(readRuntimeConfig({ ...base, ...env })).toMatchObject({
+      modelName: 'm', executionProviders: ['cuda', 'cpu'], intraOpThreads: 2, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] },
+    });
+    expect(servingEnv({ modelName: 'm', runtime, entry: 'server' })).toEqual({ DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cpu' });
+  });
+
+  it('the Lambda handler has no pool, so batching is not written for it', () => {
+    expect(servingEnv({ modelName: 'm', runtime, batching: { maxBatchSize: 8, maxQueueDelayMs: 5 }, entry: 'lambda' })).toEqual({ DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cpu' });
   });
 
   it('the container image carries them, and the server in it reads them back', () => {
-    const env = imageEnv({ baseImage: 'b', modelName: 'm', port: 8080, contract: 'kserve-v2', serverEnv: servingEnv({ batching: { maxBatchSize: 4, maxQueueDelayMs: 1 } }) });
+    const env = imageEnv({ baseImage: 'b', modelName: 'm', port: 8080, contract: 'kserve-v2', serverEnv: servingEnv({ modelName: 'm', runtime, batching: { maxBatchSize: 4, maxQueueDelayMs: 1 }, entry: 'server' }) });
     expect(env).toMatchObject({ DM_MAX_BATCH_SIZE: '4', DM_MAX_QUEUE_DELAY_MS: '1', DM_MODEL_NAME: 'm' });
     expect(readRuntimeConfig(env).batching).toEqual({ maxBatchSize: 4, maxQueueDelayMs: 1 });
     expect(imageEnv({ baseImage: 'b', modelName: 'm', port: 8080, contract: 'kserve-v2' })).not.toHaveProperty('DM_MAX_BATCH_SIZE');

@@ -51,8 +51,8 @@ describe('KServe v2', () => {
     expect((await call('/v2/models/ocr-cls')).json).toEqual(srv.core.metadata());
     expect((await call('/v2/models/ocr-cls/versions/1')).status).toBe(200);
     expect(await call('/v2/models/ocr-cls/ready')).toMatchObject({ status: 200, json: { name: 'ocr-cls', ready: true } });
-    expect(await call('/v2/models/other')).toMatchObject({ status: 404, json: { error: { code: 'MODEL_NOT_FOUND' } } });
-    expect(await call('/v2/models/ocr-cls/versions/2')).toMatchObject({ status: 404, json: { error: { code: 'MODEL_NOT_FOUND' } } });
+    expect(await call('/v2/models/other')).toMatchObject({ status: 404, json: { code: 'MODEL_NOT_FOUND', error: expect.any(String) } });
+    expect(await call('/v2/models/ocr-cls/versions/2')).toMatchObject({ status: 404, json: { code: 'MODEL_NOT_FOUND', error: expect.any(String) } });
   });
 
   it('POST /v2/models/{name}/infer: outputs equal the direct run', async () => {
@@ -122,13 +122,13 @@ describe('Vertex AI', () => {
   it('instances of different shapes are 400 INSTANCE_SHAPE_MISMATCH naming the input', async () => {
     const res = await call(PREDICT, { json: { instances: [{ x: unflatten(floats(3 * 48 * 8), [3, 48, 8]) }, { x: unflatten(floats(3 * 48 * 16), [3, 48, 16]) }] } });
     expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('INSTANCE_SHAPE_MISMATCH');
-    expect(res.json.error.message).toContain('"x"');
+    expect(res.json.code).toBe('INSTANCE_SHAPE_MISMATCH');
+    expect(res.json.error).toContain('"x"');
   });
 
   it('an unknown input in an instance is 400 UNKNOWN_INPUT', async () => {
     const res = await call(PREDICT, { json: { instances: [{ x: [[[1]]], y: 1 }] } });
-    expect(res).toMatchObject({ status: 400, json: { error: { code: 'UNKNOWN_INPUT' } } });
+    expect(res).toMatchObject({ status: 400, json: { code: 'UNKNOWN_INPUT', error: expect.any(String) } });
   });
 });
 
@@ -143,18 +143,18 @@ describe('Azure ML', () => {
 
 describe('errors', () => {
   it('an unknown route is 404 JSON and a wrong method 405 with allow', async () => {
-    expect(await call('/nope')).toMatchObject({ status: 404, json: { error: { code: 'ROUTE_NOT_FOUND' } } });
+    expect(await call('/nope')).toMatchObject({ status: 404, json: { code: 'ROUTE_NOT_FOUND', error: expect.any(String) } });
     const res = await call('/ping', { method: 'POST', body: '{}' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET');
   });
 
   it('bad JSON is 400, a non-JSON content-type 415, a validation error the core\'s 400', async () => {
-    expect(await call('/invocations', { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } })).toMatchObject({ status: 400, json: { error: { code: 'BAD_JSON' } } });
-    expect(await call('/invocations', { method: 'POST', body: 'a,b', headers: { 'content-type': 'text/csv' } })).toMatchObject({ status: 415, json: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
+    expect(await call('/invocations', { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } })).toMatchObject({ status: 400, json: { code: 'BAD_JSON', error: expect.any(String) } });
+    expect(await call('/invocations', { method: 'POST', body: 'a,b', headers: { 'content-type': 'text/csv' } })).toMatchObject({ status: 415, json: { code: 'UNSUPPORTED_MEDIA_TYPE', error: expect.any(String) } });
     const res = await call('/invocations', { json: { inputs: [{ name: 'x', shape: [1, 3, 1, 1], datatype: 'FP32', data: [1, 2] }] } });
-    expect(res).toMatchObject({ status: 400, json: { error: { code: 'DATA_SIZE_MISMATCH' } } });
-    expect(res.json.error.message).toContain('"x"');
+    expect(res).toMatchObject({ status: 400, json: { code: 'DATA_SIZE_MISMATCH', error: expect.any(String) } });
+    expect(res.json.error).toContain('"x"');
   });
 
   it('a malformed HTTP request gets 400 and the server keeps serving', async () => {
@@ -189,10 +189,10 @@ describe('limits', () => {
   it('a body over the limit is 413 PAYLOAD_TOO_LARGE (content-length known)', async () => {
     const res = await fetch(`${small.url}/invocations`, { method: 'POST', body: `{"inputs":[${'0,'.repeat(60_000)}0]}`, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(413);
-    const json = await res.json() as { error: { code: string; message: string } };
-    expect(json.error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(json.error.message).toContain('100000-byte limit');
-    expect(json.error.message).toContain('base64');
+    const json = await res.json() as { error: string; code: string };
+    expect(json.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(json.error).toContain('100000-byte limit');
+    expect(json.error).toContain('base64');
   });
 
   it('a chunked body over the limit is 413 too', async () => {
@@ -206,7 +206,7 @@ describe('limits', () => {
     });
     const res = await fetch(`${small.url}/invocations`, { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await res.json()).toEqual({ error: expect.stringContaining('limit'), code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('a body under the limit is served', async () => {

@@ -88,6 +88,8 @@ describe('the Function URL', () => {
 
     const big = await fetch(`${http.url}/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(6 * 1024 * 1024 + 10) });
     expect(big.status).toBe(413);
+    // Lambda's `message`, plus the Open Inference Protocol's `error` string and our code.
+    expect(await big.json()).toEqual({ message: 'Request Entity Too Large', error: expect.stringMatching(/over Lambda's 6291456-byte limit/), code: 'PAYLOAD_TOO_LARGE' });
   });
 });
 

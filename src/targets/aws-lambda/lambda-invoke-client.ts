@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeployModelError } from '../../errors.js';
+import { errorBody, readErrorBody } from '../../smoke/error-body.js';
 import type { InferenceCall, InferenceClient } from '../../smoke/run-smoke.js';
 import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
 
@@ -31,7 +32,7 @@ interface FunctionErrorPayload { errorType?: string; errorMessage?: string }
 /**
  * An InferenceClient that calls one version (or alias) of the function with Lambda's Invoke API,
  * sending the v2 request as the event. A function error becomes a 502 with
- * `{ error: { code: <errorType>, message } }`, a `{ error }` answer the status its code stands for.
+ * `{ error: <message>, code: <errorType> }`, an `{ error, code }` answer the status its code stands for.
  */
 export function lambdaInvokeClient(options: LambdaInvokeClientOptions): InferenceClient {
   const client = options.client ?? new LambdaClient({ region: options.region });
@@ -55,10 +56,10 @@ export function lambdaInvokeClient(options: LambdaInvokeClientOptions): Inferenc
     try { body = JSON.parse(text); } catch { /* keep the text: the smoke check shows it */ }
     if (out.FunctionError) {
       const p = (typeof body === 'object' && body !== null ? body : {}) as FunctionErrorPayload;
-      return { status: 502, body: { error: { code: p.errorType ?? out.FunctionError, message: p.errorMessage ?? String(text).slice(0, 500) } }, latencyMs };
+      return { status: 502, body: errorBody(p.errorType ?? out.FunctionError, p.errorMessage ?? String(text).slice(0, 500)), latencyMs };
     }
-    const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
-    if (typeof code === 'string') return { status: ERROR_STATUS[code] ?? 400, body, latencyMs };
+    const error = readErrorBody(body);
+    if (error) return { status: ERROR_STATUS[error.code ?? ''] ?? 400, body, latencyMs };
     return { status: 200, body, latencyMs };
   };
 }

@@ -1,6 +1,7 @@
 import { Duration, Size, Stack, Tags } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { servingEnv } from '../../../handlers/serving-env.js';
 import { OnnxModelFunction } from '../../../infra/onnx-model-function.js';
 import { OnnxRuntimeLayer } from '../../../infra/onnx-runtime-layer.js';
 import type { Config } from '../../config/schema.js';
@@ -67,6 +68,7 @@ export class LambdaTargetStack extends Stack {
       unzippedBytes: artifacts.unzippedBytes?.function,
       modelBytes: artifacts.modelBytes,
       modelName: config.name,
+      environment: servingEnv({ modelName: config.name, runtime: config.runtime, entry: 'lambda' }),
       layer: this.layer,
       architecture,
       memorySize: target.memoryMb,

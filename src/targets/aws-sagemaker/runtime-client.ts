@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { errorBody } from '../../smoke/error-body.js';
 import type { InferenceClient } from '../../smoke/run-smoke.js';
 
 /** `https://runtime.sagemaker.<region>.amazonaws.com/endpoints/<name>/invocations`: what callers POST to (SigV4, service `sagemaker`). */
@@ -17,12 +18,12 @@ function parse(text: string): unknown {
 }
 
 /**
- * Triton answers errors as `{"error": "<message>"}`; the project's clients report
- * `{"error": {"code", "message"}}`, which smoke checks and `invoke` print.
+ * Triton answers errors as `{"error": "<message>"}`, the Open Inference Protocol's shape, which
+ * smoke checks and `invoke` read as they are; an answer that is not JSON is wrapped in it.
  */
-function errorBody(body: unknown): unknown {
-  const error = (body as { error?: unknown } | undefined)?.error;
-  return typeof error === 'string' ? { error: { code: 'MODEL_ERROR', message: error } } : body;
+function containerError(text: string): unknown {
+  const body = parse(text);
+  return typeof body === 'object' && body !== null ? body : errorBody('MODEL_ERROR', text);
 }
 
 /**
@@ -45,7 +46,7 @@ export function sageMakerInferenceClient(runtime: SageMakerRuntimeClient, endpoi
     } catch (e) {
       const err = e as { name?: string; OriginalStatusCode?: number; OriginalMessage?: string; message?: string };
       if (err?.name !== 'ModelError') throw e;
-      return { status: err.OriginalStatusCode ?? 424, body: errorBody(parse(err.OriginalMessage ?? err.message ?? '')), latencyMs: performance.now() - started };
+      return { status: err.OriginalStatusCode ?? 424, body: containerError(err.OriginalMessage ?? err.message ?? ''), latencyMs: performance.now() - started };
     }
   };
 }

@@ -16,8 +16,8 @@ import type { ContainerTargetConfig } from './schema.js';
 type Ctx = TargetContext<ContainerTargetConfig>;
 
 function options(ctx: Ctx, extra: { image?: boolean; mustRun?: boolean } = {}) {
-  // The pool and batching settings travel in the image's env (DM_MAX_BATCH_SIZE, ...).
-  const serverEnv = servingEnv({ batching: ctx.config.model.batching, intraOpThreads: ctx.config.runtime.intraOpThreads });
+  // runtime.*, the pool and batching settings travel in the image's env (DM_EXECUTION_PROVIDERS, DM_MAX_BATCH_SIZE, ...).
+  const serverEnv = servingEnv({ modelName: ctx.config.name, runtime: ctx.config.runtime, batching: ctx.config.model.batching, entry: 'server' });
   return { name: ctx.config.name, target: ctx.target, modelPath: ctx.signature.file, signature: ctx.signature, outDir: ctx.workDir, io: ctx.io, serverEnv, ...extra };
 }
 

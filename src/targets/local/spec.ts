@@ -1,3 +1,4 @@
+import { servingEnv } from '../../../handlers/serving-env.js';
 import type { TargetContext } from '../driver.js';
 import type { LocalArtifacts } from './build.js';
 import type { LocalTargetConfig } from './schema.js';
@@ -8,11 +9,7 @@ import type { LocalTargetConfig } from './schema.js';
  * cannot resolve anything from the project's node_modules: only the layer, as on Lambda.
  */
 export function localFunctionSpec(ctx: TargetContext<LocalTargetConfig>, artifacts: LocalArtifacts, port?: number) {
-  const env: Record<string, string> = {
-    DM_MODEL_NAME: ctx.config.name,
-    DM_EXECUTION_PROVIDERS: ctx.config.runtime.executionProviders.join(','),
-  };
-  if (ctx.config.runtime.intraOpThreads) env.DM_INTRA_OP_THREADS = String(ctx.config.runtime.intraOpThreads);
+  const env = servingEnv({ modelName: ctx.config.name, runtime: ctx.config.runtime, entry: 'lambda' });
   return {
     functionName: `${ctx.config.name}-${ctx.loaded.stage}-${ctx.targetName}`,
     version: '1',

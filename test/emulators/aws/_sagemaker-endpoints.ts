@@ -80,10 +80,20 @@ async function loadTriton(dir: string, env: Record<string, string>, variantName:
   const modelPath = path.join(dir, name, '1', 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`/opt/ml/model/${name}/1/model.onnx does not exist`);
   // Loaded on first use, so that fakes which never host a model do not load onnxruntime.
-  const [{ createInferenceCore }, { inspectModel }] = await Promise.all([import('../../../handlers/index.js'), import('../../../src/model/inspect-model.js')]);
+  const [{ createInferenceCore, startServer }, { inspectModel }] = await Promise.all([import('../../../handlers/index.js'), import('../../../src/model/inspect-model.js')]);
   const signature = await inspectModel(modelPath);
   const core = await createInferenceCore({ modelPath, signature, modelName: config.name, log: () => {} });
-  return { configName, modelName: config.name, variantName, core, broken };
+  const server = await startServer({ core, port: 0, host: '127.0.0.1', log: () => {} }).catch(async (e: unknown) => {
+    await core.close();
+    throw e;
+  });
+  return {
+    configName, modelName: config.name, variantName, url: server.url, broken,
+    async close() {
+      await server.close({ timeoutMs: 1000 });
+      await core.close();
+    },
+  };
 }
 
 /** CreateEndpoint: `Creating`, then `InService` or `Failed` after `transitionMs`. */
@@ -132,7 +142,7 @@ export function updateEndpoint(ctx: FakeContext, name: string, configName: strin
       endpoint.serving = next;
       endpoint.configName = configName;
       endpoint.status = 'InService';
-      await previous?.core.close();
+      await previous?.close();
     } catch (e) {
       endpoint.status = 'RollingBack';
       endpoint.failureReason = (e as Error).message;
@@ -155,7 +165,7 @@ export function deleteEndpoint(ctx: FakeContext, name: string): FakeSageMakerEnd
   endpoint.operation = (async () => {
     await sleep(sm.transitionMs);
     sm.endpoints.delete(name);
-    await endpoint.serving?.core.close();
+    await endpoint.serving?.close();
   })();
   return endpoint;
 }

@@ -1,4 +1,3 @@
-import type { InferenceCore } from '../../../handlers/index.js';
 import type { FakeState } from './state.js';
 
 /** SageMaker's `EndpointStatus` values the fake uses. */
@@ -31,13 +30,18 @@ export interface FakeSageMakerEndpointConfig {
   readonly created: Date;
 }
 
-/** A running "container": the project's Node runtime serving the model of one endpoint config. */
+/**
+ * A running "container": the project's HTTP server (standing in for Triton's SageMaker front end
+ * on `/invocations`) serving the model of one endpoint config on 127.0.0.1.
+ */
 export interface ServedConfig {
   readonly configName: string;
   /** Triton's model name, read from config.pbtxt. */
   readonly modelName: string;
   readonly variantName: string;
-  readonly core: InferenceCore;
+  /** `http://127.0.0.1:<port>`: where InvokeEndpoint forwards the body and its content type. */
+  readonly url: string;
+  close(): Promise<void>;
   /** Set by `faults.breakNextConfig`: every invocation answers this model error. */
   readonly broken?: string;
 }
@@ -159,7 +163,7 @@ export class SageMakerFake {
   async close(): Promise<void> {
     this.faults.reset();
     await Promise.allSettled([...this.endpoints.values()].map((e) => e.operation));
-    await Promise.allSettled([...this.endpoints.values()].map((e) => e.serving?.core.close()));
+    await Promise.allSettled([...this.endpoints.values()].map((e) => e.serving?.close()));
   }
 }
 

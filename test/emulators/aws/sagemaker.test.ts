@@ -92,6 +92,26 @@ describe('SageMaker fake with the real SDK clients', () => {
     expect(fake.calls.filter((c) => c.action === 'InvokeEndpoint').at(-1)).toMatchObject({ service: 'sagemaker', status: 200 });
   });
 
+  it('forwards the caller\'s ContentType to the container: the binary+json type SageMaker clients use for binary tensors', async () => {
+    // GIVEN the v2 binary extension as SageMaker clients send it: the JSON header's length in the
+    // media type, since InvokeEndpoint forwards no Inference-Header-Content-Length
+    // (triton-inference-server/server r25.09, src/sagemaker_server.cc).
+    const input = cls.request.inputs[0] as { name: string; shape: number[]; datatype: string; data: number[] };
+    const bytes = Buffer.from(Float32Array.from(input.data).buffer);
+    const header = Buffer.from(JSON.stringify({ inputs: [{ name: input.name, shape: input.shape, datatype: 'FP32', parameters: { binary_data_size: bytes.length } }], parameters: { binary_data_output: true } }));
+    // WHEN
+    const r = await runtime.send(new InvokeEndpointCommand({
+      EndpointName: 'ocr', ContentType: `application/vnd.sagemaker-triton.binary+json;json-header-size=${header.length}`, Body: Buffer.concat([header, bytes]),
+    }));
+    // THEN the container answered in the same media type, with the output's raw bytes after its header
+    const m = /^application\/vnd\.sagemaker-triton\.binary\+json;json-header-size=(\d+)$/.exec(r.ContentType ?? '');
+    expect(m, r.ContentType).not.toBeNull();
+    const body = Buffer.from(r.Body!);
+    const answer = JSON.parse(body.toString('utf8', 0, Number(m![1])));
+    expect(answer.outputs[0]).toMatchObject({ name: cls.outputNames[0], datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } });
+    expect(body.length).toBe(Number(m![1]) + 8);
+  });
+
   it('updates to a new config while the old one keeps answering, then serves the new model', async () => {
     // GIVEN
     const configName = await modelAndConfig('deepa-v1', deepa, 'deepa');

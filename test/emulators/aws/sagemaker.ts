@@ -71,7 +71,12 @@ const HANDLERS: Record<string, (p: Params, ctx: FakeContext) => WireReply | Prom
   },
 };
 
-/** InvokeEndpoint: the endpoint's config in service answers with the project's runtime, as Triton would. */
+/**
+ * InvokeEndpoint: SageMaker forwards the body to the container's `/invocations` with the
+ * caller's `ContentType` and `Accept` as `Content-Type` and `Accept`, and nothing else of the
+ * caller's request (no custom headers such as `Inference-Header-Content-Length`); the container's
+ * answer comes back with its own `Content-Type`. A container error status becomes ModelError.
+ */
 async function invokeEndpoint(ctx: FakeContext, p: Params, req: WireRequest): Promise<WireReply> {
   const sm = sageMakerFake(ctx.state);
   const endpoint = sm.endpoints.get(String(p.EndpointName));
@@ -80,36 +85,23 @@ async function invokeEndpoint(ctx: FakeContext, p: Params, req: WireRequest): Pr
     sm.invocations.push({ endpointName: String(p.EndpointName), status: 400 });
     throw new AwsError('ValidationError', `Endpoint ${String(p.EndpointName)} of account ${ctx.accountId} not found.`);
   }
-  const answer = (status: number, body: unknown): WireReply => {
+  const answer = (status: number, body: Buffer, contentType: string): WireReply => {
     sm.invocations.push({ endpointName: endpoint.name, configName: serving.configName, status });
     if (status === 200) {
       return {
         status: 200,
-        headers: { 'content-type': 'application/json', 'x-amzn-invoked-production-variant': serving.variantName, 'x-amzn-requestid': req.requestId },
-        body: JSON.stringify(body),
+        headers: { 'content-type': contentType, 'x-amzn-invoked-production-variant': serving.variantName, 'x-amzn-requestid': req.requestId },
+        body,
       };
     }
-    return modelError(ctx, endpoint.name, status, JSON.stringify(body), req);
+    return modelError(ctx, endpoint.name, status, body.toString('utf8'), req);
   };
-  if (serving.broken) return answer(500, { error: serving.broken });
-  const contentType = String(p.ContentType ?? 'application/octet-stream');
-  if (!contentType.startsWith('application/json')) {
-    return answer(400, { error: `unsupported content type '${contentType}': this fake serves the v2 JSON of Triton's SageMaker endpoint only` });
-  }
-  let request: unknown;
-  try {
-    request = JSON.parse(req.body.toString('utf8'));
-  } catch (e) {
-    return answer(400, { error: `failed to parse the request JSON: ${(e as Error).message}` });
-  }
-  try {
-    return answer(200, await serving.core.infer(request as never));
-  } catch (e) {
-    // The runtime's InferenceError knows its status and body; anything else is a fake bug.
-    const inference = e as { name?: string; status?: number; body?: unknown };
-    if (inference?.name === 'InferenceError' && typeof inference.status === 'number') return answer(inference.status, inference.body);
-    throw e;
-  }
+  if (serving.broken) return answer(500, Buffer.from(JSON.stringify({ error: serving.broken })), 'application/json');
+  // InvokeEndpoint without ContentType reaches the container as application/octet-stream.
+  const headers: Record<string, string> = { 'content-type': String(p.ContentType ?? 'application/octet-stream') };
+  if (p.Accept !== undefined) headers.accept = String(p.Accept);
+  const res = await fetch(`${serving.url}/invocations`, { method: 'POST', headers, body: req.body });
+  return answer(res.status, Buffer.from(await res.arrayBuffer()), res.headers.get('content-type') ?? 'application/octet-stream');
 }
 
 /** The ModelError (424) SageMaker Runtime answers when the container answers an error. */

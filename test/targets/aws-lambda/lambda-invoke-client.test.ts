@@ -13,8 +13,9 @@ import { startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
 const HANDLER = `export const handler = async (event) => {
   const name = event.inputs?.[0]?.name;
   if (name === 'throw') throw Object.assign(new Error('the model exploded'), { name: 'ModelError' });
-  if (name === 'huge') return { error: { code: 'PAYLOAD_TOO_LARGE', message: 'too big' } };
-  if (name === 'unknown') return { error: { code: 'UNKNOWN_INPUT', message: 'no input unknown' } };
+  if (name === 'huge') return { error: 'too big', code: 'PAYLOAD_TOO_LARGE' };
+  if (name === 'unknown') return { error: 'no input unknown', code: 'UNKNOWN_INPUT' };
+  if (name === 'legacy') return { error: { code: 'UNKNOWN_INPUT', message: 'the 0.1 shape' } };
   return { model_name: 'm', outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [event.inputs[0].data[0] + 1] }] };
 };\n`;
 
@@ -54,13 +55,15 @@ describe('lambdaInvokeClient', () => {
 
   it('gives `{ error }` answers the HTTP status their code stands for', async () => {
     const client = lambdaInvokeClient({ functionName, qualifier: '1', region: fake.region });
-    expect(await client(request('huge'))).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
-    expect(await client(request('unknown'))).toMatchObject({ status: 400, body: { error: { code: 'UNKNOWN_INPUT' } } });
+    expect(await client(request('huge'))).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE', error: expect.any(String) } });
+    expect(await client(request('unknown'))).toMatchObject({ status: 400, body: { code: 'UNKNOWN_INPUT', error: expect.any(String) } });
+    // A function built by deploy-model 0.1 answers the older shape; its code still maps.
+    expect(await client(request('legacy'))).toMatchObject({ status: 400 });
   });
 
   it('turns a function error into a 502 carrying its type and message', async () => {
     const call = await lambdaInvokeClient({ functionName, qualifier: '1', region: fake.region })(request('throw'));
-    expect(call).toMatchObject({ status: 502, body: { error: { code: 'ModelError', message: 'the model exploded' } } });
+    expect(call).toMatchObject({ status: 502, body: { error: 'the model exploded', code: 'ModelError' } });
   });
 
   it('an unknown function is AWS_INVOKE_FAILED naming it', async () => {

@@ -45,8 +45,12 @@ async function writeModel(kind: TinyModelKind): Promise<void> {
 /** What the endpoint answers now for X, straight from the fake's serving container. */
 async function answerNow(): Promise<number[]> {
   const serving = sm.endpoints.get(ENDPOINT)!.serving!;
-  const out = await serving.core.infer({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: X.flat() }] });
-  return Array.from(out.outputs[0]!.data as number[]);
+  const res = await fetch(`${serving.url}/invocations`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: X.flat() }] }),
+  });
+  const out = (await res.json()) as { outputs: Array<{ data: number[] }> };
+  return Array.from(out.outputs[0]!.data);
 }
 
 beforeAll(async () => {

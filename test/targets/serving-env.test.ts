@@ -1,0 +1,95 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRuntimeConfig } from '../../handlers/runtime-config.js';
+import type { LoadedConfig } from '../../src/config/load-config.js';
+import { configSchema, KNOWN_TARGET_TYPES, type Config } from '../../src/config/schema.js';
+import { IoHelper, RecordingIoHost } from '../../src/io/io-host.js';
+import { inspectModel } from '../../src/model/inspect-model.js';
+import type { ModelSignature } from '../../src/model/types.js';
+import type { AwsLambdaTargetConfig } from '../../src/targets/aws-lambda/schema.js';
+import { buildLambdaStack } from '../../src/targets/aws-lambda/stack.js';
+import { containerDriver } from '../../src/targets/container/driver.js';
+import type { ContainerTargetConfig } from '../../src/targets/container/schema.js';
+import type { TargetContext } from '../../src/targets/driver.js';
+import { localFunctionSpec } from '../../src/targets/local/spec.js';
+import type { LocalTargetConfig } from '../../src/targets/local/schema.js';
+import { REAL_MODELS } from '../_helpers/onnx-models.js';
+import { dummyZips, fastApp, MB } from '../infra/_fixtures.js';
+
+// GIVEN a config that sets every runtime.* field to a value no default has
+const RUNTIME = { executionProviders: ['cuda', 'cpu'], intraOpThreads: 3 } as const;
+const EXPECTED = { executionProviders: ['cuda', 'cpu'], intraOpThreads: 3, modelName: 'ocr-cls' };
+
+let dir: string;
+let config: Config;
+let signature: ModelSignature;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dm-serving-env-'));
+  config = configSchema.parse({
+    name: 'ocr-cls',
+    model: { path: REAL_MODELS.cls, batching: { maxBatchSize: 4 } },
+    runtime: RUNTIME,
+    targets: {
+      local: { type: 'local' },
+      lambda: { type: 'aws-lambda', region: 'eu-west-1' },
+      image: { type: 'container' },
+    },
+  });
+  signature = await inspectModel(REAL_MODELS.cls);
+});
+afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+function ctx<T extends LocalTargetConfig | ContainerTargetConfig>(targetName: string): TargetContext<T> {
+  return {
+    loaded: { stage: 'dev' } as LoadedConfig, config, signature, targetName, target: config.targets[targetName] as T,
+    io: new IoHelper(new RecordingIoHost()), workDir: join(dir, targetName), stateDir: join(dir, 'state'), cacheDir: join(dir, 'cache'),
+  };
+}
+
+/** Each target type's serving environment, read from what the target ships. */
+const SHIPPED: Record<string, (() => Promise<Record<string, string>>) | string> = {
+  local: async () => localFunctionSpec(ctx<LocalTargetConfig>('local'), { functionZip: 'f.zip', layerZip: 'l.zip' } as never).env,
+  'aws-lambda': async () => {
+    const zips = dummyZips(dir);
+    const stack = buildLambdaStack(fastApp(), {
+      config, targetName: 'lambda', target: config.targets.lambda as AwsLambdaTargetConfig, stage: 'dev',
+      artifacts: { functionZip: zips.functionZip, layerZip: zips.layerZip, modelBytes: 1 * MB },
+    });
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const fn = Object.values(functions).find((f) => (f.Properties as { Handler?: string }).Handler === 'index.handler')!;
+    return (fn.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables;
+  },
+  container: async () => {
+    await containerDriver.synth!(ctx<ContainerTargetConfig>('image'));
+    const dockerfile = await readFile(join(dir, 'image', 'context', 'Dockerfile'), 'utf8');
+    // `ENV KEY="value" \` lines, as the Dockerfile writes them.
+    return Object.fromEntries([...dockerfile.matchAll(/^\s*(?:ENV\s+)?(DM_[A-Z_]+)=("?)([^"\s\\]*)\2/gm)].map((m) => [m[1], m[3]]));
+  },
+  // The GPU targets serve through Triton, whose config.pbtxt decides how onnxruntime runs.
+  'aws-sagemaker': 'Triton',
+  'gcp-vertex': 'Triton',
+  'azure-ml': 'Triton',
+};
+
+describe('runtime.* reaches every target that runs the project runtime', () => {
+  it('the table covers every registered target type', () => {
+    expect(Object.keys(SHIPPED).sort()).toEqual([...KNOWN_TARGET_TYPES].sort());
+  });
+
+  it.each(Object.entries(SHIPPED).filter(([, v]) => typeof v !== 'string'))('%s ships DM_* variables that read back as the config', async (_type, read) => {
+    // WHEN the target's artifacts are produced and their environment read back by the runtime's reader
+    const env = await (read as () => Promise<Record<string, string>>)();
+    // THEN every runtime.* field arrives
+    expect(readRuntimeConfig({ ...env, DM_MODEL_PATH: '/m/model.onnx' })).toMatchObject(EXPECTED);
+  }, 60_000);
+
+  it('batching reaches the container\'s server, not the Lambda handler, which has no pool', async () => {
+    const lambdaEnv = await (SHIPPED['aws-lambda'] as () => Promise<Record<string, string>>)();
+    const containerEnv = await (SHIPPED.container as () => Promise<Record<string, string>>)();
+    expect(lambdaEnv).not.toHaveProperty('DM_MAX_BATCH_SIZE');
+    expect(readRuntimeConfig({ ...containerEnv, DM_MODEL_PATH: '/m/model.onnx' }).batching).toMatchObject({ maxBatchSize: 4 });
+  }, 60_000);
+});
