@@ -4,7 +4,9 @@ import { DeployModelError } from '../../errors.js';
  * SageMaker's Triton images (`sagemaker-tritonserver:<version>-py3`), built by AWS on NVIDIA's
  * release with SageMaker's `serve` entry point, live in AWS-owned ECR accounts, one per region.
  * This is the one table of them, per Triton release and region, taken from the SageMaker Python
- * SDK (`src/sagemaker/image_uri_config/sagemaker-tritonserver.json`). AWS publishes only some
+ * SDK's `sagemaker-tritonserver.json` (aws/sagemaker-python-sdk, master:
+ * `sagemaker-core/src/sagemaker/core/image_uri_config/sagemaker-tritonserver.json`; master-v2 and
+ * SDK v2: `src/sagemaker/image_uri_config/sagemaker-tritonserver.json`). AWS publishes only some
  * releases; to add one, copy its `registries` from that file. `image` in the target config (or the
  * construct's `image` prop) overrides the table for a release or region it does not list.
  */
@@ -43,22 +45,33 @@ const REGISTRIES_2024: Readonly<Record<string, string>> = {
   'us-west-2': DLC,
 };
 
-/** 25.09 adds regions (and is not published in the China regions). */
-const REGISTRIES_25_09: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(Object.entries(REGISTRIES_2024).filter(([region]) => !region.startsWith('cn-'))),
+/** The regions 2025 releases added, with their accounts. */
+const REGIONS_ADDED_2025: Readonly<Record<string, string>> = {
   'ap-east-2': '975050140332',
   'ap-south-2': '772153158452',
   'ap-southeast-4': '457447274322',
   'ap-southeast-5': '550225433462',
-  'ap-southeast-6': '633930458069',
   'ap-southeast-7': '590183813437',
   'eu-central-2': '380420809688',
   'eu-south-2': '503227376785',
+  'me-central-1': '914824155844',
+  'mx-central-1': '637423239942',
+};
+
+/** 25.04: every 2024 region (China included) and the 2025 additions. */
+const REGISTRIES_25_04: Readonly<Record<string, string>> = { ...REGISTRIES_2024, ...REGIONS_ADDED_2025 };
+
+/** 25.09 and 26.05 add ap-southeast-6 and are not published in the China regions. */
+const REGISTRIES_25_09: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(REGISTRIES_25_04).filter(([region]) => !region.startsWith('cn-'))),
+  'ap-southeast-6': '633930458069',
 };
 
 /** Triton release → region → the ECR account that holds its image there. Newest first. */
 export const SAGEMAKER_TRITON_IMAGES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  '26.05': REGISTRIES_25_09,
   '25.09': REGISTRIES_25_09,
+  '25.04': REGISTRIES_25_04,
   '24.09': REGISTRIES_2024,
   '24.05': REGISTRIES_2024,
   '24.03': REGISTRIES_2024,
@@ -67,9 +80,11 @@ export const SAGEMAKER_TRITON_IMAGES: Readonly<Record<string, Readonly<Record<st
 };
 
 /**
- * The Triton release SageMaker targets serve with unless `tritonVersion` says otherwise: the
- * newest release in the table. Other GPU targets default to `DEFAULT_TRITON_VERSION` (NVIDIA's
- * own images, published every month); AWS builds only some releases for SageMaker.
+ * The Triton release SageMaker targets serve with unless `tritonVersion` says otherwise. It stays
+ * at 25.09 while 26.05 is in the table: a newer release may need a newer NVIDIA driver (the
+ * instances' AMI), may drop older GPUs and rebuilds every cached engine, so moving it is a change
+ * of its own, checked on a GPU first. Other GPU targets default to `DEFAULT_TRITON_VERSION`
+ * (NVIDIA's own images, published every month); AWS builds only some releases for SageMaker.
  */
 export const DEFAULT_SAGEMAKER_TRITON_VERSION = '25.09';
 

@@ -38,7 +38,8 @@ export function planWarmup(inputs: readonly TensorSpec[], maxBatchSize: number, 
     }
     samples[spec.name] = {
       data_type: tritonDataType(spec.dtype as Dtype) as TritonDataType,
-      // Matches the config's dims for a scalar (or batch-only) input: [1], reshaped by Triton.
+      // The config declares a tensor with no dims left (a scalar, or a batch-only input) as [1],
+      // and a warmup sample must match the config's dims.
       dims: dims.length === 0 ? [1] : dims,
       ...(FLOAT_TYPES.has(spec.dtype as Dtype) ? { random_data: true } : { zero_data: true }),
     };

@@ -36,8 +36,8 @@ export interface PlanTritonConfigParams {
  * DEFAULT_MAX_BATCH_SIZE, so clients may still send batches themselves), dims leave the batch dim
  * out, and `dynamic_batching` is written only when `model.batching` is set: merging requests is
  * the user's choice of latency for throughput. Otherwise `max_batch_size` is 0 and dims are the
- * full shape. Other dynamic dims are -1. A scalar (or, when batching, a batch-only tensor) is
- * declared as dims [1] with `reshape { shape: [] }`, since Triton needs non-empty dims.
+ * full shape. Other dynamic dims are -1. Triton needs non-empty dims, so a tensor with no dims
+ * left is declared as dims [1]; see `tritonDims` for when a reshape goes with it.
  */
 export function planTritonConfig(params: PlanTritonConfigParams): TritonModelConfig {
   const { signature, modelName, host, batching, inputShapes, options } = params;
@@ -82,9 +82,23 @@ export function planTritonConfig(params: PlanTritonConfigParams): TritonModelCon
   return config;
 }
 
+/**
+ * A tensor's dims without the batch dim when the model batches. One with no dims left is declared
+ * as [1], and its reshape depends on batching, as Triton r24.09 to r25.09 require:
+ * - batching (a batch-only tensor, ONNX shape [batch]): `reshape { shape: [] }`, so that the
+ *   onnxruntime backend compares [-1] + [] with the model's [-1] (`CompareDimsSupported` in
+ *   onnxruntime_backend src/onnxruntime_utils.cc); its autocomplete writes the same
+ *   (`ModelState::AutoCompleteIO` in src/onnxruntime.cc);
+ * - not batching (a scalar, ONNX shape []): no reshape. Triton core refuses an empty reshape when
+ *   max_batch_size is 0 ("scalar tensors are not supported": `ValidateIOShape` in core
+ *   src/model_config_utils.cc), and the backend takes a scalar declared as [1] as it is: it checks
+ *   that every dim is 1 and hands ONNX Runtime a rank-0 tensor (`ModelInstanceState::ValidateInputs`,
+ *   `ValidateOutputs` and `SetInputTensors` in src/onnxruntime.cc).
+ */
 function tritonDims(shape: readonly (number | string)[], batches: boolean): { dims: number[]; reshape?: { shape: number[] } } {
   const dims = (batches ? shape.slice(1) : shape).map((d) => (typeof d === 'number' ? d : -1));
-  return dims.length === 0 ? { dims: [1], reshape: { shape: [] } } : { dims };
+  if (dims.length > 0) return { dims };
+  return batches ? { dims: [1], reshape: { shape: [] } } : { dims: [1] };
 }
 
 function hasDynamicFirstDim(t: TensorSpec): boolean {

@@ -23,7 +23,7 @@ export interface TritonInput {
   data_type: TritonDataType;
   /** Per-request dims; without the batch dim when `max_batch_size > 0`; `-1` is dynamic. */
   dims: number[];
-  /** The shape the backend sees, e.g. `[]` for a scalar sent as `[1]`. */
+  /** The shape the backend sees per batch item, e.g. `[]` for a batch-only tensor sent as `[N, 1]`. */
   reshape?: TritonTensorReshape;
 }
 

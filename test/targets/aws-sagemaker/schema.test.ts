@@ -63,8 +63,8 @@ describe('awsSageMakerTargetSchema', () => {
   });
 
   it('refuses a Triton release or region without a SageMaker image unless image overrides it', () => {
-    expect(issues({ tritonVersion: '25.06' })).toEqual([{ path: 'tritonVersion', message: expect.stringMatching(/no Triton image for tritonVersion '25\.06'.*knows 25\.09, 24\.09/) }]);
-    expect(issues({ region: 'cn-north-1' })).toEqual([{ path: 'tritonVersion', message: expect.stringMatching(/not published in cn-north-1 \(releases published there: 24\.09, 24\.05/) }]);
+    expect(issues({ tritonVersion: '25.06' })).toEqual([{ path: 'tritonVersion', message: expect.stringMatching(/no Triton image for tritonVersion '25\.06'.*knows 26\.05, 25\.09, 25\.04, 24\.09/) }]);
+    expect(issues({ region: 'cn-north-1' })).toEqual([{ path: 'tritonVersion', message: expect.stringMatching(/not published in cn-north-1 \(releases published there: 25\.04, 24\.09, 24\.05/) }]);
     expect(issues({ region: 'cn-north-1', tritonVersion: '24.09' })).toEqual([]);
     expect(issues({ tritonVersion: '25.06', image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/triton:25.06-py3' })).toEqual([]);
   });
@@ -99,8 +99,28 @@ describe('SageMaker Triton images', () => {
     expect(() => sageMakerTritonImage('eu-west-1', '20.01')).toThrow(expect.objectContaining({ code: 'SAGEMAKER_TRITON_IMAGE_UNKNOWN' }));
   });
 
-  it('lists the default release, newest first', () => {
-    expect(Object.keys(SAGEMAKER_TRITON_IMAGES)[0]).toBe(DEFAULT_SAGEMAKER_TRITON_VERSION);
+  it('lists releases newest first, the default among them', () => {
+    const releases = Object.keys(SAGEMAKER_TRITON_IMAGES);
+    expect(releases).toEqual([...releases].sort().reverse());
+    expect(releases).toContain(DEFAULT_SAGEMAKER_TRITON_VERSION);
+  });
+
+  it("agrees with the SageMaker Python SDK's sagemaker-tritonserver.json", () => {
+    // aws/sagemaker-python-sdk, master, last changed by 7c7f7a9 ("feat: triton v26.05", #5999):
+    // sagemaker-core/src/sagemaker/core/image_uri_config/sagemaker-tritonserver.json, the same
+    // content as src/sagemaker/image_uri_config/sagemaker-tritonserver.json on master-v2.
+    // Every release there, with its region count, and a few of its entries.
+    const regions = Object.fromEntries(Object.entries(SAGEMAKER_TRITON_IMAGES).map(([v, r]) => [v, Object.keys(r).length]));
+    expect(regions).toEqual({ '26.05': 34, '25.09': 34, '25.04': 35, '24.09': 26, '24.05': 26, '24.03': 26, '24.01': 26, '23.12': 26 });
+    expect(sageMakerTritonImage('me-central-1', '25.09')).toBe('914824155844.dkr.ecr.me-central-1.amazonaws.com/sagemaker-tritonserver:25.09-py3');
+    expect(sageMakerTritonImage('mx-central-1', '25.09')).toBe('637423239942.dkr.ecr.mx-central-1.amazonaws.com/sagemaker-tritonserver:25.09-py3');
+    expect(sageMakerTritonImage('ap-southeast-6', '26.05')).toBe('633930458069.dkr.ecr.ap-southeast-6.amazonaws.com/sagemaker-tritonserver:26.05-py3');
+    expect(sageMakerTritonImage('cn-north-1', '25.04')).toBe('727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-tritonserver:25.04-py3');
+    expect(sageMakerTritonImage('eu-south-2', '25.04')).toBe('503227376785.dkr.ecr.eu-south-2.amazonaws.com/sagemaker-tritonserver:25.04-py3');
+    // 25.04 is the one 2025 release without ap-southeast-6; 25.09 and 26.05 leave out China.
+    expect(SAGEMAKER_TRITON_IMAGES['25.04']!['ap-southeast-6']).toBeUndefined();
+    expect(SAGEMAKER_TRITON_IMAGES['26.05']!['cn-northwest-1']).toBeUndefined();
+    expect(SAGEMAKER_TRITON_IMAGES['24.09']!['me-central-1']).toBeUndefined();
   });
 
   it('parses ECR image URIs for the execution role', () => {

@@ -45,7 +45,7 @@ describe('planTritonConfig: the batching rule', () => {
     expect(config.input[0].dims).toEqual([-1, 4]);
   });
 
-  it('declares a batch-only tensor as [1] reshaped to a scalar', () => {
+  it('declares a batch-only tensor as [1] reshaped to a scalar (what the onnxruntime backend compares with [batch])', () => {
     const config = plan({ signature: { inputs: [tensor('ids', ['batch'], 'int64', 'INT64')], outputs: [tensor('score', ['batch'])] } });
     expect(config.max_batch_size).toBe(DEFAULT_MAX_BATCH_SIZE);
     expect(config.input[0]).toEqual({ name: 'ids', data_type: 'TYPE_INT64', dims: [1], reshape: { shape: [] } });
@@ -53,13 +53,30 @@ describe('planTritonConfig: the batching rule', () => {
     expect(config.model_warmup![0].inputs.ids).toEqual({ data_type: 'TYPE_INT64', dims: [1], zero_data: true });
   });
 
-  it("keeps silero's full shapes and reshapes its int64 scalar 'sr'", async () => {
+  it('declares a scalar of a non-batching model as [1] without a reshape', () => {
+    // Triton core refuses `reshape { shape: [] }` when max_batch_size is 0 ("cannot have empty
+    // reshape for non-batching model as scalar tensors are not supported": ValidateIOShape in
+    // triton-inference-server/core src/model_config_utils.cc, r24.09 to r25.09), while the
+    // onnxruntime backend takes a scalar declared as [1] (ModelInstanceState::ValidateInputs and
+    // ValidateOutputs in onnxruntime_backend src/onnxruntime.cc, r25.09).
+    const signature = {
+      inputs: [tensor('x', ['batch', 3]), tensor('k', [], 'int64', 'INT64')],
+      outputs: [tensor('y', ['batch', 3]), tensor('n', [], 'int64', 'INT64')],
+    };
+    const config = plan({ signature });
+    expect(config.max_batch_size).toBe(0);
+    expect(config.input[1]).toEqual({ name: 'k', data_type: 'TYPE_INT64', dims: [1] });
+    expect(config.output[1]).toEqual({ name: 'n', data_type: 'TYPE_INT64', dims: [1] });
+    expect(config.model_warmup![0].inputs.k).toEqual({ data_type: 'TYPE_INT64', dims: [1], zero_data: true });
+  });
+
+  it("keeps silero's full shapes and declares its int64 scalar 'sr' as [1]", async () => {
     const config = plan({ signature: await signatureOf('silero'), inputShapes: { input: { shape: [1, 512] } } });
     expect(config.max_batch_size).toBe(0);
     expect(config.input).toEqual([
       { name: 'input', data_type: 'TYPE_FP32', dims: [-1, -1] },
       { name: 'state', data_type: 'TYPE_FP32', dims: [2, -1, 128] },
-      { name: 'sr', data_type: 'TYPE_INT64', dims: [1], reshape: { shape: [] } },
+      { name: 'sr', data_type: 'TYPE_INT64', dims: [1] },
     ]);
     expect(config.model_warmup![0].inputs.sr).toEqual({ data_type: 'TYPE_INT64', dims: [1], zero_data: true });
     // The state's 'batch' dim takes the input's value: one value per dim name, as in smoke inputs.

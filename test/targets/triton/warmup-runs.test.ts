@@ -7,17 +7,21 @@ import { MODELS, SILERO_INPUTS, signatureOf, type ModelKey } from './_models.js'
 /**
  * Triton fails a model's load when its warmup request fails, so each planned warmup sample is run
  * here through onnxruntime on CPU, the way Triton would send it: the batch dim put back in front,
- * scalars reshaped from [1] to [], random floats and zero integers.
+ * reshapes applied, random floats and zero integers. A model input of rank 0 gets a rank-0 tensor
+ * whatever the config's dims, as the onnxruntime backend does (`ModelInstanceState::SetInputTensors`
+ * in triton-inference-server/onnxruntime_backend src/onnxruntime.cc, r25.09).
  */
 async function runWarmup(key: ModelKey, config: TritonModelConfig): Promise<ort.InferenceSession.OnnxValueMapType> {
   const warmup = config.model_warmup![0];
   const session = await ort.InferenceSession.create(MODELS[key]);
   const feeds: Record<string, ort.Tensor> = {};
+  const modelRank = new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.shape.length : -1]));
   for (const input of config.input) {
     const sample = warmup.inputs[input.name];
     expect(sample.data_type).toBe(input.data_type);
     const shape = input.reshape ? [...input.reshape.shape] : [...sample.dims];
     if (config.max_batch_size > 0) shape.unshift(warmup.batch_size);
+    if (modelRank.get(input.name) === 0) shape.length = 0;
     const size = shape.reduce((a, b) => a * b, 1);
     feeds[input.name] = input.data_type === 'TYPE_INT64'
       ? new ort.Tensor('int64', new BigInt64Array(size), shape)
