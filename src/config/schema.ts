@@ -114,7 +114,7 @@ export const smokeSchema = z
 export const configSchema = z
   .object({
     /** Lowercase name used to derive every resource name (1-40 chars, a-z, 0-9, -). */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must start with a lowercase letter and contain only a-z, 0-9 and -, at most 40 characters')
+    name: z.string().regex(/^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must start with a lowercase letter, end with a letter or digit, and contain only a-z, 0-9 and -, at most 40 characters')
       .describe('Lowercase name used to derive every resource name (1-40 chars: a-z, 0-9, -).'),
     model: modelSchema,
     runtime: runtimeSchema,

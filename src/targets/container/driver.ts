@@ -69,7 +69,7 @@ export const containerDriver: TargetDriver<ContainerTargetConfig> = {
 
   async connect(ctx) {
     throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `Target '${ctx.targetName}' is an image, with no endpoint of its own: deploy smoke-tests it by running it locally. ` +
-      `Apply ${ctx.workDir}/k8s/*.yaml to a cluster (kubectl apply -f), or run the image, and call that.`, { details: { target: ctx.targetName } });
+      `Apply deployment.yaml, service.yaml and hpa.yaml from ${ctx.workDir}/k8s/ (or inferenceservice.yaml where KServe is installed), or run the image, and call that.`, { details: { target: ctx.targetName } });
   },
 
   async status(ctx) {

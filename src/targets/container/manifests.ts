@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { CONTAINER_UID } from './dockerfile.js';
-import type { ContainerTargetConfig } from './schema.js';
+import type { ContainerTargetConfig, KserveMode } from './schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -33,12 +33,31 @@ export interface Manifests {
 export const READY_PATH = '/v2/health/ready';
 export const LIVE_PATH = '/v2/health/live';
 
+/** KServe reads its deployment mode from this annotation; without it the cluster's default applies. */
+const KSERVE_DEPLOYMENT_MODE = 'serving.kserve.io/deploymentMode';
+/**
+ * The legacy names, because every KServe release reads them: v0.16 renamed the modes Knative and
+ * Standard and its defaulting webhook rewrites these two to the new names, while releases before it
+ * know only these (kserve/kserve v0.20.0, pkg/constants/constants.go `ParseDeploymentMode`;
+ * pkg/apis/serving/v1beta1/inference_service_defaults.go `DefaultInferenceService`).
+ */
+const DEPLOYMENT_MODE: Record<KserveMode, string> = { serverless: 'Serverless', raw: 'RawDeployment' };
+
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** What `kserve` asks for: no InferenceService, or one whose mode is pinned or left to the cluster. */
+function resolveKserve(kserve: ContainerTargetConfig['kserve']): { mode?: KserveMode } | undefined {
+  if (kserve === false) return undefined;
+  return kserve === true || !kserve.mode ? {} : { mode: kserve.mode };
+}
+
 /**
  * The Kubernetes objects for the image, as plain data: a Deployment, a ClusterIP Service, an
  * autoscaling/v2 HorizontalPodAutoscaler on CPU and, unless `kserve: false`, a KServe
  * InferenceService. The pod meets the Pod Security "restricted" profile: non-root uid 10001, no
  * privilege escalation, every capability dropped, the RuntimeDefault seccomp profile, a read-only
- * root filesystem with an emptyDir on /tmp (and HOME there).
+ * root filesystem with an emptyDir on /tmp (and HOME there). The InferenceService's container
+ * carries the same profile on its own, because Knative refuses a pod-level securityContext.
  */
 export function planManifests(input: ManifestInput): Manifests {
   const { name, target } = input;
@@ -109,40 +128,54 @@ export function planManifests(input: ManifestInput): Manifests {
     },
   };
 
-  const manifests: Manifests = { deployment, service, hpa };
-  if (target.kserve) {
-    // A custom-container predictor: KServe runs our image as is. `predictor.model` would need a
-    // ServingRuntime that knows our server; the container named kserve-container with PROTOCOL=v2
-    // is how KServe learns a custom predictor speaks the Open Inference Protocol (v2).
-    // No /tmp volume here: Knative (KServe's serverless mode) rejects emptyDir unless a feature
-    // flag is on, and the server writes nothing to disk.
-    manifests.inferenceService = {
+  const inferenceService = (mode: KserveMode | undefined): Json => {
+    // Scaling differs by mode, and a mode left to the cluster gets neither: KServe's webhook accepts
+    // only concurrency or rps on Knative's autoscaler and cpu or memory on an HPA
+    // (inference_service_validation.go `validateScalingKPACompExtension`, `validateScalingHPACompExtension`),
+    // and a scaleTarget means requests in flight on one and CPU percent on the other.
+    const scaling = mode === 'raw' ? { scaleMetric: 'cpu', scaleTarget: target.targetCpuUtilization }
+      : mode === 'serverless' ? { scaleMetric: 'concurrency' } : {};
+    // `autoscalerClass: hpa` makes KServe's webhook check the HPA metric and target at admission.
+    const annotations = mode ? { [KSERVE_DEPLOYMENT_MODE]: DEPLOYMENT_MODE[mode], ...(mode === 'raw' ? { 'serving.kserve.io/autoscalerClass': 'hpa' } : {}) } : undefined;
+    return {
       apiVersion: 'serving.kserve.io/v1beta1',
       kind: 'InferenceService',
-      metadata: metadata(name),
+      metadata: { ...metadata(name), ...(annotations ? { annotations } : {}) },
       spec: {
+        // A custom-container predictor: KServe runs our image as is. `predictor.model` would need a
+        // ServingRuntime that knows our server; the container named kserve-container with PROTOCOL=v2
+        // is how KServe learns a custom predictor speaks the Open Inference Protocol (v2).
         predictor: {
           minReplicas: target.replicas.min,
           maxReplicas: target.replicas.max,
-          scaleMetric: 'cpu',
-          scaleTarget: target.targetCpuUtilization,
-          securityContext: podSecurity(),
+          ...scaling,
+          automountServiceAccountToken: false,
+          // Only a plain Deployment takes the pod-level context: Knative refuses it unless its
+          // kubernetes.podspec-securitycontext flag is on, and it is off by default.
+          ...(mode === 'raw' ? { securityContext: podSecurity() } : {}),
+          // No /tmp volume: the server writes nothing to disk, and the pod stays the same in every mode.
           containers: [{
             name: 'kserve-container',
             image: input.image,
             imagePullPolicy: 'IfNotPresent',
             // Knative accepts one port, named http1 (HTTP/1.1) or h2c.
             ports: [{ name: 'http1', containerPort: target.port, protocol: 'TCP' }],
-            env: [{ name: 'PROTOCOL', value: 'v2' }, { name: 'PORT', value: String(target.port) }],
+            // No PORT: Knative reserves it and sets it to the containerPort; the image's ENV has it too.
+            env: [{ name: 'PROTOCOL', value: 'v2' }],
             resources: resources(),
             readinessProbe: { httpGet: { path: READY_PATH, port: target.port }, periodSeconds: 5, failureThreshold: 2 },
             livenessProbe: { httpGet: { path: LIVE_PATH, port: target.port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-            securityContext: containerSecurity(),
+            // The restricted profile at container level, which Knative allows: the pod's fields, repeated.
+            securityContext: { ...containerSecurity(), runAsGroup: CONTAINER_UID, seccompProfile: { type: 'RuntimeDefault' } },
           }],
         },
       },
     };
-  }
+  };
+
+  const manifests: Manifests = { deployment, service, hpa };
+  const kserve = resolveKserve(target.kserve);
+  if (kserve) manifests.inferenceService = inferenceService(kserve.mode);
   return manifests;
 }
 
@@ -150,7 +183,9 @@ export function planManifests(input: ManifestInput): Manifests {
  * Validates each object against the Kubernetes OpenAPI schema (kubernetes-models). No maintained
  * package carries KServe's CRD schema, so the InferenceService is checked where it embeds core
  * types: its predictor is a PodSpec with KServe's scaling fields inlined (KServe's
- * CustomPredictor type embeds corev1.PodSpec). Throws `CONTAINER_MANIFEST_INVALID`.
+ * CustomPredictor type embeds corev1.PodSpec). The name must be a DNS-1035 label, and an
+ * InferenceService that may run on Knative (any mode but raw) must also pass Knative's default field
+ * rules (`knativeRefusals`), or its pods would never start. Throws `CONTAINER_MANIFEST_INVALID`.
  */
 export function validateManifests(manifests: Manifests): void {
   const check = (what: string, validate: () => void) => {
@@ -162,11 +197,20 @@ export function validateManifests(manifests: Manifests): void {
       });
     }
   };
+  // kubernetes-models does not check names. A Service name is a DNS-1035 label
+  // (k8s.io/apimachinery validation `IsDNS1035Label`), as is KServe's InferenceService name
+  // (inference_service_validation.go `IsvcNameFmt`); the config's name pattern allows a trailing '-'.
+  const name = String((manifests.service as { metadata?: { name?: unknown } }).metadata?.name ?? '');
+  if (!DNS1035_LABEL.test(name) || name.length > 63) {
+    throw new DeployModelError('CONTAINER_MANIFEST_INVALID', `The name '${name}' cannot name a Kubernetes Service or a KServe InferenceService: it must start with a lowercase letter, hold only lowercase letters, digits and '-', end in a letter or a digit, and be at most 63 characters. Change the config's name (e.g. '${name.replace(/-+$/, '') || 'model'}').`, {
+      details: { manifest: 'Service', name },
+    });
+  }
   check('Deployment', () => new Deployment(manifests.deployment as never).validate());
   check('Service', () => new Service(manifests.service as never).validate());
   check('HorizontalPodAutoscaler', () => new HorizontalPodAutoscaler(manifests.hpa as never).validate());
   if (manifests.inferenceService) {
-    const isvc = manifests.inferenceService as { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: { predictor?: Json } };
+    const isvc = manifests.inferenceService as { apiVersion?: string; kind?: string; metadata?: { name?: string; annotations?: Record<string, string> }; spec?: { predictor?: Json } };
     check('InferenceService', () => {
       if (isvc.apiVersion !== 'serving.kserve.io/v1beta1' || isvc.kind !== 'InferenceService' || !isvc.metadata?.name) {
         throw new Error('apiVersion must be serving.kserve.io/v1beta1, kind InferenceService, with metadata.name');
@@ -175,7 +219,84 @@ export function validateManifests(manifests: Manifests): void {
       if (!predictor) throw new Error('spec.predictor is required');
       new PodSpec(predictor as never).validate();
     });
+    const mode = isvc.metadata?.annotations?.[KSERVE_DEPLOYMENT_MODE];
+    const refusals = mode === 'RawDeployment' || mode === 'Standard' ? [] : knativeRefusals(isvc.spec!.predictor!);
+    if (refusals.length > 0) {
+      throw new DeployModelError('CONTAINER_MANIFEST_INVALID', `The generated InferenceService would be refused in KServe's serverless mode (Knative, default feature flags): ${refusals.map((r) => `${r.path} ${r.rule}; ${r.fix}`).join('. ')}.`, {
+        details: { manifest: 'InferenceService', refusals },
+      });
+    }
   }
+}
+
+/** A field of the predictor that Knative or KServe's webhook would refuse, and what to do instead. */
+export interface KnativeRefusal {
+  path: string;
+  rule: string;
+  fix: string;
+}
+
+// Fields of KServe's PredictorSpec and ComponentExtensionSpec that KServe keeps to itself; the rest of
+// the predictor is the pod spec it hands to Knative (kserve/kserve v0.20.0, pkg/apis/serving/v1beta1/
+// predictor.go and component.go; reconcilers/knative/ksvc_reconciler.go `createKnativeService`).
+const KSERVE_FIELDS = new Set(['name', 'minReplicas', 'maxReplicas', 'scaleTarget', 'scaleMetric', 'scaleMetricType', 'autoScaling',
+  'containerConcurrency', 'timeout', 'canaryTrafficPercent', 'logger', 'batcher', 'labels', 'annotations', 'deploymentStrategy',
+  'storageUris', 'storageContainerName', 'workerSpec', 'model', 'sklearn', 'xgboost', 'tensorflow', 'pytorch', 'triton', 'onnx',
+  'huggingface', 'pmml', 'lightgbm', 'paddle']);
+// knative/serving knative-v1.23.0, pkg/apis/serving/fieldmask.go: `PodSpecMask` with the default flags
+// of pkg/apis/config/features.go `defaultFeaturesConfig`, `ContainerMask`, `SecurityContextMask`.
+const KNATIVE_POD_FIELDS = new Set(['serviceAccountName', 'containers', 'volumes', 'imagePullSecrets', 'enableServiceLinks', 'automountServiceAccountToken']);
+const KNATIVE_CONTAINER_FIELDS = new Set(['name', 'args', 'command', 'env', 'workingDir', 'envFrom', 'image', 'imagePullPolicy', 'livenessProbe',
+  'ports', 'readinessProbe', 'resources', 'securityContext', 'startupProbe', 'terminationMessagePath', 'terminationMessagePolicy', 'volumeMounts']);
+const KNATIVE_SECURITY_FIELDS = new Set(['capabilities', 'readOnlyRootFilesystem', 'runAsUser', 'runAsGroup', 'runAsNonRoot', 'allowPrivilegeEscalation', 'seccompProfile', 'privileged']);
+// pkg/apis/serving/k8s_validation.go: `validPortNames`, `reservedPorts` (queue-proxy, metrics and
+// profiling ports: pkg/networking/constants.go, knative.dev/pkg ProfilingDefaultPort), `reservedEnvVars`.
+const KNATIVE_PORT_NAMES = new Set(['', 'http1', 'h2c']);
+const KNATIVE_RESERVED_PORTS = new Set([8012, 8013, 8022, 9090, 9091, 8008]);
+const KNATIVE_RESERVED_ENV = new Set(['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION']);
+// KServe's webhook checks the metric against Knative's autoscaler unless the mode is raw
+// (inference_service_validation.go `validateAutoScalingCompExtension`; constants.go `AutoscalerAllowedKPAMetricsList`).
+const KPA_METRICS = new Set(['concurrency', 'rps']);
+
+/**
+ * The essential rules a predictor breaks on Knative with its default feature flags, the ones the
+ * generated manifest can break: the pod, container and security-context field masks, one port with
+ * an allowed name and an unreserved number, no reserved variable, and a metric Knative scales on.
+ * test/references/kubernetes/ checks the full set, written apart from this.
+ */
+export function knativeRefusals(predictor: Json): KnativeRefusal[] {
+  const out: KnativeRefusal[] = [];
+  const refuse = (path: string, rule: string, fix: string) => out.push({ path: `spec.predictor.${path}`, rule, fix });
+  const raw = "set kserve: { mode: 'raw' } to run it as a plain Deployment";
+  for (const key of Object.keys(predictor)) {
+    if (KSERVE_FIELDS.has(key) || KNATIVE_POD_FIELDS.has(key)) continue;
+    refuse(key, key === 'securityContext' ? "is refused: a pod-level securityContext needs Knative's kubernetes.podspec-securitycontext flag, off by default" : 'is not a pod field Knative allows with its default flags', raw);
+  }
+  if (predictor.automountServiceAccountToken === true) refuse('automountServiceAccountToken', 'may only be false on Knative', raw);
+  if (typeof predictor.scaleMetric === 'string' && !KPA_METRICS.has(predictor.scaleMetric)) {
+    refuse('scaleMetric', `'${predictor.scaleMetric}' is not a metric Knative's autoscaler scales on (concurrency, rps)`, raw);
+  }
+  const containers = (predictor.containers ?? []) as Json[];
+  if (containers.flatMap((c) => (c.ports ?? []) as Json[]).length > 1) refuse('containers[*].ports', 'declares more than one port; Knative routes to exactly one', raw);
+  containers.forEach((c, i) => {
+    const at = `containers[${i}]`;
+    for (const key of Object.keys(c)) if (!KNATIVE_CONTAINER_FIELDS.has(key)) refuse(`${at}.${key}`, 'is not a container field Knative allows', raw);
+    const sc = (c.securityContext ?? {}) as Json;
+    for (const key of Object.keys(sc)) if (!KNATIVE_SECURITY_FIELDS.has(key)) refuse(`${at}.securityContext.${key}`, 'is not a securityContext field Knative allows', raw);
+    if (sc.privileged === true) refuse(`${at}.securityContext.privileged`, 'may only be false on Knative', raw);
+    if ((sc.capabilities as Json | undefined)?.add) refuse(`${at}.securityContext.capabilities.add`, "needs Knative's kubernetes.containerspec-addcapabilities flag, off by default", raw);
+    ((c.ports ?? []) as Json[]).forEach((p, j) => {
+      if (!KNATIVE_PORT_NAMES.has((p.name as string | undefined) ?? '')) refuse(`${at}.ports[${j}].name`, `'${p.name}' is not a port name Knative allows (http1, h2c or none)`, raw);
+      if (p.protocol !== undefined && p.protocol !== 'TCP') refuse(`${at}.ports[${j}].protocol`, `'${p.protocol}' is not TCP`, raw);
+      if (KNATIVE_RESERVED_PORTS.has(p.containerPort as number)) {
+        refuse(`${at}.ports[${j}].containerPort`, `${p.containerPort} is reserved by Knative (8012, 8013, 8022, 8008, 9090, 9091 are its queue-proxy's)`, `set the container target's port to another number (8080 is the default), or ${raw}`);
+      }
+    });
+    ((c.env ?? []) as Json[]).forEach((e, j) => {
+      if (KNATIVE_RESERVED_ENV.has(e.name as string)) refuse(`${at}.env[${j}]`, `sets ${e.name}, which Knative reserves and sets itself`, raw);
+    });
+  });
+  return out;
 }
 
 export interface WrittenManifests {

@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const CONTAINER_CONTRACTS = ['kserve-v2', 'sagemaker', 'vertex', 'azure-ml'] as const;
 export type ContainerContract = (typeof CONTAINER_CONTRACTS)[number];
 
+/** KServe deployment modes: on Knative, or as a plain Deployment (KServe's RawDeployment). */
+export const KSERVE_MODES = ['serverless', 'raw'] as const;
+export type KserveMode = (typeof KSERVE_MODES)[number];
+
 export const CONTAINER_BUILDERS = ['docker', 'podman', 'buildah'] as const;
 export type ContainerBuilderName = (typeof CONTAINER_BUILDERS)[number];
 
@@ -117,11 +121,29 @@ export const containerTargetSchema = z
     targetCpuUtilization: z.number().int().min(1).max(100).default(70)
       .describe('Average CPU utilisation, in percent of the request, that the HPA aims for. Default: 70.'),
     /**
-     * Also write a KServe InferenceService (a custom-container predictor speaking v2).
+     * Also write a KServe InferenceService (a custom-container predictor speaking v2). `true` (or
+     * `{}`) leaves the deployment mode to the cluster's `defaultDeploymentMode` and writes a manifest
+     * that is valid in both modes; `{ mode }` pins it (see docs/kubernetes.md); `false` writes none.
      * @default true
      */
-    kserve: z.boolean().default(true)
-      .describe('Also write a KServe InferenceService (custom container predictor, protocol v2). Default: true.'),
+    kserve: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            /**
+             * KServe's deployment mode: `'serverless'` runs on Knative (scales on requests in flight),
+             * `'raw'` as a plain Deployment with an HPA on CPU and the pod-level security context that
+             * Knative refuses by default.
+             * @default - the cluster's defaultDeploymentMode (no annotation)
+             */
+            mode: z.enum(KSERVE_MODES, { error: () => "must be 'serverless' (Knative) or 'raw' (a Deployment and an HPA); leave it out to follow the cluster's defaultDeploymentMode" }).optional()
+              .describe("KServe deployment mode: 'serverless' (Knative, scales on concurrency) or 'raw' (Deployment + HPA on CPU, pod-level securityContext). Default: the cluster's defaultDeploymentMode, with a manifest valid in both."),
+          })
+          .strict(),
+      ])
+      .default(true)
+      .describe("Also write a KServe InferenceService (custom container predictor, protocol v2): true, false, or { mode: 'serverless' | 'raw' } to pin KServe's deployment mode. Default: true (the cluster's default mode, a manifest valid in both)."),
   })
   .strict()
   .describe('An OCI image serving the model over HTTP (KServe v2, SageMaker, Vertex AI, Azure ML routes), built with docker, podman or buildah, optionally pushed, with Kubernetes and KServe manifests.');

@@ -6,8 +6,8 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { Service } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { planManifests, validateManifests, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
-import { containerTargetSchema } from '../../../src/targets/container/schema.js';
+import { knativeRefusals, planManifests, validateManifests, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
+import { containerTargetSchema, type ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 
 const target = containerTargetSchema.parse({ type: 'container', resources: { cpu: '500m', memory: '768Mi' }, replicas: { min: 2, max: 6 }, targetCpuUtilization: 60 });
 const input: ManifestInput = { name: 'ocr-cls', image: 'registry.example.com/ocr-cls:0123456789ab', target };
@@ -68,22 +68,54 @@ describe('planManifests', () => {
     expect((m.service as Obj).spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
 
-  it('declares a KServe custom-container predictor speaking v2', () => {
+  it('declares a KServe custom-container predictor speaking v2, hardened at container level, valid in either mode', () => {
+    // GIVEN kserve: true (the default) WHEN planned THEN no mode is pinned, nothing mode-specific is set
     const isvc = m.inferenceService as Obj;
     expect(isvc.apiVersion).toBe('serving.kserve.io/v1beta1');
     expect(isvc.kind).toBe('InferenceService');
-    const predictor = isvc.spec.predictor;
-    expect(predictor).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleMetric: 'cpu', scaleTarget: 60 });
-    expect(predictor.containers).toHaveLength(1);
-    expect(predictor.containers[0]).toMatchObject({
-      name: 'kserve-container',
-      image: input.image,
-      ports: [{ name: 'http1', containerPort: 8080, protocol: 'TCP' }],
-      env: [{ name: 'PROTOCOL', value: 'v2' }, { name: 'PORT', value: '8080' }],
-      readinessProbe: { httpGet: { path: '/v2/health/ready', port: 8080 } },
-      securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    expect(isvc.metadata).toEqual({ name: 'ocr-cls', labels: { 'app.kubernetes.io/name': 'ocr-cls', 'app.kubernetes.io/component': 'predictor', 'app.kubernetes.io/managed-by': 'deploy-model' } });
+    expect(isvc.spec).toEqual({
+      predictor: {
+        minReplicas: 2,
+        maxReplicas: 6,
+        automountServiceAccountToken: false,
+        containers: [{
+          name: 'kserve-container',
+          image: input.image,
+          imagePullPolicy: 'IfNotPresent',
+          ports: [{ name: 'http1', containerPort: 8080, protocol: 'TCP' }],
+          env: [{ name: 'PROTOCOL', value: 'v2' }],
+          resources: { requests: { cpu: '500m', memory: '768Mi' }, limits: { memory: '768Mi' } },
+          readinessProbe: { httpGet: { path: '/v2/health/ready', port: 8080 }, periodSeconds: 5, failureThreshold: 2 },
+          livenessProbe: { httpGet: { path: '/v2/health/live', port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+          securityContext: {
+            runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+          },
+        }],
+      },
     });
+    expect(planManifests({ ...input, target: { ...target, kserve: {} } }).inferenceService).toEqual(isvc);
     expect(planManifests({ ...input, target: { ...target, kserve: false } }).inferenceService).toBeUndefined();
+  });
+
+  it("pins serverless mode with the annotation every KServe release reads, scaling on requests in flight", () => {
+    const isvc = planManifests({ ...input, target: { ...target, kserve: { mode: 'serverless' } } }).inferenceService as Obj;
+    const portable = m.inferenceService as Obj;
+    expect(isvc.metadata.annotations).toEqual({ 'serving.kserve.io/deploymentMode': 'Serverless' });
+    expect(isvc.spec.predictor).toEqual({ ...portable.spec.predictor, scaleMetric: 'concurrency' });
+  });
+
+  it('pins raw mode: HPA on CPU at the target utilisation, and the pod-level security context', () => {
+    const isvc = planManifests({ ...input, target: { ...target, kserve: { mode: 'raw' } } }).inferenceService as Obj;
+    const portable = m.inferenceService as Obj;
+    expect(isvc.metadata.annotations).toEqual({ 'serving.kserve.io/deploymentMode': 'RawDeployment', 'serving.kserve.io/autoscalerClass': 'hpa' });
+    expect(isvc.spec.predictor).toEqual({
+      ...portable.spec.predictor,
+      scaleMetric: 'cpu',
+      scaleTarget: 60,
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+    });
   });
 
   it('sets the namespace on every object when given', () => {
@@ -101,6 +133,48 @@ describe('validateManifests', () => {
     const isvc = structuredClone(m);
     (isvc.inferenceService as Obj).spec.predictor.containers[0].securityContext.runAsUser = 'app';
     expect(() => validateManifests(isvc)).toThrowError(expect.objectContaining({ message: expect.stringMatching(/InferenceService.*runAsUser must be integer/) }));
+  });
+
+  it("refuses a name Kubernetes and KServe refuse, though the config's pattern lets it through", () => {
+    // GIVEN a config name ending in '-' WHEN validated THEN a coded error names it and suggests a fix
+    expect(() => validateManifests(planManifests({ ...input, name: 'ocr-' }))).toThrowError(expect.objectContaining({
+      code: 'CONTAINER_MANIFEST_INVALID',
+      message: expect.stringMatching(/The name 'ocr-' cannot name a Kubernetes Service.*end in a letter or a digit.*\(e\.g\. 'ocr'\)/),
+    }));
+  });
+
+  it("refuses a port Knative reserves for its queue-proxy, unless the mode is raw, naming the port and the fix", () => {
+    // GIVEN port 8012, Knative's queue-proxy port WHEN the InferenceService may run on Knative THEN a coded error
+    const onPort = (kserve: ContainerTargetConfig['kserve']) => planManifests({ ...input, target: { ...target, port: 8012, kserve } });
+    for (const kserve of [true, { mode: 'serverless' as const }]) {
+      expect(() => validateManifests(onPort(kserve))).toThrowError(expect.objectContaining({
+        code: 'CONTAINER_MANIFEST_INVALID',
+        message: expect.stringMatching(/spec\.predictor\.containers\[0\]\.ports\[0\]\.containerPort 8012 is reserved by Knative.*port to another number/),
+        details: expect.objectContaining({ manifest: 'InferenceService', refusals: [expect.objectContaining({ path: 'spec.predictor.containers[0].ports[0].containerPort' })] }),
+      }));
+    }
+    // a plain Deployment has no queue-proxy
+    expect(() => validateManifests(onPort({ mode: 'raw' }))).not.toThrow();
+    expect(() => validateManifests(onPort(false))).not.toThrow();
+  });
+
+  it('refuses a pod-level securityContext, a reserved variable and a CPU metric on Knative, and allows them in raw mode', () => {
+    const raw = planManifests({ ...input, target: { ...target, kserve: { mode: 'raw' } } });
+    expect(() => validateManifests(raw)).not.toThrow();
+    const onKnative = structuredClone(raw);
+    delete (onKnative.inferenceService as Obj).metadata.annotations;
+    (onKnative.inferenceService as Obj).spec.predictor.containers[0].env.push({ name: 'PORT', value: '8080' });
+    expect(knativeRefusals((onKnative.inferenceService as Obj).spec.predictor).map((r) => r.path)).toEqual([
+      'spec.predictor.securityContext', 'spec.predictor.scaleMetric', 'spec.predictor.containers[0].env[1]',
+    ]);
+    expect(() => validateManifests(onKnative)).toThrowError(expect.objectContaining({ message: expect.stringMatching(/securityContext is refused: a pod-level securityContext needs Knative's kubernetes\.podspec-securitycontext flag.*kserve: \{ mode: 'raw' \}/) }));
+  });
+
+  it('finds nothing to refuse in the planned predictor, whatever the mode', () => {
+    for (const kserve of [true, { mode: 'serverless' as const }, { mode: 'raw' as const }]) {
+      const m = planManifests({ ...input, target: { ...target, kserve } });
+      expect(() => validateManifests(m)).not.toThrow();
+    }
   });
 });
 

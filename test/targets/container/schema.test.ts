@@ -58,6 +58,26 @@ describe('container target schema', () => {
     expect(containerTargetSchema.parse({ type: 'container', resources: { cpu: '500m', memory: '1.5Gi' } }).resources).toEqual({ cpu: '500m', memory: '1.5Gi' });
   });
 
+  it("takes kserve as a boolean or as { mode: 'serverless' | 'raw' }, mode optional", () => {
+    const kserve = (value: unknown) => containerTargetSchema.safeParse({ type: 'container', kserve: value });
+    expect(kserve(true).data?.kserve).toBe(true);
+    expect(kserve(false).data?.kserve).toBe(false);
+    expect(kserve({}).data?.kserve).toEqual({});
+    expect(kserve({ mode: 'serverless' }).data?.kserve).toEqual({ mode: 'serverless' });
+    expect(kserve({ mode: 'raw' }).data?.kserve).toEqual({ mode: 'raw' });
+    expect(kserve({ mode: 'raw', namespace: 'ml' }).success).toBe(false);
+    const knative = kserve({ mode: 'Knative' });
+    expect(knative.success).toBe(false);
+    expect(JSON.stringify(knative.error?.issues)).toMatch(/must be 'serverless' \(Knative\) or 'raw'/);
+  });
+
+  it('documents the kserve mode and its default', () => {
+    const json = z.toJSONSchema(containerTargetSchema, { io: 'input' }) as unknown as { properties: { kserve: { anyOf: { properties?: { mode?: { description?: string; enum?: string[] } } }[] } } };
+    const mode = json.properties.kserve.anyOf.find((s) => s.properties)?.properties?.mode;
+    expect(mode?.enum).toEqual(['serverless', 'raw']);
+    expect(mode?.description).toMatch(/Default: the cluster's defaultDeploymentMode/);
+  });
+
   it('documents every optional field with its default in the JSON Schema', () => {
     const json = z.toJSONSchema(containerTargetSchema, { io: 'input' }) as { properties: Record<string, { description?: string }> };
     for (const [key, prop] of Object.entries(json.properties)) {
