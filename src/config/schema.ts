@@ -64,22 +64,23 @@ export const modelSchema = z
 export const runtimeSchema = z
   .object({
     /**
-     * onnxruntime execution providers in order of preference; one that fails to load falls back
-     * to the next, and finally to CPU.
+     * onnxruntime execution providers in order of preference, for the targets that run the
+     * project's runtime; one that fails to load falls back to the next, and finally to CPU. The GPU
+     * targets serve through Triton, where their `engine` option chooses TensorRT or CUDA.
      * @default ['cpu']
      */
     executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt', 'coreml', 'dml'])).min(1).default(['cpu'])
-      .describe("onnxruntime execution providers in order of preference; a provider that fails to load falls back to CPU. Default: ['cpu']."),
+      .describe("onnxruntime execution providers in order of preference, for the targets that run the project's runtime (local, aws-lambda, container); a provider that fails to load falls back to CPU. The GPU targets' engine option chooses for Triton. Default: ['cpu']."),
     /**
-     * Intra-op threads per session.
+     * Intra-op threads per session; on the GPU targets, Triton's `intra_op_thread_count`.
      * @default - onnxruntime's choice (the number of cores)
      */
     intraOpThreads: z.number().int().min(1).max(256).optional()
-      .describe("Intra-op threads per session. Default: onnxruntime's choice."),
+      .describe("Intra-op threads per session (DM_INTRA_OP_THREADS; on the GPU targets, Triton's intra_op_thread_count). Default: onnxruntime's choice."),
   })
   .strict()
   .default({ executionProviders: ['cpu'] })
-  .describe('How the serving runtime runs the model (CPU targets).');
+  .describe('How onnxruntime runs the model: the project runtime on local, aws-lambda and container; Triton on the GPU targets.');
 
 export const smokeSchema = z
   .object({

@@ -11,12 +11,18 @@ import {
   armAuthMode, azureBlobPrefix, azureInferUrl, azureModelUri, azureNames, azureSpecHash, nextModelVersion, planAzureRollout,
   planDeployment, planEndpoint, planModelVersion,
 } from './plan.js';
+import { planRuntimeSettings } from './runtime-settings.js';
 import type { AzureMlTargetConfig } from './schema.js';
 
 type Ctx = TargetContext<AzureMlTargetConfig>;
 
 export function namesOf(ctx: Ctx) {
   return azureNames({ name: ctx.config.name, stage: ctx.loaded.stage, targetName: ctx.targetName, target: ctx.target });
+}
+
+/** The deployment's probes and request settings, from the target and the model's batching. */
+export function runtimeOf(ctx: Ctx) {
+  return planRuntimeSettings(ctx.target, ctx.config.model.batching?.maxBatchSize);
 }
 
 export function errorContext(ctx: Ctx): AzureErrorContext {
@@ -53,7 +59,8 @@ export async function deployAzure(ctx: Ctx, clients: AzureClients, repo: BuiltRe
   const { target, io } = ctx;
   const names = namesOf(ctx);
   const api = azureApi(ctx, clients);
-  const specHash = azureSpecHash({ repositoryDigest: repo.digest, instanceType: target.instanceType, instanceCount: target.instanceCount });
+  const runtime = runtimeOf(ctx);
+  const specHash = azureSpecHash({ repositoryDigest: repo.digest, instanceType: target.instanceType, instanceCount: target.instanceCount, runtime });
 
   const location = await api.workspaceLocation();
   let endpoint = await api.findEndpoint(names.endpoint);
@@ -91,7 +98,7 @@ export async function deployAzure(ctx: Ctx, clients: AzureClients, repo: BuiltRe
 
   io.info('DM_AZURE_DEPLOYING', `Creating deployment ${rollout.next} on ${names.endpoint} (${target.instanceCount} x ${target.instanceType}) without traffic; this takes minutes`, { deployment: rollout.next });
   try {
-    await api.putDeployment(names.endpoint, rollout.next, planDeployment({ names, location, modelId: model.id, target, specHash }));
+    await api.putDeployment(names.endpoint, rollout.next, planDeployment({ names, location, modelId: model.id, target, runtime, specHash }));
   } catch (e) {
     await bestEffort(io, () => api.deleteDeployment(names.endpoint, rollout.next));
     throw e;

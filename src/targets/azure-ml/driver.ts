@@ -7,9 +7,10 @@ import { buildGpuRepository } from '../triton/build-gpu-repository.js';
 import { planTritonConfig } from '../triton/index.js';
 import { createAzureClients, type AzureConnectionOptions } from './_clients.js';
 import { defaultDatastore, deleteUploads } from './_upload.js';
-import { azureApi, deployAzure, endpointClient, errorContext, namesOf } from './deploy-azure.js';
+import { azureApi, deployAzure, endpointClient, errorContext, namesOf, runtimeOf } from './deploy-azure.js';
 import { azureBlobPrefix, azureModelUri, azureSpecHash, planDeployment, planEndpoint, planModelVersion } from './plan.js';
 import type { AzureMlTargetConfig } from './schema.js';
+import { tritonOptionsOf } from './triton-options-of.js';
 
 type Ctx = TargetContext<AzureMlTargetConfig>;
 
@@ -23,13 +24,13 @@ function notDeployed(ctx: Ctx): DeployModelError {
  * AzureConnectionOptions); the registered driver uses the defaults and environment variables.
  */
 export function createAzureMlDriver(options: AzureConnectionOptions = {}): TargetDriver<AzureMlTargetConfig> {
-  const build = (ctx: Ctx) => buildGpuRepository(ctx, 'azure-ml', namesOf(ctx).tritonModel);
+  const build = (ctx: Ctx) => buildGpuRepository({ ...ctx, target: tritonOptionsOf(ctx.target) }, 'azure-ml', namesOf(ctx).tritonModel);
   return {
     type: 'azure-ml',
 
     async validate(ctx: Ctx): Promise<ConfigProblem[]> {
       try {
-        planTritonConfig({ signature: ctx.signature, modelName: namesOf(ctx).tritonModel, host: 'azure-ml', batching: ctx.config.model.batching, inputShapes: ctx.config.model.inputs, options: ctx.target });
+        planTritonConfig({ signature: ctx.signature, modelName: namesOf(ctx).tritonModel, host: 'azure-ml', batching: ctx.config.model.batching, inputShapes: ctx.config.model.inputs, options: tritonOptionsOf(ctx.target) });
         return [];
       } catch (e) {
         if (!(e instanceof DeployModelError)) throw e;
@@ -47,7 +48,8 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Targe
       const repo = await build(ctx);
       const names = namesOf(ctx);
       const { target } = ctx;
-      const specHash = azureSpecHash({ repositoryDigest: repo.digest, instanceType: target.instanceType, instanceCount: target.instanceCount });
+      const runtime = runtimeOf(ctx);
+      const specHash = azureSpecHash({ repositoryDigest: repo.digest, instanceType: target.instanceType, instanceCount: target.instanceCount, runtime });
       const blobPath = azureBlobPrefix(names, repo.digest);
       const modelUri = azureModelUri({ subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace, datastore: '(default datastore)', path: blobPath });
       const spec = {
@@ -55,7 +57,7 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Targe
         blobPath,
         model: { name: names.model, version: planModelVersion(names, modelUri, repo.digest) },
         endpoint: planEndpoint({ names, location: '(workspace location)', authMode: target.authMode, traffic: {} }),
-        deployment: planDeployment({ names, location: '(workspace location)', modelId: `(${names.model} version id)`, target, specHash }),
+        deployment: planDeployment({ names, location: '(workspace location)', modelId: `(${names.model} version id)`, target, runtime, specHash }),
       };
       const file = path.join(ctx.workDir, 'azure-resources.json');
       await mkdir(ctx.workDir, { recursive: true });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AzureRuntimeSettings } from './runtime-settings.js';
 import type { AzureMlTargetConfig } from './schema.js';
 
 /**
@@ -59,8 +60,8 @@ export function azureModelUri(params: { subscriptionId: string; resourceGroup: s
 }
 
 /** Same deployment spec → nothing to change on redeploy. 12 hex digits. */
-export function azureSpecHash(params: { repositoryDigest: string; instanceType: string; instanceCount: number }): string {
-  return hash(JSON.stringify({ r: params.repositoryDigest, t: params.instanceType, c: params.instanceCount }), 12);
+export function azureSpecHash(params: { repositoryDigest: string; instanceType: string; instanceCount: number; runtime: AzureRuntimeSettings }): string {
+  return hash(JSON.stringify({ r: params.repositoryDigest, t: params.instanceType, c: params.instanceCount, s: params.runtime }), 12);
 }
 
 export interface AzureModelVersionBody {
@@ -118,11 +119,11 @@ export interface AzureDeploymentBody {
     instanceType: string;
     scaleSettings: { scaleType: 'Default' };
     description: string;
-  };
+  } & AzureRuntimeSettings;
 }
 
-export function planDeployment(params: { names: AzureNames; location: string; modelId: string; target: Pick<AzureMlTargetConfig, 'instanceType' | 'instanceCount'>; specHash: string }): AzureDeploymentBody {
-  const { names, location, modelId, target, specHash } = params;
+export function planDeployment(params: { names: AzureNames; location: string; modelId: string; target: Pick<AzureMlTargetConfig, 'instanceType' | 'instanceCount'>; runtime: AzureRuntimeSettings; specHash: string }): AzureDeploymentBody {
+  const { names, location, modelId, target, runtime, specHash } = params;
   return {
     location,
     tags: { ...names.tags, [AZURE_TAG_KEYS.spec]: specHash },
@@ -132,6 +133,9 @@ export function planDeployment(params: { names: AzureNames; location: string; mo
       model: modelId,
       instanceType: target.instanceType,
       scaleSettings: { scaleType: 'Default' },
+      livenessProbe: runtime.livenessProbe,
+      readinessProbe: runtime.readinessProbe,
+      requestSettings: runtime.requestSettings,
       description: `deploy-model version ${specHash} of '${names.tritonModel}'.`,
     },
   };

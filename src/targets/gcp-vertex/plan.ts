@@ -60,18 +60,24 @@ export interface VertexContainerSpec {
 }
 
 /**
- * The Triton container. Vertex AI sets AIP_MODE=PREDICTION, in which NVIDIA's image starts
- * `tritonserver` with these arguments and Triton turns on its Vertex AI front end on
- * AIP_HTTP_PORT (the first listed port). That front end would collide with Triton's own HTTP port,
- * so it is turned off: Vertex AI talks KServe v2 to Triton's HTTP server on port 8000, which
- * makes RawPredict bodies plain v2 inference requests. Triton reads `gs://` repositories itself;
- * `$(AIP_STORAGE_URI)` is Vertex AI's copy of the model's artifact folder.
+ * The Triton container. Vertex AI starts it with AIP_MODE=PREDICTION, so NVIDIA's entrypoint runs
+ * `tritonserver` with these arguments (docker/entrypoint.d/99-check-run-aip-mode.sh), and in that
+ * mode Triton changes its defaults before it reads the command line: its Vertex AI front end on
+ * (on AIP_HTTP_PORT), HTTP and GRPC off (triton-inference-server/server src/command_line_parser.cc,
+ * `TritonParser::Parse`, "Step 1", the same on r24.09 to r25.09; Triton's own qa/L0_vertex_ai
+ * passes `--allow-vertex-ai=false --allow-http=true` for this setup). So HTTP is turned back on
+ * explicitly: without `--allow-http=true` nothing listens on port 8000 and the deployment never
+ * passes Vertex AI's health check. The Vertex AI front end is turned off, since it would take the
+ * same port: Vertex AI talks KServe v2 to Triton's HTTP server, which makes RawPredict bodies plain
+ * v2 inference requests. Triton reads `gs://` repositories itself; `$(AIP_STORAGE_URI)` is Vertex
+ * AI's copy of the model's artifact folder, expanded by Vertex AI as Kubernetes expands `args`.
  */
 export function vertexContainerSpec(image: string, tritonModel: string): VertexContainerSpec {
   return {
     imageUri: image,
     args: [
       '--model-repository=$(AIP_STORAGE_URI)',
+      '--allow-http=true',
       '--allow-vertex-ai=false',
       `--http-port=${TRITON_HTTP_PORT}`,
       '--allow-grpc=false',

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serveRepository } from '../vertex/serve-repository.js';
+import { deploymentSettingsProblem, livenessAllowanceSeconds } from './_deployment-settings.js';
 import type { OperationKind } from './faults.js';
 import type { Deployment, Endpoint, FakeContext, Workspace } from './_state.js';
 
@@ -79,8 +80,17 @@ function modelPath(uri: string): string {
   return m[1].replace(/\/+$/, '');
 }
 
-/** What Azure ML does when a Triton deployment is created: mount the model folder, start Triton, wait for readiness. */
-async function startDeployment(ctx: FakeContext, ws: Workspace, modelUri: string, failInference: string | undefined) {
+/**
+ * What Azure ML does when a Triton deployment is created: mount the model folder, start Triton,
+ * wait for readiness. `startupSeconds` is how long the server stays silent while it loads (a
+ * TensorRT engine build); a liveness probe that gives up sooner restarts the container, and the
+ * restart starts the build over, so the deployment never becomes ready.
+ */
+async function startDeployment(ctx: FakeContext, ws: Workspace, deployment: Deployment, modelUri: string, failInference: string | undefined, startupSeconds: number | undefined) {
+  const allowance = livenessAllowanceSeconds(deployment.properties.livenessProbe);
+  if (startupSeconds !== undefined && startupSeconds > allowance) {
+    throw new ArmError(400, 'ResourceNotReady', `User container has crashed or terminated: the liveness probe failed (it allows ${allowance} s: initialDelay + failureThreshold x period) while the container needed ${startupSeconds} s to start, so it was restarted, again and again. Please see troubleshooting guide, available here: https://aka.ms/oe-tsg#error-resourcenotready`);
+  }
   const container = ctx.state.blobs.get(`${ctx.account}/${ws.container}`) ?? new Map();
   const prefix = `${modelPath(modelUri)}/`;
   const dir = await mkdtemp(path.join(ctx.scratchDir, 'azureml-model-'));
@@ -279,12 +289,15 @@ export function armRoutes(ctx: FakeContext) {
     if (version.properties.modelType !== 'triton_model' && !props.environmentId) {
       throw new ArmError(400, 'BadArgument', 'Environment is required for models other than mlflow_model and triton_model (no-code deployment).');
     }
+    const settingsProblem = deploymentSettingsProblem(props);
+    if (settingsProblem) throw new ArmError(400, 'BadArgument', settingsProblem);
     if (deployments.has(name)) throw new ArmError(400, 'BadArgument', `Deployment ${name} exists; this fake does not update deployments.`);
     const deployment: Deployment = { id, name, location: body.location, tags: body.tags ?? {}, sku: body.sku, properties: { ...props, provisioningState: 'Creating' } };
     deployments.set(name, deployment);
     const failInference = ctx.faults.takeInferenceFailure();
+    const startupSeconds = ctx.faults.takeStartup();
     const headers = asyncOperation(ctx, 'deployment', async () => {
-      deployment.server = await startDeployment(ctx, ws, version.properties.modelUri, failInference);
+      deployment.server = await startDeployment(ctx, ws, deployment, version.properties.modelUri, failInference, startupSeconds);
       deployment.properties.provisioningState = 'Succeeded';
     }, () => { deployment.properties.provisioningState = 'Failed'; });
     return { status: 201, headers, body: deploymentView(deployment) };

@@ -98,6 +98,17 @@ describe('the Azure fake, driven by @azure/arm-machinelearning and @azure/storag
     await ml.onlineEndpoints.beginCreateOrUpdateAndWait('rg', 'mlws', 'add-ep', { location: 'westeurope', properties: { authMode: 'Key', traffic: { blue: 100 } } }, { updateIntervalInMs: 10 });
     expect((await scoring(url, { key: primaryKey, body })).status).toBe(200);
 
+    // Probe and request settings outside Azure's limits are refused at once, naming the field.
+    const withSettings = (properties: Record<string, unknown>) => ml.onlineDeployments.beginCreateOrUpdateAndWait('rg', 'mlws', 'add-ep', 'green', {
+      location: 'westeurope', properties: { endpointComputeType: 'Managed', model: version.id, instanceType: 'Standard_NC4as_T4_v3', ...properties },
+    }, { updateIntervalInMs: 10 });
+    await expect(withSettings({ requestSettings: { requestTimeout: 'PT181S' } })).rejects.toMatchObject({ statusCode: 400, code: 'BadArgument', message: expect.stringContaining('requestSettings.requestTimeout must be at most 180 seconds') });
+    await expect(withSettings({ livenessProbe: { successThreshold: 2 } })).rejects.toMatchObject({ statusCode: 400, message: 'livenessProbe.successThreshold must be 1, got 2.' });
+    await expect(withSettings({ readinessProbe: { initialDelay: 'PT0S' } })).rejects.toMatchObject({ statusCode: 400, message: 'readinessProbe.initialDelay must be at least 1 second(s), got PT0S.' });
+    await expect(withSettings({ readinessProbe: { timeout: 'PT0.5S' } })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining('readinessProbe.timeout must be at least 1') });
+    await expect(withSettings({ livenessProbe: { failureThreshold: 0 } })).rejects.toMatchObject({ statusCode: 400, message: 'livenessProbe.failureThreshold must be at least 1, got 0.' });
+    expect(fake.state.deployments.get('add-ep')!.has('green')).toBe(false);
+
     // A failed operation surfaces with its message; a deployment with traffic cannot be deleted.
     fake.faults.failOperation('deployment', { code: 'ResourceNotReady', message: 'User container has crashed or terminated' });
     await expect(ml.onlineDeployments.beginCreateOrUpdateAndWait('rg', 'mlws', 'add-ep', 'green', {

@@ -19,6 +19,7 @@ export class AzureFaults {
   private readonly operations: Array<{ kind: OperationKind; fault: { code: string; message: string } }> = [];
   private readonly hangs: OperationKind[] = [];
   private readonly inference: string[] = [];
+  private readonly startups: number[] = [];
 
   /** The next `times` requests matching `method` and `path` answer this error. */
   failRequest(match: { method?: string; path: RegExp }, fault: HttpFault, times = 1): void {
@@ -61,11 +62,25 @@ export class AzureFaults {
     this.inference.push(message);
   }
 
+  /**
+   * The next deployment created takes this long, in seconds of the deployment's own clock, before
+   * Triton answers (a TensorRT engine build): its liveness probe settings decide whether it lives.
+   */
+  slowStartup(seconds: number): void {
+    this.startups.push(seconds);
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.operations.length = 0;
     this.hangs.length = 0;
     this.inference.length = 0;
+    this.startups.length = 0;
+  }
+
+  /** @internal */
+  takeStartup(): number | undefined {
+    return this.startups.shift();
   }
 
   /** @internal */

@@ -21,8 +21,12 @@ export interface GcsFake {
   /** Authorization headers seen, for tests that check credentials reach the API. */
   readonly authorizations: string[];
   createBucket(name: string): void;
-  /** Writes every object under `gs://bucket/prefix/` into `dir` (like Vertex AI's copy of a model's artifacts); returns how many. */
+  /** Writes every object under `gs://bucket/prefix/` into `dir` (as Triton reads a gs:// repository); returns how many. */
   download(uri: string, dir: string): Promise<number>;
+  /** Copies every object under `from` to the same relative names under `to` (as Vertex AI copies a Model's artifacts); returns how many. */
+  copy(from: string, to: string): number;
+  /** Deletes every object under `uri`; returns how many. */
+  deleteAll(uri: string): number;
   stop(): Promise<void>;
 }
 
@@ -77,6 +81,15 @@ function multipartParts(body: Buffer, boundary: string): Array<{ headers: string
     start = next;
   }
   return parts;
+}
+
+/** The bucket and the object-name prefix (ending in `/`, or empty) of `gs://bucket[/prefix]`. */
+function locate(buckets: Map<string, Map<string, GcsObject>>, uri: string): { bucket: Map<string, GcsObject>; prefix: string } {
+  const m = /^gs:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`not a gs:// URI: ${uri}`);
+  const bucket = buckets.get(m[1]);
+  if (!bucket) throw new Error(`bucket ${m[1]} does not exist`);
+  return { bucket, prefix: m[2] ? `${m[2].replace(/\/+$/, '')}/` : '' };
 }
 
 export async function startGcsFake(): Promise<GcsFake> {
@@ -143,11 +156,7 @@ export async function startGcsFake(): Promise<GcsFake> {
       if (!buckets.has(name)) buckets.set(name, new Map());
     },
     async download(uri, dir) {
-      const m = /^gs:\/\/([^/]+)\/?(.*)$/.exec(uri);
-      if (!m) throw new Error(`not a gs:// URI: ${uri}`);
-      const bucket = buckets.get(m[1]);
-      if (!bucket) throw new Error(`bucket ${m[1]} does not exist`);
-      const prefix = m[2] ? `${m[2].replace(/\/+$/, '')}/` : '';
+      const { bucket, prefix } = locate(buckets, uri);
       let count = 0;
       for (const [name, object] of bucket) {
         if (!name.startsWith(prefix)) continue;
@@ -157,6 +166,23 @@ export async function startGcsFake(): Promise<GcsFake> {
         count++;
       }
       return count;
+    },
+    copy(from, to) {
+      const source = locate(buckets, from);
+      const target = locate(buckets, to);
+      let count = 0;
+      for (const [name, object] of [...source.bucket]) {
+        if (!name.startsWith(source.prefix)) continue;
+        target.bucket.set(`${target.prefix}${name.slice(source.prefix.length)}`, { ...object });
+        count++;
+      }
+      return count;
+    },
+    deleteAll(uri) {
+      const { bucket, prefix } = locate(buckets, uri);
+      const names = [...bucket.keys()].filter((n) => n.startsWith(prefix));
+      for (const n of names) bucket.delete(n);
+      return names.length;
     },
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -1,24 +1,24 @@
 import { randomInt } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import path from 'node:path';
 import type { GcsFake } from './_gcs.js';
 import { packAny, V1 } from './_protos.js';
 import type { VertexFaults, RpcFault } from './faults.js';
-import { serveRepository, type ServedRepository } from './serve-repository.js';
+import { startDeployedContainer, type RunningModel } from './_start-deployed-container.js';
+import type { ContainerRun } from './_run-model-container.js';
+import { RpcError, STATUS } from './_rpc-error.js';
 
-/** gRPC status codes the fake answers. */
-export const STATUS = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, INTERNAL: 13, UNAVAILABLE: 14 } as const;
-
-export class RpcError extends Error {
-  constructor(readonly code: number, message: string) { super(message); }
-}
+export { RpcError, STATUS };
 
 export interface FakeModel {
   name: string;
   displayName: string;
   description?: string;
   artifactUri: string;
-  containerSpec: { imageUri?: string; args?: string[]; ports?: Array<{ containerPort?: number }>; healthRoute?: string; predictRoute?: string };
+  /** Vertex AI's copy of the artifacts, made at upload: the container's AIP_STORAGE_URI. */
+  storageUri: string;
+  containerSpec: {
+    imageUri?: string; command?: string[]; args?: string[]; env?: Array<{ name?: string; value?: string }>;
+    ports?: Array<{ containerPort?: number }>; healthRoute?: string; predictRoute?: string;
+  };
   labels: Record<string, string>;
 }
 
@@ -27,9 +27,8 @@ export interface FakeDeployedModel {
   model: string;
   displayName: string;
   dedicatedResources: Record<string, unknown>;
-  /** The Node runtime standing in for the model's container. */
-  server: ServedRepository;
-  predictRoute: string;
+  /** The model's container, serving on AIP_HTTP_PORT. */
+  container: RunningModel;
 }
 
 export interface FakeEndpoint {
@@ -54,6 +53,8 @@ export interface VertexState {
   readonly endpoints: Map<string, FakeEndpoint>;
   readonly models: Map<string, FakeModel>;
   readonly operations: Map<string, FakeOperation>;
+  /** Every container started by DeployModel, in order, whether it came up or not. */
+  readonly containers: ContainerRun[];
 }
 
 export interface ServiceContext {
@@ -127,6 +128,11 @@ export function endpointMessage(e: FakeEndpoint) {
   };
 }
 
+/** The bucket holding Vertex AI's copies of Models' artifacts (its real name is Vertex AI's business). */
+export function managedBucket(ctx: ServiceContext): string {
+  return `vertex-ai-managed-${ctx.state.projectNumber}`;
+}
+
 function modelMessage(m: FakeModel) {
   return { name: m.name, displayName: m.displayName, description: m.description, artifactUri: m.artifactUri, containerSpec: m.containerSpec, labels: m.labels, versionId: '1' };
 }
@@ -149,27 +155,6 @@ function resolveSplit(endpoint: FakeEndpoint, split: Record<string, number>, new
   const sum = Object.values(out).reduce((a, b) => a + b, 0);
   if (sum !== 100) throw new RpcError(STATUS.INVALID_ARGUMENT, `The traffic split percentages must add up to 100, got ${sum}.`);
   return out;
-}
-
-/** What Vertex AI does on DeployModel: copy the artifacts, start the container, wait for its health route. */
-async function startContainer(ctx: ServiceContext, model: FakeModel, inferenceFailure: string | undefined): Promise<{ server: ServedRepository; predictRoute: string }> {
-  const spec = model.containerSpec;
-  if (!spec.predictRoute || !spec.healthRoute) throw new RpcError(STATUS.INVALID_ARGUMENT, 'The container spec needs predictRoute and healthRoute.');
-  const dir = await mkdtemp(path.join(ctx.scratchDir, 'aip-storage-'));
-  const copied = await ctx.gcs.download(model.artifactUri, dir).catch((e: Error) => { throw new RpcError(STATUS.FAILED_PRECONDITION, `Failed to download model artifacts from ${model.artifactUri}: ${e.message}`); });
-  const readsRepository = (spec.args ?? []).some((a) => a.includes('$(AIP_STORAGE_URI)'));
-  if (copied === 0 || !readsRepository) {
-    throw new RpcError(STATUS.FAILED_PRECONDITION, 'Model server never became ready. Please validate that your model file or container configuration are valid. Model server logs can be found at https://console.cloud.google.com/logs');
-  }
-  const server = await serveRepository(dir, { failInference: inferenceFailure }).catch((e: Error) => {
-    throw new RpcError(STATUS.FAILED_PRECONDITION, `Model server exited unexpectedly: ${e.message}`);
-  });
-  const health = await fetch(`${server.url}${spec.healthRoute}`).then((r) => r.status, () => 0);
-  if (health !== 200) {
-    await server.close();
-    throw new RpcError(STATUS.FAILED_PRECONDITION, `Model server never became ready (GET ${spec.healthRoute} answered ${health}).`);
-  }
-  return { server, predictRoute: spec.predictRoute };
 }
 
 type Handler = (request: any) => Promise<object> | object;
@@ -224,11 +209,11 @@ export function endpointService(ctx: ServiceContext): Record<string, Handler> {
       const split = req.trafficSplit && Object.keys(req.trafficSplit).length > 0 ? resolveSplit(endpoint, req.trafficSplit, id) : undefined;
       const inferenceFailure = ctx.faults.takeInferenceFailure();
       return startOperation(ctx, 'DeployModel', endpoint.name, 'DeployModelOperationMetadata', async () => {
-        const { server, predictRoute } = await startContainer(ctx, model, inferenceFailure);
-        const deployed: FakeDeployedModel = { id, model: model.name, displayName: req.deployedModel.displayName ?? '', dedicatedResources: resources, server, predictRoute };
+        const container = await startDeployedContainer(ctx, { endpoint: endpoint.name, deployedModelId: id, model, machineSpec: resources.machineSpec, failInference: inferenceFailure });
+        const deployed: FakeDeployedModel = { id, model: model.name, displayName: req.deployedModel.displayName ?? '', dedicatedResources: resources, container };
         endpoint.deployedModels.push(deployed);
         if (split) endpoint.trafficSplit = split;
-        const { server: _s, predictRoute: _p, ...message } = deployed;
+        const { container: _c, ...message } = deployed;
         return { type: 'DeployModelResponse', value: { deployedModel: message } };
       });
     },
@@ -249,7 +234,7 @@ export function endpointService(ctx: ServiceContext): Record<string, Handler> {
       return startOperation(ctx, 'UndeployModel', endpoint.name, 'UndeployModelOperationMetadata', async () => {
         endpoint.deployedModels = endpoint.deployedModels.filter((d) => d !== deployed);
         endpoint.trafficSplit = split;
-        await deployed.server.close();
+        await deployed.container.close();
         return { type: 'UndeployModelResponse', value: {} };
       });
     },
@@ -265,8 +250,19 @@ export function modelService(ctx: ServiceContext): Record<string, Handler> {
       const m = req.model;
       if (!m.containerSpec?.imageUri) throw new RpcError(STATUS.INVALID_ARGUMENT, 'Model.containerSpec.imageUri is required for custom models.');
       if (!m.artifactUri?.startsWith('gs://')) throw new RpcError(STATUS.INVALID_ARGUMENT, `Model.artifactUri must be a gs:// URI, got ${m.artifactUri}.`);
-      const model: FakeModel = { name: `${parent}/models/${newId()}`, displayName: m.displayName ?? '', description: m.description, artifactUri: m.artifactUri, containerSpec: m.containerSpec, labels: m.labels ?? {} };
+      const name = `${parent}/models/${newId()}`;
+      const model: FakeModel = {
+        name, displayName: m.displayName ?? '', description: m.description, artifactUri: m.artifactUri, containerSpec: m.containerSpec, labels: m.labels ?? {},
+        storageUri: `gs://${managedBucket(ctx)}/${name.split('/').pop()}/artifacts`,
+      };
       return startOperation(ctx, 'UploadModel', model.name, 'UploadModelOperationMetadata', async () => {
+        // Vertex AI copies the artifacts into a bucket it manages when the Model is created.
+        ctx.gcs.createBucket(managedBucket(ctx));
+        try {
+          ctx.gcs.copy(model.artifactUri, model.storageUri);
+        } catch (e) {
+          throw new RpcError(STATUS.FAILED_PRECONDITION, `Failed to copy the model artifacts from ${model.artifactUri}: ${(e as Error).message}`);
+        }
         state.models.set(model.name, model);
         return { type: 'UploadModelResponse', value: { model: model.name, modelVersionId: '1' } };
       });
@@ -285,6 +281,7 @@ export function modelService(ctx: ServiceContext): Record<string, Handler> {
       if (!state.models.has(name)) throw new RpcError(STATUS.NOT_FOUND, `Model ${req.name} not found.`);
       if (deployedSomewhere(name)) throw new RpcError(STATUS.FAILED_PRECONDITION, `Model ${name} is deployed on an endpoint; undeploy it first.`);
       return startOperation(ctx, 'DeleteModel', name, 'DeleteOperationMetadata', async () => {
+        ctx.gcs.deleteAll(state.models.get(name)!.storageUri);
         state.models.delete(name);
         return undefined;
       });
@@ -303,7 +300,8 @@ export function predictionService(ctx: ServiceContext): Record<string, Handler> 
       if (weighted.length === 0) throw new RpcError(STATUS.FAILED_PRECONDITION, `Endpoint ${endpoint.name} has no traffic split to any deployed model.`);
       let pick = Math.random() * 100;
       const chosen = weighted.find((d) => (pick -= endpoint.trafficSplit[d.id]) < 0) ?? weighted[weighted.length - 1];
-      const res = await fetch(`${chosen.server.url}${chosen.predictRoute}`, {
+      // Vertex AI forwards the body to AIP_PREDICT_ROUTE on AIP_HTTP_PORT.
+      const res = await fetch(`${chosen.container.url}${chosen.container.predictRoute}`, {
         method: 'POST', headers: { 'content-type': req.httpBody?.contentType || 'application/json' }, body: req.httpBody?.data ?? Buffer.alloc(0),
       });
       const body = Buffer.from(await res.arrayBuffer());

@@ -55,13 +55,15 @@ const SERVICES = [
 /**
  * A Vertex AI fake on 127.0.0.1: EndpointService, ModelService, PredictionService (RawPredict) and
  * Operations over gRPC, built from the client package's own protos, plus a Cloud Storage JSON API
- * fake for the artifacts. Deployed models run on the project's Node runtime, loaded from the
- * uploaded repository, so RawPredict returns real inferences.
+ * fake for the artifacts. DeployModel starts the Model's container as Vertex AI does (the AIP_*
+ * environment, `$(VAR)` expansion, the Triton image's entrypoint) with a Triton stand-in that reads
+ * the command line as tritonserver does, and health-checks AIP_HEALTH_ROUTE on AIP_HTTP_PORT; the
+ * model itself runs on the project's Node runtime, so RawPredict returns real inferences.
  */
 export async function startVertexFake(options: VertexFakeOptions = {}): Promise<VertexFake> {
   const scratchDir = await mkdtemp(path.join(tmpdir(), 'vertex-fake-'));
   const gcs = await startGcsFake();
-  const state: VertexState = { projectNumber: options.projectNumber ?? '123456789012', endpoints: new Map(), models: new Map(), operations: new Map() };
+  const state: VertexState = { projectNumber: options.projectNumber ?? '123456789012', endpoints: new Map(), models: new Map(), operations: new Map(), containers: [] };
   const faults = new VertexFaults();
   const calls: RecordedRpc[] = [];
   const internalErrors: Error[] = [];
@@ -110,7 +112,7 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
     applyEnv: () => applyEnv(env),
     async stop() {
       for (const endpoint of state.endpoints.values()) {
-        for (const d of endpoint.deployedModels) await d.server.close().catch(() => {});
+        for (const d of endpoint.deployedModels) await d.container.close().catch(() => {});
       }
       server.forceShutdown();
       await gcs.stop();

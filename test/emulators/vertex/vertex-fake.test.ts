@@ -5,6 +5,7 @@ import { Storage } from '@google-cloud/storage';
 import * as grpc from '@grpc/grpc-js';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vertexContainerSpec } from '../../../src/targets/gcp-vertex/plan.js';
 import { makeModelDir, removeModelDir, writeTinyModel } from '../../_helpers/onnx-models.js';
 import { startVertexFake, type VertexFake } from './index.js';
 
@@ -52,15 +53,29 @@ async function uploadAddRepository(prefix: string): Promise<string> {
   return `gs://staging/${prefix}`;
 }
 
-const containerSpec = {
-  imageUri: 'us-docker.pkg.dev/my-project/triton/tritonserver:25.06-py3',
-  args: ['--model-repository=$(AIP_STORAGE_URI)'],
-  ports: [{ containerPort: 8000 }],
-  healthRoute: '/v2/health/ready',
-  predictRoute: '/v2/models/add/infer',
-};
+const IMAGE = 'us-docker.pkg.dev/my-project/triton/tritonserver:25.06-py3';
+/** What deploy-model's planner gives Vertex AI for the model `add`. */
+const containerSpec = vertexContainerSpec(IMAGE, 'add');
+/** The arguments deploy-model sent before `--allow-http=true`: under AIP_MODE=PREDICTION Triton's HTTP stays off. */
+const ARGS_WITHOUT_HTTP = ['--model-repository=$(AIP_STORAGE_URI)', '--allow-vertex-ai=false', '--http-port=8000', '--allow-grpc=false', '--model-control-mode=none', '--exit-on-error=true'];
 const dedicatedResources = { machineSpec: { machineType: 'g2-standard-4', acceleratorType: 'NVIDIA_L4' as const, acceleratorCount: 1 }, minReplicaCount: 1, maxReplicaCount: 1 };
 const v2Request = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 1, 1, 1] }] };
+
+/** Uploads the `add` repository as a Model with `spec`, creates an endpoint and starts DeployModel; resolves to the endpoint and the operation's promise. */
+async function deployWith(prefix: string, spec: Record<string, unknown>) {
+  const artifactUri = await uploadAddRepository(prefix);
+  const [upload] = await models.uploadModel({ parent, model: { displayName: prefix, artifactUri, containerSpec: spec } });
+  const [uploaded] = await upload.promise();
+  const [create] = await endpoints.createEndpoint({ parent, endpoint: { displayName: prefix } });
+  const [endpoint] = await create.promise();
+  const [deploy] = await endpoints.deployModel({ endpoint: endpoint.name, deployedModel: { model: uploaded.model, displayName: prefix, dedicatedResources }, trafficSplit: { 0: 100 } });
+  return { endpoint: endpoint.name!, done: deploy.promise() };
+}
+
+async function rawPredict(endpoint: string, body: unknown) {
+  const [answer] = await prediction.rawPredict({ endpoint, httpBody: { contentType: 'application/json', data: Buffer.from(JSON.stringify(body)) } });
+  return JSON.parse(Buffer.from(answer.data!).toString());
+}
 
 describe('the Vertex AI fake, driven by @google-cloud/aiplatform and @google-cloud/storage', () => {
   it('uploads a model, deploys it on an endpoint and answers RawPredict with a real inference', async () => {
@@ -81,19 +96,56 @@ describe('the Vertex AI fake, driven by @google-cloud/aiplatform and @google-clo
     const [listed] = await endpoints.listEndpoints({ parent, filter: 'display_name="add-endpoint"' });
     expect(listed).toHaveLength(1);
     expect(listed[0].trafficSplit).toEqual({ [deployed.deployedModel!.id!]: 100 });
-    const [body] = await prediction.rawPredict({ endpoint: endpoint.name, httpBody: { contentType: 'application/json', data: Buffer.from(JSON.stringify(v2Request)) } });
-    const answer = JSON.parse(Buffer.from(body.data!).toString());
+    const answer = await rawPredict(endpoint.name!, v2Request);
     expect(answer.outputs[0]).toMatchObject({ name: 'y', shape: [1, 4], data: [2, 3, 4, 5] });
+
+    // The container got Vertex AI's environment, its args expanded, and Triton opened HTTP on AIP_HTTP_PORT.
+    const run = fake.state.containers.at(-1)!;
+    const deployedId = deployed.deployedModel!.id!;
+    const endpointId = endpoint.name!.split('/').pop()!;
+    expect(run.env).toMatchObject({
+      AIP_MODE: 'PREDICTION', AIP_MODE_VERSION: '1.0.0', AIP_FRAMEWORK: 'CUSTOM_CONTAINER', AIP_HTTP_PORT: '8000',
+      AIP_HEALTH_ROUTE: '/v2/health/ready', AIP_PREDICT_ROUTE: '/v2/models/add/infer', AIP_PROJECT_NUMBER: '123456789012',
+      AIP_DEPLOYED_MODEL_ID: deployedId, AIP_VERSION_NAME: deployedId, AIP_ENDPOINT_ID: endpointId, AIP_MODEL_NAME: endpointId,
+      AIP_MACHINE_TYPE: 'g2-standard-4', AIP_ACCELERATOR_TYPE: 'NVIDIA_L4',
+      AIP_STORAGE_URI: expect.stringMatching(/^gs:\/\/vertex-ai-managed-123456789012\/\d+\/artifacts$/),
+    });
+    expect(run.env.AIP_STORAGE_URI).not.toBe(artifactUri);
+    expect(run.argv).toEqual(['/opt/tritonserver/bin/tritonserver', `--model-repository=${run.env.AIP_STORAGE_URI}`, ...containerSpec.args.slice(1)]);
+    expect(run.process.log).toEqual(expect.arrayContaining(['I Started HTTPService at 0.0.0.0:8000', 'I Started Metrics Service at 0.0.0.0:8002']));
+    expect(run.process.log.join('\n')).not.toMatch(/Vertex AI HTTPService|GRPCInferenceService/);
   });
 
-  it('fails a deployment whose container never reads the repository, as Vertex AI reports it', async () => {
-    const artifactUri = await uploadAddRepository('v2');
-    const [upload] = await models.uploadModel({ parent, model: { displayName: 'no-repo', artifactUri, containerSpec: { ...containerSpec, args: [] } } });
-    const [uploaded] = await upload.promise();
-    const [create] = await endpoints.createEndpoint({ parent, endpoint: { displayName: 'broken' } });
-    const [endpoint] = await create.promise();
-    const [deploy] = await endpoints.deployModel({ endpoint: endpoint.name, deployedModel: { model: uploaded.model, dedicatedResources }, trafficSplit: { 0: 100 } });
-    await expect(deploy.promise()).rejects.toThrow(/never became ready/);
+  it('fails the deployment of the arguments without --allow-http=true: AIP_MODE=PREDICTION turns Triton\'s HTTP off, so nothing answers the health check', async () => {
+    // GIVEN the container spec deploy-model sent before the fix
+    const { done } = await deployWith('no-http', { ...containerSpec, args: ARGS_WITHOUT_HTTP });
+
+    // THEN DeployModel fails the way Vertex AI reports a server that never became healthy
+    await expect(done).rejects.toThrow(/Model server never became ready\. Please validate that your model file or container configuration are valid\. Model server logs can be found at https:\/\/console\.cloud\.google\.com\/logs/);
+    const run = fake.state.containers.at(-1)!;
+    expect(run.process.state).toBe('running');
+    expect(run.process.log.filter((l) => l.startsWith('I Started'))).toEqual(['I Started Metrics Service at 0.0.0.0:8002']);
+  });
+
+  it('fails the deployment of arguments tritonserver refuses: the container exits with Triton\'s usage error', async () => {
+    const { done } = await deployWith('bad-flag', { ...containerSpec, args: [...containerSpec.args, '--allow-http=yes'] });
+    await expect(done).rejects.toMatchObject({ code: 9, message: expect.stringMatching(/Model server exited unexpectedly\. Model server logs can be found at/) });
+    expect(fake.state.containers.at(-1)!.process).toMatchObject({ state: 'exited', exitCode: 1, log: ['Usage: tritonserver [options]', 'Bad option: "--allow-http".\ninvalid value for bool option: yes'] });
+
+    const { done: unknown } = await deployWith('unknown-flag', { ...containerSpec, args: [...containerSpec.args, '--http-max-input-size=1000', '--strict-model-config-please'] });
+    await expect(unknown).rejects.toThrow(/Model server exited unexpectedly/);
+    expect(fake.state.containers.at(-1)!.process.log).toEqual(['Usage: tritonserver [options]', "tritonserver: unrecognized option '--strict-model-config-please'"]);
+  });
+
+  it('serves through Triton\'s own Vertex AI front end when the container keeps AIP_MODE\'s defaults', async () => {
+    // GIVEN no args at all: the entrypoint starts tritonserver, which reads AIP_STORAGE_URI and listens on AIP_HTTP_PORT
+    const { endpoint, done } = await deployWith('front-end', { imageUri: IMAGE, ports: [{ containerPort: 7080 }], healthRoute: '/health', predictRoute: '/predict' });
+    await done;
+    const run = fake.state.containers.at(-1)!;
+    expect(run.argv).toEqual(['/opt/tritonserver/bin/tritonserver']);
+    expect(run.process.log).toEqual(expect.arrayContaining(['I Started Vertex AI HTTPService at 0.0.0.0:7080']));
+    // THEN the predict route is a v2 inference of the repository's only model
+    expect((await rawPredict(endpoint, v2Request)).outputs[0]).toMatchObject({ name: 'y', data: [2, 3, 4, 5] });
   });
 
   it('answers injected quota errors with RESOURCE_EXHAUSTED and keeps hung operations running', async () => {

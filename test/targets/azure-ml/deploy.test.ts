@@ -103,6 +103,12 @@ describe('azure-ml deploy, through the Toolkit against the Azure fake', () => {
     expect(trafficPut).toBeGreaterThan(smoked);
     expect(fake.requests[smoked]).toMatchObject({ deploymentHeader: 'blue', servedBy: 'blue', status: 200 });
     expect((fake.requests[deploymentPut].body as any).properties).toMatchObject({ endpointComputeType: 'Managed', instanceType: 'Standard_NC4as_T4_v3' });
+    // engine tensorrt, fp16, warmup: the liveness probe waits out a 20-minute engine build; requests get 60 s.
+    expect((fake.requests[deploymentPut].body as any).properties).toMatchObject({
+      livenessProbe: { initialDelay: 'PT1200S', period: 'PT10S', timeout: 'PT2S', failureThreshold: 6, successThreshold: 1 },
+      readinessProbe: { initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', failureThreshold: 119, successThreshold: 1 },
+      requestSettings: { requestTimeout: 'PT60S', maxConcurrentRequestsPerInstance: 2, maxQueueWait: 'PT0.5S' },
+    });
     expect(host.codes()).toEqual(expect.arrayContaining(['DM_AZURE_UPLOADED', 'DM_AZURE_MODEL', 'DM_AZURE_ENDPOINT_CREATE', 'DM_AZURE_DEPLOYING', 'DM_AZURE_TRAFFIC', 'DM_DEPLOY_DONE']));
   });
 
@@ -245,5 +251,35 @@ describe('azure-ml with authMode aml_token', () => {
     await writeConfig({ authMode: 'key', endpointName: 'adder-token-ep' });
     const changed = await deploy();
     expect(changed.error).toMatchObject({ code: 'AZURE_AUTH_MODE_CHANGED', message: expect.stringContaining('deploy-model destroy --target azure') });
+  });
+});
+
+describe('azure-ml probes for a TensorRT engine built at start-up', () => {
+  const deploymentPuts = (endpointName: string) => fake.requests.filter((r) => r.method === 'PUT' && r.path.includes(`/onlineEndpoints/${endpointName}/deployments/`));
+
+  it('a deployment that needs 15 minutes to build its engines before Triton answers survives: the liveness probe waits out the start-up budget', async () => {
+    await writeConfig({ endpointName: 'adder-slow-ep', precision: 'fp16' });
+    fake.faults.slowStartup(15 * 60);
+    const report = await deploy();
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true });
+  });
+
+  it('with Azure\'s default liveness probe (10 s + 30 x 10 s) the same start-up is restarted until the deployment fails', async () => {
+    await writeConfig({ endpointName: 'adder-slow-default', livenessProbe: { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 30 } });
+    fake.faults.slowStartup(15 * 60);
+    const report = await deploy();
+    expect(report.error).toMatchObject({ code: 'AZURE_OPERATION_FAILED', message: expect.stringMatching(/ResourceNotReady: User container has crashed or terminated: the liveness probe failed \(it allows 310 s/) });
+    expect((deploymentPuts('adder-slow-default')[0].body as any).properties.livenessProbe).toEqual({ initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', failureThreshold: 30, successThreshold: 1 });
+  });
+
+  it('sends the config\'s overrides and the derived rest', async () => {
+    await writeConfig({ endpointName: 'adder-override-ep', engine: 'onnxruntime', requestSettings: { requestTimeoutMs: 120_000, maxConcurrentRequestsPerInstance: 4 }, readinessProbe: { periodSeconds: 5 } });
+    const report = await deploy();
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed' });
+    expect((deploymentPuts('adder-override-ep')[0].body as any).properties).toMatchObject({
+      livenessProbe: { initialDelay: 'PT600S' },
+      readinessProbe: { initialDelay: 'PT10S', period: 'PT5S', failureThreshold: 118 },
+      requestSettings: { requestTimeout: 'PT120S', maxConcurrentRequestsPerInstance: 4, maxQueueWait: 'PT0.5S' },
+    });
   });
 });

@@ -3,8 +3,10 @@ import {
   armAuthMode, azureBlobPrefix, azureEndpointName, azureInferUrl, azureModelUri, azureNames, azureSpecHash, nextModelVersion,
   planAzureRollout, planDeployment, planEndpoint, planModelVersion,
 } from '../../../src/targets/azure-ml/plan.js';
+import { planRuntimeSettings } from '../../../src/targets/azure-ml/runtime-settings.js';
 
 const names = azureNames({ name: 'ocr-det', stage: 'prod', targetName: 'azure', target: {} });
+const TRITON = { engine: 'tensorrt', precision: 'fp16', warmup: true, instancesPerGpu: 1 } as const;
 
 describe('Azure ML planners', () => {
   it('derives the names from the config name, the stage and the target', () => {
@@ -47,21 +49,67 @@ describe('Azure ML planners', () => {
       location: 'westeurope', identity: { type: 'SystemAssigned' }, tags: names.tags,
       properties: { authMode: 'Key', description: "deploy-model endpoint of 'ocr-det'.", traffic: { blue: 100 } },
     });
-    expect(planDeployment({ names, location: 'westeurope', modelId: '/subscriptions/s/.../versions/2', target: { instanceType: 'Standard_NC4as_T4_v3', instanceCount: 2 }, specHash: '0123456789ab' })).toEqual({
+    const runtime = planRuntimeSettings(TRITON);
+    expect(planDeployment({ names, location: 'westeurope', modelId: '/subscriptions/s/.../versions/2', target: { instanceType: 'Standard_NC4as_T4_v3', instanceCount: 2 }, runtime, specHash: '0123456789ab' })).toEqual({
       location: 'westeurope',
       tags: { ...names.tags, 'deploy-model-spec': '0123456789ab' },
       sku: { name: 'Default', capacity: 2 },
       properties: {
         endpointComputeType: 'Managed', model: '/subscriptions/s/.../versions/2', instanceType: 'Standard_NC4as_T4_v3',
         scaleSettings: { scaleType: 'Default' }, description: "deploy-model version 0123456789ab of 'ocr-det'.",
+        livenessProbe: { initialDelay: 'PT1200S', period: 'PT10S', timeout: 'PT2S', failureThreshold: 6, successThreshold: 1 },
+        readinessProbe: { initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', failureThreshold: 119, successThreshold: 1 },
+        requestSettings: { requestTimeout: 'PT60S', maxConcurrentRequestsPerInstance: 2, maxQueueWait: 'PT0.5S' },
       },
     });
   });
 
-  it('hashes the deployment spec', () => {
-    const a = azureSpecHash({ repositoryDigest: 'x', instanceType: 'Standard_NC4as_T4_v3', instanceCount: 1 });
+  it('hashes the deployment spec, probes and request settings included', () => {
+    const runtime = planRuntimeSettings(TRITON);
+    const a = azureSpecHash({ repositoryDigest: 'x', instanceType: 'Standard_NC4as_T4_v3', instanceCount: 1, runtime });
     expect(a).toMatch(/^[0-9a-f]{12}$/);
-    expect(azureSpecHash({ repositoryDigest: 'x', instanceType: 'Standard_NC4as_T4_v3', instanceCount: 2 })).not.toBe(a);
+    expect(azureSpecHash({ repositoryDigest: 'x', instanceType: 'Standard_NC4as_T4_v3', instanceCount: 2, runtime })).not.toBe(a);
+    expect(azureSpecHash({ repositoryDigest: 'x', instanceType: 'Standard_NC4as_T4_v3', instanceCount: 1, runtime: planRuntimeSettings({ ...TRITON, precision: 'int8' }) })).not.toBe(a);
+  });
+
+  describe('planRuntimeSettings: probes and request settings from the engine, precision and warmup', () => {
+    // [engine, precision, warmup] → [liveness initialDelay, readiness failureThreshold, requestTimeout]
+    const table: Array<[string, string, boolean, string, number, string]> = [
+      ['onnxruntime', 'fp16', true, 'PT600S', 59, 'PT60S'],
+      ['onnxruntime', 'fp32', false, 'PT600S', 59, 'PT60S'],
+      ['tensorrt', 'fp32', true, 'PT900S', 89, 'PT60S'],
+      ['tensorrt', 'fp16', true, 'PT1200S', 119, 'PT60S'],
+      ['tensorrt', 'int8', true, 'PT1800S', 179, 'PT60S'],
+      ['tensorrt', 'fp16', false, 'PT600S', 59, 'PT180S'],
+      ['tensorrt', 'int8', false, 'PT600S', 59, 'PT180S'],
+    ];
+    it.each(table)('%s %s warmup=%s: liveness waits %s, readiness tries %i times, requests time out after %s', (engine, precision, warmup, initialDelay, readinessFailures, requestTimeout) => {
+      expect(planRuntimeSettings({ ...TRITON, engine, precision, warmup } as never)).toEqual({
+        livenessProbe: { initialDelay, period: 'PT10S', timeout: 'PT2S', failureThreshold: 6, successThreshold: 1 },
+        readinessProbe: { initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', failureThreshold: readinessFailures, successThreshold: 1 },
+        requestSettings: { requestTimeout, maxConcurrentRequestsPerInstance: 2, maxQueueWait: 'PT0.5S' },
+      });
+    });
+
+    it('lets each model instance take two requests, or a batch with dynamic batching', () => {
+      expect(planRuntimeSettings({ ...TRITON, instancesPerGpu: 3 }).requestSettings.maxConcurrentRequestsPerInstance).toBe(6);
+      expect(planRuntimeSettings({ ...TRITON, instancesPerGpu: 2 }, 8).requestSettings.maxConcurrentRequestsPerInstance).toBe(16);
+      expect(planRuntimeSettings(TRITON, 1).requestSettings.maxConcurrentRequestsPerInstance).toBe(2);
+    });
+
+    it('takes any field from the config over the derived one', () => {
+      expect(planRuntimeSettings({
+        ...TRITON,
+        livenessProbe: { initialDelaySeconds: 3000, timeoutSeconds: 5 },
+        readinessProbe: { periodSeconds: 30, successThreshold: 2 },
+        requestSettings: { requestTimeoutMs: 90_500, maxQueueWaitMs: 0 },
+      })).toEqual({
+        livenessProbe: { initialDelay: 'PT3000S', period: 'PT10S', timeout: 'PT5S', failureThreshold: 6, successThreshold: 1 },
+        // The derived failure threshold covers the liveness delay given, at the period given: (3000 - 10) / 30, rounded up.
+        readinessProbe: { initialDelay: 'PT10S', period: 'PT30S', timeout: 'PT2S', failureThreshold: 100, successThreshold: 2 },
+        requestSettings: { requestTimeout: 'PT90.5S', maxConcurrentRequestsPerInstance: 2, maxQueueWait: 'PT0S' },
+      });
+    });
   });
 
   describe('planAzureRollout', () => {

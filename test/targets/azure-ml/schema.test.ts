@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { targetSchema } from '../../../src/config/schema.js';
 import { AZURE_GPU_EXAMPLES, isAzureGpuInstanceType } from '../../../src/targets/azure-ml/instance-types.js';
 import { azureMlTargetSchema } from '../../../src/targets/azure-ml/schema.js';
-import { DEFAULT_TRITON_VERSION } from '../../../src/targets/triton/index.js';
+import { formatIssues, problemLine } from '../../../src/config/format-issues.js';
 
 const BASE = {
   type: 'azure-ml' as const, subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'mlws', instanceType: 'Standard_NC4as_T4_v3',
@@ -17,7 +17,7 @@ describe('azureMlTargetSchema', () => {
   it('fills the defaults, Triton options included, and is part of the config schema', () => {
     expect(azureMlTargetSchema.parse(BASE)).toEqual({
       ...BASE, instanceCount: 1, authMode: 'key', operationTimeoutMinutes: 60,
-      engine: 'tensorrt', precision: 'fp16', workspaceMb: 4096, instancesPerGpu: 1, tritonVersion: DEFAULT_TRITON_VERSION, warmup: true,
+      engine: 'tensorrt', precision: 'fp16', workspaceMb: 4096, instancesPerGpu: 1, warmup: true,
     });
     expect(targetSchema.safeParse(BASE).success).toBe(true);
   });
@@ -39,5 +39,26 @@ describe('azureMlTargetSchema', () => {
   it('refuses malformed ids and names, and unknown auth modes', () => {
     expect(issues({ subscriptionId: 'sub', workspace: 'w', authMode: 'aad_token', endpointName: '1-bad' }).map((i) => i.path).sort())
       .toEqual(['authMode', 'endpointName', 'subscriptionId', 'workspace']);
+  });
+
+  it('refuses tritonVersion, which Azure ML does not let a no-code deployment choose, saying to remove it', () => {
+    expect(issues({ tritonVersion: '25.06' })).toEqual([{ path: 'tritonVersion', message: expect.stringMatching(/^azure-ml does not use tritonVersion: Azure ML chooses the Triton image.*remove tritonVersion from this target$/) }]);
+    const input = { targets: { azure: { ...BASE, tritonVersion: '25.06' } } };
+    const result = targetSchema.safeParse(input.targets.azure);
+    const [problem] = formatIssues(result.error!.issues.map((i) => ({ ...i, path: ['targets', 'azure', ...i.path] })), input);
+    expect(problemLine(problem)).toMatch(/^targets\.azure\.tritonVersion: got "25\.06"; azure-ml does not use tritonVersion: .*; remove tritonVersion from this target\. Fix: /);
+  });
+
+  it('takes probe and request-setting overrides within Azure\'s limits, and refuses the rest', () => {
+    expect(issues({ livenessProbe: { initialDelaySeconds: 2400, failureThreshold: 3 }, readinessProbe: { periodSeconds: 5, successThreshold: 2 }, requestSettings: { requestTimeoutMs: 180_000, maxConcurrentRequestsPerInstance: 8, maxQueueWaitMs: 0 } })).toEqual([]);
+    expect(issues({
+      livenessProbe: { initialDelaySeconds: 0, successThreshold: 2 },
+      readinessProbe: { timeoutSeconds: 0.5, failureThreshold: 0 },
+      requestSettings: { requestTimeoutMs: 180_001, maxConcurrentRequestsPerInstance: 0 },
+    }).map((i) => i.path).sort()).toEqual([
+      'livenessProbe.initialDelaySeconds', 'livenessProbe.successThreshold', 'readinessProbe.failureThreshold', 'readinessProbe.timeoutSeconds',
+      'requestSettings.maxConcurrentRequestsPerInstance', 'requestSettings.requestTimeoutMs',
+    ]);
+    expect(issues({ livenessProbe: { initialDelay: 10 } })[0]).toMatchObject({ path: 'livenessProbe' });
   });
 });

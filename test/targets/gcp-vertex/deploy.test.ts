@@ -107,6 +107,12 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
     const [model] = [...fake.state.models.values()];
     expect(model.containerSpec).toMatchObject({ predictRoute: '/v2/models/adder/infer', healthRoute: '/v2/health/ready', ports: [{ containerPort: 8000 }] });
     expect(model.labels['deploy-model-spec']).toBe(firstVersion);
+    // Vertex AI started the Triton image with AIP_MODE=PREDICTION and the planned args, $(AIP_STORAGE_URI)
+    // expanded to its copy of the artifacts; Triton's HTTP service answered the health check on AIP_HTTP_PORT.
+    const run = fake.state.containers.at(-1)!;
+    expect(run.env).toMatchObject({ AIP_MODE: 'PREDICTION', AIP_HTTP_PORT: '8000', AIP_HEALTH_ROUTE: '/v2/health/ready', AIP_STORAGE_URI: model.storageUri });
+    expect(run.argv).toEqual(['/opt/tritonserver/bin/tritonserver', `--model-repository=${model.storageUri}`, ...model.containerSpec.args!.slice(1)]);
+    expect(run.process.log).toContain('I Started HTTPService at 0.0.0.0:8000');
     // Credentials reached Cloud Storage; DeployModel asked for the L4 machine.
     expect(fake.gcs.authorizations).toContain('Bearer fake-vertex-token');
     expect(rpcs('DeployModel')[0].request.deployedModel.dedicatedResources.machineSpec).toEqual({ machineType: 'g2-standard-4', acceleratorType: 'NVIDIA_L4', acceleratorCount: 1 });

@@ -20,10 +20,10 @@ describe('Vertex AI planners', () => {
     expect(labelValue('A.b/C')).toBe('a-b-c');
   });
 
-  it('plans the Triton container: KServe v2 on port 8000, the repository from AIP_STORAGE_URI, Vertex mode off', () => {
+  it('plans the Triton container: KServe v2 on port 8000 with HTTP turned back on (AIP_MODE turns it off), the repository from AIP_STORAGE_URI, Vertex mode off', () => {
     expect(vertexContainerSpec('us-docker.pkg.dev/p/r/tritonserver:25.06-py3', 'ocr-det')).toEqual({
       imageUri: 'us-docker.pkg.dev/p/r/tritonserver:25.06-py3',
-      args: ['--model-repository=$(AIP_STORAGE_URI)', '--allow-vertex-ai=false', '--http-port=8000', '--allow-grpc=false', '--model-control-mode=none', '--exit-on-error=true'],
+      args: ['--model-repository=$(AIP_STORAGE_URI)', '--allow-http=true', '--allow-vertex-ai=false', '--http-port=8000', '--allow-grpc=false', '--model-control-mode=none', '--exit-on-error=true'],
       ports: [{ containerPort: 8000 }],
       healthRoute: '/v2/health/ready',
       predictRoute: '/v2/models/ocr-det/infer',
