@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRuntimeConfig } from '../../handlers/runtime-config.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
-import { configSchema, KNOWN_TARGET_TYPES, type Config } from '../../src/config/schema.js';
+import { configSchema, KNOWN_TARGET_TYPES, type Config, type TargetConfig } from '../../src/config/schema.js';
 import { IoHelper, RecordingIoHost } from '../../src/io/io-host.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../src/model/types.js';
@@ -15,6 +15,8 @@ import { containerDriver } from '../../src/targets/container/driver.js';
 import type { ContainerTargetConfig } from '../../src/targets/container/schema.js';
 import type { TargetContext } from '../../src/targets/driver.js';
 import { localFunctionSpec } from '../../src/targets/local/spec.js';
+import { driverFor } from '../../src/targets/registry.js';
+import { parsePbtxt } from '../../src/targets/triton/_pbtxt-parse.js';
 import type { LocalTargetConfig } from '../../src/targets/local/schema.js';
 import { REAL_MODELS } from '../_helpers/onnx-models.js';
 import { dummyZips, fastApp, MB } from '../infra/_fixtures.js';
@@ -36,13 +38,16 @@ beforeAll(async () => {
       local: { type: 'local' },
       lambda: { type: 'aws-lambda', region: 'eu-west-1' },
       image: { type: 'container' },
+      sagemaker: { type: 'aws-sagemaker', region: 'eu-west-1', instanceType: 'ml.g5.xlarge' },
+      vertex: { type: 'gcp-vertex', project: 'project-1', region: 'us-central1', machineType: 'g2-standard-4', stagingBucket: 'gs://bucket', image: 'us-docker.pkg.dev/vertex-ai/prediction/tritonserver:25.06-py3' },
+      azure: { type: 'azure-ml', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'ws1', instanceType: 'Standard_NC4as_T4_v3' },
     },
   });
   signature = await inspectModel(REAL_MODELS.cls);
 });
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
-function ctx<T extends LocalTargetConfig | ContainerTargetConfig>(targetName: string): TargetContext<T> {
+function ctx<T extends TargetConfig>(targetName: string): TargetContext<T> {
   return {
     loaded: { stage: 'dev' } as LoadedConfig, config, signature, targetName, target: config.targets[targetName] as T,
     io: new IoHelper(new RecordingIoHost()), workDir: join(dir, targetName), stateDir: join(dir, 'state'), cacheDir: join(dir, 'cache'),
@@ -50,7 +55,7 @@ function ctx<T extends LocalTargetConfig | ContainerTargetConfig>(targetName: st
 }
 
 /** Each target type's serving environment, read from what the target ships. */
-const SHIPPED: Record<string, (() => Promise<Record<string, string>>) | string> = {
+const SHIPPED: Record<string, () => Promise<Record<string, string>>> = {
   local: async () => localFunctionSpec(ctx<LocalTargetConfig>('local'), { functionZip: 'f.zip', layerZip: 'l.zip' } as never).env,
   'aws-lambda': async () => {
     const zips = dummyZips(dir);
@@ -68,27 +73,40 @@ const SHIPPED: Record<string, (() => Promise<Record<string, string>>) | string> 
     // `ENV KEY="value" \` lines, as the Dockerfile writes them.
     return Object.fromEntries([...dockerfile.matchAll(/^\s*(?:ENV\s+)?(DM_[A-Z_]+)=("?)([^"\s\\]*)\2/gm)].map((m) => [m[1], m[3]]));
   },
-  // The GPU targets serve through Triton, whose config.pbtxt decides how onnxruntime runs.
-  'aws-sagemaker': 'Triton',
-  'gcp-vertex': 'Triton',
-  'azure-ml': 'Triton',
 };
 
+/**
+ * The GPU targets serve through Triton, whose config.pbtxt tells its onnxruntime backend how to
+ * run: `runtime.intraOpThreads` arrives as `intra_op_thread_count`; `runtime.executionProviders`
+ * does not apply there (the target's `engine` picks TensorRT or CUDA).
+ */
+const TRITON_TARGETS: Record<string, string> = { 'aws-sagemaker': 'sagemaker', 'gcp-vertex': 'vertex', 'azure-ml': 'azure' };
+
 describe('runtime.* reaches every target that runs the project runtime', () => {
-  it('the table covers every registered target type', () => {
-    expect(Object.keys(SHIPPED).sort()).toEqual([...KNOWN_TARGET_TYPES].sort());
+  it('the tables cover every registered target type', () => {
+    expect([...Object.keys(SHIPPED), ...Object.keys(TRITON_TARGETS)].sort()).toEqual([...KNOWN_TARGET_TYPES].sort());
   });
 
-  it.each(Object.entries(SHIPPED).filter(([, v]) => typeof v !== 'string'))('%s ships DM_* variables that read back as the config', async (_type, read) => {
+  it.each(Object.entries(TRITON_TARGETS))('%s ships runtime.intraOpThreads in config.pbtxt', async (_type, targetName) => {
+    // WHEN the target builds its Triton repository
+    const c = ctx(targetName);
+    const { artifacts } = await (await driverFor(c.target)).build(c);
+    // THEN the config.pbtxt it ships carries the thread count for the onnxruntime backend
+    const pbtxt = artifacts.find((a) => a.file.endsWith('config.pbtxt'))?.file
+      ?? join(c.workDir, 'repository', 'ocr-cls', 'config.pbtxt');
+    expect(parsePbtxt(await readFile(pbtxt, 'utf8')).parameters).toEqual({ intra_op_thread_count: { string_value: '3' } });
+  }, 60_000);
+
+  it.each(Object.entries(SHIPPED))('%s ships DM_* variables that read back as the config', async (_type, read) => {
     // WHEN the target's artifacts are produced and their environment read back by the runtime's reader
-    const env = await (read as () => Promise<Record<string, string>>)();
+    const env = await read();
     // THEN every runtime.* field arrives
     expect(readRuntimeConfig({ ...env, DM_MODEL_PATH: '/m/model.onnx' })).toMatchObject(EXPECTED);
   }, 60_000);
 
   it('batching reaches the container\'s server, not the Lambda handler, which has no pool', async () => {
-    const lambdaEnv = await (SHIPPED['aws-lambda'] as () => Promise<Record<string, string>>)();
-    const containerEnv = await (SHIPPED.container as () => Promise<Record<string, string>>)();
+    const lambdaEnv = await SHIPPED['aws-lambda']!();
+    const containerEnv = await SHIPPED.container!();
     expect(lambdaEnv).not.toHaveProperty('DM_MAX_BATCH_SIZE');
     expect(readRuntimeConfig({ ...containerEnv, DM_MODEL_PATH: '/m/model.onnx' }).batching).toMatchObject({ maxBatchSize: 4 });
   }, 60_000);

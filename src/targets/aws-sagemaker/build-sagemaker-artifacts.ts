@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelConfig } from '../../config/schema.js';
+import type { ModelConfig, RuntimeConfig } from '../../config/schema.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { ModelSignature } from '../../model/types.js';
 import {
@@ -12,6 +12,8 @@ import type { SageMakerStackArtifacts } from './stack.js';
 export interface BuildSageMakerArtifactsOptions {
   readonly signature: ModelSignature;
   readonly model: ModelConfig;
+  /** `runtime` of the config: `intraOpThreads` reaches the onnxruntime backend. @default - onnxruntime's choice */
+  readonly runtime?: RuntimeConfig;
   readonly target: AwsSageMakerTargetConfig;
   /** Triton's model name (the folder in the archive). */
   readonly tritonModel: string;
@@ -35,7 +37,7 @@ export interface SageMakerArtifacts extends SageMakerStackArtifacts {
 export async function buildSageMakerArtifacts(options: BuildSageMakerArtifactsOptions): Promise<SageMakerArtifacts> {
   const { signature, model, target, tritonModel, workDir, io } = options;
   const config = planTritonConfig({
-    signature, modelName: tritonModel, host: 'aws-sagemaker', batching: model.batching, inputShapes: model.inputs, options: target,
+    signature, modelName: tritonModel, host: 'aws-sagemaker', batching: model.batching, inputShapes: model.inputs, options: target, runtime: options.runtime,
   });
   const cache = target.engine === 'tensorrt' ? engineCacheLocation('aws-sagemaker', tritonModel, target) : { repositoryDir: null };
   const outDir = path.join(workDir, 'repository');

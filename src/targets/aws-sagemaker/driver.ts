@@ -53,7 +53,7 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
     /** Writes the Triton model repository and the reproducible model.tar.gz SageMaker serves. */
     async build(ctx: Ctx) {
       const a = await buildSageMakerArtifacts({
-        signature: ctx.signature, model: ctx.config.model, target: ctx.target, tritonModel: namesOf(ctx).tritonModel,
+        signature: ctx.signature, model: ctx.config.model, runtime: ctx.config.runtime, target: ctx.target, tritonModel: namesOf(ctx).tritonModel,
         workDir: ctx.workDir, rootDir: ctx.loaded.rootDir, io: ctx.io,
       });
       return {

@@ -30,7 +30,7 @@ function sha256File(file: string): Promise<string> {
 export async function buildGpuRepository(ctx: TargetContext & { target: TritonOptions }, host: TritonHost, modelName: string): Promise<BuiltRepository> {
   const { config, signature, target } = ctx;
   const tritonConfig = planTritonConfig({
-    signature, modelName, host, batching: config.model.batching, inputShapes: config.model.inputs, options: target,
+    signature, modelName, host, batching: config.model.batching, inputShapes: config.model.inputs, options: target, runtime: config.runtime,
   });
   const cache = target.engine === 'tensorrt' ? engineCacheLocation(host, modelName, target) : { repositoryDir: null };
   const repo = await buildTritonRepository({

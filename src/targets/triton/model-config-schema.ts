@@ -36,7 +36,7 @@ export type EnumName = keyof typeof ENUMS;
 export type MessageName =
   | 'ModelConfig' | 'ModelInput' | 'ModelOutput' | 'ModelTensorReshape' | 'ModelDynamicBatching'
   | 'ModelInstanceGroup' | 'ModelOptimizationPolicy' | 'ModelOptimizationPolicy.ExecutionAccelerators'
-  | 'ModelOptimizationPolicy.ExecutionAccelerators.Accelerator' | 'ModelWarmup' | 'ModelWarmup.Input';
+  | 'ModelOptimizationPolicy.ExecutionAccelerators.Accelerator' | 'ModelParameter' | 'ModelWarmup' | 'ModelWarmup.Input';
 
 const scalar = (type: ScalarType): FieldType => ({ kind: 'scalar', type });
 const enumOf = (name: EnumName): FieldType => ({ kind: 'enum', enum: name });
@@ -54,7 +54,11 @@ export const MESSAGES = {
     { name: 'dynamic_batching', number: 11, type: message('ModelDynamicBatching'), oneof: 'scheduling_choice' },
     { name: 'instance_group', number: 7, type: message('ModelInstanceGroup'), repeated: true },
     { name: 'optimization', number: 12, type: message('ModelOptimizationPolicy') },
+    { name: 'parameters', number: 14, type: { kind: 'map', key: 'string', value: { kind: 'message', message: 'ModelParameter' } } },
     { name: 'model_warmup', number: 16, type: message('ModelWarmup'), repeated: true },
+  ],
+  ModelParameter: [
+    { name: 'string_value', number: 1, type: scalar('string') },
   ],
   ModelInput: [
     { name: 'name', number: 1, type: scalar('string') },

@@ -26,6 +26,12 @@ export interface PlanTritonConfigParams {
   /** `model.inputs` of the config: concrete shapes for dynamic dims, used by warmup. */
   inputShapes?: ModelConfig['inputs'];
   options: TritonOptions;
+  /**
+   * `runtime` of the config: `intraOpThreads` becomes the onnxruntime backend's
+   * `intra_op_thread_count` parameter. `executionProviders` does not apply: `engine` decides.
+   * @default - onnxruntime's choice of threads
+   */
+  runtime?: { intraOpThreads?: number };
 }
 
 /**
@@ -40,9 +46,9 @@ export interface PlanTritonConfigParams {
  * left is declared as dims [1]; see `tritonDims` for when a reshape goes with it.
  */
 export function planTritonConfig(params: PlanTritonConfigParams): TritonModelConfig {
-  const { signature, modelName, host, batching, inputShapes, options } = params;
+  const { signature, modelName, host, batching, inputShapes, options, runtime } = params;
   checkModelName(modelName);
-  checkTensors(signature.inputs, signature.outputs);
+  checkTensors(signature.inputs, signature.outputs, options.tritonVersion);
   checkInputShapeNames(signature.inputs, inputShapes);
 
   const tensors = [...signature.inputs, ...signature.outputs];
@@ -75,6 +81,11 @@ export function planTritonConfig(params: PlanTritonConfigParams): TritonModelCon
   config.instance_group = [{ count: options.instancesPerGpu, kind: 'KIND_GPU' }];
   if (options.engine === 'tensorrt') {
     config.optimization = { execution_accelerators: { gpu_execution_accelerator: [tensorrtAccelerator(host, modelName, options)] } };
+  }
+  if (runtime?.intraOpThreads !== undefined) {
+    // onnxruntime_backend src/onnxruntime.cc (r25.09, ModelState::LoadModel) reads it with
+    // TryParseModelStringParameter and calls SetIntraOpNumThreads when it is above 0.
+    config.parameters = { intra_op_thread_count: { string_value: String(runtime.intraOpThreads) } };
   }
   if (options.warmup) {
     config.model_warmup = [planWarmup(signature.inputs, batches ? maxBatchSize : 0, inputShapes)];
@@ -167,8 +178,15 @@ function checkInputShapeNames(inputs: readonly TensorSpec[], inputShapes: ModelC
   }
 }
 
+/**
+ * The last Triton release whose onnxruntime backend refuses TYPE_BF16 ("unsupported datatype":
+ * `ModelConfigDataTypeToOnnxType` in onnxruntime_backend src/onnxruntime_utils.cc, r24.09 to
+ * r25.12); support arrived on the backend's main branch afterwards.
+ */
+const LAST_RELEASE_WITHOUT_BF16 = '25.12';
+
 /** Every tensor Triton must declare needs a servable element type and a known rank. */
-function checkTensors(inputs: readonly TensorSpec[], outputs: readonly TensorSpec[]): void {
+function checkTensors(inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], tritonVersion: string): void {
   const problems: string[] = [];
   const tensors: Array<{ role: 'input' | 'output'; t: TensorSpec }> = [
     ...inputs.map((t) => ({ role: 'input' as const, t })),
@@ -177,13 +195,15 @@ function checkTensors(inputs: readonly TensorSpec[], outputs: readonly TensorSpe
   for (const { role, t } of tensors) {
     if (t.dtype === 'unsupported') {
       problems.push(`${role} '${t.name}' has element type ${t.onnxTypeName}, which Triton cannot serve: re-export the model with a standard numeric, bool or string type there (e.g. add a Cast node)`);
+    } else if (t.dtype === 'bfloat16' && tritonVersion <= LAST_RELEASE_WITHOUT_BF16) {
+      problems.push(`${role} '${t.name}' is bfloat16, which the onnxruntime backend of Triton ${tritonVersion} refuses (TYPE_BF16 is supported after ${LAST_RELEASE_WITHOUT_BF16}): add Cast nodes to float16 or float32 at the model's edges, or use a later tritonVersion`);
     } else if (t.shape === null) {
       problems.push(`${role} '${t.name}' has no rank in the graph, and Triton needs dims for every ${role}: run shape inference before exporting (python -m onnxruntime.tools.symbolic_shape_infer --input model.onnx --output model.onnx)`);
     }
   }
   if (problems.length > 0) {
     throw new DeployModelError('TRITON_UNSUPPORTED_TENSOR', `The model cannot be served by Triton: ${problems.join('; ')}.`,
-      { details: { tensors: tensors.filter(({ t }) => t.dtype === 'unsupported' || t.shape === null).map(({ role, t }) => ({ role, name: t.name, onnxType: t.onnxTypeName, shape: t.shape })) } });
+      { details: { tensors: tensors.filter(({ t }) => t.dtype === 'unsupported' || t.dtype === 'bfloat16' || t.shape === null).map(({ role, t }) => ({ role, name: t.name, onnxType: t.onnxTypeName, shape: t.shape })) } });
   }
 }
 

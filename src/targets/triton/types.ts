@@ -84,5 +84,7 @@ export interface TritonModelConfig {
   dynamic_batching?: TritonDynamicBatching;
   instance_group?: TritonInstanceGroup[];
   optimization?: TritonOptimization;
+  /** Backend parameters, read by the onnxruntime backend (`intra_op_thread_count` ...). */
+  parameters?: Record<string, { string_value: string }>;
   model_warmup?: TritonWarmup[];
 }

@@ -79,6 +79,10 @@ async function loadTriton(dir: string, env: Record<string, string>, variantName:
   if (config.name !== name) throw new Error(`config.pbtxt names the model '${config.name}' but it lies in the folder '${name}'`);
   const modelPath = path.join(dir, name, '1', 'model.onnx');
   if (!existsSync(modelPath)) throw new Error(`/opt/ml/model/${name}/1/model.onnx does not exist`);
+  // Triton refuses to load a config its core or the onnxruntime backend rejects; so does the fake.
+  const [{ checkTritonLoad }, { ortModelIo }] = await Promise.all([import('../../references/triton/check-triton-load.js'), import('../../references/triton/ort-model-io.js')]);
+  const refusals = checkTritonLoad({ config, model: await ortModelIo(modelPath), directoryName: name });
+  if (refusals.length > 0) throw new Error(`failed to load '${name}' version 1: Invalid argument: ${refusals.map((r) => r.message).join('; ')}`);
   // Loaded on first use, so that fakes which never host a model do not load onnxruntime.
   const [{ createInferenceCore, startServer }, { inspectModel }] = await Promise.all([import('../../../handlers/index.js'), import('../../../src/model/inspect-model.js')]);
   const signature = await inspectModel(modelPath);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { inspectModel } from '../../../src/model/inspect-model.js';
 import { generateSmokeRequest, type V2Request } from '../../../src/smoke/smoke-input.js';
 import {
-  buildTritonRepository, packTritonRepository, planTritonConfig, tritonOptionsSchema,
+  buildTritonRepository, packTritonRepository, planTritonConfig, tritonOptionsSchema, type TritonModelConfig,
 } from '../../../src/targets/triton/index.js';
 
 export interface TestArchive {
@@ -21,11 +21,12 @@ const scratch: string[] = [];
  * A Triton model repository for SageMaker from a real ONNX model, packed as the target packs it.
  * `layout: 'flat'` puts config.pbtxt at the archive's root, which SageMaker's Triton image refuses.
  */
-export async function tritonArchive(modelPath: string, name: string, options: { layout?: 'repository' | 'flat' } = {}): Promise<TestArchive> {
+export async function tritonArchive(modelPath: string, name: string, options: { layout?: 'repository' | 'flat'; editConfig?: (config: TritonModelConfig) => TritonModelConfig } = {}): Promise<TestArchive> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dm-sagemaker-model-'));
   scratch.push(dir);
   const signature = await inspectModel(modelPath);
-  const config = planTritonConfig({ signature, modelName: name, host: 'aws-sagemaker', options: tritonOptionsSchema.parse({}) });
+  const planned = planTritonConfig({ signature, modelName: name, host: 'aws-sagemaker', options: tritonOptionsSchema.parse({}) });
+  const config = options.editConfig ? options.editConfig(planned) : planned;
   const repo = await buildTritonRepository({ signature, config, outDir: path.join(dir, 'repository'), engineCacheDir: 'trt_engine_cache' });
   if (options.layout === 'flat') await writeFile(path.join(repo.root, 'config.pbtxt'), await readFile(path.join(repo.modelDir, 'config.pbtxt')));
   const packed = await packTritonRepository(repo.root, path.join(dir, 'model.tar.gz'));

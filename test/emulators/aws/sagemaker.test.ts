@@ -152,6 +152,20 @@ describe('SageMaker fake with the real SDK clients', () => {
     await expect(invoke('flat', cls.request)).rejects.toMatchObject({ name: 'ValidationError' });
   });
 
+  it('fails an endpoint whose config.pbtxt Triton would refuse, with Triton\'s message in its logs', async () => {
+    // GIVEN silero-vad's scalar sample rate declared as deploy-model 0.1 did: dims [1] reshaped to
+    // [] on a non-batching model, which Triton core refuses (ValidateIOShape, r24.09 to r25.12)
+    const archive = await tritonArchive(REAL_MODELS.sileroVad, 'vad', {
+      editConfig: (c) => ({ ...c, input: c.input.map((t) => (t.name === 'sr' ? { ...t, dims: [1], reshape: { shape: [] } } : t)) }),
+    });
+    const configName = await modelAndConfig('vad-old', archive, 'vad');
+    // WHEN
+    await sm.send(new CreateEndpointCommand({ EndpointName: 'vad-old', EndpointConfigName: configName }));
+    // THEN
+    expect(await settled('vad-old')).toMatchObject({ EndpointStatus: 'Failed', FailureReason: PING_HEALTH_CHECK_FAILURE() });
+    expect(sageMakerFake(fake.state).logs.get('vad-old')?.join('\n')).toContain('cannot have empty reshape for non-batching model as scalar tensors are not supported');
+  });
+
   it('fails an endpoint whose model name environment variable names no folder', async () => {
     // GIVEN a model whose SAGEMAKER_TRITON_DEFAULT_MODEL_NAME is not the folder in the archive
     const configName = await modelAndConfig('misnamed', cls, 'not-cls');
@@ -187,10 +201,15 @@ describe('SageMaker fake with the real SDK clients', () => {
   });
 
   it('deletes an endpoint: Deleting, then not found', async () => {
+    // GIVEN a deletion slow enough to be seen on a loaded machine
+    const fakeSm = sageMakerFake(fake.state);
+    const transitionMs = fakeSm.transitionMs;
+    fakeSm.transitionMs = 1000;
     // WHEN
     await sm.send(new DeleteEndpointCommand({ EndpointName: 'broken' }));
     const deleting = await sm.send(new DescribeEndpointCommand({ EndpointName: 'broken' }));
-    await sageMakerFake(fake.state).endpoints.get('broken')?.operation;
+    fakeSm.transitionMs = transitionMs;
+    await fakeSm.endpoints.get('broken')?.operation;
     // THEN
     expect(deleting.EndpointStatus).toBe('Deleting');
     await expect(sm.send(new DescribeEndpointCommand({ EndpointName: 'broken' }))).rejects.toMatchObject({ name: 'ValidationException', message: 'Could not find endpoint "broken".' });

@@ -84,15 +84,16 @@ export async function generatedConfigs(dir: string): Promise<GeneratedConfig[]> 
   const out: GeneratedConfig[] = [];
   for (const c of cases) {
     const signature = await inspectModel(c.path);
-    const plan = (label: string, host: TritonHost, options: TritonOptionsInput, batching?: ModelConfig['batching']) => {
+    const plan = (label: string, host: TritonHost, options: TritonOptionsInput, batching?: ModelConfig['batching'], runtime?: { intraOpThreads?: number }) => {
       const config = planTritonConfig({
-        signature, modelName: c.key, host, batching, inputShapes: c.inputShapes, options: tritonOptionsSchema.parse(options),
+        signature, modelName: c.key, host, batching, inputShapes: c.inputShapes, options: tritonOptionsSchema.parse(options), runtime,
       });
       out.push({ label: `${c.key} ${label}`, modelPath: c.path, directoryName: c.key, config, text: renderPbtxt(config) });
     };
     if (!c.full) {
       plan('fp16 aws-sagemaker', 'aws-sagemaker', {});
       plan('onnxruntime no-warmup container', 'container', { engine: 'onnxruntime', warmup: false });
+      plan('fp16 intra-op-threads azure-ml', 'azure-ml', {}, undefined, { intraOpThreads: 2 });
       if (c.batches) plan('fp16 batching gcp-vertex', 'gcp-vertex', {}, BATCHING);
       continue;
     }

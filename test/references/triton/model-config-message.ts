@@ -74,6 +74,7 @@ export interface ModelConfigMessage {
     execution_accelerators: { gpu_execution_accelerator: AcceleratorMessage[]; cpu_execution_accelerator: AcceleratorMessage[] } | null;
   } | null;
   model_warmup: Array<{ name: string; batch_size: number; count: number; inputs: Record<string, WarmupInputMessage> }>;
+  parameters: Record<string, { string_value: string }>;
 }
 
 /**

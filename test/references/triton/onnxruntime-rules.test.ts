@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpuAcceleratorsRule, onnxInputsRule, onnxOutputsRule, ONNXRUNTIME_RULES } from './onnxruntime-rules.js';
+import { gpuAcceleratorsRule, modelParametersRule, onnxInputsRule, onnxOutputsRule, ONNXRUNTIME_RULES } from './onnxruntime-rules.js';
 import { config, MODEL, refusals, scalarConfig, SCALAR_MODEL } from './_rule-cases.js';
 
 /**
@@ -96,6 +96,15 @@ describe('Triton onnxruntime backend rules', () => {
     it('reads no GPU accelerator for instances on the CPU', () => {
       const cpu = { ...trt({}, 'openvino'), instance_group: [{ count: 1, kind: 'KIND_CPU' }] };
       expect(refusals(gpuAcceleratorsRule, cpu)).toEqual([]);
+    });
+  });
+
+  describe(`${modelParametersRule.id}`, () => {
+    const withParameters = (parameters: Record<string, string>) => config({ parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, { string_value: v }])) });
+
+    it('parses the session thread counts as integers, and ignores keys it does not read', () => {
+      expect(refusals(modelParametersRule, withParameters({ intra_op_thread_count: 'four' }))).toEqual(["failed to convert 'intra_op_thread_count' of model 'm' to int: 'four'"]);
+      expect(refusals(modelParametersRule, withParameters({ intra_op_thread_count: '4', inter_op_thread_count: '1', something_else: 'x' }))).toEqual([]);
     });
   });
 });

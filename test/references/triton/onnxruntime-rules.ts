@@ -210,4 +210,21 @@ function stoParses(value: string, max: bigint, signed: boolean): boolean {
   return n <= max; // stoull takes a minus sign and wraps the value around.
 }
 
-export const ONNXRUNTIME_RULES: readonly TritonRule[] = [onnxInputsRule, onnxOutputsRule, gpuAcceleratorsRule];
+/**
+ * The model-level `parameters` the backend parses as integers when it creates the session
+ * (`TryParseModelStringParameter`, which fails the load on a value `std::stoi` refuses); other
+ * keys are ignored by the backend.
+ */
+const INTEGER_MODEL_PARAMETERS = ['execution_mode', 'intra_op_thread_count', 'inter_op_thread_count', 'cudnn_conv_algo_search', 'arena_extend_strategy'];
+
+export const modelParametersRule: TritonRule = {
+  id: 'onnxruntime.model-parameters',
+  source: `${BACKEND}, ModelState::LoadModel and ModelInstanceState (TryParseModelStringParameter)`,
+  check: ({ config: c }) => INTEGER_MODEL_PARAMETERS.flatMap((key) => {
+    const value = c.parameters?.[key]?.string_value;
+    if (value === undefined || stoParses(value, 2n ** 31n - 1n, true)) return [];
+    return [`failed to convert '${key}' of model '${c.name}' to int: '${value}'`];
+  }),
+};
+
+export const ONNXRUNTIME_RULES: readonly TritonRule[] = [onnxInputsRule, onnxOutputsRule, gpuAcceleratorsRule, modelParametersRule];

@@ -100,6 +100,14 @@ describe('planTritonConfig: the batching rule', () => {
   });
 });
 
+describe('planTritonConfig: runtime settings', () => {
+  it("passes runtime.intraOpThreads as the onnxruntime backend's intra_op_thread_count parameter", () => {
+    const signature = { inputs: [tensor('x', ['b', 8])], outputs: [tensor('y', ['b', 8])] };
+    expect(plan({ signature, runtime: { intraOpThreads: 4 } }).parameters).toEqual({ intra_op_thread_count: { string_value: '4' } });
+    expect(plan({ signature }).parameters).toBeUndefined();
+  });
+});
+
 describe('planTritonConfig: tensors Triton cannot serve', () => {
   it('names every unservable dtype and unknown rank, with the fix', () => {
     const signature = {
@@ -111,6 +119,14 @@ describe('planTritonConfig: tensors Triton cannot serve', () => {
     expect(err.message).toMatch(/input 'spectrum' has element type COMPLEX64.*Cast/);
     expect(err.message).toMatch(/output 'mystery' has no rank.*symbolic_shape_infer/);
     expect(err.message).not.toMatch(/'ok'/);
+  });
+
+  it('refuses bfloat16 on the Triton releases whose onnxruntime backend does not map TYPE_BF16', () => {
+    const signature = { inputs: [tensor('x', ['b', 8], 'bfloat16', 'BFLOAT16')], outputs: [tensor('y', ['b', 8])] };
+    const err = errorOf(() => plan({ signature, options: options({ tritonVersion: '25.09' }) }));
+    expect(err.code).toBe('TRITON_UNSUPPORTED_TENSOR');
+    expect(err.message).toMatch(/input 'x' is bfloat16, which the onnxruntime backend of Triton 25.09 refuses.*Cast nodes to float16/);
+    expect(plan({ signature, options: options({ tritonVersion: '26.05' }) }).input[0].data_type).toBe('TYPE_BF16');
   });
 
   it('refuses model.inputs naming no input, and model names Triton cannot use', () => {
