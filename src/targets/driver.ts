@@ -50,6 +50,22 @@ export interface DeployResult {
   details?: Record<string, unknown>;
 }
 
+/** A resource a destroy left in the account on purpose (a retained log group), and how to remove it. */
+export interface RetainedResource {
+  type: string;
+  logicalId: string;
+  physicalId: string;
+  /** A command that deletes it, where there is one. */
+  deleteWith?: string;
+}
+
+export interface DestroyResult {
+  /** False when nothing was deployed. */
+  removed: boolean;
+  /** @default - nothing kept */
+  retained?: RetainedResource[];
+}
+
 export interface TargetStatus {
   state: 'running' | 'stopped' | 'stale' | 'creating' | 'failed' | 'not-deployed' | 'unknown';
   endpoint?: string;
@@ -71,5 +87,5 @@ export interface TargetDriver<T extends TargetConfig = TargetConfig> {
   /** The live deployment, for `smoke` and `invoke`; throws NOT_DEPLOYED when there is none. */
   connect(ctx: TargetContext<T>): Promise<Deployment>;
   status(ctx: TargetContext<T>): Promise<TargetStatus>;
-  destroy(ctx: TargetContext<T>): Promise<{ removed: boolean }>;
+  destroy(ctx: TargetContext<T>): Promise<DestroyResult>;
 }

@@ -9,7 +9,7 @@ import type { ModelSignature } from '../model/types.js';
 import { resolveShape } from '../model/resolve-shape.js';
 import { runSmoke, type SmokeResult } from '../smoke/run-smoke.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
-import type { BuildResult, TargetContext, TargetDriver, TargetStatus } from '../targets/driver.js';
+import type { BuildResult, DestroyResult, TargetContext, TargetDriver, TargetStatus } from '../targets/driver.js';
 import { driverFor } from '../targets/registry.js';
 import type { InferenceCall } from '../smoke/run-smoke.js';
 
@@ -149,12 +149,12 @@ export class Toolkit {
     return Promise.all(this.contexts(project, targets).map(async (ctx) => ({ name: ctx.targetName, type: ctx.target.type, ...(await (await driverFor(ctx.target)).status(ctx)) })));
   }
 
-  async destroy(project: Project, targets?: string[]): Promise<Array<{ name: string; removed: boolean }>> {
-    const out: Array<{ name: string; removed: boolean }> = [];
+  async destroy(project: Project, targets?: string[]): Promise<Array<{ name: string } & DestroyResult>> {
+    const out: Array<{ name: string } & DestroyResult> = [];
     for (const ctx of this.contexts(project, targets)) {
-      const { removed } = await (await driverFor(ctx.target)).destroy(ctx);
+      const { removed, retained } = await (await driverFor(ctx.target)).destroy(ctx);
       ctx.io.info('DM_DESTROYED', removed ? `${ctx.targetName}: removed` : `${ctx.targetName}: nothing was deployed`);
-      out.push({ name: ctx.targetName, removed });
+      out.push({ name: ctx.targetName, removed, ...(retained?.length ? { retained } : {}) });
     }
     return out;
   }

@@ -51,7 +51,12 @@ export function registerManage(program: Command): void {
       }
       const results = await cli.toolkit.destroy(project, names);
       if (cli.json) cli.outJson({ targets: results });
-      else cli.out(results.map((r) => `${r.name}: ${r.removed ? 'removed' : 'nothing deployed'}`).join('\n'));
+      else {
+        cli.out(results.map((r) => [
+          `${r.name}: ${r.removed ? 'removed' : 'nothing deployed'}`,
+          ...(r.retained ?? []).map((k) => `  kept ${k.type} ${k.physicalId}${k.deleteWith ? `; delete it with: ${k.deleteWith}` : ''}`),
+        ].join('\n')).join('\n'));
+      }
     });
 
   configOptions(program.command('invoke'))

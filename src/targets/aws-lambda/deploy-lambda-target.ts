@@ -5,6 +5,7 @@ import { DeployModelError } from '../../errors.js';
 import type { InferenceClient, SmokeResult } from '../../smoke/run-smoke.js';
 import { deployStack } from '../aws/deploy-stack.js';
 import { describeStack } from '../aws/describe-stack.js';
+import { stackOutputsMissing } from '../aws/stack-outputs-missing.js';
 import type { DeployResult, TargetContext } from '../driver.js';
 import { buildLambdaArtifacts } from './build-lambda-artifacts.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
@@ -42,11 +43,9 @@ async function synthAndDeploy(ctx: Ctx, artifacts: LambdaStackArtifacts, aliasVe
   return deployStack({ assemblyDir: synth.assemblyDir, stackName: synth.stackName, region: ctx.target.region, io: ctx.io });
 }
 
-function requireOutput(outputs: Record<string, string>, key: string, stackName: string): string {
+function requireOutput(outputs: Record<string, string>, key: string, stackName: string, region: string): string {
   const value = outputs[key];
-  if (!value) {
-    throw new DeployModelError('AWS_STACK_OUTPUT_MISSING', `Stack ${stackName} has no output ${key} after the deploy (outputs: ${Object.keys(outputs).join(', ') || 'none'}). The stack was probably changed outside deploy-model; deploy again, or destroy and deploy.`, { details: { stackName, key, outputs } });
-  }
+  if (!value) throw stackOutputsMissing(stackName, region, [key], outputs);
   return value;
 }
 
@@ -77,9 +76,9 @@ export async function deployLambdaTarget(ctx: Ctx, smoke: (client: InferenceClie
   { stackName, liveVersion, stackStatus: before?.status });
   const phase1 = await synthAndDeploy(ctx, artifacts, liveVersion);
 
-  const functionName = requireOutput(phase1.outputs, OUT.functionName, stackName);
-  const newVersion = requireOutput(phase1.outputs, OUT.newVersion, stackName);
-  const endpoint = requireOutput(phase1.outputs, OUT.functionUrl, stackName);
+  const functionName = requireOutput(phase1.outputs, OUT.functionName, stackName, region);
+  const newVersion = requireOutput(phase1.outputs, OUT.newVersion, stackName, region);
+  const endpoint = requireOutput(phase1.outputs, OUT.functionUrl, stackName, region);
   const unchanged = liveVersion !== undefined && newVersion === liveVersion;
   const details: Record<string, unknown> = {
     stackName, functionName, newVersion, liveVersion: liveVersion ?? newVersion, aliasArn: phase1.outputs[OUT.aliasArn], logGroupName: phase1.outputs[OUT.logGroupName], unchanged,

@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
 import { describeStack, type StackDescription } from '../aws/describe-stack.js';
-import { destroyStack } from '../aws/destroy-stack.js';
+import { destroyStack, type RetainedResource } from '../aws/destroy-stack.js';
+import { stackOutputsMissing } from '../aws/stack-outputs-missing.js';
 import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import { lambdaSizeProblems } from './limits.js';
@@ -62,6 +63,10 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
     const stackName = stackNameOf(ctx);
     const stack = await describeStack({ stackName, region: ctx.target.region });
     const functionName = stack?.outputs[OUT.functionName];
+    // A finished stack without its outputs will not gain them from another deploy: say what is missing.
+    if (stack && !functionName && /_COMPLETE$/.test(stack.status) && !stack.status.startsWith('DELETE')) {
+      throw stackOutputsMissing(stackName, ctx.target.region, [OUT.functionName], stack.outputs);
+    }
     if (!stack || !functionName) {
       throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployed function: stack ${stackName} ${stack ? `is ${stack.status} without outputs` : 'does not exist'} in ${ctx.target.region}. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName, stackName, status: stack?.status } });
     }
@@ -94,7 +99,28 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
     };
   },
 
+  /**
+   * Deletes the stack. The function's log group stays (`DeletionPolicy: Retain`, so the logs
+   * outlive the function): the result lists it under `retained`, with the command that deletes it,
+   * and a warning says so.
+   */
   async destroy(ctx: Ctx) {
-    return destroyStack({ stackName: stackNameOf(ctx), region: ctx.target.region, io: ctx.io });
+    const { region, logRetentionDays } = ctx.target;
+    const { removed, retained = [] } = await destroyStack({ stackName: stackNameOf(ctx), region, io: ctx.io, listRetained: true });
+    // Lambda deletes every version with its function, whatever the version's DeletionPolicy says.
+    const kept = retained.filter((r) => r.type !== 'AWS::Lambda::Version').map((r) => ({ ...r, deleteWith: deleteCommand(r, region) }));
+    for (const r of kept) {
+      const what = r.type === 'AWS::Logs::LogGroup'
+        ? `Log group ${r.physicalId} is kept (DeletionPolicy: Retain): the function's logs outlive it and are billed for storage until they expire (${logRetentionDays} days).`
+        : `${r.type} ${r.physicalId} is kept (DeletionPolicy: Retain).`;
+      ctx.io.warn('DM_LAMBDA_RETAINED', `${what} Delete it${r.deleteWith ? ` with \`${r.deleteWith}\`` : ' by hand'} if you no longer need it.`, r);
+    }
+    return { removed, ...(kept.length > 0 ? { retained: kept } : {}) };
   },
 };
+
+/** The AWS CLI command that deletes a kept resource, where there is one. */
+function deleteCommand(r: RetainedResource, region: string): string | undefined {
+  if (r.type === 'AWS::Logs::LogGroup') return `aws logs delete-log-group --log-group-name ${r.physicalId} --region ${region}`;
+  return undefined;
+}

@@ -4,6 +4,7 @@ import { DeployModelError } from '../../errors.js';
 import { errorBody, readErrorBody } from '../../smoke/error-body.js';
 import type { InferenceCall, InferenceClient } from '../../smoke/run-smoke.js';
 import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
+import { overrideNote } from '../aws/_endpoint-override.js';
 
 export interface LambdaInvokeClientOptions {
   readonly functionName: string;
@@ -48,7 +49,7 @@ export function lambdaInvokeClient(options: LambdaInvokeClientOptions): Inferenc
       }));
     } catch (e) {
       if (isCredentialsError(e)) throw noCredentials(options.region, `invoke ${options.functionName}:${options.qualifier}`, e);
-      throw new DeployModelError('AWS_INVOKE_FAILED', `Invoking ${options.functionName}:${options.qualifier} in ${options.region} failed: ${awsReason(e)}. Check that the credentials may call lambda:InvokeFunction on it.`, { cause: e, details: { functionName: options.functionName, qualifier: options.qualifier } });
+      throw new DeployModelError('AWS_INVOKE_FAILED', `Invoking ${options.functionName}:${options.qualifier} in ${options.region} failed: ${awsReason(e)}. Check that the credentials may call lambda:InvokeFunction on it.${overrideNote('Lambda')}`, { cause: e, details: { functionName: options.functionName, qualifier: options.qualifier } });
     }
     const latencyMs = performance.now() - started;
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';

@@ -5,6 +5,7 @@ import {
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
+import { endpointOverride } from '../aws/_endpoint-override.js';
 
 /** What DescribeEndpoint says about an endpoint, as deploy-model uses it. */
 export interface EndpointSnapshot {
@@ -33,7 +34,11 @@ function isNotFound(e: unknown): boolean {
 function sageMakerError(e: unknown, region: string, what: string): DeployModelError {
   if (e instanceof DeployModelError) return e;
   if (isCredentialsError(e)) return noCredentials(region, what, e);
-  return new DeployModelError('SAGEMAKER_API_FAILED', `Could not ${what} in ${region}: ${awsReason(e)}. Check the network and that the credentials may call the SageMaker API (sagemaker:DescribeEndpoint, UpdateEndpoint, DeleteEndpointConfig, DeleteModel).`, { cause: e, details: { region } });
+  const override = endpointOverride('SageMaker');
+  const check = override
+    ? `SageMaker calls go to ${override.url} (${override.variable}), not to AWS: check that it is up and serves the SageMaker API, or unset ${override.variable}`
+    : 'Check the network and that the credentials may call the SageMaker API (sagemaker:DescribeEndpoint, UpdateEndpoint, DeleteEndpointConfig, DeleteModel)';
+  return new DeployModelError('SAGEMAKER_API_FAILED', `Could not ${what} in ${region}: ${awsReason(e)}. ${check}.`, { cause: e, details: { region, endpoint: override?.url } });
 }
 
 /** DescribeEndpoint; undefined when there is no such endpoint. */

@@ -1,6 +1,7 @@
 import { DeployModelError } from '../../errors.js';
 import type { InferenceClient, SmokeResult } from '../../smoke/run-smoke.js';
 import { deployStack, describeStack } from '../aws/index.js';
+import { endpointOverride } from '../aws/_endpoint-override.js';
 import type { DeployResult, TargetContext } from '../driver.js';
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/triton-sagemaker-endpoint.js';
 import type { SageMakerClients } from './_clients.js';
@@ -23,7 +24,7 @@ export function namesOf(ctx: Ctx): SageMakerNames {
 export async function synthForDeploy(ctx: Ctx) {
   const names = namesOf(ctx);
   const artifacts = await buildSageMakerArtifacts({
-    signature: ctx.signature, model: ctx.config.model, target: ctx.target, tritonModel: names.tritonModel,
+    signature: ctx.signature, model: ctx.config.model, runtime: ctx.config.runtime, target: ctx.target, tritonModel: names.tritonModel,
     workDir: ctx.workDir, rootDir: ctx.loaded.rootDir, io: ctx.io,
   });
   const result = synthSageMakerTarget({
@@ -73,7 +74,8 @@ export async function deploySageMaker(ctx: Ctx, clients: SageMakerClients, smoke
 
   const configName = outputs[OUTPUTS.endpointConfigName] ?? '';
   let live = await describeEndpoint(control, names.endpointName, target.region);
-  if (live && live.configName !== configName) {
+  if (!live) throw endpointMissing(names, target.region);
+  if (live.configName !== configName) {
     // An earlier smoke test rolled the endpoint back and the stack did not change since.
     io.info('DM_SAGEMAKER_RECONCILE', `Endpoint ${names.endpointName} serves ${live.configName}, not the stack's ${configName} (an earlier smoke test failed): updating it to ${configName}`, { from: live.configName, to: configName });
     live = await switchEndpointConfig(control, names.endpointName, configName, target.region, io, pollMs, updateTimeoutMs);
@@ -109,6 +111,17 @@ export async function deploySageMaker(ctx: Ctx, clients: SageMakerClients, smoke
 
   const retired = await retireConfigs(control, [previous ?? '', stackBefore?.outputs[OUTPUTS.endpointConfigName] ?? ''], configName, target.region, io);
   return { endpoint, version: configName, smoke: result, promoted: true, details: { ...details, retired } };
+}
+
+/** The stack deployed, yet SageMaker knows no endpoint by the name the stack gives it. */
+function endpointMissing(names: SageMakerNames, region: string): DeployModelError {
+  const override = endpointOverride('SageMaker');
+  const why = override
+    ? `SageMaker calls go to ${override.url} (${override.variable}), not to AWS, and that endpoint may not support the EndpointName property of AWS::SageMaker::Endpoint (an emulator may name the endpoint itself). Fix: use an endpoint that honours it, or unset ${override.variable}.`
+    : 'It was probably deleted outside deploy-model while the stack kept it. Fix: run `deploy-model destroy`, then deploy again.';
+  return new DeployModelError('SAGEMAKER_ENDPOINT_MISSING',
+    `Stack ${names.stackName} in ${region} deployed, but SageMaker has no endpoint ${names.endpointName}, the EndpointName the stack gives it. ${why}`,
+    { details: { stackName: names.stackName, endpointName: names.endpointName, region, endpoint: override?.url } });
 }
 
 function failureMessage(names: SageMakerNames, region: string, reason: string | undefined, live: EndpointSnapshot | undefined): string {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ConfigProblem } from '../../config/format-issues.js';
 import { DeployModelError } from '../../errors.js';
 import { describeStack, destroyStack } from '../aws/index.js';
+import { endpointOverride } from '../aws/_endpoint-override.js';
 import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
 import { engineCacheLocation, planTritonConfig } from '../triton/index.js';
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/triton-sagemaker-endpoint.js';
@@ -102,7 +103,17 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
         ]);
         const stackDetails = stack ? { stackName: names.stackName, stackStatus: stack.status, stackEndpointConfig: stack.outputs[OUTPUTS.endpointConfigName] } : {};
         if (!endpoint) {
-          const state = !stack ? 'not-deployed' : stack.status.endsWith('_IN_PROGRESS') ? 'creating' : 'not-deployed';
+          if (stack && /_COMPLETE$/.test(stack.status) && !stack.status.startsWith('DELETE') && !stack.status.includes('ROLLBACK')) {
+            // The stack says it made the endpoint, yet SageMaker has none by that name.
+            const override = endpointOverride('SageMaker');
+            return {
+              state: 'stale', details: {
+                endpointName: names.endpointName, ...stackDetails,
+                problem: `stack ${names.stackName} is ${stack.status}, but SageMaker has no endpoint ${names.endpointName}: ${override ? `calls go to ${override.url} (${override.variable}), which may name endpoints itself` : 'it was deleted outside deploy-model; run destroy, then deploy'}`,
+              },
+            };
+          }
+          const state = stack?.status.endsWith('_IN_PROGRESS') ? 'creating' : 'not-deployed';
           return { state, details: { endpointName: names.endpointName, ...stackDetails } };
         }
         const rolledBack = stack?.outputs[OUTPUTS.endpointConfigName] !== undefined && stack.outputs[OUTPUTS.endpointConfigName] !== endpoint.configName && endpoint.status === 'InService';

@@ -4,7 +4,10 @@ import {
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { awsReason, isCredentialsError, noCredentials, notBootstrapped } from './_aws-errors.js';
+import { declaredOutputs } from './_declared-outputs.js';
+import { overrideNote } from './_endpoint-override.js';
 import { stackPollingInterval } from './_polling.js';
+import { stackOutputsMissing } from './stack-outputs-missing.js';
 import { ToolkitIoBridge } from './_toolkit-io-host.js';
 
 export { destroyStack, type DestroyStackOptions } from './destroy-stack.js';
@@ -54,6 +57,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeploySt
     sdkConfig: { baseCredentials: BaseCredentials.awsCliCompatible({ defaultRegion: region }) },
   });
   io.info('DM_AWS_STACK_DEPLOY', `Deploying stack ${stackName} to ${region}`, { stackName, region, assemblyDir });
+  let outputs: Record<string, string>;
   try {
     const cx = await toolkit.fromAssemblyDirectory(assemblyDir);
     const result = await toolkit.deploy(cx, {
@@ -64,13 +68,15 @@ export async function deployStack(options: DeployStackOptions): Promise<DeploySt
       stackEventPollingInterval: stackPollingInterval(options.pollingIntervalMs),
     });
     const stack = result.stacks.find((s) => s.stackName === stackName) ?? result.stacks[0];
-    const outputs = { ...(stack?.outputs ?? {}) };
-    const noOp = bridge.noOp ?? false;
-    io.info('DM_AWS_STACK_DEPLOYED', noOp ? `Stack ${stackName} is unchanged` : `Stack ${stackName} deployed`, { stackName, noOp, outputs });
-    return { outputs, noOp };
+    outputs = { ...(stack?.outputs ?? {}) };
   } catch (e) {
     throw deployError(e, stackName, region, bridge.failures);
   }
+  const noOp = bridge.noOp ?? false;
+  const missing = declaredOutputs(assemblyDir, stackName).filter((key) => outputs[key] === undefined);
+  if (missing.length > 0) throw stackOutputsMissing(stackName, region, missing, outputs);
+  io.info('DM_AWS_STACK_DEPLOYED', noOp ? `Stack ${stackName} is unchanged` : `Stack ${stackName} deployed`, { stackName, noOp, outputs });
+  return { outputs, noOp };
 }
 
 function deployError(e: unknown, stackName: string, region: string, failures: string[]): DeployModelError {
@@ -85,6 +91,6 @@ function deployError(e: unknown, stackName: string, region: string, failures: st
   // and CloudFormation's reason.
   const resources = failures.filter((f) => !reason.includes(f));
   return new DeployModelError('AWS_DEPLOY_FAILED',
-    `Deploying stack ${stackName} in ${region} failed: ${reason}${resources.length ? `\n${resources.map((f) => `  - ${f}`).join('\n')}` : ''}\nCloudFormation keeps or restores what was deployed before. Fix the cause above and deploy again; \`deploy-model status\` shows the stack's state.`,
+    `Deploying stack ${stackName} in ${region} failed: ${reason}${resources.length ? `\n${resources.map((f) => `  - ${f}`).join('\n')}` : ''}\nCloudFormation keeps or restores what was deployed before. Fix the cause above and deploy again; \`deploy-model status\` shows the stack's state.${overrideNote('CloudFormation')}`,
     { cause: e, details: { stackName, region, failures } });
 }

@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { DeployModelError } from '../../errors.js';
 import { awsReason, isCredentialsError, noCredentials } from './_aws-errors.js';
+import { endpointOverride } from './_endpoint-override.js';
 
 export interface DescribeStackOptions {
   /** The stack's name, or its ARN (which also finds a deleted stack). */
@@ -44,7 +45,11 @@ export async function describeWith(client: CloudFormationClient, stackName: stri
     // CloudFormation answers a missing stack with a ValidationError, not a 404.
     if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return undefined;
     if (isCredentialsError(e)) throw noCredentials(region, `read stack ${stackName}`, e);
-    throw new DeployModelError('AWS_DESCRIBE_FAILED', `Could not read stack ${stackName} in ${region}: ${awsReason(e)}. Check the network and that the credentials may call cloudformation:DescribeStacks.`, { cause: e, details: { stackName, region } });
+    const override = endpointOverride('CloudFormation');
+    const check = override
+      ? `CloudFormation calls go to ${override.url} (${override.variable}), not to AWS: check that it is up and serves CloudFormation, or unset ${override.variable}`
+      : 'Check the network and that the credentials may call cloudformation:DescribeStacks';
+    throw new DeployModelError('AWS_DESCRIBE_FAILED', `Could not read stack ${stackName} in ${region}: ${awsReason(e)}. ${check}.`, { cause: e, details: { stackName, region, endpoint: override?.url } });
   }
   if (!stack) return undefined;
   const outputs: Record<string, string> = {};

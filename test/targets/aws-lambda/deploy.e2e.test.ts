@@ -286,7 +286,12 @@ describe('aws-lambda through the CLI against the AWS fake', { timeout: 120_000 }
     const run = await cli(['destroy', '--yes', '--json']);
     // THEN
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json().targets).toEqual([{ name: 'lambda', removed: true }]);
+    // The log group stays (DeletionPolicy: Retain), and destroy says so with the command that deletes it.
+    expect(run.json().targets).toEqual([{
+      name: 'lambda', removed: true,
+      retained: [{ type: 'AWS::Logs::LogGroup', logicalId: expect.stringMatching(/^ModelLogGroup/), physicalId: expect.any(String), deleteWith: expect.stringMatching(/^aws logs delete-log-group --log-group-name \S+ --region us-east-1$/) }],
+    }]);
+    expect(run.stderr).toMatch(/Log group \S+ is kept \(DeletionPolicy: Retain\)/);
     await expect(new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: STACK }))).rejects.toThrow(`Stack with id ${STACK} does not exist`);
     expect(fake.state.lambda.functions.size).toBe(0);
     const [status, smoke, again] = await Promise.all([cli(['status', '--json']), cli(['smoke', '--json']), cli(['destroy', '--yes', '--json'])]);
