@@ -155,7 +155,10 @@ describe(container.builder ? title : `${title} (the container target is left out
     destroyed = true;
     // THEN
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json().targets).toEqual(NAMES.map((name) => ({ name, removed: true })));
+    // Only the Lambda function's log group is kept (DeletionPolicy: Retain), and destroy says so.
+    expect(run.json().targets).toEqual(NAMES.map((name) => ({
+      name, removed: true, ...(name === 'lambda' ? { retained: [expect.objectContaining({ type: 'AWS::Logs::LogGroup' })] } : {}),
+    })));
     // local: the server is stopped
     expect(alive(local.details.pid)).toBe(false);
     // AWS: both stacks deleted, with what they held

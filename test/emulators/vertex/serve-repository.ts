@@ -2,6 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInferenceCore, InferenceError, startServer, type InferenceCore, type StartedServer } from '../../../handlers/index.js';
 import { inspectModel } from '../../../src/model/inspect-model.js';
+import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { checkTritonLoad } from '../../references/triton/check-triton-load.js';
+import { ortModelIo } from '../../references/triton/ort-model-io.js';
 
 /**
  * Stands in for Triton on a GPU: serves the one model of a Triton model repository
@@ -51,6 +54,9 @@ function failing(core: InferenceCore, message: string): InferenceCore {
 
 export async function serveRepository(root: string, options: ServeRepositoryOptions = {}): Promise<ServedRepository> {
   const model = await findModel(root);
+  // Triton refuses to load a config its core or the onnxruntime backend rejects, and so does the stand-in.
+  const refusals = checkTritonLoad({ config: parsePbtxt(model.config), model: await ortModelIo(model.onnx), directoryName: model.name });
+  if (refusals.length > 0) throw new Error(`failed to load '${model.name}' version 1: Invalid argument: ${refusals.map((r) => r.message).join('; ')}`);
   const signature = await inspectModel(model.onnx);
   const real = await createInferenceCore({ modelPath: model.onnx, signature, modelName: model.name, log: () => {} });
   const core = options.failInference ? failing(real, options.failInference) : real;

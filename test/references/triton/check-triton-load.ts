@@ -31,6 +31,6 @@ export function checkTritonLoad(params: TritonLoadParams): TritonRefusal[] {
   const read = readAsTriton(params.config);
   const directoryName = params.directoryName ?? read.name;
   const gpus = params.gpus ?? 1;
-  const ctx = { config: prepareLikeTriton(read, directoryName, gpus), directoryName, gpus, model: params.model };
+  const ctx = { config: prepareLikeTriton(read, directoryName, gpus, params.model), directoryName, gpus, model: params.model };
   return (params.rules ?? TRITON_LOAD_RULES).flatMap((rule) => rule.check(ctx).map((message) => ({ rule: rule.id, message })));
 }

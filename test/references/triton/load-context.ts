@@ -43,8 +43,9 @@ export const ONNXRUNTIME_FILENAME = 'model.onnx';
  *   KIND_CPU; a count below 1 becomes 1 (2 for KIND_CPU with the onnxruntime backend); KIND_GPU
  *   without gpus gets every GPU. The backend's preferred groups are not modelled (onnxruntime
  *   declares none).
+ * - between the two, with a model to read, the backend's own auto-complete (below).
  */
-export function prepareLikeTriton(config: ModelConfigMessage, directoryName: string, gpus: number): ModelConfigMessage {
+export function prepareLikeTriton(config: ModelConfigMessage, directoryName: string, gpus: number, model?: OrtModelIo): ModelConfigMessage {
   const c: ModelConfigMessage = structuredClone(config);
   if (c.name === '') c.name = directoryName;
 
@@ -55,6 +56,7 @@ export function prepareLikeTriton(config: ModelConfigMessage, directoryName: str
     c.backend = ONNXRUNTIME_BACKEND;
     if (c.platform === '') c.platform = ONNXRUNTIME_PLATFORM;
     if (c.default_model_filename === '') c.default_model_filename = ONNXRUNTIME_FILENAME;
+    if (model) autoCompleteLikeOnnxruntime(c, model);
   }
 
   c.version_policy ??= { latest: { num_versions: 1 } };
@@ -75,6 +77,45 @@ export function prepareLikeTriton(config: ModelConfigMessage, directoryName: str
   }
   return c;
 }
+
+/** The backend's `default-max-batch-size` when `--backend-config` does not set it (backend src/backend_common.cc, r25.09). */
+const DEFAULT_MAX_BATCH_SIZE = 4;
+
+/**
+ * The onnxruntime backend's auto-complete, on by default in Triton (onnxruntime_backend
+ * src/onnxruntime.cc, r25.09, `ModelState::AutoCompleteConfig`, `AutoCompleteMaxBatch`,
+ * `AutoCompleteIO`): a config that lists inputs and outputs is left as it is; otherwise
+ * max_batch_size is filled when every tensor has a dynamic first dim (and dynamic batching turned
+ * on above 1), and the missing inputs or outputs are written from the model, `[1]` for a scalar.
+ * Changes `c` in place.
+ */
+function autoCompleteLikeOnnxruntime(c: ModelConfigMessage, model: OrtModelIo): void {
+  if (c.input.length > 0 && c.output.length > 0) return;
+  const batchable = [...model.inputs, ...model.outputs].every((t) => t.dims.length > 0 && t.dims[0] === -1);
+  if (batchable && c.max_batch_size === 0) c.max_batch_size = DEFAULT_MAX_BATCH_SIZE;
+  if (batchable && c.max_batch_size > 1 && !c.dynamic_batching && !c.sequence_batching) {
+    c.dynamic_batching = { preferred_batch_size: [], max_queue_delay_microseconds: 0, preserve_ordering: false, priority_levels: 0, default_priority_level: 0, priority_queue_policy: {} };
+  }
+  // Not modelled: the backend's "autofill failed ... does not support batching" refusal of a
+  // max_batch_size set on a model that cannot batch (deploy-model always lists inputs and outputs).
+  const complete = (tensors: OrtModelIo['inputs']) => tensors.map((t) => {
+    const dims = c.max_batch_size > 0 ? t.dims.slice(1) : [...t.dims];
+    const scalar = dims.length === 0;
+    return {
+      name: t.name, data_type: ONNX_TO_CONFIG[t.type] ?? 'TYPE_INVALID', dims: scalar ? [1] : dims,
+      reshape: scalar && c.max_batch_size > 0 ? { shape: [] } : null,
+      is_shape_tensor: false, is_non_linear_format_io: false,
+    };
+  });
+  if (c.input.length === 0) c.input = complete(model.inputs).map((t) => ({ ...t, format: 'FORMAT_NONE', optional: false, allow_ragged_batch: false }));
+  if (c.output.length === 0) c.output = complete(model.outputs);
+}
+
+/** ONNX element type names to config data types (`OnnxDataTypeToModelConfigDataType`, onnxruntime_backend src/onnxruntime_utils.cc, r25.09). */
+const ONNX_TO_CONFIG: Record<string, string> = {
+  FLOAT: 'TYPE_FP32', UINT8: 'TYPE_UINT8', INT8: 'TYPE_INT8', UINT16: 'TYPE_UINT16', INT16: 'TYPE_INT16', INT32: 'TYPE_INT32',
+  INT64: 'TYPE_INT64', STRING: 'TYPE_STRING', BOOL: 'TYPE_BOOL', FLOAT16: 'TYPE_FP16', DOUBLE: 'TYPE_FP64', UINT32: 'TYPE_UINT32', UINT64: 'TYPE_UINT64',
+};
 
 /** `[a,b,c]`, as Triton prints dims (`DimsListToString` in common, `ShapeToString` in backend). */
 export function dimsString(dims: readonly number[]): string {

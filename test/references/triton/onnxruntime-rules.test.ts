@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gpuAcceleratorsRule, modelParametersRule, onnxInputsRule, onnxOutputsRule, ONNXRUNTIME_RULES } from './onnxruntime-rules.js';
+import { checkTritonLoad } from './check-triton-load.js';
 import { config, MODEL, refusals, scalarConfig, SCALAR_MODEL } from './_rule-cases.js';
 
 /**
@@ -105,6 +106,18 @@ describe('Triton onnxruntime backend rules', () => {
     it('parses the session thread counts as integers, and ignores keys it does not read', () => {
       expect(refusals(modelParametersRule, withParameters({ intra_op_thread_count: 'four' }))).toEqual(["failed to convert 'intra_op_thread_count' of model 'm' to int: 'four'"]);
       expect(refusals(modelParametersRule, withParameters({ intra_op_thread_count: '4', inter_op_thread_count: '1', something_else: 'x' }))).toEqual([]);
+    });
+  });
+
+  describe('auto-complete (a config without inputs and outputs)', () => {
+    it('fills them from the model, as the backend does before validation, so a name-only config loads', () => {
+      expect(checkTritonLoad({ config: { name: 'm', backend: 'onnxruntime' }, model: MODEL })).toEqual([]);
+      expect(checkTritonLoad({ config: { name: 'm', backend: 'onnxruntime' }, model: SCALAR_MODEL })).toEqual([]);
+    });
+
+    it('leaves a config that lists inputs and outputs as it is', () => {
+      expect(checkTritonLoad({ config: { name: 'm', backend: 'onnxruntime', max_batch_size: 0, input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [3] }], output: [{ name: 'y', data_type: 'TYPE_FP32', dims: [2] }] }, model: MODEL }).map((r) => r.rule))
+        .toContain('onnxruntime.inputs');
     });
   });
 });
