@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { buildOrtLayer } from '../layers/build-layer.js';
 import { encodeBase64Tensor } from '../handlers/core/base64.js';
 import { buildFunctionArtifact } from '../src/bundling/build-function-artifact.js';
-import { layoutFunction } from '../src/local/layout-function.js';
+import { layoutFunction } from '../src/lambda-emulator/layout-function.js';
 import { inspectModel } from '../src/model/inspect-model.js';
 import { hostArchitecture } from '../src/targets/local/build.js';
 import { BENCH_MODELS, elements, floats } from './_lib/models.js';

@@ -2,7 +2,7 @@
  * 4. Server throughput and p50/p99 latency at concurrency 1, 8 and 32 vs in-process onnxruntime
  * with the same thread budget; and dynamic batching on vs off.
  *
- * The server is handlers/serve.ts bundled as the container target bundles it, in its own process.
+ * The server is handlers/server-entry.ts bundled as the container target bundles it, in its own process.
  * The load comes from autocannon in this process, over keep-alive connections, with the input in
  * the v2 binary tensor format and the outputs asked for in binary. The reference is a fresh
  * process whose worker threads (as many as the server's workers that the concurrency can keep

@@ -17,8 +17,8 @@ export type {
 } from './core/types.js';
 export { createLambdaHandler, LAMBDA_PAYLOAD_LIMIT } from './lambda/create-lambda-handler.js';
 export type { LambdaHandler, LambdaHandlerOptions, LambdaHttpResult } from './lambda/create-lambda-handler.js';
-export { createServer, DEFAULT_MAX_BODY_BYTES, startServer } from './server.js';
-export type { RuntimeServer, ServerOptions, StartedServer, StartServerOptions } from './server.js';
+export { createServer, DEFAULT_MAX_BODY_BYTES, startServer } from './server/create-server.js';
+export type { RuntimeServer, ServerOptions, StartedServer, StartServerOptions } from './server/create-server.js';
 export { createCoreFromEnv, loadSignature, readRuntimeConfig } from './runtime-config.js';
 export type { RuntimeConfig } from './runtime-config.js';
 export { createWorkerPool, DEFAULT_MAX_QUEUE } from './pool/create-worker-pool.js';

@@ -6,14 +6,14 @@ import { defaultOrtPackageDir } from '../../layers/build-layer.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 
 /**
- * Bundles handlers/serve.ts as the container target does (one ESM file, onnxruntime-node beside
+ * Bundles handlers/server-entry.ts as the container target does (one ESM file, onnxruntime-node beside
  * it in node_modules) into `dir`; returns the bundle's path.
  */
 export async function bundleServer(dir: string): Promise<string> {
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   const outfile = join(dir, 'serve.mjs');
   await build({
-    entryPoints: [new URL('../../handlers/serve.ts', import.meta.url).pathname], outfile, bundle: true, platform: 'node',
+    entryPoints: [new URL('../../handlers/server-entry.ts', import.meta.url).pathname], outfile, bundle: true, platform: 'node',
     format: 'esm', target: 'node20', external: ['onnxruntime-node'], logLevel: 'silent',
   });
   await symlink(defaultOrtPackageDir(), join(dir, 'node_modules', 'onnxruntime-node')).catch(() => {});

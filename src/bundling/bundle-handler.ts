@@ -148,11 +148,11 @@ export async function bundleHandler(options: BundleHandlerOptions): Promise<Bund
 }
 
 /**
- * The package's Lambda handler: `handlers/lambda.ts` when the sources are there (tests, a
- * checkout), else the compiled `dist/handlers/lambda.js` (the published package).
+ * The package's Lambda handler: `handlers/lambda-entry.ts` when the sources are there (tests, a
+ * checkout), else the compiled `dist/handlers/lambda-entry.js` (the published package).
  */
 export function resolveHandlerEntry(root: string = packageRoot()): string {
-  const candidates = [join(root, 'handlers', 'lambda.ts'), join(root, 'dist', 'handlers', 'lambda.js')];
+  const candidates = [join(root, 'handlers', 'lambda-entry.ts'), join(root, 'dist', 'handlers', 'lambda-entry.js')];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
     throw new DeployModelError(

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StartedServer } from '../../handlers/server.js';
+import { startServer, type StartedServer } from '../../handlers/server/create-server.js';
 import { benchTarget, writeBenchReport } from '../../src/bench/bench-target.js';
 import { latencyHistogram, renderHistogramSvg } from '../../src/bench/latency-histogram.js';
 import { runLoad, summarizeLatencies } from '../../src/bench/run-load.js';

@@ -68,19 +68,19 @@ describe('handlerBuildOptions', () => {
 });
 
 describe('resolveHandlerEntry', () => {
-  it('prefers handlers/lambda.ts, falls back to dist/handlers/lambda.js, and says what it looked for', async () => {
+  it('prefers handlers/lambda-entry.ts, falls back to dist/handlers/lambda-entry.js, and says what it looked for', async () => {
     const root = join(work, 'pkg');
     await mkdir(join(root, 'dist', 'handlers'), { recursive: true });
-    await writeFile(join(root, 'dist', 'handlers', 'lambda.js'), 'export const handler = () => 1;');
-    expect(resolveHandlerEntry(root)).toBe(join(root, 'dist', 'handlers', 'lambda.js'));
+    await writeFile(join(root, 'dist', 'handlers', 'lambda-entry.js'), 'export const handler = () => 1;');
+    expect(resolveHandlerEntry(root)).toBe(join(root, 'dist', 'handlers', 'lambda-entry.js'));
     await mkdir(join(root, 'handlers'), { recursive: true });
-    await writeFile(join(root, 'handlers', 'lambda.ts'), 'export const handler = () => 1;');
-    expect(resolveHandlerEntry(root)).toBe(join(root, 'handlers', 'lambda.ts'));
+    await writeFile(join(root, 'handlers', 'lambda-entry.ts'), 'export const handler = () => 1;');
+    expect(resolveHandlerEntry(root)).toBe(join(root, 'handlers', 'lambda-entry.ts'));
     expect(() => resolveHandlerEntry(join(work, 'empty'))).toThrow(expect.objectContaining({ code: 'HANDLER_ENTRY_NOT_FOUND' }));
   });
 
   it("finds this package's Lambda handler source", () => {
-    expect(resolveHandlerEntry()).toBe(join(packageRoot(), 'handlers', 'lambda.ts'));
+    expect(resolveHandlerEntry()).toBe(join(packageRoot(), 'handlers', 'lambda-entry.ts'));
   });
 });
 

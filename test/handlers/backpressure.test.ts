@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerPool } from '../../handlers/pool/types.js';
-import { startServer, type StartedServer } from '../../handlers/server.js';
+import { startServer, type StartedServer } from '../../handlers/server/create-server.js';
 import { binaryRequest } from './_binary.js';
 import { floats, MODELS, signatureOf } from './_models.js';
 

@@ -5,7 +5,7 @@ import type { DecodedTensor } from '../../handlers/core/types.js';
 import { batchingProblem, batchKey } from '../../handlers/pool/batching.js';
 import { createWorkerPool } from '../../handlers/pool/create-worker-pool.js';
 import type { WorkerPool } from '../../handlers/pool/types.js';
-import { startServer } from '../../handlers/server.js';
+import { startServer } from '../../handlers/server/create-server.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../src/model/types.js';
 import { makeModelDir, removeModelDir, writeAddModel } from '../_helpers/onnx-models.js';

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StartedServer } from '../../handlers/server.js';
+import { startServer, type StartedServer } from '../../handlers/server/create-server.js';
 import { decodeBytesElements, encodeBytesElements, parseBinaryRequest } from '../../handlers/server/binary.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import { makeModelDir, removeModelDir, writeTinyModel } from '../_helpers/onnx-models.js';

@@ -24,7 +24,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('handlers/lambda.ts, imported as Lambda does', () => {
+describe('handlers/lambda-entry.ts, imported as Lambda does', () => {
   const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
   afterEach(() => {
     for (const k of ENV_KEYS) {
@@ -41,7 +41,7 @@ describe('handlers/lambda.ts, imported as Lambda does', () => {
       DM_EXECUTION_PROVIDERS: 'cpu', DM_INTRA_OP_THREADS: '1',
     });
     // WHEN the module is imported
-    const { handler } = await import('../../handlers/lambda.js');
+    const { handler } = await import('../../handlers/lambda-entry.js');
     // THEN its handler answers Function URL events for that model
     const meta = (await handler(functionUrlEvent({ method: 'GET', path: '/v2/models/ocr-cls' }), {})) as { statusCode: number; body: string };
     expect(meta.statusCode).toBe(200);
@@ -53,30 +53,30 @@ describe('handlers/lambda.ts, imported as Lambda does', () => {
 
   it('fails init with a message naming the missing model', async () => {
     Object.assign(process.env, { DM_MODEL_PATH: join(dir, 'missing.onnx'), DM_SIGNATURE_PATH: signaturePath });
-    await expect(import('../../handlers/lambda.js')).rejects.toThrow(/the inference runtime could not start: could not load the model .*missing\.onnx/);
+    await expect(import('../../handlers/lambda-entry.js')).rejects.toThrow(/the inference runtime could not start: could not load the model .*missing\.onnx/);
   });
 
   it('fails init with a message naming the missing signature and the variable to set', async () => {
     Object.assign(process.env, { DM_MODEL_PATH: resolve(MODELS.cls.path), DM_SIGNATURE_PATH: join(dir, 'nope.json') });
-    await expect(import('../../handlers/lambda.js')).rejects.toThrow(/cannot read the model signature .*nope\.json.*DM_SIGNATURE_PATH/);
+    await expect(import('../../handlers/lambda-entry.js')).rejects.toThrow(/cannot read the model signature .*nope\.json.*DM_SIGNATURE_PATH/);
   });
 
   it('fails init on a bad DM_INTRA_OP_THREADS', async () => {
     Object.assign(process.env, { DM_MODEL_PATH: resolve(MODELS.cls.path), DM_SIGNATURE_PATH: signaturePath, DM_INTRA_OP_THREADS: 'four' });
-    await expect(import('../../handlers/lambda.js')).rejects.toThrow(/DM_INTRA_OP_THREADS is "four"/);
+    await expect(import('../../handlers/lambda-entry.js')).rejects.toThrow(/DM_INTRA_OP_THREADS is "four"/);
   });
 });
 
 describe('the esbuild bundle', () => {
   let root: string;
   beforeAll(async () => {
-    // GIVEN handlers/lambda.ts bundled the way the Lambda target bundles it, in a task root with
+    // GIVEN handlers/lambda-entry.ts bundled the way the Lambda target bundles it, in a task root with
     // the model at its default place
     root = join(dir, 'task');
     await mkdir(join(root, 'model'), { recursive: true });
     await mkdir(join(root, 'node_modules'), { recursive: true });
     await build({
-      entryPoints: ['handlers/lambda.ts'], outfile: join(root, 'index.mjs'), bundle: true, platform: 'node',
+      entryPoints: ['handlers/lambda-entry.ts'], outfile: join(root, 'index.mjs'), bundle: true, platform: 'node',
       format: 'esm', target: 'node20', external: ['onnxruntime-node'], logLevel: 'silent',
     });
     await symlink(resolve('node_modules/onnxruntime-node'), join(root, 'node_modules', 'onnxruntime-node'));

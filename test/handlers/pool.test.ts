@@ -7,7 +7,7 @@ import { encodeBase64Tensor } from '../../handlers/core/base64.js';
 import { createWorkerPool } from '../../handlers/pool/create-worker-pool.js';
 import { cpuBudget, poolSize } from '../../handlers/pool/pool-size.js';
 import type { WorkerPool } from '../../handlers/pool/types.js';
-import { startServer, type StartedServer } from '../../handlers/server.js';
+import { startServer, type StartedServer } from '../../handlers/server/create-server.js';
 import { binaryRequest } from './_binary.js';
 import { floats, MODELS, runDirect, signatureOf, validInput } from './_models.js';
 

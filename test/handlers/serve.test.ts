@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, twoPartRequest } from './_http-client.js';
 import { MODELS, runDirect, signatureOf, validInput } from './_models.js';
 
-/** handlers/serve.ts as the container runs it, in its own process, stopped with SIGTERM. */
+/** handlers/server-entry.ts as the container runs it, in its own process, stopped with SIGTERM. */
 
 let dir: string;
 let signaturePath: string;
@@ -35,7 +35,7 @@ function freePort(): Promise<number> {
 
 interface Child { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> }
 
-function serve(env: Record<string, string>, args = ['--import', 'tsx', 'handlers/serve.ts']): Child {
+function serve(env: Record<string, string>, args = ['--import', 'tsx', 'handlers/server-entry.ts']): Child {
   const proc = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +56,7 @@ async function waitFor(child: Child, pattern: RegExp, timeoutMs = 30_000): Promi
   }
 }
 
-describe('handlers/serve.ts', () => {
+describe('handlers/server-entry.ts', () => {
   it('serves every contract from the environment and drains on SIGTERM', async () => {
     // GIVEN the server started with Vertex AI's variables
     const port = await freePort();
@@ -105,7 +105,7 @@ describe('handlers/serve.ts', () => {
     const root = join(dir, 'image');
     await mkdir(join(root, 'node_modules'), { recursive: true });
     await build({
-      entryPoints: ['handlers/serve.ts'], outfile: join(root, 'serve.mjs'), bundle: true, platform: 'node',
+      entryPoints: ['handlers/server-entry.ts'], outfile: join(root, 'serve.mjs'), bundle: true, platform: 'node',
       format: 'esm', target: 'node20', external: ['onnxruntime-node'], logLevel: 'silent',
     });
     await symlink(resolve('node_modules/onnxruntime-node'), join(root, 'node_modules', 'onnxruntime-node'));

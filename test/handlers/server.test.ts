@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInferenceCore } from '../../handlers/core/create-inference-core.js';
 import type { InferenceCore } from '../../handlers/core/types.js';
-import { createServer, DEFAULT_MAX_BODY_BYTES, startServer, type StartedServer } from '../../handlers/server.js';
+import { createServer, DEFAULT_MAX_BODY_BYTES, startServer, type StartedServer } from '../../handlers/server/create-server.js';
 import { sleep, twoPartRequest } from './_http-client.js';
 import { floats, MODELS, runDirect, signatureOf, validInput } from './_models.js';
 import * as ort from 'onnxruntime-node';

@@ -53,11 +53,11 @@ export async function createBuildContext(options: CreateBuildContextOptions): Pr
 }
 
 /**
- * The container entry point: `handlers/serve.ts` when the sources are there (tests, a checkout),
- * else the compiled `dist/handlers/serve.js` (the published package).
+ * The container entry point: `handlers/server-entry.ts` when the sources are there (tests, a checkout),
+ * else the compiled `dist/handlers/server-entry.js` (the published package).
  */
 export function resolveServerEntry(root: string = packageRoot()): string {
-  const candidates = [join(root, 'handlers', 'serve.ts'), join(root, 'dist', 'handlers', 'serve.js')];
+  const candidates = [join(root, 'handlers', 'server-entry.ts'), join(root, 'dist', 'handlers', 'server-entry.js')];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
     throw new DeployModelError('SERVER_ENTRY_NOT_FOUND', `The container server is missing: looked for ${candidates.map((c) => `"${c}"`).join(' and ')}. ` +

@@ -1,5 +1,5 @@
 import { DeployModelError } from '../../errors.js';
-import { findDeployment, renameDeployment, startDetached, stopDeployment } from '../../local/deployments.js';
+import { findDeployment, renameDeployment, startDetached, stopDeployment } from '../../lambda-emulator/deployments.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
 import type { TargetContext, TargetDriver } from '../driver.js';
 import { buildLocalArtifacts } from './build.js';

@@ -1,4 +1,4 @@
-import { startLocalFunction } from '../../local/local-function.js';
+import { startLocalFunction } from '../../lambda-emulator/local-function.js';
 import type { TargetContext } from '../driver.js';
 import { buildLocalArtifacts } from './build.js';
 import { localFunctionSpec } from './spec.js';

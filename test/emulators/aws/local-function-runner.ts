@@ -1,4 +1,4 @@
-import { startLocalFunction } from '../../../src/local/index.js';
+import { startLocalFunction } from '../../../src/lambda-emulator/index.js';
 import type { FunctionRunner } from './function-runner.js';
 
 export interface LocalFunctionRunnerOptions {

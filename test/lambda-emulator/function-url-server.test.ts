@@ -1,6 +1,6 @@
 import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LocalFunction } from '../../src/local/types.js';
+import type { LocalFunction } from '../../src/lambda-emulator/types.js';
 import { fixture, started } from './_support.js';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startLocalFunction } from '../../src/local/local-function.js';
+import { startLocalFunction } from '../../src/lambda-emulator/local-function.js';
 import { fixture, greetingLayerZip, isAlive, started, tempDir } from './_support.js';
 
 interface Echo {

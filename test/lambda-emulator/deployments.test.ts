@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   findDeployment, listDeployments, renameDeployment, startDetached, stopDeployment,
   type DeploymentRecord, type DeploymentStatus, type DetachedSpec,
-} from '../../src/local/deployments.js';
+} from '../../src/lambda-emulator/deployments.js';
 import { fixture, isAlive, tempDir } from './_support.js';
 import { processGroupMembers } from '../_helpers/processes.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clfTime, isTextContentType, toFunctionUrlEvent, toFunctionUrlResponse } from '../../src/local/function-url-event.js';
+import { clfTime, isTextContentType, toFunctionUrlEvent, toFunctionUrlResponse } from '../../src/lambda-emulator/function-url-event.js';
 
 const ctx = { apiId: 'abc123', requestId: 'req-1', time: new Date(Date.UTC(2020, 2, 12, 19, 3, 58, 390)), port: 8080, traceId: 'Root=1-5e6a8c7e-000000000000000000000000' };
 

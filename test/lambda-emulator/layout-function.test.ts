@@ -3,7 +3,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layoutFunction } from '../../src/local/layout-function.js';
+import { layoutFunction } from '../../src/lambda-emulator/layout-function.js';
 import { REPO, fixture, greetingLayerZip, tempDir, zipFixture } from './_support.js';
 
 describe('layoutFunction', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_SYNC_PAYLOAD_BYTES, startRuntimeApi, type RuntimeApi, type RuntimeInvocation } from '../../src/local/runtime-api.js';
+import { MAX_SYNC_PAYLOAD_BYTES, startRuntimeApi, type RuntimeApi, type RuntimeInvocation } from '../../src/lambda-emulator/runtime-api.js';
 
 let api: RuntimeApi | undefined;
 afterEach(async () => { await api?.close(); api = undefined; });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { writeDeterministicZip, zipDirectory } from '../../src/bundling/zip.js';
-import { startLocalFunction } from '../../src/local/local-function.js';
-import type { LocalFunction, LocalFunctionSpec } from '../../src/local/types.js';
+import { startLocalFunction } from '../../src/lambda-emulator/local-function.js';
+import type { LocalFunction, LocalFunctionSpec } from '../../src/lambda-emulator/types.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../_fixtures/lambda-handlers', import.meta.url));

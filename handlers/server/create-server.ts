@@ -1,12 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ModelSignature } from '../src/model/types.js';
-import { dispatch, errorResult, type RouteRequest, type RouteResult } from './_http.js';
-import { InferenceError, type InferenceErrorBody } from './core/inference-error.js';
-import type { InferenceCore } from './core/types.js';
-import { createWorkerPool } from './pool/create-worker-pool.js';
-import type { BatchingOptions } from './pool/batching.js';
-import { serverRoutes, type RoutedCore } from './server/_routes.js';
+import type { ModelSignature } from '../../src/model/types.js';
+import { dispatch, errorResult, type RouteRequest, type RouteResult } from '../_http.js';
+import { InferenceError, type InferenceErrorBody } from '../core/inference-error.js';
+import type { InferenceCore } from '../core/types.js';
+import { createWorkerPool } from '../pool/create-worker-pool.js';
+import type { BatchingOptions } from '../pool/batching.js';
+import { serverRoutes, type RoutedCore } from './_routes.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -249,7 +249,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
       ...(serverOptions.log ? { log: serverOptions.log } : {}),
     };
     core = workers === 0
-      ? await (await import('./core/create-inference-core.js')).createInferenceCore(coreOptions)
+      ? await (await import('../core/create-inference-core.js')).createInferenceCore(coreOptions)
       : await createWorkerPool({ ...coreOptions, ...(workers === undefined ? {} : { workers }), ...(batching ? { batching } : {}), ...(maxQueue === undefined ? {} : { maxQueue }) });
   }
   const owned = !given;

@@ -1,5 +1,5 @@
 import { createServingCoreFromEnv } from './create-serving-core-from-env.js';
-import { startServer } from './server.js';
+import { startServer } from './server/create-server.js';
 
 /**
  * The container entry point, bundled to `serve.mjs`. Reads the Lambda adapter's variables
