@@ -12,7 +12,7 @@ export {
   type OnnxRuntimeLayerProps,
   type BuildOnnxRuntimeLayerProps,
 } from './onnx-runtime-layer.js';
-export { assertLambdaPackageFits, LAMBDA_UNZIPPED_LIMIT_BYTES, type LambdaPackageSizes } from './assert-lambda-package-fits.js';
+export { assertLambdaPackageFits, LAMBDA_UNZIPPED_LIMIT_BYTES, type LambdaPackageSizes } from '../src/kits/aws/lambda-limits.js';
 export {
   buildLambdaStack,
   lambdaStackName,
@@ -35,4 +35,4 @@ export {
   type BuildSageMakerStackOptions,
   type SageMakerStackArtifacts,
 } from '../src/targets/aws-sagemaker/stack.js';
-export { DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage } from '../src/targets/aws-sagemaker/triton-images.js';
+export { DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage } from '../src/kits/sagemaker/triton-images.js';

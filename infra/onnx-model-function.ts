@@ -1,13 +1,12 @@
 import { Annotations, AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
-import { sha256FileSync } from '../src/bundling/_hash.js';
+import { sha256FileSync } from '../src/bundling/hash.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DeployModelError } from '../src/errors.js';
-import { defaultLambdaMemoryMb, LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../src/targets/aws-lambda/schema.js';
 import { readZipContents, type ZipContents } from './_zip-contents.js';
-import { assertLambdaPackageFits } from './assert-lambda-package-fits.js';
+import { assertLambdaPackageFits, defaultLambdaMemoryMb, LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../src/kits/aws/lambda-limits.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
 import { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { AssetHashType } from 'aws-cdk-lib';
-import { sha256FileSync } from '../src/bundling/_hash.js';
+import { sha256FileSync } from '../src/bundling/hash.js';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';

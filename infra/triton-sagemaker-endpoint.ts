@@ -9,17 +9,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { DeployModelError } from '../src/errors.js';
-import { executionPolicyStatements, wildcardReason } from '../src/targets/aws-sagemaker/_execution-policy.js';
-import { sha256File } from '../src/targets/aws-sagemaker/_sha256-file.js';
-import { endpointPropsProblem } from '../src/targets/aws-sagemaker/_endpoint-props-problem.js';
-import { endpointLogGroup, ENDPOINT_NAME_MAX, sageMakerEndpointName } from '../src/targets/aws-sagemaker/names.js';
+import { executionPolicyStatements, wildcardReason } from '../src/kits/sagemaker/execution-policy.js';
+import { archiveSha256 } from '../src/kits/sagemaker/sha256-archive.js';
+import { endpointPropsProblem } from '../src/kits/sagemaker/endpoint-props-problem.js';
+import { endpointLogGroup, ENDPOINT_NAME_MAX, sageMakerEndpointName } from '../src/kits/sagemaker/names.js';
 import {
   DEFAULT_BAKE_SECONDS, DEFAULT_INFERENCE_AMI_VERSION, DEFAULT_MODEL_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_STARTUP_TIMEOUT_SECONDS,
   DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE,
 } from '../src/targets/aws-sagemaker/schema.js';
 import {
   DEFAULT_SAGEMAKER_TRITON_VERSION, parseEcrImage, SAGEMAKER_TRITON_IMAGES, SAGEMAKER_TRITON_REPOSITORY, sageMakerTritonImage,
-} from '../src/targets/aws-sagemaker/triton-images.js';
+} from '../src/kits/sagemaker/triton-images.js';
 
 /** The one production variant: SageMaker's conventional name, also used by the alarms and autoscaling. */
 export const VARIANT_NAME = 'AllTraffic';
@@ -323,7 +323,7 @@ export class TritonSageMakerEndpoint extends Construct {
    */
   private addModelArchive(file: string, sha256?: string): FileAssetLocation {
     const staging = new AssetStaging(this, 'ModelArchive', {
-      sourcePath: file, assetHashType: AssetHashType.CUSTOM, assetHash: sha256 ?? sha256File(file),
+      sourcePath: file, assetHashType: AssetHashType.CUSTOM, assetHash: sha256 ?? archiveSha256(file),
     });
     const tar = /\.tar\.gz$/.test(file) ? '.tar' : '';
     return Stack.of(this).synthesizer.addFileAsset({

@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Deflate } from 'fflate';
 import { DeployModelError } from '../errors.js';
 import { crc32 } from './_crc32.js';
-import { sha256File } from './_hash.js';
+import { sha256File } from './hash.js';
 import {
   END_OF_CENTRAL_DIR_BYTES, FLAG_UTF8, LOCAL_HEADER_CRC_OFFSET, MAX_32, MAX_ENTRIES, METHOD_DEFLATE, METHOD_STORE,
   centralHeader, endOfCentralDirectory, isAscii, localHeader, localHeaderSizes, normaliseMode, zipEntryName,

@@ -31,7 +31,7 @@ import * as ort from 'onnxruntime-node';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import { dtypeFromV2, ortType } from '../../src/model/dtypes.js';
 import { generateSmokeRequest, type V2Request } from '../../src/smoke/smoke-input.js';
-import { buildTritonRepository, packTritonRepository, planTritonConfig, tritonOptionsSchema } from '../../src/targets/triton/index.js';
+import { buildTritonRepository, packTritonRepository, planTritonConfig, tritonOptionsSchema } from '../../src/kits/triton/index.js';
 import { REAL_MODELS } from '../_helpers/onnx-models.js';
 
 const args = new Map<string, string>();

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxModelFunction, type OnnxModelFunctionProps } from '../../infra/onnx-model-function.js';
 import { OnnxRuntimeLayer } from '../../infra/onnx-runtime-layer.js';
-import { LAMBDA_UNZIPPED_LIMIT_BYTES } from '../../infra/assert-lambda-package-fits.js';
+import { LAMBDA_UNZIPPED_LIMIT_BYTES } from '../../src/kits/aws/lambda-limits.js';
 import { DeployModelError } from '../../src/errors.js';
 import { dummyZips, fastStack, MB, tempDir, type DummyZips } from './_fixtures.js';
 

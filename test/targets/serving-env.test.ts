@@ -16,7 +16,7 @@ import type { ContainerTargetConfig } from '../../src/targets/container/schema.j
 import type { TargetContext } from '../../src/targets/driver.js';
 import { localFunctionSpec } from '../../src/targets/local/spec.js';
 import { driverFor } from '../../src/targets/registry.js';
-import { parsePbtxt } from '../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../src/kits/triton/_pbtxt-parse.js';
 import type { LocalTargetConfig } from '../../src/targets/local/schema.js';
 import { REAL_MODELS } from '../_helpers/onnx-models.js';
 import { dummyZips, fastApp, MB } from '../infra/_fixtures.js';

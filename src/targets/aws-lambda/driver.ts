@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
-import { describeStack, type StackDescription } from '../aws/describe-stack.js';
-import { destroyStack, type RetainedResource } from '../aws/destroy-stack.js';
-import { stackOutputsMissing } from '../aws/stack-outputs-missing.js';
+import { describeStack, type StackDescription } from '../../kits/aws/describe-stack.js';
+import { destroyStack, type RetainedResource } from '../../kits/aws/destroy-stack.js';
+import { stackOutputsMissing } from '../../kits/aws/stack-outputs-missing.js';
 import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import { lambdaSizeProblems } from './limits.js';

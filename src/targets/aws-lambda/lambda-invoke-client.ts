@@ -3,8 +3,8 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeployModelError } from '../../errors.js';
 import { errorBody, readErrorBody } from '../../smoke/error-body.js';
 import type { InferenceCall, InferenceClient } from '../../smoke/run-smoke.js';
-import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
-import { overrideNote } from '../aws/_endpoint-override.js';
+import { awsReason, isCredentialsError, noCredentials } from '../../kits/aws/aws-errors.js';
+import { overrideNote } from '../../kits/aws/endpoint-override.js';
 
 export interface LambdaInvokeClientOptions {
   readonly functionName: string;

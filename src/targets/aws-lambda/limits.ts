@@ -2,7 +2,7 @@ import type { ConfigProblem } from '../../config/format-issues.js';
 import type { TargetContext } from '../driver.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
 import { ortLayerUnzippedBytes } from '../../../layers/build-layer.js';
-import { LAMBDA_UNZIPPED_LIMIT_BYTES } from '../../../infra/assert-lambda-package-fits.js';
+import { LAMBDA_UNZIPPED_LIMIT_BYTES } from '../../kits/aws/lambda-limits.js';
 
 /** Room for the bundled handler and signature.json beside the model. */
 const HANDLER_ALLOWANCE_BYTES = 2 * 1024 * 1024;

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-export const LAMBDA_MEMORY_MIN_MB = 128;
-export const LAMBDA_MEMORY_MAX_MB = 10240;
+import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
 
 export const awsLambdaTargetSchema = z
   .object({
@@ -70,9 +68,3 @@ export const awsLambdaTargetSchema = z
 
 export type AwsLambdaTargetConfig = z.infer<typeof awsLambdaTargetSchema>;
 
-/** Default memory from the model size: max(1024, 4 x model MB + 512), rounded up to 64 MB. */
-export function defaultLambdaMemoryMb(modelBytes: number): number {
-  const mb = Math.ceil(modelBytes / (1024 * 1024));
-  const wanted = Math.max(1024, 4 * mb + 512);
-  return Math.min(LAMBDA_MEMORY_MAX_MB, Math.ceil(wanted / 64) * 64);
-}

@@ -1,7 +1,7 @@
-import { synthStack, type SynthStackOptions, type SynthStackResult } from '../aws/synth-stack.js';
+import { synthStack, type SynthStackOptions, type SynthStackResult } from '../../kits/aws/synth-stack.js';
 import { buildLambdaStack, lambdaStackName, type BuildLambdaStackOptions } from './stack.js';
 
-export { readValidationReport, type NagFinding } from '../aws/synth-stack.js';
+export { readValidationReport, type NagFinding } from '../../kits/aws/synth-stack.js';
 
 export interface SynthLambdaTargetOptions extends BuildLambdaStackOptions, SynthStackOptions {}
 export type SynthLambdaTargetResult = SynthStackResult;

@@ -1,6 +1,6 @@
 import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
-import { stackPollingInterval } from '../aws/index.js';
+import { stackPollingInterval } from '../../kits/aws/index.js';
 
 /** How deploy-model reaches SageMaker; the registered driver uses the defaults. */
 export interface SageMakerConnectionOptions {

@@ -4,8 +4,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
-import { awsReason, isCredentialsError, noCredentials } from '../aws/_aws-errors.js';
-import { endpointOverride } from '../aws/_endpoint-override.js';
+import { awsReason, isCredentialsError, noCredentials } from '../../kits/aws/aws-errors.js';
+import { endpointOverride } from '../../kits/aws/endpoint-override.js';
 
 /** What DescribeEndpoint says about an endpoint, as deploy-model uses it. */
 export interface EndpointSnapshot {

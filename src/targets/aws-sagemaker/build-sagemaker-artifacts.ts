@@ -5,7 +5,7 @@ import type { IoHelper } from '../../io/io-host.js';
 import type { ModelSignature } from '../../model/types.js';
 import {
   buildTritonRepository, engineCacheLocation, packTritonRepository, planTritonConfig, type PackedRepository, type TritonRepository,
-} from '../triton/index.js';
+} from '../../kits/triton/index.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
 import type { SageMakerStackArtifacts } from './stack.js';
 

@@ -1,7 +1,7 @@
 import { DeployModelError } from '../../errors.js';
 import type { InferenceClient, SmokeResult } from '../../smoke/run-smoke.js';
-import { deployStack, describeStack } from '../aws/index.js';
-import { endpointOverride } from '../aws/_endpoint-override.js';
+import { deployStack, describeStack } from '../../kits/aws/index.js';
+import { endpointOverride } from '../../kits/aws/endpoint-override.js';
 import type { DeployResult, TargetContext } from '../driver.js';
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/triton-sagemaker-endpoint.js';
 import type { SageMakerClients } from './_clients.js';
@@ -9,7 +9,7 @@ import {
   describeEndpoint, failureSince, retireConfigs, SERVING, switchEndpointConfig, watchEndpoint, type EndpointSnapshot,
 } from './_endpoint-state.js';
 import { buildSageMakerArtifacts } from './build-sagemaker-artifacts.js';
-import { sageMakerNames, type SageMakerNames } from './names.js';
+import { sageMakerNames, type SageMakerNames } from '../../kits/sagemaker/names.js';
 import { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
 import { synthSageMakerTarget } from './synth.js';

@@ -5,8 +5,8 @@ export { deploySageMaker } from './deploy-sagemaker.js';
 export {
   SAGEMAKER_GPU_EXAMPLES, SAGEMAKER_GPU_FAMILIES, sageMakerGpuFamily, sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem,
   type SageMakerGpuFamily,
-} from './instance-types.js';
-export { endpointLogGroup, sageMakerEndpointName, sageMakerNames, type SageMakerNames } from './names.js';
+} from '../../kits/sagemaker/instance-types.js';
+export { endpointLogGroup, sageMakerEndpointName, sageMakerNames, type SageMakerNames } from '../../kits/sagemaker/names.js';
 export { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
 export {
   awsSageMakerTargetSchema, DEFAULT_BAKE_SECONDS, DEFAULT_INFERENCE_AMI_VERSION, DEFAULT_MODEL_DOWNLOAD_TIMEOUT_SECONDS,
@@ -17,4 +17,4 @@ export { buildSageMakerStack, SageMakerTargetStack, type BuildSageMakerStackOpti
 export { synthSageMakerTarget, type SynthSageMakerTargetOptions, type SynthSageMakerTargetResult } from './synth.js';
 export {
   DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage, sageMakerTritonImageProblem,
-} from './triton-images.js';
+} from '../../kits/sagemaker/triton-images.js';

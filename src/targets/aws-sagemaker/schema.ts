@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { checkTritonOptions, tritonOptionsShape } from '../triton/schema.js';
-import { SAGEMAKER_INSTANCE_TYPE, sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem } from './instance-types.js';
-import { DEFAULT_SAGEMAKER_TRITON_VERSION, ECR_IMAGE, sageMakerTritonImageProblem } from './triton-images.js';
+import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
+import { SAGEMAKER_INSTANCE_TYPE, sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem } from '../../kits/sagemaker/instance-types.js';
+import { DEFAULT_SAGEMAKER_TRITON_VERSION, ECR_IMAGE, sageMakerTritonImageProblem } from '../../kits/sagemaker/triton-images.js';
 
 /**
  * Startup health check defaults, in seconds. With `engine: 'tensorrt'` the warmup builds the

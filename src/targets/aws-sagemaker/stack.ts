@@ -3,7 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TritonSageMakerEndpoint } from '../../../infra/triton-sagemaker-endpoint.js';
 import type { Config } from '../../config/schema.js';
-import { sageMakerNames } from './names.js';
+import { sageMakerNames } from '../../kits/sagemaker/names.js';
 import { startupTimeoutSeconds, type AwsSageMakerTargetConfig } from './schema.js';
 
 /** What the build stage produced for one aws-sagemaker target. */

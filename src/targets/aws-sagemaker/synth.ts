@@ -1,5 +1,5 @@
-import { synthStack, type SynthStackOptions, type SynthStackResult } from '../aws/synth-stack.js';
-import { sageMakerNames } from './names.js';
+import { synthStack, type SynthStackOptions, type SynthStackResult } from '../../kits/aws/synth-stack.js';
+import { sageMakerNames } from '../../kits/sagemaker/names.js';
 import { buildSageMakerStack, type BuildSageMakerStackOptions } from './stack.js';
 
 export interface SynthSageMakerTargetOptions extends BuildSageMakerStackOptions, SynthStackOptions {}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { IoHelper } from '../../io/io-host.js';
-import type { BuiltRepository } from '../triton/build-gpu-repository.js';
+import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js';
 import type { AzureClients } from './_clients.js';
 import { azureError, type AzureErrorContext } from './_operations.js';
 

@@ -1,7 +1,7 @@
 import { DeployModelError } from '../../errors.js';
 import type { InferenceClient, SmokeResult } from '../../smoke/run-smoke.js';
 import type { DeployResult, TargetContext } from '../driver.js';
-import type { BuiltRepository } from '../triton/build-gpu-repository.js';
+import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js';
 import { AzureApi, type EndpointState } from './_azure-api.js';
 import type { AzureClients } from './_clients.js';
 import type { AzureErrorContext } from './_operations.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkTritonOptions, tritonOptionsShape } from '../triton/schema.js';
+import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { azureInstanceTypeProblem } from './instance-types.js';
 
 // Azure ML picks the Triton image of a no-code (triton_model) deployment, so the shared

@@ -1,4 +1,4 @@
-import { DEFAULT_TRITON_VERSION, type TritonOptions } from '../triton/index.js';
+import { DEFAULT_TRITON_VERSION, type TritonOptions } from '../../kits/triton/index.js';
 import type { AzureMlTargetConfig } from './schema.js';
 
 /**

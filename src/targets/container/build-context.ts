@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { DeployModelError } from '../../errors.js';
-import { sha256File } from '../../bundling/_hash.js';
+import { sha256File } from '../../bundling/hash.js';
 import { signatureJson } from '../../bundling/build-function-artifact.js';
 import type { ModelSignature } from '../../model/types.js';
 import { LAYER_NODE_MODULES, type LayerFile } from '../../../layers/plan-ort-layer.js';

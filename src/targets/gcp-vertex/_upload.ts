@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
-import type { BuiltRepository } from '../triton/build-gpu-repository.js';
+import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js';
 
 /** `gs://bucket/some/prefix` → bucket and prefix (no leading or trailing slash). */
 export function parseGsUri(uri: string): { bucket: string; prefix: string } {

@@ -2,7 +2,7 @@ import type { SmokeResult, InferenceClient } from '../../smoke/run-smoke.js';
 import type { DeployResult, TargetContext } from '../driver.js';
 import type { VertexClients } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
-import type { BuiltRepository } from '../triton/build-gpu-repository.js';
+import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js';
 import { uploadRepository } from './_upload.js';
 import { VertexApi, type VertexEndpointState } from './_vertex-api.js';
 import {

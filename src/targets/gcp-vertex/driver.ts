@@ -3,10 +3,10 @@ import path from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import type { ConfigProblem } from '../../config/format-issues.js';
 import type { TargetContext, TargetDriver } from '../driver.js';
-import { planTritonConfig } from '../triton/index.js';
+import { planTritonConfig } from '../../kits/triton/index.js';
 import { createVertexClients, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
-import { buildGpuRepository } from '../triton/build-gpu-repository.js';
+import { buildGpuRepository } from '../../kits/triton/build-gpu-repository.js';
 import { deleteStaging } from './_upload.js';
 import { deployVertex, namesOf, vertexApi } from './deploy-vertex.js';
 import {

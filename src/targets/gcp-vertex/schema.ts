@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkTritonOptions, tritonOptionsShape } from '../triton/schema.js';
+import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { checkVertexMachine, VERTEX_GPU_TYPES } from './machine-types.js';
 
 /** How long one long-running Vertex AI operation is waited for unless the config says otherwise. */

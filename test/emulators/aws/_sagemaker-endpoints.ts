@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import type { FakeContext } from './_context.js';
 import { extractModelArchive } from './_sagemaker-tar.js';
 import {

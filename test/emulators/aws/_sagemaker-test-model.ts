@@ -5,7 +5,7 @@ import { inspectModel } from '../../../src/model/inspect-model.js';
 import { generateSmokeRequest, type V2Request } from '../../../src/smoke/smoke-input.js';
 import {
   buildTritonRepository, packTritonRepository, planTritonConfig, tritonOptionsSchema, type TritonModelConfig,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 
 export interface TestArchive {
   /** The packed model.tar.gz. */

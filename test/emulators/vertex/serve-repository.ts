@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInferenceCore, InferenceError, startServer, type InferenceCore, type StartedServer } from '../../../handlers/index.js';
 import { inspectModel } from '../../../src/model/inspect-model.js';
-import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import { checkTritonLoad } from '../../references/triton/check-triton-load.js';
 import { ortModelIo } from '../../references/triton/ort-model-io.js';
 

@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { Toolkit, type Project } from '../../../src/toolkit/toolkit.js';
-import { DEFAULT_SAGEMAKER_TRITON_VERSION, sageMakerTritonImage } from '../../../src/targets/aws-sagemaker/triton-images.js';
+import { DEFAULT_SAGEMAKER_TRITON_VERSION, sageMakerTritonImage } from '../../../src/kits/sagemaker/triton-images.js';
 import { tinyModelBytes } from '../../_helpers/onnx-models.js';
 import { applyEnv } from '../../emulators/_apply-env.js';
 import { motoMissing, startMotoServer, type MotoServer } from './start-moto-server.js';

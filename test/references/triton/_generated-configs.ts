@@ -4,9 +4,9 @@ import type { ModelConfig } from '../../../src/config/schema.js';
 import { inspectModel } from '../../../src/model/inspect-model.js';
 import {
   planTritonConfig, renderPbtxt, tritonOptionsSchema, type TritonHost, type TritonModelConfig, type TritonOptionsInput,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 import { encodeModel, nodeProto, onnx, tensorInfo, writeTinyModel, type TinyModelKind } from '../../_helpers/onnx-models.js';
-import { MODELS, SILERO_INPUTS } from '../../targets/triton/_models.js';
+import { MODELS, SILERO_INPUTS } from '../../kits/triton/_models.js';
 
 /**
  * Every config.pbtxt deploy-model generates for the references to check: each real model with

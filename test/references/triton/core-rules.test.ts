@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planTritonConfig, tritonOptionsSchema } from '../../../src/targets/triton/index.js';
-import { MODELS, SILERO_INPUTS, signatureOf } from '../../targets/triton/_models.js';
+import { planTritonConfig, tritonOptionsSchema } from '../../../src/kits/triton/index.js';
+import { MODELS, SILERO_INPUTS, signatureOf } from '../../kits/triton/_models.js';
 import { CORE_RULES, directoryNameRule, dynamicBatchingRule, instanceGroupRule, ioOptionsRule, ioShapeRule, modelConfigRule } from './core-rules.js';
 import { ortModelIo } from './ort-model-io.js';
 import { config, refusals, scalarConfig, SCALAR_MODEL } from './_rule-cases.js';

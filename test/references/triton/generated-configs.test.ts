@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import { checkTritonLoad, TRITON_LOAD_RULES } from './check-triton-load.js';
 import { ortModelIo, type OrtModelIo } from './ort-model-io.js';
 import { generatedConfigs, type GeneratedConfig } from './_generated-configs.js';

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IoHelper, silentIoHost } from '../../../src/io/io-host.js';
-import { deployStack } from '../../../src/targets/aws/index.js';
+import { deployStack } from '../../../src/kits/aws/index.js';
 import { lambdaStackState } from '../../../src/targets/aws-lambda/driver.js';
 import { lambdaInvokeClient } from '../../../src/targets/aws-lambda/lambda-invoke-client.js';
 import { buildLambdaApp, removeScratchDirs, scratchDir } from '../../emulators/aws/_cdk-app.js';

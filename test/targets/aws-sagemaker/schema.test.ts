@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { targetSchema } from '../../../src/config/schema.js';
-import { SAGEMAKER_GPU_FAMILIES, sageMakerGpuFamily, sageMakerInstanceTypeProblem } from '../../../src/targets/aws-sagemaker/instance-types.js';
+import { SAGEMAKER_GPU_FAMILIES, sageMakerGpuFamily, sageMakerInstanceTypeProblem } from '../../../src/kits/sagemaker/instance-types.js';
 import { awsSageMakerTargetSchema, startupTimeoutSeconds } from '../../../src/targets/aws-sagemaker/schema.js';
 import {
   DEFAULT_SAGEMAKER_TRITON_VERSION, parseEcrImage, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage,
-} from '../../../src/targets/aws-sagemaker/triton-images.js';
+} from '../../../src/kits/sagemaker/triton-images.js';
 
 const BASE = { type: 'aws-sagemaker' as const, region: 'eu-west-1', instanceType: 'ml.g5.xlarge' };
 

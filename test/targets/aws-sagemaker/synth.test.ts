@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
-import { sageMakerNames } from '../../../src/targets/aws-sagemaker/names.js';
+import { sageMakerNames } from '../../../src/kits/sagemaker/names.js';
 import type { AwsSageMakerTargetConfig } from '../../../src/targets/aws-sagemaker/schema.js';
 import { synthSageMakerTarget } from '../../../src/targets/aws-sagemaker/synth.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { targetSchema } from '../../../src/config/schema.js';
 import { checkVertexMachine, resolveVertexAccelerator, VERTEX_MACHINE_FAMILIES } from '../../../src/targets/gcp-vertex/machine-types.js';
 import { gcpVertexTargetSchema } from '../../../src/targets/gcp-vertex/schema.js';
-import { DEFAULT_TRITON_VERSION } from '../../../src/targets/triton/index.js';
+import { DEFAULT_TRITON_VERSION } from '../../../src/kits/triton/index.js';
 
 const BASE = {
   type: 'gcp-vertex' as const, project: 'my-project', region: 'us-central1', machineType: 'g2-standard-4',

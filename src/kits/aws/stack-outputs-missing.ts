@@ -1,5 +1,5 @@
 import { DeployModelError } from '../../errors.js';
-import { endpointOverride } from './_endpoint-override.js';
+import { endpointOverride } from './endpoint-override.js';
 
 /**
  * The error for a deployed stack without outputs its template declares. CloudFormation returns

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../../src/config/schema.js';
-import { planTritonConfig, tritonOptionsSchema, type TritonModelConfig } from '../../../src/targets/triton/index.js';
+import { planTritonConfig, tritonOptionsSchema, type TritonModelConfig } from '../../../src/kits/triton/index.js';
 import { MODELS, SILERO_INPUTS, signatureOf, type ModelKey } from './_models.js';
 
 /**

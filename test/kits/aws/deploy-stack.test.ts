@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployModelError } from '../../../src/errors.js';
 import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
-import { deployStack, describeStack, destroyStack, stackPollingInterval, STACK_POLL_ENV } from '../../../src/targets/aws/index.js';
+import { deployStack, describeStack, destroyStack, stackPollingInterval, STACK_POLL_ENV } from '../../../src/kits/aws/index.js';
 import { buildLambdaApp, removeScratchDirs, scratchDir, writeHandler } from '../../emulators/aws/_cdk-app.js';
 import { startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
 

@@ -3,7 +3,7 @@ import { isDeployModelError } from '../../../src/errors.js';
 import {
   DEFAULT_MAX_BATCH_SIZE, engineCacheLocation, planTritonConfig, tritonOptionsSchema,
   type PlanTritonConfigParams, type TritonOptionsInput,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 import { signatureOf, tensor } from './_models.js';
 
 const options = (o: TritonOptionsInput = {}) => tritonOptionsSchema.parse(o);

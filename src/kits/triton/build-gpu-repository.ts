@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { TargetContext } from '../driver.js';
+import { sha256File } from '../../bundling/hash.js';
+import type { TargetContext } from '../../targets/driver.js';
 import { buildTritonRepository, engineCacheLocation, planTritonConfig } from './index.js';
 import type { TritonHost, TritonOptions } from './index.js';
 
@@ -14,13 +14,6 @@ export interface BuiltRepository {
   /** sha256 over the sorted (path, sha256) list: the repository's content, independent of mtimes. */
   digest: string;
   bytes: number;
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file).on('data', (c) => hash.update(c)).on('error', reject).on('end', () => resolve(hash.digest('hex')));
-  });
 }
 
 /**

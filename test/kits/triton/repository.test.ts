@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecordingIoHost, IoHelper } from '../../../src/io/io-host.js';
-import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import {
   buildTritonRepository, engineCacheLocation, packTritonRepository, planTritonConfig, tritonOptionsSchema,
   type TritonHost, type TritonOptionsInput,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 import { MODELS, signatureOf, type ModelKey } from './_models.js';
 
 const work = mkdtempSync(join(tmpdir(), 'triton-repo-'));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   checkTritonOptions, DEFAULT_TRITON_VERSION, tritonOptionsSchema, tritonOptionsShape,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 
 describe('tritonOptionsSchema', () => {
   it('fills every default', () => {
@@ -51,7 +51,7 @@ describe('tritonOptionsSchema', () => {
   });
 
   it('documents every optional field with a default, in the doc comment and in describe()', async () => {
-    const source = await readFile(fileURLToPath(new URL('../../../src/targets/triton/schema.ts', import.meta.url)), 'utf8');
+    const source = await readFile(fileURLToPath(new URL('../../../src/kits/triton/schema.ts', import.meta.url)), 'utf8');
     const json = z.toJSONSchema(tritonOptionsSchema, { io: 'input' }) as { properties: Record<string, { description?: string }> };
     for (const [key, prop] of Object.entries(json.properties)) {
       expect(prop.description, key).toMatch(/Default: /);

@@ -1,6 +1,6 @@
 import { GetTemplateCommand, ListStackResourcesCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { IoHelper } from '../../io/io-host.js';
-import { awsReason } from './_aws-errors.js';
+import { awsReason } from './aws-errors.js';
 
 /** A resource that CloudFormation leaves in the account when it deletes the stack. */
 export interface RetainedResource {

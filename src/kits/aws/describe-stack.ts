@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { DeployModelError } from '../../errors.js';
-import { awsReason, isCredentialsError, noCredentials } from './_aws-errors.js';
-import { endpointOverride } from './_endpoint-override.js';
+import { awsReason, isCredentialsError, noCredentials } from './aws-errors.js';
+import { endpointOverride } from './endpoint-override.js';
 
 export interface DescribeStackOptions {
   /** The stack's name, or its ARN (which also finds a deleted stack). */

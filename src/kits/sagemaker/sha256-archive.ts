@@ -1,8 +1,8 @@
 import { DeployModelError } from '../../errors.js';
-import { sha256FileSync } from '../../bundling/_hash.js';
+import { sha256FileSync } from '../../bundling/hash.js';
 
 /** sha256 (hex) of the model archive, with an error that says how to build it when it is missing. */
-export function sha256File(file: string): string {
+export function archiveSha256(file: string): string {
   try {
     return sha256FileSync(file);
   } catch (e) {

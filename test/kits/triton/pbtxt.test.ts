@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DeployModelError } from '../../../src/errors.js';
-import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import {
   planTritonConfig, renderPbtxt, tritonOptionsSchema, type TritonHost, type TritonModelConfig,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 import { MODELS, SILERO_INPUTS, signatureOf, tensor, type ModelKey } from './_models.js';
 
 function parseError(text: string): DeployModelError {

@@ -3,9 +3,9 @@ import {
 } from '@aws-cdk/toolkit-lib';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
-import { awsReason, isCredentialsError, noCredentials, notBootstrapped } from './_aws-errors.js';
+import { awsReason, isCredentialsError, noCredentials, notBootstrapped } from './aws-errors.js';
 import { declaredOutputs } from './_declared-outputs.js';
-import { overrideNote } from './_endpoint-override.js';
+import { overrideNote } from './endpoint-override.js';
 import { stackPollingInterval } from './_polling.js';
 import { stackOutputsMissing } from './stack-outputs-missing.js';
 import { ToolkitIoBridge } from './_toolkit-io-host.js';

@@ -1,4 +1,5 @@
-import { DeployModelError } from '../src/errors.js';
+/** Lambda's size and memory limits, and the memory a model's function gets by default. */
+import { DeployModelError } from '../../errors.js';
 
 /**
  * Lambda's limit on the unzipped size of a function's code plus all its layers (250 MB).
@@ -6,6 +7,21 @@ import { DeployModelError } from '../src/errors.js';
  * limit that matters.
  */
 export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
+
+/** Lambda's memory range, in MB. */
+export const LAMBDA_MEMORY_MIN_MB = 128;
+export const LAMBDA_MEMORY_MAX_MB = 10240;
+
+/**
+ * Memory for a function serving a model of this size: max(1024, 4 x model MB + 512), rounded up
+ * to 64 MB. onnxruntime holds the weights and its arena beside them, and Lambda gives CPU in
+ * proportion to memory, so small models still get a full core's worth.
+ */
+export function defaultLambdaMemoryMb(modelBytes: number): number {
+  const mb = Math.ceil(modelBytes / (1024 * 1024));
+  const wanted = Math.max(1024, 4 * mb + 512);
+  return Math.min(LAMBDA_MEMORY_MAX_MB, Math.ceil(wanted / 64) * 64);
+}
 
 export interface LambdaPackageSizes {
   /** Unzipped bytes of the function code (handler bundle + model). */

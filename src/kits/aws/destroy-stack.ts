@@ -1,9 +1,9 @@
 import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
-import { awsReason, isCredentialsError, noCredentials } from './_aws-errors.js';
+import { awsReason, isCredentialsError, noCredentials } from './aws-errors.js';
 import { cloudFormationClient, describeWith } from './describe-stack.js';
-import { overrideNote } from './_endpoint-override.js';
+import { overrideNote } from './endpoint-override.js';
 import { stackPollingInterval } from './_polling.js';
 import { retainedResources, type RetainedResource } from './_retained-resources.js';
 

@@ -3,10 +3,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../../src/config/schema.js';
-import { parsePbtxt } from '../../../src/targets/triton/_pbtxt-parse.js';
+import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import {
   planTritonConfig, renderPbtxt, tritonOptionsSchema, type TritonHost, type TritonOptionsInput,
-} from '../../../src/targets/triton/index.js';
+} from '../../../src/kits/triton/index.js';
 import { SILERO_INPUTS, signatureOf, type ModelKey } from './_models.js';
 
 /**
