@@ -20,7 +20,7 @@ import { encodeBase64Tensor } from '../handlers/core/base64.js';
 import { buildFunctionArtifact } from '../src/bundling/build-function-artifact.js';
 import { layoutFunction } from '../src/lambda-emulator/layout-function.js';
 import { inspectModel } from '../src/model/inspect-model.js';
-import { hostArchitecture } from '../src/targets/local/build.js';
+import { hostArchitecture } from '../src/targets/local/plan.js';
 import { BENCH_MODELS, elements, floats } from './_lib/models.js';
 import { median, ms, QUICK, ratio, table } from './_lib/stats.js';
 

@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeployModelError } from '../errors.js';
 import { smokeRequest } from '../smoke/smoke-input.js';
-import { driverFor } from '../targets/registry.js';
 import type { Project, Toolkit } from '../toolkit/toolkit.js';
 import { renderBenchHtml } from './render-bench-html.js';
 import { runLoad, type LoadRun } from './run-load.js';
@@ -46,20 +45,21 @@ export async function benchTarget(toolkit: Toolkit, project: Project, targetName
   if (!(seconds > 0 && seconds <= 3600)) {
     throw new DeployModelError('BENCH_DURATION_INVALID', `Duration ${seconds} s is not between 0 and 3600 seconds. Pass --duration in seconds, e.g. 10.`, { kind: 'usage', details: { seconds } });
   }
-  const [ctx] = toolkit.contexts(project, [targetName]);
-  const deployment = await (await driverFor(ctx.target)).connect(ctx);
+  const deployment = await toolkit.connect(project, targetName);
+  const io = toolkit.progress(targetName);
+  const type = project.loaded.config.targets[targetName]!.type;
   const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
   const startedAt = new Date().toISOString();
-  ctx.io.info('DM_BENCH_START', `Benchmarking ${targetName} at ${deployment.endpoint}: concurrency ${concurrency.join(', ')}, ${seconds} s each`, { endpoint: deployment.endpoint, concurrency, seconds });
+  io.info('DM_BENCH_START', `Benchmarking ${targetName} at ${deployment.endpoint}: concurrency ${concurrency.join(', ')}, ${seconds} s each`, { endpoint: deployment.endpoint, concurrency, seconds });
   const runs: LoadRun[] = [];
   for (const c of concurrency) {
     const run = await runLoad({ client: deployment.client, request, concurrency: c, durationMs: seconds * 1000 });
     const failed = Object.values(run.failed).reduce((a, b) => a + b, 0);
-    ctx.io.info('DM_BENCH_RUN', `${targetName}: concurrency ${c}: ${run.throughput} req/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms${failed ? `, ${failed} failed` : ''}`, { ...run, latencies: undefined });
+    io.info('DM_BENCH_RUN', `${targetName}: concurrency ${c}: ${run.throughput} req/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms${failed ? `, ${failed} failed` : ''}`, { ...run, latencies: undefined });
     runs.push(run);
   }
   return {
-    target: targetName, type: ctx.target.type, endpoint: deployment.endpoint, model: project.loaded.config.name, stage: project.loaded.stage, startedAt,
+    target: targetName, type, endpoint: deployment.endpoint, model: project.loaded.config.name, stage: project.loaded.stage, startedAt,
     inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
     runs,
   };

@@ -25,7 +25,18 @@ export interface LoadConfigOptions {
   stage?: string;
 }
 
-export interface LoadedConfig {
+/** Where a config came from, without the config itself. */
+export interface ConfigSource {
+  /** Absolute path of the config file. */
+  configFile: string;
+  /** The config file's folder: relative paths in the config are resolved from here. */
+  rootDir: string;
+  /** Absolute path of the model file. */
+  modelPath: string;
+  stage: string;
+}
+
+export interface LoadedConfig extends ConfigSource {
   config: Config;
   /** Absolute path of the config file. */
   configFile: string;

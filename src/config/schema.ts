@@ -1,19 +1,12 @@
-import { z } from 'zod';
-import { localTargetSchema } from '../targets/local/schema.js';
-import { awsLambdaTargetSchema } from '../targets/aws-lambda/schema.js';
-import { containerTargetSchema } from '../targets/container/schema.js';
-import { gcpVertexTargetSchema } from '../targets/gcp-vertex/schema.js';
-import { azureMlTargetSchema } from '../targets/azure-ml/schema.js';
-import { awsSageMakerTargetSchema } from '../targets/aws-sagemaker/schema.js';
-
 /**
  * The one schema: it is the config's TypeScript type, its runtime validation and, through
  * `z.toJSONSchema`, the JSON Schema printed by `deploy-model schema` and the README reference.
- * Adding a target type: write `src/targets/<type>/schema.ts` and list it here.
+ * The target schemas come from the registry (src/targets/registry.ts).
  */
-export const targetSchemas = [localTargetSchema, awsLambdaTargetSchema, containerTargetSchema, gcpVertexTargetSchema, azureMlTargetSchema, awsSageMakerTargetSchema] as const;
+import { z } from 'zod';
+import { KNOWN_TARGET_TYPES, targetSchemas } from '../targets/registry.js';
 
-export const KNOWN_TARGET_TYPES: readonly string[] = targetSchemas.map((s) => s.shape.type.value);
+export { KNOWN_TARGET_TYPES };
 
 export const targetSchema = z.discriminatedUnion('type', targetSchemas);
 
@@ -133,6 +126,19 @@ export type UserConfig = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type TargetConfig = Config['targets'][string];
 export type TargetType = TargetConfig['type'];
-export type SmokeConfig = Config['smoke'];
-export type ModelConfig = Config['model'];
-export type RuntimeConfig = Config['runtime'];
+/** The config entry of one target type, e.g. `TargetConfigOf<'aws-lambda'>`. */
+export type TargetConfigOf<T extends TargetType> = Extract<TargetConfig, { type: T }>;
+export type SmokeConfig = z.output<typeof smokeSchema>;
+export type ModelConfig = z.output<typeof modelSchema>;
+export type RuntimeConfig = z.output<typeof runtimeSchema>;
+/**
+ * The config without its targets: what a target's planner and driver read besides their own
+ * entry. Declared apart from `Config` because the target schemas, and so `Config`, come from the
+ * target modules, whose types read this.
+ */
+export interface ProjectConfig {
+  name: string;
+  model: ModelConfig;
+  runtime: RuntimeConfig;
+  smoke: SmokeConfig;
+}

@@ -22,6 +22,8 @@ export interface DeploymentRecord {
   functionName: string;
   logFile: string;
   spec: DetachedSpec;
+  /** The deployed version as the target names it (the function zip's content hash). */
+  version?: string;
   /** The init error the function reported at start, if any (the first request will answer it). */
   initError?: string;
 }
@@ -46,7 +48,7 @@ const LOG_TAIL_LINES = 30;
  * `<stateDir>/<key>.log`) that outlives this process, waits until it serves or fails, and records
  * it in `<stateDir>/<key>.json`. A deployment already running under `key` is stopped first.
  */
-export async function startDetached(spec: DetachedSpec, stateDir: string, key: string): Promise<DeploymentRecord> {
+export async function startDetached(spec: DetachedSpec, stateDir: string, key: string, options: { version?: string } = {}): Promise<DeploymentRecord> {
   assertKey(key);
   await fs.mkdir(stateDir, { recursive: true });
   if (await readRecord(stateDir, key)) await stopDeployment(stateDir, key);
@@ -93,6 +95,7 @@ export async function startDetached(spec: DetachedSpec, stateDir: string, key: s
     functionName: spec.functionName,
     logFile,
     spec,
+    ...(options.version ? { version: options.version } : {}),
     ...(reply.initError ? { initError: reply.initError } : {}),
   };
   await writeRecord(stateDir, record);

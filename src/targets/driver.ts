@@ -1,17 +1,22 @@
-import type { LoadedConfig } from '../config/load-config.js';
-import type { Config, TargetConfig } from '../config/schema.js';
+/** The I/O half of a target: build, synth, the rollout hooks, connect, status, destroy, diff. */
 import type { ConfigProblem } from '../config/format-issues.js';
+import type { ConfigSource } from '../config/load-config.js';
+import type { ProjectConfig } from '../config/schema.js';
 import type { IoHelper } from '../io/io-host.js';
 import type { ModelSignature } from '../model/types.js';
 import type { InferenceClient, SmokeResult } from '../smoke/run-smoke.js';
+import type { TargetPlanBase } from './target-module.js';
 
-/** Everything a target driver gets: the loaded config, the model's signature, where to write. */
-export interface TargetContext<T extends TargetConfig = TargetConfig> {
-  loaded: LoadedConfig;
-  config: Config;
+/** Everything a driver gets: the loaded config, the model's signature, the plan, where to write. */
+export interface TargetContext<T extends { type: string } = { type: string }, P extends TargetPlanBase = TargetPlanBase> {
+  /** Where the config came from: its file, folder and stage. */
+  loaded: ConfigSource;
+  config: ProjectConfig;
   signature: ModelSignature;
   targetName: string;
   target: T;
+  /** The target's plan: drivers read resolved values from here and derive nothing again. */
+  plan: P;
   io: IoHelper;
   /** `<config dir>/.deploy-model/<stage>/<target>`: build outputs. */
   workDir: string;
@@ -28,8 +33,15 @@ export interface Artifact {
   sha256?: string;
 }
 
-export interface BuildResult {
+/**
+ * What a build produced: the artifacts to show, and `outputs`, the driver's own serialisable
+ * record of them (paths, digests) that synth and the rollout hooks read instead of building again.
+ */
+export interface BuildResult<O = unknown> {
   artifacts: Artifact[];
+  outputs?: O;
+  /** True when the toolkit reused an earlier build of the same plan and model. */
+  cached?: boolean;
 }
 
 export interface Deployment {
@@ -42,11 +54,63 @@ export interface Deployment {
 }
 
 export interface DeployResult {
-  endpoint: string;
+  /** Where the target serves after the deploy; undefined when nothing does (a first deploy rolled back). */
+  endpoint?: string;
   version?: string;
   smoke: SmokeResult;
-  /** Whether the new version took traffic (false when the smoke test failed and it was rolled back). */
+  /** Whether the new version serves after the deploy (false when the smoke test failed and it was removed). */
   promoted: boolean;
+  /** The version that served before; undefined on a first deploy. */
+  previousVersion?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A new version, staged by `RolloutHooks.stage` where it can be called but (where the platform
+ * allows) takes no traffic yet.
+ */
+export interface Candidate<S = unknown> {
+  /** Where users reach the target once the candidate is promoted. */
+  endpoint: string;
+  /** Where users reach what serves now, when that differs from `endpoint` (a local function on another port). */
+  previousEndpoint?: string;
+  /** The candidate's version: a version number, a spec hash, an image tag. */
+  version: string;
+  /** Calls the candidate itself, for the smoke test. */
+  client: InferenceClient;
+  /** The version serving before, which a failed smoke test leaves serving; undefined on a first deploy. */
+  previous?: string;
+  /** The candidate already is what serves: nothing to promote or roll back. */
+  unchanged?: boolean;
+  /** The driver's own state for promote and rollback. */
+  state: S;
+  details?: Record<string, unknown>;
+}
+
+/** What became of a candidate that failed its smoke test. */
+export type RollbackOutcome =
+  /** Removed: the previous version serves, or nothing does on a first deploy. */
+  | 'removed'
+  /** It could not be taken back (a first Lambda version, a SageMaker endpoint with no older config): it serves. */
+  | 'kept';
+
+/**
+ * The platform's part of a rollout; the toolkit's rollout core runs
+ * build → stage → smoke → promote, or rollback, and reports.
+ */
+export interface RolloutHooks<T extends { type: string } = { type: string }, P extends TargetPlanBase = TargetPlanBase, S = unknown> {
+  /** Puts the built version where it can be smoke-tested, keeping what serves where the platform allows. */
+  stage(ctx: TargetContext<T, P>, build: BuildResult): Promise<Candidate<S>>;
+  /** Gives the candidate the traffic and retires what served before. */
+  promote(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void>;
+  /** Takes a failed candidate back, so the previous version serves. */
+  rollback(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<RollbackOutcome>;
+}
+
+export interface TargetStatus {
+  state: 'running' | 'stopped' | 'stale' | 'creating' | 'failed' | 'not-deployed' | 'unknown';
+  endpoint?: string;
+  version?: string;
   details?: Record<string, unknown>;
 }
 
@@ -66,25 +130,53 @@ export interface DestroyResult {
   retained?: RetainedResource[];
 }
 
-export interface TargetStatus {
-  state: 'running' | 'stopped' | 'stale' | 'creating' | 'failed' | 'not-deployed' | 'unknown';
-  endpoint?: string;
-  version?: string;
-  details?: Record<string, unknown>;
+/** One difference between the plan and what is deployed. */
+export interface TargetChange {
+  /** The resource, in the platform's words (a logical id, a deployment name, a file). */
+  resource: string;
+  action: 'create' | 'update' | 'replace' | 'delete';
+  /** What changes, one line. */
+  detail: string;
+  /** Replacing or deleting it takes down something that serves. */
+  disruptive?: boolean;
+}
+
+export interface TargetDiff {
+  /** Nothing would change. */
+  unchanged: boolean;
+  changes: TargetChange[];
+  /** The platform's own rendering, when it has one (CloudFormation's diff). */
+  text?: string;
 }
 
 /**
- * One driver per target type. Plan/build/synth are pure or local; deploy, status, connect and
- * destroy touch the world. `deploy` smoke-tests the new version before it takes traffic.
+ * One driver per target type, loaded by its module's `driver()`. The toolkit calls `build`
+ * (cached by the plan and the model's content), `synth`, and the rollout hooks; `connect`,
+ * `status` and `destroy` read and change the deployment itself, with no local state for clouds.
  */
-export interface TargetDriver<T extends TargetConfig = TargetConfig> {
+export interface TargetDriver<T extends { type: string } = { type: string }, P extends TargetPlanBase = TargetPlanBase> {
+  build(ctx: TargetContext<T, P>): Promise<BuildResult>;
+  /** Writes the infrastructure with no credentials and no network. @default - the build's artifacts */
+  synth?(ctx: TargetContext<T, P>, build: BuildResult): Promise<BuildResult>;
+  rollout: RolloutHooks<T, P, any>;
+  /** The live deployment, for `smoke` and `invoke`; throws NOT_DEPLOYED when there is none. */
+  connect(ctx: TargetContext<T, P>): Promise<Deployment>;
+  status(ctx: TargetContext<T, P>): Promise<TargetStatus>;
+  destroy(ctx: TargetContext<T, P>): Promise<DestroyResult>;
+  /** What a deploy of this plan would change. @default - not supported: the toolkit says so */
+  diff?(ctx: TargetContext<T, P>, build: BuildResult): Promise<TargetDiff>;
+}
+
+/**
+ * A driver that runs its own deploy instead of the rollout core's hooks: the shape every driver
+ * had before the core. Kept while the remaining targets move to `TargetDriver`.
+ */
+export interface LegacyTargetDriver<T extends { type: string } = { type: string }> {
   readonly type: T['type'];
-  /** Checks that need no cloud (sizes, limits). */
   validate(ctx: TargetContext<T>): Promise<ConfigProblem[]>;
   build(ctx: TargetContext<T>): Promise<BuildResult>;
   synth?(ctx: TargetContext<T>): Promise<BuildResult>;
   deploy(ctx: TargetContext<T>, smoke: (client: InferenceClient) => Promise<SmokeResult>): Promise<DeployResult>;
-  /** The live deployment, for `smoke` and `invoke`; throws NOT_DEPLOYED when there is none. */
   connect(ctx: TargetContext<T>): Promise<Deployment>;
   status(ctx: TargetContext<T>): Promise<TargetStatus>;
   destroy(ctx: TargetContext<T>): Promise<DestroyResult>;

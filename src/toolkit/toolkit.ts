@@ -1,17 +1,21 @@
+/** The programmatic API under the CLI: one method per action (load, validate, plan, build, synth, deploy, ...). */
 import os from 'node:os';
 import path from 'node:path';
 import { DeployModelError } from '../errors.js';
 import { IoHelper, silentIoHost, type IoHost } from '../io/io-host.js';
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/load-config.js';
 import { problemLine, type ConfigProblem } from '../config/format-issues.js';
-import { inspectModel, servabilityProblems } from '../model/inspect-model.js';
+import { inspectModel } from '../model/inspect-model.js';
 import type { ModelSignature } from '../model/types.js';
-import { resolveShape } from '../model/resolve-shape.js';
-import { runSmoke, type SmokeResult } from '../smoke/run-smoke.js';
+import { runSmoke, type InferenceCall, type SmokeResult } from '../smoke/run-smoke.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
-import type { BuildResult, DestroyResult, TargetContext, TargetDriver, TargetStatus } from '../targets/driver.js';
-import { driverFor } from '../targets/registry.js';
-import type { InferenceCall } from '../smoke/run-smoke.js';
+import type { BuildResult, Deployment, DestroyResult, LegacyTargetDriver, TargetContext, TargetDriver, TargetStatus } from '../targets/driver.js';
+import { targetModule } from '../targets/registry.js';
+import { basePlan } from '../targets/base-plan.js';
+import type { PlanInput, TargetPlanBase } from '../targets/target-module.js';
+import { cachedBuild, recordBuild } from './build-cache.js';
+import { projectProblems } from './project-problems.js';
+import { runRollout } from './rollout.js';
 
 export interface ToolkitOptions {
   /** Where progress goes. @default - nowhere */
@@ -31,6 +35,8 @@ export interface TargetReport {
   type: string;
   endpoint?: string;
   version?: string;
+  /** The version that served before this deploy; absent on a first deploy. */
+  previousVersion?: string;
   status: 'passed' | 'failed';
   latencyMs?: { p50: number; max: number };
   checks: SmokeResult['checks'];
@@ -45,8 +51,15 @@ export interface DeployReport {
   targets: TargetReport[];
 }
 
+type AnyDriver = TargetDriver | LegacyTargetDriver;
+
+function isLegacy(driver: AnyDriver): driver is LegacyTargetDriver {
+  return !('rollout' in driver);
+}
+
 /**
  * The programmatic API under the CLI: one method per action. Silent: progress goes to the IoHost.
+ * Every action that builds plans first, and planning runs every check `validate` runs.
  */
 export class Toolkit {
   private readonly io: IoHelper;
@@ -55,6 +68,11 @@ export class Toolkit {
   constructor(options: ToolkitOptions = {}) {
     this.io = new IoHelper(options.ioHost ?? silentIoHost);
     this.cacheDir = options.cacheDir ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'deploy-model');
+  }
+
+  /** Where progress about one target goes (for actions built on the toolkit, such as `bench`). */
+  progress(target: string): IoHelper {
+    return this.io.forTarget(target);
   }
 
   async inspect(modelPath: string): Promise<ModelSignature> {
@@ -72,49 +90,60 @@ export class Toolkit {
 
   /** Everything that can be checked without a cloud. Returns the problems; none means valid. */
   async validate(project: Project, targets?: string[]): Promise<ConfigProblem[]> {
-    const problems: ConfigProblem[] = servabilityProblems(project.signature).map((rule) => ({
-      path: 'model.path', value: project.signature.file, rule, fix: 'change the model so every input and output is a tensor of a servable type',
-    }));
-    problems.push(...shapeOverrideProblems(project));
-    for (const ctx of this.contexts(project, targets)) {
-      problems.push(...(await (await driverFor(ctx.target)).validate(ctx)));
-    }
+    const problems = projectProblems(project.loaded.config, project.signature);
+    for (const name of this.selected(project, targets)) problems.push(...(await this.targetProblems(project, name)));
     return problems;
+  }
+
+  /** The plan of each selected target: every value build, synth and deploy will use. Throws when `validate` would find problems. */
+  async plan(project: Project, targets?: string[]): Promise<Record<string, TargetPlanBase>> {
+    const contexts = await this.contexts(project, targets);
+    return Object.fromEntries(contexts.map((ctx) => [ctx.targetName, ctx.plan]));
   }
 
   async build(project: Project, targets?: string[]): Promise<Record<string, BuildResult>> {
     const out: Record<string, BuildResult> = {};
-    for (const ctx of this.contexts(project, targets)) {
-      await this.failOnProblems(ctx);
-      out[ctx.targetName] = await (await driverFor(ctx.target)).build(ctx);
-    }
+    for (const ctx of await this.contexts(project, targets)) out[ctx.targetName] = await this.buildTarget(ctx);
     return out;
   }
 
   async synth(project: Project, targets?: string[]): Promise<Record<string, BuildResult>> {
     const out: Record<string, BuildResult> = {};
-    for (const ctx of this.contexts(project, targets)) {
-      await this.failOnProblems(ctx);
-      const driver = await driverFor(ctx.target);
-      out[ctx.targetName] = driver.synth ? await driver.synth(ctx) : await driver.build(ctx);
+    for (const ctx of await this.contexts(project, targets)) {
+      const driver = await this.driver(ctx);
+      if (isLegacy(driver)) {
+        out[ctx.targetName] = driver.synth ? await driver.synth(ctx) : await driver.build(ctx);
+        continue;
+      }
+      const built = await this.buildTarget(ctx);
+      out[ctx.targetName] = driver.synth ? await driver.synth(ctx, built) : built;
     }
     return out;
   }
 
-  /** Builds, deploys, smoke-tests before traffic moves; targets in parallel; one report. */
+  /**
+   * Plans every selected target first (so a problem in any stops the deploy before anything is
+   * built), then builds, stages, smoke-tests and promotes or rolls back each, in parallel.
+   */
   async deploy(project: Project, targets?: string[]): Promise<DeployReport> {
-    const contexts = this.contexts(project, targets);
-    for (const ctx of contexts) await this.failOnProblems(ctx);
+    const contexts = await this.contexts(project, targets);
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
     const reports = await Promise.all(contexts.map(async (ctx): Promise<TargetReport> => {
       const started = performance.now();
-      const driver = await driverFor(ctx.target);
       try {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
-        const result = await driver.deploy(ctx, (client) => this.smokeWith(ctx, client, request));
-        ctx.io.info(result.smoke.status === 'passed' ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED',
-          result.smoke.status === 'passed' ? `${ctx.targetName} is live at ${result.endpoint}` : `${ctx.targetName}: the smoke test failed; ${result.promoted ? 'the new version is serving' : 'the previous version keeps serving'}`);
-        return { name: ctx.targetName, type: ctx.target.type, endpoint: result.endpoint, version: result.version, status: result.smoke.status, latencyMs: result.smoke.latencyMs, checks: result.smoke.checks, promoted: result.promoted, details: result.details, durationMs: since(started) };
+        const driver = await this.driver(ctx);
+        const smoke = (client: Parameters<typeof runSmoke>[0]['client']) => this.smokeWith(ctx, client, request);
+        const result = isLegacy(driver) ? await driver.deploy(ctx, smoke) : await runRollout(ctx, driver, await this.buildTarget(ctx), smoke);
+        const passed = result.smoke.status === 'passed';
+        ctx.io.info(passed ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED', passed
+          ? `${ctx.targetName} is live at ${result.endpoint}`
+          : `${ctx.targetName}: the smoke test failed; ${result.promoted ? 'the new version is serving' : result.previousVersion ? 'the previous version keeps serving' : 'there was no previous version, and nothing serves'}`);
+        return {
+          name: ctx.targetName, type: ctx.target.type, ...(result.endpoint ? { endpoint: result.endpoint } : {}), version: result.version,
+          ...(result.previousVersion ? { previousVersion: result.previousVersion } : {}),
+          status: result.smoke.status, latencyMs: result.smoke.latencyMs, checks: result.smoke.checks, promoted: result.promoted, details: result.details, durationMs: since(started),
+        };
       } catch (e) {
         return this.failedReport(ctx, e, started);
       }
@@ -125,10 +154,10 @@ export class Toolkit {
   /** Smoke-tests what is live now. */
   async smoke(project: Project, targets?: string[]): Promise<DeployReport> {
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
-    const reports = await Promise.all(this.contexts(project, targets).map(async (ctx): Promise<TargetReport> => {
+    const reports = await Promise.all(this.unplannedContexts(project, targets).map(async (ctx): Promise<TargetReport> => {
       const started = performance.now();
       try {
-        const deployment = await (await driverFor(ctx.target)).connect(ctx);
+        const deployment = await (await this.driver(ctx)).connect(ctx);
         const smoke = await this.smokeWith(ctx, deployment.client, request);
         return { name: ctx.targetName, type: ctx.target.type, endpoint: deployment.endpoint, version: deployment.version, status: smoke.status, latencyMs: smoke.latencyMs, checks: smoke.checks, durationMs: since(started) };
       } catch (e) {
@@ -138,30 +167,85 @@ export class Toolkit {
     return { targets: reports };
   }
 
+  /** The live deployment of one target: its endpoint, version and a client. */
+  async connect(project: Project, target: string): Promise<Deployment> {
+    const [ctx] = this.unplannedContexts(project, [target]);
+    return (await this.driver(ctx!)).connect(ctx!);
+  }
+
   /** Sends one request to a live target. */
   async invoke(project: Project, target: string, request: V2Request): Promise<InferenceCall> {
-    const [ctx] = this.contexts(project, [target]);
-    const deployment = await (await driverFor(ctx.target)).connect(ctx);
-    return deployment.client(request);
+    return (await this.connect(project, target)).client(request);
   }
 
   async status(project: Project, targets?: string[]): Promise<Array<{ name: string; type: string } & TargetStatus>> {
-    return Promise.all(this.contexts(project, targets).map(async (ctx) => ({ name: ctx.targetName, type: ctx.target.type, ...(await (await driverFor(ctx.target)).status(ctx)) })));
+    return Promise.all(this.unplannedContexts(project, targets).map(async (ctx) => ({ name: ctx.targetName, type: ctx.target.type, ...(await (await this.driver(ctx)).status(ctx)) })));
   }
 
   async destroy(project: Project, targets?: string[]): Promise<Array<{ name: string } & DestroyResult>> {
     const out: Array<{ name: string } & DestroyResult> = [];
-    for (const ctx of this.contexts(project, targets)) {
-      const { removed, retained } = await (await driverFor(ctx.target)).destroy(ctx);
+    for (const ctx of this.unplannedContexts(project, targets)) {
+      const { removed, retained } = await (await this.driver(ctx)).destroy(ctx);
       ctx.io.info('DM_DESTROYED', removed ? `${ctx.targetName}: removed` : `${ctx.targetName}: nothing was deployed`);
       out.push({ name: ctx.targetName, removed, ...(retained?.length ? { retained } : {}) });
     }
     return out;
   }
 
-  /** The context of each selected target; unknown names are a usage error listing the known ones. */
-  contexts(project: Project, targets?: string[]): TargetContext[] {
+  /**
+   * The context of each selected target, with its plan. Throws TARGET_INVALID, listing every
+   * problem of every selected target, when one cannot be planned.
+   */
+  async contexts(project: Project, targets?: string[]): Promise<TargetContext[]> {
+    const names = this.selected(project, targets);
+    const problems = projectProblems(project.loaded.config, project.signature);
+    for (const name of names) problems.push(...(await this.targetProblems(project, name)));
+    if (problems.length > 0) {
+      const which = names.length === 1 ? `Target '${names[0]}'` : `Targets ${names.map((n) => `'${n}'`).join(', ')}`;
+      throw new DeployModelError('TARGET_INVALID', `${which} cannot be planned:\n${problems.map((p) => `  - ${problemLine(p)}`).join('\n')}`, { details: { targets: names, problems } });
+    }
+    return names.map((name) => {
+      const ctx = this.unplannedContext(project, name);
+      return { ...ctx, plan: targetModule(ctx.target.type).plan(this.planInput(project, name)) };
+    });
+  }
+
+  /** Builds one target, or reuses its last build when the plan and the toolchain are unchanged. */
+  private async buildTarget(ctx: TargetContext): Promise<BuildResult> {
+    const driver = await this.driver(ctx);
+    const cached = await cachedBuild(ctx.workDir, ctx.plan);
+    if (cached) {
+      ctx.io.info('DM_BUILD_CACHED', `${ctx.targetName}: the plan and the model are unchanged since the last build; reusing it`, { artifacts: cached.artifacts.length });
+      return cached;
+    }
+    const built = await driver.build(ctx);
+    if (!isLegacy(driver)) await recordBuild(ctx.workDir, ctx.plan, built);
+    return built;
+  }
+
+  /** Problems of one target: its module's checks, and anything that stops its planner. */
+  private async targetProblems(project: Project, name: string): Promise<ConfigProblem[]> {
+    const input = this.planInput(project, name);
+    const module = targetModule(input.target.type);
+    const problems = module.validate ? await module.validate(input) : [];
+    if (problems.length > 0) return problems;
+    try {
+      module.plan(input);
+    } catch (e) {
+      if (!(e instanceof DeployModelError)) throw e;
+      return [{ path: `targets.${name}`, value: input.target.type, rule: e.message, fix: 'change the config as the rule says' }];
+    }
+    const driver = await module.driver() as AnyDriver;
+    return isLegacy(driver) ? driver.validate({ ...this.unplannedContext(project, name), plan: module.plan(input) }) : [];
+  }
+
+  private planInput(project: Project, name: string): PlanInput<{ type: string }> {
     const { loaded, signature } = project;
+    return { config: loaded.config, stage: loaded.stage, targetName: name, target: loaded.config.targets[name]!, signature, rootDir: loaded.rootDir };
+  }
+
+  private selected(project: Project, targets?: string[]): string[] {
+    const { loaded } = project;
     const all = Object.keys(loaded.config.targets);
     const names = targets && targets.length > 0 ? targets : all;
     for (const name of names) {
@@ -169,14 +253,42 @@ export class Toolkit {
         throw new DeployModelError('TARGET_UNKNOWN', `There is no target '${name}' in ${loaded.configFile}. Its targets are: ${all.join(', ')}.`, { kind: 'usage', details: { target: name, known: all } });
       }
     }
+    return names;
+  }
+
+  /**
+   * Contexts for the actions that read the deployment itself (status, connect, destroy): they
+   * need names and regions, not a checked plan, so a config that no longer plans can still be
+   * destroyed. The plan is computed when the planner accepts the input.
+   */
+  private unplannedContexts(project: Project, targets?: string[]): TargetContext[] {
+    return this.selected(project, targets).map((name) => {
+      const ctx = this.unplannedContext(project, name);
+      try {
+        return { ...ctx, plan: targetModule(ctx.target.type).plan(this.planInput(project, name)) };
+      } catch {
+        return ctx;
+      }
+    });
+  }
+
+  private unplannedContext(project: Project, name: string): TargetContext {
+    const { loaded, signature } = project;
     const base = path.join(loaded.rootDir, '.deploy-model');
-    return names.map((name) => ({
-      loaded, config: loaded.config, signature, targetName: name, target: loaded.config.targets[name],
+    const target = loaded.config.targets[name]!;
+    return {
+      loaded, config: loaded.config, signature, targetName: name, target,
+      // Replaced by the real plan wherever the planner accepts the input.
+      plan: basePlan(this.planInput(project, name), []),
       io: this.io.forTarget(name),
       workDir: path.join(base, loaded.stage, name),
       stateDir: path.join(base, 'state'),
       cacheDir: this.cacheDir,
-    }));
+    };
+  }
+
+  private async driver(ctx: TargetContext): Promise<AnyDriver> {
+    return (await targetModule(ctx.target.type).driver()) as AnyDriver;
   }
 
   private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request): Promise<SmokeResult> {
@@ -185,13 +297,6 @@ export class Toolkit {
     for (const c of result.checks.filter((x) => !x.passed)) ctx.io.warn('DM_SMOKE_CHECK_FAILED', `${ctx.targetName}: ${c.name}: ${c.message}`, c);
     ctx.io.info('DM_SMOKE_DONE', `${ctx.targetName}: smoke ${result.status} (p50 ${result.latencyMs.p50} ms)`, result);
     return result;
-  }
-
-  private async failOnProblems(ctx: TargetContext): Promise<void> {
-    const problems = await (await driverFor(ctx.target)).validate(ctx);
-    if (problems.length > 0) {
-      throw new DeployModelError('TARGET_INVALID', `Target '${ctx.targetName}' cannot be built:\n${problems.map((p) => `  - ${problemLine(p)}`).join('\n')}`, { details: { target: ctx.targetName, problems } });
-    }
   }
 
   private failedReport(ctx: TargetContext, e: unknown, started: number): TargetReport {
@@ -204,23 +309,6 @@ export class Toolkit {
 /** Whole milliseconds since a `performance.now()` reading. */
 function since(started: number): number {
   return Math.round(performance.now() - started);
-}
-
-function shapeOverrideProblems(project: Project): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  for (const [name, { shape }] of Object.entries(project.loaded.config.model.inputs ?? {})) {
-    const spec = project.signature.inputs.find((i) => i.name === name);
-    if (!spec) {
-      problems.push({ path: `model.inputs.${name}`, value: JSON.stringify(name), rule: `the model has no input '${name}'`, fix: `use one of: ${project.signature.inputs.map((i) => i.name).join(', ')}` });
-      continue;
-    }
-    try {
-      resolveShape(spec, shape);
-    } catch (e) {
-      problems.push({ path: `model.inputs.${name}.shape`, value: JSON.stringify(shape), rule: (e as Error).message, fix: `give the model's rank and keep its fixed dims (${JSON.stringify(spec.shape)})` });
-    }
-  }
-  return problems;
 }
 
 export type { TargetDriver };

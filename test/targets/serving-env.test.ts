@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRuntimeConfig } from '../../handlers/runtime-config.js';
-import type { LoadedConfig } from '../../src/config/load-config.js';
 import { configSchema, KNOWN_TARGET_TYPES, type Config, type TargetConfig } from '../../src/config/schema.js';
-import { IoHelper, RecordingIoHost } from '../../src/io/io-host.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../src/model/types.js';
 import type { AwsLambdaTargetConfig } from '../../src/targets/aws-lambda/schema.js';
@@ -14,11 +12,13 @@ import { buildLambdaStack } from '../../src/targets/aws-lambda/stack.js';
 import { containerDriver } from '../../src/targets/container/driver.js';
 import type { ContainerTargetConfig } from '../../src/targets/container/schema.js';
 import type { TargetContext } from '../../src/targets/driver.js';
-import { localFunctionSpec } from '../../src/targets/local/spec.js';
-import { driverFor } from '../../src/targets/registry.js';
+import { localFunctionSpec } from '../../src/targets/local/build.js';
+import type { LocalPlan } from '../../src/targets/local/plan.js';
+import { targetModule } from '../../src/targets/registry.js';
 import { parsePbtxt } from '../../src/kits/triton/_pbtxt-parse.js';
 import type { LocalTargetConfig } from '../../src/targets/local/schema.js';
 import { REAL_MODELS } from '../_helpers/onnx-models.js';
+import { targetContext } from '../_helpers/target-context.js';
 import { dummyZips, fastApp, MB } from '../infra/_fixtures.js';
 
 // GIVEN a config that sets every runtime.* field to a value no default has
@@ -48,15 +48,12 @@ beforeAll(async () => {
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 function ctx<T extends TargetConfig>(targetName: string): TargetContext<T> {
-  return {
-    loaded: { stage: 'dev' } as LoadedConfig, config, signature, targetName, target: config.targets[targetName] as T,
-    io: new IoHelper(new RecordingIoHost()), workDir: join(dir, targetName), stateDir: join(dir, 'state'), cacheDir: join(dir, 'cache'),
-  };
+  return targetContext<T>({ config, targetName, signature, dir });
 }
 
 /** Each target type's serving environment, read from what the target ships. */
 const SHIPPED: Record<string, () => Promise<Record<string, string>>> = {
-  local: async () => localFunctionSpec(ctx<LocalTargetConfig>('local'), { functionZip: 'f.zip', layerZip: 'l.zip' } as never).env,
+  local: async () => localFunctionSpec(ctx<LocalTargetConfig>('local').plan as LocalPlan, { functionZip: 'f.zip', layerZip: 'l.zip' } as never).env,
   'aws-lambda': async () => {
     const zips = dummyZips(dir);
     const stack = buildLambdaStack(fastApp(), {
@@ -68,8 +65,9 @@ const SHIPPED: Record<string, () => Promise<Record<string, string>>> = {
     return (fn.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables;
   },
   container: async () => {
-    await containerDriver.synth!(ctx<ContainerTargetConfig>('image'));
-    const dockerfile = await readFile(join(dir, 'image', 'context', 'Dockerfile'), 'utf8');
+    const c = ctx<ContainerTargetConfig>('image');
+    await containerDriver.synth!(c);
+    const dockerfile = await readFile(join(c.workDir, 'context', 'Dockerfile'), 'utf8');
     // `ENV KEY="value" \` lines, as the Dockerfile writes them.
     return Object.fromEntries([...dockerfile.matchAll(/^\s*(?:ENV\s+)?(DM_[A-Z_]+)=("?)([^"\s\\]*)\2/gm)].map((m) => [m[1], m[3]]));
   },
@@ -90,9 +88,9 @@ describe('runtime.* reaches every target that runs the project runtime', () => {
   it.each(Object.entries(TRITON_TARGETS))('%s ships runtime.intraOpThreads in config.pbtxt', async (_type, targetName) => {
     // WHEN the target builds its Triton repository
     const c = ctx(targetName);
-    const { artifacts } = await (await driverFor(c.target)).build(c);
+    const { artifacts } = await (await targetModule(c.target.type).driver()).build(c);
     // THEN the config.pbtxt it ships carries the thread count for the onnxruntime backend
-    const pbtxt = artifacts.find((a) => a.file.endsWith('config.pbtxt'))?.file
+    const pbtxt = artifacts.find((a: { file: string }) => a.file.endsWith('config.pbtxt'))?.file
       ?? join(c.workDir, 'repository', 'ocr-cls', 'config.pbtxt');
     expect(parsePbtxt(await readFile(pbtxt, 'utf8')).parameters).toEqual({ intra_op_thread_count: { string_value: '3' } });
   }, 60_000);

@@ -16,10 +16,11 @@ export function registerServe(program: Command): void {
       if (!name) {
         throw new DeployModelError('SERVE_NO_LOCAL_TARGET', `${project.loaded.configFile} has no target of type 'local'. Add \`local: { type: 'local' }\` to targets, or pass --target.`, { kind: 'usage' });
       }
-      const [ctx] = cli.toolkit.contexts(project, [name]);
-      if (ctx.target.type !== 'local') {
-        throw new DeployModelError('SERVE_NOT_LOCAL', `Target '${name}' is of type '${ctx.target.type}'; serve runs local targets only. Use deploy for it.`, { kind: 'usage' });
+      const type = project.loaded.config.targets[name]?.type;
+      if (type !== undefined && type !== 'local') {
+        throw new DeployModelError('SERVE_NOT_LOCAL', `Target '${name}' is of type '${type}'; serve runs local targets only. Use deploy for it.`, { kind: 'usage' });
       }
+      const [ctx] = await cli.toolkit.contexts(project, [name]);
       const running = await serveLocalTarget(ctx as Parameters<typeof serveLocalTarget>[0], { port: opts.port });
       cli.note(`Serving ${project.loaded.config.name} at ${running.url} (Ctrl-C to stop)`);
       cli.note(`  curl -s ${running.url}v2/models/${project.loaded.config.name}`);

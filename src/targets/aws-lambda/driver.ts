@@ -4,7 +4,7 @@ import { DeployModelError } from '../../errors.js';
 import { describeStack, type StackDescription } from '../../kits/aws/describe-stack.js';
 import { destroyStack, type RetainedResource } from '../../kits/aws/destroy-stack.js';
 import { stackOutputsMissing } from '../../kits/aws/stack-outputs-missing.js';
-import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
+import type { TargetContext, LegacyTargetDriver, TargetStatus } from '../driver.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import { lambdaSizeProblems } from './limits.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
@@ -30,7 +30,7 @@ export function lambdaStackState(stack: StackDescription): TargetStatus['state']
   return 'unknown';
 }
 
-export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig> = {
+export const awsLambdaDriver: LegacyTargetDriver<AwsLambdaTargetConfig> = {
   type: 'aws-lambda',
 
   async validate(ctx: Ctx) {

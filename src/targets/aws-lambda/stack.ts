@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { servingEnv } from '../../../handlers/serving-env.js';
 import { OnnxModelFunction } from '../../../infra/onnx-model-function.js';
 import { OnnxRuntimeLayer } from '../../../infra/onnx-runtime-layer.js';
-import type { Config } from '../../config/schema.js';
+import type { ProjectConfig } from '../../config/schema.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
 import { lambdaStackName } from './stack-name.js';
 
@@ -26,7 +26,7 @@ export interface LambdaStackArtifacts {
 }
 
 export interface BuildLambdaStackOptions {
-  readonly config: Config;
+  readonly config: ProjectConfig;
   readonly targetName: string;
   readonly target: AwsLambdaTargetConfig;
   readonly stage: string;

@@ -4,7 +4,7 @@ import type { ConfigProblem } from '../../config/format-issues.js';
 import { DeployModelError } from '../../errors.js';
 import { describeStack, destroyStack } from '../../kits/aws/index.js';
 import { endpointOverride } from '../../kits/aws/endpoint-override.js';
-import type { TargetContext, TargetDriver, TargetStatus } from '../driver.js';
+import type { TargetContext, LegacyTargetDriver, TargetStatus } from '../driver.js';
 import { engineCacheLocation, planTritonConfig } from '../../kits/triton/index.js';
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/triton-sagemaker-endpoint.js';
 import { withSageMakerClients, sageMakerClients, type SageMakerConnectionOptions } from './_clients.js';
@@ -35,7 +35,7 @@ function notDeployed(ctx: Ctx, endpoint?: EndpointSnapshot): DeployModelError {
  * with the SageMaker API, smoke-tested with InvokeEndpoint. `options` choose the SDK client
  * configuration and polling; the registered driver uses the defaults and environment variables.
  */
-export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {}): TargetDriver<AwsSageMakerTargetConfig> {
+export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {}): LegacyTargetDriver<AwsSageMakerTargetConfig> {
   return {
     type: 'aws-sagemaker',
 

@@ -1,20 +1,15 @@
-export { awsSageMakerDriver, createAwsSageMakerDriver } from './driver.js';
-export type { SageMakerConnectionOptions } from './_clients.js';
-export { buildSageMakerArtifacts, type BuildSageMakerArtifactsOptions, type SageMakerArtifacts } from './build-sagemaker-artifacts.js';
-export { deploySageMaker } from './deploy-sagemaker.js';
-export {
-  SAGEMAKER_GPU_EXAMPLES, SAGEMAKER_GPU_FAMILIES, sageMakerGpuFamily, sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem,
-  type SageMakerGpuFamily,
-} from '../../kits/sagemaker/instance-types.js';
-export { endpointLogGroup, sageMakerEndpointName, sageMakerNames, type SageMakerNames } from '../../kits/sagemaker/names.js';
-export { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
-export {
-  awsSageMakerTargetSchema, DEFAULT_BAKE_SECONDS, DEFAULT_INFERENCE_AMI_VERSION, DEFAULT_MODEL_DOWNLOAD_TIMEOUT_SECONDS,
-  DEFAULT_STARTUP_TIMEOUT_SECONDS, DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE, SAGEMAKER_INFERENCE_AMI_VERSIONS, startupTimeoutSeconds,
-  type AwsSageMakerTargetConfig, type AwsSageMakerTargetInput,
-} from './schema.js';
-export { buildSageMakerStack, SageMakerTargetStack, type BuildSageMakerStackOptions, type SageMakerStackArtifacts } from './stack.js';
-export { synthSageMakerTarget, type SynthSageMakerTargetOptions, type SynthSageMakerTargetResult } from './synth.js';
-export {
-  DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage, sageMakerTritonImageProblem,
-} from '../../kits/sagemaker/triton-images.js';
+/** The `aws-sagemaker` target. */
+import { basePlan } from '../base-plan.js';
+import type { TargetDriver } from '../driver.js';
+import { defineTarget, type TargetPlanBase } from '../target-module.js';
+import { awsSageMakerTargetSchema, type AwsSageMakerTargetConfig } from './schema.js';
+
+export type { AwsSageMakerTargetConfig } from './schema.js';
+
+export const awsSageMakerTarget = defineTarget({
+  type: 'aws-sagemaker',
+  schema: awsSageMakerTargetSchema,
+  plan: (input): TargetPlanBase => basePlan(input, []),
+  // Not yet on the rollout core: the toolkit runs this driver's own deploy.
+  driver: async (): Promise<TargetDriver<AwsSageMakerTargetConfig, TargetPlanBase>> => (await import('./driver.js')).awsSageMakerDriver as unknown as TargetDriver<AwsSageMakerTargetConfig, TargetPlanBase>,
+});

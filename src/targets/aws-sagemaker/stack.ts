@@ -2,7 +2,7 @@ import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TritonSageMakerEndpoint } from '../../../infra/triton-sagemaker-endpoint.js';
-import type { Config } from '../../config/schema.js';
+import type { ProjectConfig } from '../../config/schema.js';
 import { sageMakerNames } from '../../kits/sagemaker/names.js';
 import { startupTimeoutSeconds, type AwsSageMakerTargetConfig } from './schema.js';
 
@@ -20,7 +20,7 @@ export interface SageMakerStackArtifacts {
 }
 
 export interface BuildSageMakerStackOptions {
-  readonly config: Config;
+  readonly config: ProjectConfig;
   readonly targetName: string;
   readonly target: AwsSageMakerTargetConfig;
   readonly stage: string;

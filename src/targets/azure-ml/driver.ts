@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import type { ConfigProblem } from '../../config/format-issues.js';
-import type { TargetContext, TargetDriver } from '../driver.js';
+import type { TargetContext, LegacyTargetDriver } from '../driver.js';
 import { buildGpuRepository } from '../../kits/triton/build-gpu-repository.js';
 import { planTritonConfig } from '../../kits/triton/index.js';
 import { createAzureClients, type AzureConnectionOptions } from './_clients.js';
@@ -23,7 +23,7 @@ function notDeployed(ctx: Ctx): DeployModelError {
  * The `azure-ml` driver. `options` choose the credentials and endpoints (see
  * AzureConnectionOptions); the registered driver uses the defaults and environment variables.
  */
-export function createAzureMlDriver(options: AzureConnectionOptions = {}): TargetDriver<AzureMlTargetConfig> {
+export function createAzureMlDriver(options: AzureConnectionOptions = {}): LegacyTargetDriver<AzureMlTargetConfig> {
   const build = (ctx: Ctx) => buildGpuRepository({ ...ctx, target: tritonOptionsOf(ctx.target) }, 'azure-ml', namesOf(ctx).tritonModel);
   return {
     type: 'azure-ml',

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
-import type { Artifact, TargetContext, TargetDriver } from '../driver.js';
-import { inferUrl } from '../local/driver.js';
+import type { Artifact, TargetContext, LegacyTargetDriver } from '../driver.js';
+import { inferUrl } from '../../smoke/infer-url.js';
 import { servingEnv } from '../../../handlers/serving-env.js';
 import { exec } from './_exec.js';
 import { buildContainerTarget, readImageRecord, writeImageRecord, type ContainerBuild } from './build-container-target.js';
@@ -33,7 +33,7 @@ function artifacts(build: ContainerBuild): Artifact[] {
  * only when the smoke test passes pushes it (when `push` is set). The manifests reference the
  * content tag, so applying them rolls out exactly the image that was tested.
  */
-export const containerDriver: TargetDriver<ContainerTargetConfig> = {
+export const containerDriver: LegacyTargetDriver<ContainerTargetConfig> = {
   type: 'container',
 
   async validate() {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import type { ConfigProblem } from '../../config/format-issues.js';
-import type { TargetContext, TargetDriver } from '../driver.js';
+import type { TargetContext, LegacyTargetDriver } from '../driver.js';
 import { planTritonConfig } from '../../kits/triton/index.js';
 import { createVertexClients, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
@@ -34,7 +34,7 @@ function notDeployed(ctx: Ctx): DeployModelError {
  * The `gcp-vertex` driver. `options` choose the credentials and API endpoints (see
  * VertexConnectionOptions); the registered driver uses the defaults and environment variables.
  */
-export function createGcpVertexDriver(options: VertexConnectionOptions = {}): TargetDriver<GcpVertexTargetConfig> {
+export function createGcpVertexDriver(options: VertexConnectionOptions = {}): LegacyTargetDriver<GcpVertexTargetConfig> {
   return {
     type: 'gcp-vertex',
 

@@ -1,4 +1,6 @@
+/** The local target's config entry: a port, and the Lambda settings it emulates. */
 import { z } from 'zod';
+import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
 
 export const localTargetSchema = z
   .object({
@@ -10,11 +12,11 @@ export const localTargetSchema = z
     port: z.number().int().min(1024).max(65535).optional()
       .describe('Loopback port the local Function URL listens on. Default: a free port chosen at deploy time.'),
     /**
-     * Memory size passed to the function as AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
-     * @default 2048
+     * Memory of the local function, as on Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+     * @default - what the aws-lambda target gives the same model: max(1024, 4 x model MB + 512), rounded up to 64
      */
-    memoryMb: z.number().int().min(128).max(10240).default(2048)
-      .describe('Memory size the local function reports (AWS_LAMBDA_FUNCTION_MEMORY_SIZE). Default: 2048.'),
+    memoryMb: z.number().int().min(LAMBDA_MEMORY_MIN_MB).max(LAMBDA_MEMORY_MAX_MB).optional()
+      .describe('Memory of the local function, as on Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE). Default: what aws-lambda gives the same model, max(1024, 4 x model MB + 512) rounded up to 64.'),
     /**
      * Per-request timeout, as on Lambda.
      * @default 30

@@ -82,7 +82,7 @@ beforeAll(async () => {
 
   // The first phase of a Lambda deploy synthesises with the alias kept on the live version.
   const pinned = await toolkit.load({ cwd: dir, stage: 'pinned' });
-  const [ctx] = toolkit.contexts(pinned, ['lambda-x86']);
+  const [ctx] = await toolkit.contexts(pinned, ['lambda-x86']);
   const deploy = await import('../../../src/targets/aws-lambda/deploy-lambda-target.js');
   const synth = deploy.synthChecked(ctx as Parameters<typeof deploy.synthChecked>[0], await deploy.buildArtifacts(ctx as Parameters<typeof deploy.buildArtifacts>[0]), '3');
   templates[PINNED_STACK] = synth.templateFile;

@@ -24,6 +24,7 @@ import { buildImage, planImageRefs, pullImage, pushImage, removeImage, type Buil
 import { runContainer, type RunningContainer } from '../../../src/targets/container/run-container.js';
 import { containerTargetSchema, type ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 import { REAL_MODELS } from '../../_helpers/onnx-models.js';
+import { targetContext } from '../../_helpers/target-context.js';
 import { configSchema } from '../../../src/config/schema.js';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
 import { runSmoke } from '../../../src/smoke/run-smoke.js';
@@ -190,10 +191,7 @@ describe.skipIf(!env.builder)(env.builder ? title : `${title} (skipped: ${env.re
     });
     const driverHost = new RecordingIoHost();
     const target = config.targets.image as ContainerTargetConfig;
-    const tc: TargetContext<ContainerTargetConfig> = {
-      loaded: {} as LoadedConfig, config, signature, targetName: 'image', target, io: new IoHelper(driverHost),
-      workDir: join(dir, 'driver'), stateDir: join(dir, 'state'), cacheDir: join(dir, 'cache'),
-    };
+    const tc: TargetContext<ContainerTargetConfig> = { ...targetContext<ContainerTargetConfig>({ config, targetName: 'image', signature, dir, host: driverHost }), workDir: join(dir, 'driver') };
     const request = generateSmokeRequest(signature, config.model.inputs);
     const result = await containerDriver.deploy(tc, (client) => runSmoke({ signature, smoke: config.smoke, request, client }));
     expect(result.smoke.status).toBe('passed');

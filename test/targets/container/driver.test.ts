@@ -12,6 +12,7 @@ import { containerDriver } from '../../../src/targets/container/driver.js';
 import type { ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 import type { TargetContext } from '../../../src/targets/driver.js';
 import { REAL_MODELS } from '../../_helpers/onnx-models.js';
+import { targetContext } from '../../_helpers/target-context.js';
 
 describe('container driver without a builder', () => {
   let dir: string;
@@ -23,10 +24,7 @@ describe('container driver without a builder', () => {
     const config = configSchema.parse({
       name: 'ocr-cls', model: { path: REAL_MODELS.cls }, targets: { image: { type: 'container', push: 'registry.example.com/ocr/cls', tag: 'v1' } },
     });
-    ctx = {
-      loaded: {} as LoadedConfig, config, signature: await inspectModel(REAL_MODELS.cls), targetName: 'image',
-      target: config.targets.image as ContainerTargetConfig, io: new IoHelper(host), workDir: join(dir, 'work'), stateDir: join(dir, 'state'), cacheDir: join(dir, 'cache'),
-    };
+    ctx = { ...targetContext<ContainerTargetConfig>({ config, targetName: 'image', signature: await inspectModel(REAL_MODELS.cls), dir, host }), workDir: join(dir, 'work') };
   });
   afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 

@@ -1,0 +1,53 @@
+/**
+ * The one rollout core: stage the built version, smoke-test it, then promote it or roll it back.
+ * Each platform supplies the hooks; what is tested, when traffic moves and what a failure leaves
+ * serving is decided here, once, for every target.
+ */
+import type { SmokeResult } from '../smoke/run-smoke.js';
+import type { InferenceClient } from '../smoke/run-smoke.js';
+import type { BuildResult, Candidate, DeployResult, TargetContext, TargetDriver } from '../targets/driver.js';
+
+export type Smoke = (client: InferenceClient) => Promise<SmokeResult>;
+
+export async function runRollout(ctx: TargetContext, driver: TargetDriver, build: BuildResult, smoke: Smoke): Promise<DeployResult> {
+  const hooks = driver.rollout;
+  ctx.io.info('DM_ROLLOUT_STAGE', `${ctx.targetName}: staging the new version`, { steps: ctx.plan.rollout.steps });
+  const candidate: Candidate = await hooks.stage(ctx, build);
+  const base = { version: candidate.version, ...(candidate.previous ? { previousVersion: candidate.previous } : {}), ...(candidate.details ? { details: candidate.details } : {}) };
+
+  let result: SmokeResult;
+  try {
+    result = await smoke(candidate.client);
+  } catch (e) {
+    // The smoke test itself broke (not a failed check): the candidate must not stay in the way.
+    if (!candidate.unchanged) await rollbackQuietly(ctx, driver, candidate);
+    throw e;
+  }
+
+  if (candidate.unchanged) {
+    ctx.io.info('DM_ROLLOUT_UNCHANGED', `${ctx.targetName}: version ${candidate.version} already serves; nothing to promote`, { version: candidate.version });
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: false, details: { ...candidate.details, unchanged: true } };
+  }
+  if (result.status === 'passed') {
+    ctx.io.info('DM_ROLLOUT_PROMOTE', `${ctx.targetName}: version ${candidate.version} passed its smoke test; giving it the traffic`, { version: candidate.version, previous: candidate.previous });
+    await hooks.promote(ctx, candidate);
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true };
+  }
+
+  ctx.io.warn('DM_ROLLOUT_ROLLBACK', `${ctx.targetName}: version ${candidate.version} failed its smoke test; ${candidate.previous ? `version ${candidate.previous} keeps serving` : 'there was no previous version to keep'}`, { version: candidate.version, previous: candidate.previous });
+  const outcome = await hooks.rollback(ctx, candidate);
+  if (outcome === 'kept') {
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...candidate.details, failedVersionServes: true } };
+  }
+  const endpoint = candidate.previous ? candidate.previousEndpoint ?? candidate.endpoint : undefined;
+  return { ...base, ...(endpoint ? { endpoint } : {}), smoke: result, promoted: false };
+}
+
+/** A rollback after an error: its own failure is reported, never thrown over the first. */
+async function rollbackQuietly(ctx: TargetContext, driver: TargetDriver, candidate: Candidate): Promise<void> {
+  try {
+    await driver.rollout.rollback(ctx, candidate);
+  } catch (e) {
+    ctx.io.warn('DM_ROLLOUT_ROLLBACK_FAILED', `${ctx.targetName}: taking back version ${candidate.version} after the error did not complete: ${(e as Error).message}`, { version: candidate.version });
+  }
+}
