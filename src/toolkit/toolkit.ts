@@ -9,7 +9,7 @@ import { inspectModel } from '../model/inspect-model.js';
 import type { ModelSignature } from '../model/types.js';
 import { runSmoke, type InferenceCall, type SmokeResult } from '../smoke/run-smoke.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
-import type { BuildResult, Deployment, DestroyResult, LegacyTargetDriver, TargetContext, TargetDriver, TargetStatus } from '../targets/driver.js';
+import type { BuildResult, Deployment, DestroyResult, LegacyTargetDriver, TargetContext, TargetDiff, TargetDriver, TargetStatus } from '../targets/driver.js';
 import { targetModule } from '../targets/registry.js';
 import { basePlan } from '../targets/base-plan.js';
 import type { PlanInput, TargetPlanBase } from '../targets/target-module.js';
@@ -49,6 +49,18 @@ export interface TargetReport {
 
 export interface DeployReport {
   targets: TargetReport[];
+}
+
+/** What `diff` found for one target; `supported: false` when its driver cannot tell. */
+export type DiffReport = { name: string; type: string } & ({ supported: true } & TargetDiff | { supported: false; reason: string });
+
+export interface DeployOptions {
+  /**
+   * Asked before a target's rollout when its diff replaces or deletes something that serves;
+   * `false` skips that target (reported as failed with DEPLOY_NOT_CONFIRMED).
+   * @default - never asked
+   */
+  confirmDisruptive?: (target: string, diff: TargetDiff) => Promise<boolean>;
 }
 
 type AnyDriver = TargetDriver | LegacyTargetDriver;
@@ -125,7 +137,7 @@ export class Toolkit {
    * Plans every selected target first (so a problem in any stops the deploy before anything is
    * built), then builds, stages, smoke-tests and promotes or rolls back each, in parallel.
    */
-  async deploy(project: Project, targets?: string[]): Promise<DeployReport> {
+  async deploy(project: Project, targets?: string[], options: DeployOptions = {}): Promise<DeployReport> {
     const contexts = await this.contexts(project, targets);
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
     const reports = await Promise.all(contexts.map(async (ctx): Promise<TargetReport> => {
@@ -134,7 +146,19 @@ export class Toolkit {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
         const driver = await this.driver(ctx);
         const smoke = (client: Parameters<typeof runSmoke>[0]['client']) => this.smokeWith(ctx, client, request);
-        const result = isLegacy(driver) ? await driver.deploy(ctx, smoke) : await runRollout(ctx, driver, await this.buildTarget(ctx), smoke);
+        let result;
+        if (isLegacy(driver)) {
+          result = await driver.deploy(ctx, smoke);
+        } else {
+          const built = await this.buildTarget(ctx);
+          if (options.confirmDisruptive && driver.diff) {
+            const diff = await driver.diff(ctx, built);
+            if (diff.changes.some((c) => c.disruptive) && !(await options.confirmDisruptive(ctx.targetName, diff))) {
+              throw new DeployModelError('DEPLOY_NOT_CONFIRMED', `Nothing deployed to ${ctx.targetName}: the deploy would replace or delete something that serves, and it was not confirmed. Review it with \`deploy-model diff --target ${ctx.targetName}\`, then deploy with --yes.`, { kind: 'usage', details: { target: ctx.targetName, changes: diff.changes } });
+            }
+          }
+          result = await runRollout(ctx, driver, built, smoke);
+        }
         const passed = result.smoke.status === 'passed';
         ctx.io.info(passed ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED', passed
           ? `${ctx.targetName} is live at ${result.endpoint}`
@@ -149,6 +173,21 @@ export class Toolkit {
       }
     }));
     return { targets: reports };
+  }
+
+  /** What a deploy would change, per target, against what is deployed now. */
+  async diff(project: Project, targets?: string[]): Promise<DiffReport[]> {
+    const out: DiffReport[] = [];
+    for (const ctx of await this.contexts(project, targets)) {
+      const driver = await this.driver(ctx);
+      const head = { name: ctx.targetName, type: ctx.target.type };
+      if (isLegacy(driver) || !driver.diff) {
+        out.push({ ...head, supported: false, reason: `the ${ctx.target.type} target cannot compare a plan with its deployment yet` });
+        continue;
+      }
+      out.push({ ...head, supported: true, ...(await driver.diff(ctx, await this.buildTarget(ctx))) });
+    }
+    return out;
   }
 
   /** Smoke-tests what is live now. */

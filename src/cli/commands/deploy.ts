@@ -5,23 +5,33 @@ import { configOptions, targetOption } from '../common-options.js';
 import { writeFile } from 'node:fs/promises';
 import { renderReport } from '../render-report.js';
 import { renderJunit } from '../render-junit.js';
+import { renderDiff } from './plan.js';
 
-type Opts = GlobalOptions & { target?: string[]; junit?: string };
+type Opts = GlobalOptions & { target?: string[]; junit?: string; yes?: boolean };
 
 export function registerDeploy(program: Command): void {
   targetOption(configOptions(program.command('deploy')))
     .description('Build, deploy, smoke-test before traffic moves, and print one table (targets in parallel)')
     .addHelpText('after', `
-A failed smoke test leaves the previous version serving and exits 1.
+A failed smoke test leaves the previous version serving and exits 1. In a terminal, a deploy that
+would replace or delete something that serves shows the diff and asks first (--yes, --ci skip it).
 Examples:
   deploy-model deploy                      all targets
   deploy-model deploy --target local       the local target: runs on this machine, no cloud
   deploy-model deploy --ci --json          CI: JSON report on stdout, exit code per result`)
     .option('--junit <file>', 'also write the smoke results as a JUnit XML report (for CI)')
+    .option('-y, --yes', 'do not ask before a deploy that replaces or deletes something that serves')
     .action(async (opts: Opts) => {
       const cli = makeContext(opts);
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
-      const report = await cli.toolkit.deploy(project, opts.target);
+      // In a terminal, a change that replaces or deletes a serving resource is shown and asked about first.
+      const ask = !opts.yes && !cli.ci && !cli.json && process.stdin.isTTY;
+      const report = await cli.toolkit.deploy(project, opts.target, ask ? {
+        confirmDisruptive: async (target, diff) => {
+          cli.note(renderDiff({ name: target, type: project.loaded.config.targets[target]!.type, supported: true, ...diff }, cli.style));
+          return cli.host.confirm(`Deploy ${target} anyway?`, false);
+        },
+      } : {});
       if (opts.junit) await writeFile(opts.junit, renderJunit(report));
       if (cli.json) cli.outJson(report);
       else {

@@ -83,4 +83,30 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
   async destroy(ctx: LocalContext) {
     return { removed: await stopDeployment(ctx.stateDir, keyOf(ctx)) };
   },
+
+  /** The running function's recorded version and settings against this build and plan. */
+  async diff(ctx: LocalContext, build: BuildResult) {
+    const artifacts = build.outputs as LocalArtifacts;
+    const version = artifacts.functionSha256.slice(0, 12);
+    const record = await findDeployment(ctx.stateDir, keyOf(ctx));
+    if (!record) {
+      return { unchanged: false, changes: [{ resource: ctx.plan.functionName, action: 'create' as const, detail: `start version ${version} on 127.0.0.1${ctx.plan.port ? `:${ctx.plan.port}` : ''}` }] };
+    }
+    const wanted = localFunctionSpec(ctx.plan, artifacts);
+    const changed: string[] = [];
+    if (record.version !== version) changed.push(`version ${record.version ?? 'unknown'} → ${version}`);
+    if (record.spec.memoryMb !== wanted.memoryMb) changed.push(`memory ${record.spec.memoryMb} → ${wanted.memoryMb} MB`);
+    if (record.spec.timeoutSeconds !== wanted.timeoutSeconds) changed.push(`timeout ${record.spec.timeoutSeconds} → ${wanted.timeoutSeconds} s`);
+    if (JSON.stringify(record.spec.env) !== JSON.stringify(wanted.env)) changed.push('environment');
+    if (changed.length === 0) return { unchanged: true, changes: [] };
+    // On a fixed port the running function stops before the new one can listen: a gap in service.
+    const samePort = ctx.plan.port !== undefined && record.port === ctx.plan.port;
+    return {
+      unchanged: false,
+      changes: [{
+        resource: ctx.plan.functionName, action: 'replace' as const, detail: changed.join('; '),
+        ...(samePort ? { disruptive: true } : {}),
+      }],
+    };
+  },
 };
