@@ -1,4 +1,3 @@
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 const width = (s: string): number => s.replace(ANSI, '').length;
 

@@ -9,7 +9,7 @@ import { azureMlTarget } from './azure-ml/index.js';
 import { containerTarget } from './container/index.js';
 import { gcpVertexTarget } from './gcp-vertex/index.js';
 import { localTarget } from './local/index.js';
-import type { TargetModule, TargetPlanBase } from './target-module.js';
+import type { TargetModule } from './target-module.js';
 
 export const TARGETS = [localTarget, awsLambdaTarget, awsSageMakerTarget, gcpVertexTarget, azureMlTarget, containerTarget] as const;
 

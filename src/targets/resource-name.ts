@@ -1,4 +1,2 @@
-/** The one place `<name>-<stage>-<target>` is built: the base of every resource name a target derives. */
-export function resourceName(name: string, stage: string, targetName: string): string {
-  return `${name}-${stage}-${targetName}`;
-}
+/** Targets take the naming rule from the kits, where infra and the kits use it too. */
+export { resourceName } from '../kits/resource-name.js';

@@ -80,7 +80,7 @@ async function checkProvider(provider: 'tensorrt' | 'cuda' | 'cpu', input: Recor
   }
   const label = `onnxruntime ${provider}${provider === 'tensorrt' ? ` ${precision}` : ''}`;
   try {
-    let t = performance.now();
+    const t = performance.now();
     const session = await ort.InferenceSession.create(modelPath, { executionProviders: [provider], graphOptimizationLevel: 'all' });
     const create = performance.now() - t;
     t = performance.now();
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     const options = tritonOptionsSchema.parse({ precision });
 
     // The repository exactly as the SageMaker target ships it, and its archive.
-    let t = performance.now();
+    const t = performance.now();
     const sagemaker = planTritonConfig({ signature, modelName: name, host: 'aws-sagemaker', options });
     const shipped = await buildTritonRepository({ signature, config: sagemaker, outDir: path.join(work, 'sagemaker'), engineCacheDir: 'trt_engine_cache' });
     const archive = await packTritonRepository(shipped.root, path.join(work, 'model.tar.gz'));

@@ -1,5 +1,7 @@
+/** The names of an aws-sagemaker target's resources, derived from the config so that CI needs no state file. */
 import { createHash } from 'node:crypto';
-import { DeployModelError } from '../../errors.js';
+import { resourceName } from '../resource-name.js';
+import { checkedStackName } from '../aws/stack-name.js';
 
 /** SageMaker endpoint names: letters, digits and single hyphens inside, at most 63 characters. */
 export const SAGEMAKER_ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -9,9 +11,6 @@ export const SAGEMAKER_ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
  * (`/aws/sagemaker/Endpoints/<name>`, alarm names): derived names are kept to this length.
  */
 export const ENDPOINT_NAME_MAX = 54;
-
-const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]*$/;
-const STACK_NAME_MAX = 128;
 
 export interface SageMakerNames {
   /** The CloudFormation stack: `<name>-<stage>-<target>`. */
@@ -26,10 +25,7 @@ export interface SageMakerNames {
 
 /** The names of one aws-sagemaker target, derived from the config so that CI needs no state file. */
 export function sageMakerNames(name: string, stage: string, targetName: string): SageMakerNames {
-  const stackName = `${name}-${stage}-${targetName}`;
-  if (!STACK_NAME_RE.test(stackName) || stackName.length > STACK_NAME_MAX) {
-    throw new DeployModelError('STACK_NAME_INVALID', `Stack name '${stackName}' (from name '${name}', stage '${stage}' and target '${targetName}') is not a valid CloudFormation stack name: it must start with a letter, contain only letters, digits and '-', and be at most ${STACK_NAME_MAX} characters. Shorten or rename the config name, stage or target.`, { details: { stackName, name, stage, targetName } });
-  }
+  const stackName = checkedStackName(resourceName(name, stage, targetName), { name, stage, targetName });
   const endpointName = sageMakerEndpointName(stackName);
   return { stackName, endpointName, tritonModel: name, logGroupName: endpointLogGroup(endpointName) };
 }
