@@ -3,16 +3,24 @@
  * Each platform supplies the hooks; what is tested, when traffic moves and what a failure leaves
  * serving is decided here, once, for every target.
  */
+import { DeployModelError } from '../errors.js';
 import type { SmokeResult } from '../smoke/run-smoke.js';
 import type { InferenceClient } from '../smoke/run-smoke.js';
 import type { BuildResult, Candidate, DeployResult, TargetContext, TargetDriver } from '../targets/driver.js';
 
 export type Smoke = (client: InferenceClient) => Promise<SmokeResult>;
 
-export async function runRollout(ctx: TargetContext, driver: TargetDriver, build: BuildResult, smoke: Smoke): Promise<DeployResult> {
+export async function runRollout(ctx: TargetContext, driver: TargetDriver, build: BuildResult, smoke: Smoke, signal?: AbortSignal): Promise<DeployResult> {
   const hooks = driver.rollout;
   ctx.io.info('DM_ROLLOUT_STAGE', `${ctx.targetName}: staging the new version`, { steps: ctx.plan.rollout.steps });
   const candidate: Candidate = await hooks.stage(ctx, build);
+  // Interrupted after staging or during the smoke test: the candidate goes, what served stays.
+  const interrupted = async () => {
+    if (!signal?.aborted) return;
+    if (!candidate.unchanged) await rollbackQuietly(ctx, driver, candidate);
+    throw new DeployModelError('DEPLOY_INTERRUPTED', `The deploy of ${ctx.targetName} was interrupted before version ${candidate.version} took traffic; it was taken back${candidate.previous ? `, and version ${candidate.previous} keeps serving` : ''}.`, { details: { target: ctx.targetName, version: candidate.version, previous: candidate.previous } });
+  };
+  await interrupted();
   const base = { version: candidate.version, ...(candidate.previous ? { previousVersion: candidate.previous } : {}), ...(candidate.details ? { details: candidate.details } : {}) };
 
   let result: SmokeResult;
@@ -24,6 +32,7 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
     throw e;
   }
 
+  await interrupted();
   if (candidate.unchanged) {
     ctx.io.info('DM_ROLLOUT_UNCHANGED', `${ctx.targetName}: version ${candidate.version} already serves; nothing to promote`, { version: candidate.version });
     return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: false, details: { ...candidate.details, unchanged: true } };

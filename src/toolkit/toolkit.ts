@@ -14,6 +14,7 @@ import { targetModule } from '../targets/registry.js';
 import { basePlan } from '../targets/base-plan.js';
 import type { PlanInput, TargetPlanBase } from '../targets/target-module.js';
 import { cachedBuild, recordBuild } from './build-cache.js';
+import { withDeployLock } from './deploy-lock.js';
 import { projectProblems } from './project-problems.js';
 import { runRollout } from './rollout.js';
 
@@ -61,6 +62,12 @@ export interface DeployOptions {
    * @default - never asked
    */
   confirmDisruptive?: (target: string, diff: TargetDiff) => Promise<boolean>;
+  /**
+   * Stops the deploy at the next safe point (after staging, after the smoke test): a candidate
+   * not yet promoted is rolled back, so what served keeps serving.
+   * @default - runs to the end
+   */
+  signal?: AbortSignal;
 }
 
 type AnyDriver = TargetDriver | LegacyTargetDriver;
@@ -146,10 +153,8 @@ export class Toolkit {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
         const driver = await this.driver(ctx);
         const smoke = (client: Parameters<typeof runSmoke>[0]['client']) => this.smokeWith(ctx, client, request);
-        let result;
-        if (isLegacy(driver)) {
-          result = await driver.deploy(ctx, smoke);
-        } else {
+        const result = await withDeployLock(ctx.workDir, ctx.targetName, 'deploy', async () => {
+          if (isLegacy(driver)) return driver.deploy(ctx, smoke);
           const built = await this.buildTarget(ctx);
           if (options.confirmDisruptive && driver.diff) {
             const diff = await driver.diff(ctx, built);
@@ -157,8 +162,8 @@ export class Toolkit {
               throw new DeployModelError('DEPLOY_NOT_CONFIRMED', `Nothing deployed to ${ctx.targetName}: the deploy would replace or delete something that serves, and it was not confirmed. Review it with \`deploy-model diff --target ${ctx.targetName}\`, then deploy with --yes.`, { kind: 'usage', details: { target: ctx.targetName, changes: diff.changes } });
             }
           }
-          result = await runRollout(ctx, driver, built, smoke);
-        }
+          return runRollout(ctx, driver, built, smoke, options.signal);
+        });
         const passed = result.smoke.status === 'passed';
         ctx.io.info(passed ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED', passed
           ? `${ctx.targetName} is live at ${result.endpoint}`
@@ -224,7 +229,8 @@ export class Toolkit {
   async destroy(project: Project, targets?: string[]): Promise<Array<{ name: string } & DestroyResult>> {
     const out: Array<{ name: string } & DestroyResult> = [];
     for (const ctx of this.unplannedContexts(project, targets)) {
-      const { removed, retained } = await (await this.driver(ctx)).destroy(ctx);
+      const driver = await this.driver(ctx);
+      const { removed, retained } = await withDeployLock(ctx.workDir, ctx.targetName, 'destroy', () => driver.destroy(ctx));
       ctx.io.info('DM_DESTROYED', removed ? `${ctx.targetName}: removed` : `${ctx.targetName}: nothing was deployed`);
       out.push({ name: ctx.targetName, removed, ...(retained?.length ? { retained } : {}) });
     }

@@ -79,14 +79,41 @@ describe('deploy on the local target, through the CLI', () => {
     expect(answer.body.outputs.map((o: { name: string }) => o.name).sort()).toEqual(['output', 'stateN']);
   });
 
-  it('deploying again replaces the running deployment', async () => {
+  it('deploying the same build again changes nothing and smoke-tests what serves', async () => {
     const run = await runCli(['deploy', '--json'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const t = run.json().targets[0];
-    expect(t.status).toBe('passed');
-    expect(t.details.pid).not.toBe(pid);
-    expect(alive(pid)).toBe(false);
-    pid = t.details.pid;
+    expect(t).toMatchObject({ status: 'passed', endpoint, promoted: false, details: { unchanged: true } });
+    expect(alive(pid)).toBe(true);
+  });
+
+  it('a new version is swapped in behind the same endpoint, which answers throughout', async () => {
+    // GIVEN traffic on the endpoint while the deploy runs
+    const changed = path.join(dir, 'threads.config.mjs');
+    await writeFile(changed, (await readFile(configFile, 'utf8')).replace("targets: {", 'runtime: { intraOpThreads: 1 },\n    targets: {'));
+    let failures = 0;
+    let answered = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const res = await fetch(new URL('v2/health/ready', endpoint)).catch(() => undefined);
+        if (res?.status === 200) answered++; else failures++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    // WHEN a new version (other settings) is deployed
+    const run = await runCli(['deploy', '--json', '--config', changed], { cwd: dir, timeoutMs: 240_000 });
+    polling = false;
+    await poll;
+    // THEN it serves at the same URL from the same daemon, and no request failed meanwhile
+    expect(run.code, run.stderr).toBe(0);
+    const t = run.json().targets[0];
+    expect(t).toMatchObject({ status: 'passed', endpoint, promoted: true, previousVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(t.version).not.toBe(t.previousVersion);
+    expect(alive(pid)).toBe(true);
+    expect({ failures, answered: answered > 0 }).toEqual({ failures: 0, answered: true });
+    const status = await runCli(['status', '--json', '--config', changed], { cwd: dir });
+    expect(status.json().targets[0]).toMatchObject({ state: 'running', endpoint, version: t.version, details: { pid } });
   });
 
   it('a new version whose smoke test fails is not promoted: the running one keeps serving', async () => {

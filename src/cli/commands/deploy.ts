@@ -26,12 +26,22 @@ Examples:
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
       // In a terminal, a change that replaces or deletes a serving resource is shown and asked about first.
       const ask = !opts.yes && !cli.ci && !cli.json && process.stdin.isTTY;
-      const report = await cli.toolkit.deploy(project, opts.target, ask ? {
+      // Ctrl-C: stop at the next safe point and take the new version back; a second Ctrl-C exits at once.
+      const interrupt = new AbortController();
+      process.once('SIGINT', () => {
+        cli.note('\nStopping at the next safe point; the new version is taken back (Ctrl-C again to quit at once).');
+        interrupt.abort();
+        process.once('SIGINT', () => process.exit(130));
+      });
+      const report = await cli.toolkit.deploy(project, opts.target, {
+        signal: interrupt.signal,
+        ...(ask ? {
         confirmDisruptive: async (target, diff) => {
           cli.note(renderDiff({ name: target, type: project.loaded.config.targets[target]!.type, supported: true, ...diff }, cli.style));
           return cli.host.confirm(`Deploy ${target} anyway?`, false);
         },
-      } : {});
+      } : {}),
+      });
       if (opts.junit) await writeFile(opts.junit, renderJunit(report));
       if (cli.json) cli.outJson(report);
       else {

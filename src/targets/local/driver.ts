@@ -1,26 +1,65 @@
-/** The local target's driver: detached functions under the Lambda emulator, recorded in the state folder. */
+/**
+ * The local target's driver: one daemon per deployment keeps a stable Function URL on 127.0.0.1;
+ * a deploy stages the new version beside the serving one, smoke-tests it on its own URL, and swaps
+ * it in behind the stable URL only when it passed.
+ */
+import { createHash } from 'node:crypto';
 import { DeployModelError } from '../../errors.js';
-import { findDeployment, renameDeployment, startDetached, stopDeployment } from '../../lambda-emulator/deployments.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
-import type { BuildResult, TargetDriver } from '../driver.js';
 import { inferUrl } from '../../smoke/infer-url.js';
+import type { BuildResult, TargetDiff, TargetDriver, TargetStatus } from '../driver.js';
 import { buildLocalArtifacts, localFunctionSpec, type LocalArtifacts, type LocalContext } from './build.js';
+import {
+  daemonState, discardCandidate, inspectDaemon, logTail, promoteCandidate, stageCandidate, startDaemon, stopDaemons, stopOrphans,
+} from './daemon-control.js';
+import { removeRecord, type DaemonRecord } from './daemon-records.js';
 import type { LocalPlan } from './plan.js';
 import type { LocalTargetConfig } from './schema.js';
 
 /** The endpoint as users see it: the Function URL's base, with its trailing slash. */
 const endpointOf = (url: string): string => new URL(url).href;
 
+/**
+ * A version names what runs: the function zip and the settings it runs with (memory, timeout,
+ * environment), so a settings change is a new version, staged and smoke-tested like new code.
+ */
+function versionOf(ctx: LocalContext, artifacts: LocalArtifacts): string {
+  const { memoryMb, timeoutSeconds, env, layers } = localFunctionSpec(ctx.plan, artifacts);
+  return createHash('sha256').update(JSON.stringify({ code: artifacts.functionSha256, memoryMb, timeoutSeconds, env, layers: layers.length, architecture: ctx.plan.architecture })).digest('hex').slice(0, 12);
+}
+
 /** The record's name in the state folder: the plan's resource name. */
 const keyOf = (ctx: LocalContext): string => ctx.plan.resourceName;
 
 interface LocalCandidateState {
-  /** The candidate's record, renamed to the deployment's on promote. */
-  candidateKey: string;
-  /** The deployment that served before, when there was one still running. */
-  previousUrl?: string;
-  /** The previous deployment held the configured port, so it was stopped before the candidate started. */
-  replacedOnPort: boolean;
+  record: DaemonRecord;
+  /** The daemon was started for this deploy: a failed first version takes it down again. */
+  fresh: boolean;
+}
+
+/**
+ * The running daemon of this deployment, after reporting (and clearing) a crashed one and
+ * stopping daemons that run without a record. A daemon on another port than the config now asks
+ * for is stopped: the endpoint moves (`diff` shows it as disruptive).
+ */
+async function liveDaemon(ctx: LocalContext): Promise<DaemonRecord | undefined> {
+  const key = keyOf(ctx);
+  const { record, alive, orphans } = await inspectDaemon(ctx.stateDir, key);
+  if (orphans.length > 0) {
+    ctx.io.warn('DM_LOCAL_ORPHANS', `Stopping ${orphans.length} daemon(s) of ${key} that ran without a record (pid ${orphans.join(', ')}), left by an interrupted deploy`, { pids: orphans });
+    await stopOrphans(ctx.stateDir, key, orphans);
+  }
+  if (record && !alive) {
+    ctx.io.warn('DM_LOCAL_CRASHED', `The local deployment ${key} (pid ${record.pid}) had stopped running; the end of its log:\n${await logTail(record.logFile)}`, { pid: record.pid, logFile: record.logFile });
+    await removeRecord(ctx.stateDir, key);
+    return undefined;
+  }
+  if (record && ctx.plan.port !== undefined && record.port !== ctx.plan.port) {
+    ctx.io.warn('DM_LOCAL_PORT_MOVE', `The config moves ${key} from port ${record.port} to ${ctx.plan.port}: the old endpoint stops now`, { from: record.port, to: ctx.plan.port });
+    await stopDaemons(ctx.stateDir, key);
+    return undefined;
+  }
+  return record;
 }
 
 export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
@@ -29,84 +68,101 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
   rollout: {
     async stage(ctx: LocalContext, build: BuildResult) {
       const artifacts = build.outputs as LocalArtifacts;
+      const version = versionOf(ctx, artifacts);
       const key = keyOf(ctx);
-      const previous = await findDeployment(ctx.stateDir, key);
-      const replacedOnPort = ctx.plan.port !== undefined && previous?.port === ctx.plan.port;
-      if (replacedOnPort) {
-        // Both cannot listen on the configured port at once: the old one goes first.
-        ctx.io.info('DM_LOCAL_REPLACE', `Stopping the running deployment on port ${ctx.plan.port} to replace it`);
-        await stopDeployment(ctx.stateDir, key);
+      let record = await liveDaemon(ctx);
+      const fresh = record === undefined;
+      if (!record) {
+        ctx.io.info('DM_LOCAL_DAEMON_START', `Starting the local deployment ${key} on 127.0.0.1${ctx.plan.port ? `:${ctx.plan.port}` : ''}`);
+        record = await startDaemon(ctx.stateDir, key, { ...(ctx.plan.port === undefined ? {} : { port: ctx.plan.port }) });
       }
-      const candidateKey = `${key}.next`;
-      ctx.io.info('DM_LOCAL_START', 'Starting the function under the local Lambda runtime');
-      const version = artifacts.functionSha256.slice(0, 12);
-      const record = await startDetached(localFunctionSpec(ctx.plan, artifacts), ctx.stateDir, candidateKey, { version });
+      const before = fresh ? undefined : await daemonState(record);
+      const previous = before?.current?.version;
+      const base = { endpoint: endpointOf(record.url), version, ...(previous ? { previous, previousEndpoint: endpointOf(record.url) } : {}) };
+      if (previous === version) {
+        // What serves already is this build: smoke-test it where users reach it.
+        return { ...base, unchanged: true, client: httpInferenceClient(inferUrl(record.url, ctx.config.name)), state: { record, fresh } satisfies LocalCandidateState };
+      }
+      ctx.io.info('DM_LOCAL_START', `Starting version ${version} beside ${previous ? `version ${previous}` : 'nothing'} under the local Lambda runtime`);
+      const staged = await stageCandidate(record, { spec: localFunctionSpec(ctx.plan, artifacts), version }).catch(async (e: unknown) => {
+        if (fresh) await stopDaemons(ctx.stateDir, key);
+        throw e;
+      });
       return {
-        endpoint: endpointOf(record.url),
-        ...(previous && !replacedOnPort ? { previousEndpoint: endpointOf(previous.url) } : {}),
-        version,
-        client: httpInferenceClient(inferUrl(record.url, ctx.config.name)),
-        ...(previous ? { previous: previous.version ?? 'unknown' } : {}),
-        state: { candidateKey, replacedOnPort, ...(previous && !replacedOnPort ? { previousUrl: previous.url } : {}) } satisfies LocalCandidateState,
+        ...base,
+        client: httpInferenceClient(inferUrl(staged.candidate!.url, ctx.config.name)),
+        state: { record, fresh } satisfies LocalCandidateState,
         details: { pid: record.pid, logFile: record.logFile, functionBytes: artifacts.functionBytes, layerBytes: artifacts.layerBytes },
       };
     },
 
-    async promote(ctx: LocalContext, candidate) {
-      const state = candidate.state as LocalCandidateState;
-      const key = keyOf(ctx);
-      if (state.previousUrl) await stopDeployment(ctx.stateDir, key);
-      await renameDeployment(ctx.stateDir, state.candidateKey, key);
+    async promote(_ctx: LocalContext, candidate) {
+      await promoteCandidate((candidate.state as LocalCandidateState).record);
     },
 
     async rollback(ctx: LocalContext, candidate) {
-      await stopDeployment(ctx.stateDir, (candidate.state as LocalCandidateState).candidateKey);
+      const { record, fresh } = candidate.state as LocalCandidateState;
+      // A first version that failed leaves nothing serving: its daemon goes too.
+      if (fresh) await stopDaemons(ctx.stateDir, keyOf(ctx));
+      else await discardCandidate(record);
       return 'removed';
     },
   },
 
   async connect(ctx: LocalContext) {
-    const record = await findDeployment(ctx.stateDir, keyOf(ctx));
-    if (!record) {
-      throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) is not running. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName } });
+    const { record, alive } = await inspectDaemon(ctx.stateDir, keyOf(ctx));
+    const state = record && alive ? await daemonState(record) : undefined;
+    if (!record || !state?.current) {
+      const why = record && !alive ? `its daemon (pid ${record.pid}) stopped running; see ${record.logFile}` : 'nothing is serving';
+      throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) is not running: ${why}. Run \`deploy-model deploy --target ${ctx.targetName}\`.`, { details: { target: ctx.targetName } });
     }
-    return { endpoint: endpointOf(record.url), ...(record.version ? { version: record.version } : {}), client: httpInferenceClient(inferUrl(record.url, ctx.config.name)) };
+    return { endpoint: endpointOf(record.url), version: state.current.version, client: httpInferenceClient(inferUrl(record.url, ctx.config.name)) };
   },
 
-  async status(ctx: LocalContext) {
-    const record = await findDeployment(ctx.stateDir, keyOf(ctx));
-    return record
-      ? { state: 'running', endpoint: endpointOf(record.url), ...(record.version ? { version: record.version } : {}), details: { pid: record.pid, startedAt: record.startedAt } }
-      : { state: 'not-deployed' };
+  /** Read from the daemon itself; a record whose daemon died is reported as failed with its log, not hidden. */
+  async status(ctx: LocalContext): Promise<TargetStatus> {
+    const key = keyOf(ctx);
+    const { record, alive, orphans } = await inspectDaemon(ctx.stateDir, key);
+    const orphanDetails = orphans.length > 0 ? { orphans, problem: `daemon(s) ${orphans.join(', ')} of this deployment run without a record: \`deploy-model destroy\` stops them` } : {};
+    if (!record) return orphans.length > 0 ? { state: 'stale', details: orphanDetails } : { state: 'not-deployed' };
+    if (!alive) {
+      return { state: 'failed', endpoint: endpointOf(record.url), details: { crashed: true, pid: record.pid, logFile: record.logFile, logTail: await logTail(record.logFile), ...orphanDetails } };
+    }
+    const state = await daemonState(record);
+    return {
+      state: state.current ? 'running' : 'creating',
+      endpoint: endpointOf(record.url),
+      ...(state.current ? { version: state.current.version } : {}),
+      details: { pid: record.pid, port: record.port, logFile: record.logFile, startedAt: record.startedAt, ...(state.candidate ? { candidate: state.candidate.version } : {}), ...orphanDetails },
+    };
   },
 
   async destroy(ctx: LocalContext) {
-    return { removed: await stopDeployment(ctx.stateDir, keyOf(ctx)) };
+    return { removed: await stopDaemons(ctx.stateDir, keyOf(ctx)) };
   },
 
-  /** The running function's recorded version and settings against this build and plan. */
-  async diff(ctx: LocalContext, build: BuildResult) {
+  /** The serving version and settings against this build and plan. */
+  async diff(ctx: LocalContext, build: BuildResult): Promise<TargetDiff> {
     const artifacts = build.outputs as LocalArtifacts;
-    const version = artifacts.functionSha256.slice(0, 12);
-    const record = await findDeployment(ctx.stateDir, keyOf(ctx));
-    if (!record) {
-      return { unchanged: false, changes: [{ resource: ctx.plan.functionName, action: 'create' as const, detail: `start version ${version} on 127.0.0.1${ctx.plan.port ? `:${ctx.plan.port}` : ''}` }] };
+    const version = versionOf(ctx, artifacts);
+    const { record, alive } = await inspectDaemon(ctx.stateDir, keyOf(ctx));
+    const current = record && alive ? (await daemonState(record)).current : undefined;
+    const resource = ctx.plan.functionName;
+    if (!record || !current) {
+      return { unchanged: false, changes: [{ resource, action: 'create', detail: `start version ${version} on 127.0.0.1${ctx.plan.port ? `:${ctx.plan.port}` : ''}` }] };
     }
     const wanted = localFunctionSpec(ctx.plan, artifacts);
     const changed: string[] = [];
-    if (record.version !== version) changed.push(`version ${record.version ?? 'unknown'} → ${version}`);
-    if (record.spec.memoryMb !== wanted.memoryMb) changed.push(`memory ${record.spec.memoryMb} → ${wanted.memoryMb} MB`);
-    if (record.spec.timeoutSeconds !== wanted.timeoutSeconds) changed.push(`timeout ${record.spec.timeoutSeconds} → ${wanted.timeoutSeconds} s`);
-    if (JSON.stringify(record.spec.env) !== JSON.stringify(wanted.env)) changed.push('environment');
-    if (changed.length === 0) return { unchanged: true, changes: [] };
-    // On a fixed port the running function stops before the new one can listen: a gap in service.
-    const samePort = ctx.plan.port !== undefined && record.port === ctx.plan.port;
-    return {
-      unchanged: false,
-      changes: [{
-        resource: ctx.plan.functionName, action: 'replace' as const, detail: changed.join('; '),
-        ...(samePort ? { disruptive: true } : {}),
-      }],
-    };
+    if (current.version !== version) changed.push(`version ${current.version} → ${version}`);
+    if (current.settings.memoryMb !== wanted.memoryMb) changed.push(`memory ${current.settings.memoryMb} → ${wanted.memoryMb} MB`);
+    if (current.settings.timeoutSeconds !== wanted.timeoutSeconds) changed.push(`timeout ${current.settings.timeoutSeconds} → ${wanted.timeoutSeconds} s`);
+    if (JSON.stringify(current.settings.env) !== JSON.stringify(wanted.env)) changed.push('environment');
+    const moves = ctx.plan.port !== undefined && ctx.plan.port !== record.port;
+    if (changed.length === 0 && !moves) return { unchanged: true, changes: [] };
+    const changes: TargetDiff['changes'] = [];
+    if (changed.length > 0) changes.push({ resource, action: 'update', detail: `${changed.join('; ')} (swapped in behind ${endpointOf(record.url)} after its smoke test)` });
+    // Another port is another endpoint: the running one stops before the new one starts.
+    if (moves) changes.push({ resource: `${resource} Function URL`, action: 'replace', detail: `port ${record.port} → ${ctx.plan.port}`, disruptive: true });
+    return { unchanged: false, changes };
   },
 };

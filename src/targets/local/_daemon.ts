@@ -1,0 +1,185 @@
+/**
+ * Entry point of a local deployment's daemon (started by daemon-control.ts, never imported): a
+ * stable Function URL on one port, in front of the function version that passed its smoke test,
+ * and a control server on a private Unix socket through which a deploy stages a candidate beside
+ * it, promotes it (an atomic swap behind the same URL) or discards it. Serves until SIGTERM or
+ * `POST /stop`. Its argv carries the state folder and the key, so it can be found without a record.
+ */
+import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import http from 'node:http';
+import { stop as stopEsbuild } from 'esbuild';
+import { isDeployModelError } from '../../errors.js';
+import { startFunctionUrlServer, type FunctionUrlServer, type FunctionUrlTarget } from '../../lambda-emulator/function-url-server.js';
+import { startLocalFunction } from '../../lambda-emulator/local-function.js';
+import type { LocalFunction } from '../../lambda-emulator/types.js';
+import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, DaemonVersion, StageRequest } from './daemon-protocol.js';
+
+interface Running { fn: LocalFunction & FunctionUrlTarget; info: DaemonVersion }
+
+let current: Running | undefined;
+let candidate: Running | undefined;
+let front: FunctionUrlServer | undefined;
+let control: http.Server | undefined;
+let settings: DaemonStart | undefined;
+let stopping = false;
+
+// ---- the log, rotated at a size cap ----
+
+let log: WriteStream | undefined;
+let logBytes = 0;
+
+function logLine(line: string): void {
+  if (!settings) return;
+  const text = `${line}\n`;
+  if (!log || logBytes + text.length > settings.logCapBytes) {
+    log?.end();
+    if (log) renameSync(settings.logFile, `${settings.logFile}.1`);
+    log = createWriteStream(settings.logFile, { flags: 'a' });
+    try { logBytes = statSync(settings.logFile).size; } catch { logBytes = 0; }
+  }
+  log.write(text);
+  logBytes += Buffer.byteLength(text);
+}
+
+const note = (message: string) => logLine(`${new Date().toISOString()} deploy-model local daemon ${process.pid}: ${message}`);
+
+// ---- the stable front: whatever version is current answers ----
+
+const router: FunctionUrlTarget = {
+  get functionName() { return (current ?? candidate)?.fn.functionName ?? 'pending'; },
+  get functionArn() { return (current ?? candidate)?.fn.functionArn ?? 'arn:aws:lambda:local:000000000000:function:pending'; },
+  invokeRaw(payload, options) {
+    if (!current) return Promise.reject(new Error('no version of this deployment has passed its smoke test yet'));
+    return current.fn.invokeRaw(payload, options);
+  },
+  configuration() {
+    return current ? current.fn.configuration() : { FunctionName: this.functionName, State: 'Pending', StateReason: 'no version has passed its smoke test yet' };
+  },
+};
+
+function state(): DaemonState {
+  return {
+    pid: process.pid, url: front!.url, port: front!.port, logFile: settings!.logFile,
+    ...(current ? { current: current.info } : {}),
+    ...(candidate ? { candidate: candidate.info } : {}),
+  };
+}
+
+async function stage(request: StageRequest): Promise<DaemonState> {
+  await discard();
+  note(`staging version ${request.version} of ${request.spec.functionName}`);
+  const fn = await startLocalFunction({ ...request.spec, port: 0, log: logLine }) as LocalFunction & FunctionUrlTarget;
+  // The bootstrap is bundled; the esbuild service process need not idle beside the functions.
+  await stopEsbuild().catch(() => undefined);
+  const initError = fn.stats().initError;
+  const { memoryMb, timeoutSeconds, env = {} } = request.spec;
+  candidate = { fn, info: { version: request.version, url: fn.url, since: new Date().toISOString(), ...(initError ? { initError } : {}), settings: { memoryMb, timeoutSeconds, env } } };
+  return state();
+}
+
+/** The swap: the front answers with the candidate from the next request on; the old version stops. */
+async function promote(): Promise<DaemonState> {
+  if (!candidate) throw Object.assign(new Error('there is no staged version to promote'), { status: 409, code: 'LOCAL_NO_CANDIDATE' });
+  const previous = current;
+  current = candidate;
+  candidate = undefined;
+  note(`version ${current.info.version} now serves ${front!.url}${previous ? `; stopping version ${previous.info.version}` : ''}`);
+  await previous?.fn.stop().catch(() => undefined);
+  return state();
+}
+
+async function discard(): Promise<DaemonState> {
+  const was = candidate;
+  candidate = undefined;
+  if (was) {
+    note(`discarding version ${was.info.version}`);
+    await was.fn.stop().catch(() => undefined);
+  }
+  return state();
+}
+
+async function shutdown(why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  note(`${why}: stopping`);
+  await Promise.allSettled([current?.fn.stop(), candidate?.fn.stop(), front?.close()]);
+  control?.close();
+  if (settings) await rm(settings.socket, { force: true });
+  log?.end(() => process.exit(0));
+  if (!log) process.exit(0);
+}
+
+// ---- the control server ----
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      try { resolve(text ? JSON.parse(text) : undefined); } catch (e) { reject(e); }
+    });
+    req.on('error', reject);
+  });
+}
+
+async function route(req: http.IncomingMessage): Promise<DaemonState | Record<string, never>> {
+  const call = `${req.method} ${req.url}`;
+  if (call === 'GET /state') return state();
+  if (call === 'POST /stage') return stage((await readJson(req)) as StageRequest);
+  if (call === 'POST /promote') return promote();
+  if (call === 'POST /discard') return discard();
+  if (call === 'POST /stop') {
+    setImmediate(() => void shutdown('stop requested'));
+    return {};
+  }
+  throw Object.assign(new Error(`no control route ${call}`), { status: 404 });
+}
+
+function startControl(socket: string): Promise<void> {
+  control = http.createServer((req, res) => {
+    route(req).then(
+      (body) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); },
+      (e: unknown) => {
+        const err = e as Error & { status?: number; code?: string };
+        const body: ControlError = { error: err.message, ...(isDeployModelError(e) || err.code ? { code: err.code } : {}) };
+        res.writeHead(err.status ?? 500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      },
+    );
+  });
+  return new Promise((resolve, reject) => {
+    control!.once('error', reject);
+    control!.listen(socket, () => resolve());
+  });
+}
+
+function reply(message: DaemonStartReply): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+// The parent went away before the start message: nothing to run.
+process.once('disconnect', () => { if (!front && !stopping) process.exit(1); });
+
+process.once('message', (message: DaemonStart) => {
+  void (async () => {
+    settings = message;
+    try {
+      await rm(message.socket, { force: true });
+      front = await startFunctionUrlServer(router, { port: message.port });
+      await startControl(message.socket);
+      note(`serving ${front.url}; control on ${message.socket}`);
+      await reply({ type: 'ready', url: front.url, port: front.port });
+    } catch (error) {
+      note(`failed: ${String((error as Error)?.stack ?? error)}`);
+      await reply({ type: 'failed', error: { code: isDeployModelError(error) ? error.code : undefined, message: (error as Error)?.message ?? String(error) } });
+      process.exit(1);
+    }
+  })();
+});

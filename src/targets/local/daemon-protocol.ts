@@ -1,0 +1,56 @@
+/** What the CLI and a local deployment's daemon say to each other: the start handshake and the control API. */
+import type { LocalFunctionSpec } from '../../lambda-emulator/types.js';
+
+/** A function spec that survives JSON: everything but the log callback. */
+export type DaemonFunctionSpec = Omit<LocalFunctionSpec, 'log'>;
+
+/** Sent once over IPC when the daemon starts. */
+export interface DaemonStart {
+  type: 'start';
+  /** The stable Function URL's port; 0 picks a free one, kept for the daemon's life. */
+  port: number;
+  /** Where the daemon's control server listens (a Unix socket only this user can reach). */
+  socket: string;
+  logFile: string;
+  /** The log is rotated to `<logFile>.1` above this size. */
+  logCapBytes: number;
+}
+
+export type DaemonStartReply =
+  | { type: 'ready'; url: string; port: number }
+  | { type: 'failed'; error: { code?: string; message: string } };
+
+export interface DaemonVersion {
+  version: string;
+  /** The function's own Function URL (the candidate's, for its smoke test). */
+  url: string;
+  /** ISO time it started. */
+  since: string;
+  /** The init error the function reported, if any (the first request answers it). */
+  initError?: string;
+  /** The settings it runs with, for `diff`. */
+  settings: { memoryMb: number; timeoutSeconds: number; env: Record<string, string> };
+}
+
+/** `GET /state`, and the answer of every control call. */
+export interface DaemonState {
+  pid: number;
+  /** The stable Function URL: it serves `current`. */
+  url: string;
+  port: number;
+  current?: DaemonVersion;
+  candidate?: DaemonVersion;
+  logFile: string;
+}
+
+/** `POST /stage`: start a candidate beside the current version (a candidate already there is stopped first). */
+export interface StageRequest {
+  spec: DaemonFunctionSpec;
+  version: string;
+}
+
+/** An error the control API answers, with a status and the code of the DeployModelError behind it. */
+export interface ControlError {
+  error: string;
+  code?: string;
+}
