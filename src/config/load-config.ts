@@ -82,8 +82,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     configFile = found;
   }
 
-  const exported = await importConfigFile(configFile);
-  const raw = typeof exported === 'function' ? await (exported as (env: { stage: string }) => unknown)({ stage }) : await exported;
+  const { value: exported, module } = await importConfigFile(configFile);
+  let raw: unknown;
+  try {
+    raw = typeof exported === 'function' ? await (exported as (env: { stage: string }) => unknown)({ stage }) : await exported;
+  } catch (e) {
+    throw configThrew(configFile, module, e, typeof exported === 'function' ? `its default export (called with { stage: '${stage}' })` : 'its default export (a promise)');
+  }
   const config = validateConfig(raw, configFile);
   const rootDir = path.dirname(configFile);
   return { config, configFile, rootDir, modelPath: path.resolve(rootDir, config.model.path), stage };
@@ -104,7 +109,21 @@ export function validateConfig(raw: unknown, configFile = 'config'): Config {
   });
 }
 
-async function importConfigFile(configFile: string): Promise<unknown> {
+/**
+ * A config that throws is the user's error, shown with the config's own stack frames (mapped to
+ * its sources through the bundle's inline source map), not deploy-model's.
+ */
+function configThrew(configFile: string, modulePath: string, e: unknown, where: string): DeployModelError {
+  const message = e instanceof Error ? e.message : String(e);
+  const frames = (e instanceof Error && e.stack ? e.stack.split('\n').slice(1) : [])
+    .map((line) => line.replaceAll(pathToFileURL(modulePath).href, configFile).replaceAll(modulePath, configFile))
+    .filter((line) => line.includes(path.dirname(configFile)) && !line.includes(`${path.sep}node_modules${path.sep}`));
+  return new DeployModelError('CONFIG_THREW', `${configFile} threw while loading, in ${where}: ${message}${frames.length ? `\n${frames.map((f) => `  ${f.trim()}`).join('\n')}` : ''}\nFix the error in the config file.`, {
+    cause: e, details: { file: configFile, message, frames: frames.map((f) => f.trim()) },
+  });
+}
+
+async function importConfigFile(configFile: string): Promise<{ value: unknown; module: string }> {
   // Bundle beside the config so bare imports resolve from the user's node_modules; packages stay
   // external (deploy-model, zod...) and only the user's own files are inlined.
   let code: string;
@@ -139,15 +158,17 @@ async function importConfigFile(configFile: string): Promise<unknown> {
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
   const tmp = path.join(path.dirname(configFile), `.deploy-model.config.${hash}.${process.pid}.mjs`);
   await writeFile(tmp, code);
+  // Stack frames then point into the user's sources, through the bundle's inline source map.
+  process.setSourceMapsEnabled(true);
   try {
     const mod = (await import(pathToFileURL(tmp).href)) as { default?: unknown };
     if (!('default' in mod) || mod.default === undefined) {
       throw new DeployModelError('CONFIG_NO_DEFAULT_EXPORT', `${configFile} has no default export. Write \`export default defineConfig({ ... })\`.`, { details: { file: configFile } });
     }
-    return mod.default;
+    return { value: mod.default, module: tmp };
   } catch (e) {
     if (e instanceof DeployModelError) throw e;
-    throw new DeployModelError('CONFIG_LOAD_FAILED', `${configFile} threw while loading: ${(e as Error)?.message ?? String(e)}. Fix the error in the config file (the stack trace is in the cause).`, { cause: e, details: { file: configFile } });
+    throw configThrew(configFile, tmp, e, 'its top level');
   } finally {
     await rm(tmp, { force: true });
   }

@@ -8,6 +8,7 @@ import { problemLine, type ConfigProblem } from '../config/format-issues.js';
 import { inspectModel } from '../model/inspect-model.js';
 import type { ModelSignature } from '../model/types.js';
 import { runSmoke, type InferenceCall, type SmokeResult } from '../smoke/run-smoke.js';
+import { generatedInputHint } from '../smoke/generated-input-hint.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
 import type { BuildResult, Deployment, DestroyResult, LegacyTargetDriver, TargetContext, TargetDiff, TargetDriver, TargetStatus } from '../targets/driver.js';
 import { targetModule } from '../targets/registry.js';
@@ -15,6 +16,7 @@ import { basePlan } from '../targets/base-plan.js';
 import type { PlanInput, TargetPlanBase } from '../targets/target-module.js';
 import { cachedBuild, recordBuild } from './build-cache.js';
 import { withDeployLock } from './deploy-lock.js';
+import { modelLoadProblems } from './model-load-problems.js';
 import { projectProblems } from './project-problems.js';
 import { runRollout } from './rollout.js';
 
@@ -109,7 +111,7 @@ export class Toolkit {
 
   /** Everything that can be checked without a cloud. Returns the problems; none means valid. */
   async validate(project: Project, targets?: string[]): Promise<ConfigProblem[]> {
-    const problems = projectProblems(project.loaded.config, project.signature);
+    const problems = await this.modelProblems(project);
     for (const name of this.selected(project, targets)) problems.push(...(await this.targetProblems(project, name)));
     return problems;
   }
@@ -243,7 +245,7 @@ export class Toolkit {
    */
   async contexts(project: Project, targets?: string[]): Promise<TargetContext[]> {
     const names = this.selected(project, targets);
-    const problems = projectProblems(project.loaded.config, project.signature);
+    const problems = await this.modelProblems(project);
     for (const name of names) problems.push(...(await this.targetProblems(project, name)));
     if (problems.length > 0) {
       const which = names.length === 1 ? `Target '${names[0]}'` : `Targets ${names.map((n) => `'${n}'`).join(', ')}`;
@@ -266,6 +268,12 @@ export class Toolkit {
     const built = await driver.build(ctx);
     if (!isLegacy(driver)) await recordBuild(ctx.workDir, ctx.plan, built);
     return built;
+  }
+
+  /** The model's own problems: a servable signature, `model.inputs`, and whether onnxruntime loads it. */
+  private async modelProblems(project: Project): Promise<ConfigProblem[]> {
+    const problems = projectProblems(project.loaded.config, project.signature);
+    return problems.length > 0 ? problems : modelLoadProblems(project.signature, this.cacheDir);
   }
 
   /** Problems of one target: its module's checks, and anything that stops its planner. */
@@ -338,7 +346,10 @@ export class Toolkit {
 
   private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request): Promise<SmokeResult> {
     ctx.io.info('DM_SMOKE_START', `Smoke-testing ${ctx.targetName} with ${ctx.config.smoke.requests} request(s)`);
-    const result = await runSmoke({ signature: ctx.signature, smoke: ctx.config.smoke, request, client });
+    let result = await runSmoke({ signature: ctx.signature, smoke: ctx.config.smoke, request, client });
+    // An input deploy-model made up that the model refused: the hint says how to give a real one.
+    const refused = result.checks.find((c) => c.name === 'status' && !c.passed && /^HTTP (4\d\d|500)/.test(c.message));
+    if (refused && ctx.config.smoke.input === 'auto') result = { ...result, checks: [...result.checks, generatedInputHint(ctx.signature, request)] };
     for (const c of result.checks.filter((x) => !x.passed)) ctx.io.warn('DM_SMOKE_CHECK_FAILED', `${ctx.targetName}: ${c.name}: ${c.message}`, c);
     ctx.io.info('DM_SMOKE_DONE', `${ctx.targetName}: smoke ${result.status} (p50 ${result.latencyMs.p50} ms)`, result);
     return result;

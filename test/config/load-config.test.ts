@@ -25,7 +25,9 @@ describe('loadConfig: the bad-config corpus', () => {
     ['memory-too-big.config.ts', 'CONFIG_INVALID', [/targets\.lambda\.memoryMb: got 99999/, /must be <= 10240/, /lower targets\.lambda\.memoryMb to at most 10240/]],
     ['missing-name.config.ts', 'CONFIG_INVALID', [/name: got \(missing\); required/, /add name/]],
     ['no-default-export.config.ts', 'CONFIG_NO_DEFAULT_EXPORT', [/no-default-export\.config\.ts has no default export/, /export default defineConfig/]],
-    ['throws.config.ts', 'CONFIG_LOAD_FAILED', [/throws\.config\.ts threw while loading: REGION is not set/]],
+    // The config's own frames, mapped to its sources: the line that threw, not deploy-model's internals.
+    ['throws.config.ts', 'CONFIG_THREW', [/throws\.config\.ts threw while loading, in its top level: REGION is not set/, /\n {2}at .*throws\.config\.ts:2:\d+/]],
+    ['function-throws.config.ts', 'CONFIG_THREW', [/function-throws\.config\.ts threw while loading, in its default export \(called with \{ stage: 'dev' \}\): no region is configured for stage dev/, /\n {2}at readRegion \(.*_region\.ts:2:\d+\)/, /\n {2}at .*function-throws\.config\.ts:6:\d+/]],
     ['unknown-key.config.ts', 'CONFIG_INVALID', [/model: got 'batchign'; unknown key 'batchign'/, /targets\.local: got 'prot'; unknown key 'prot'/, /2 problems/]],
     ['bad-name.config.ts', 'CONFIG_INVALID', [/name: got "My Model"; must start with a lowercase letter/]],
     ['no-targets.config.ts', 'CONFIG_INVALID', [/targets: got \{\}; needs at least one target/]],

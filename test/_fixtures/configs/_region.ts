@@ -1,0 +1,3 @@
+export function readRegion(stage: string): string {
+  throw new Error(`no region is configured for stage ${stage}`);
+}
