@@ -1,6 +1,14 @@
-import type { DeployReport } from '../toolkit/toolkit.js';
+import type { DeployReport, TargetReport } from '../toolkit/toolkit.js';
 import type { Style } from './style.js';
 import { renderTable } from './render-table.js';
+
+/** What serves after a failed smoke test, in the words of the table's footer. */
+function servingNote(t: TargetReport): string {
+  if (t.details?.unchanged) return ` (nothing changed; version ${t.version} keeps serving)`;
+  if (t.promoted === false) return t.previousVersion ? ` (version ${t.previousVersion} keeps serving)` : ' (there was no previous version: nothing serves)';
+  if (t.promoted === true && t.checks.length > 0) return ' (there was no previous version to keep: it serves)';
+  return '';
+}
 
 /** The one result table: target, type, endpoint, status, p50; then what failed, per target. */
 export function renderReport(report: DeployReport, style: Style): string {
@@ -16,7 +24,7 @@ export function renderReport(report: DeployReport, style: Style): string {
     if (t.error) lines.push('', style.red(`${t.name}: ${t.error.code}: ${t.error.message}`));
     const failed = t.checks.filter((c) => !c.passed);
     if (failed.length) {
-      lines.push('', style.red(`${t.name}: smoke test failed${t.promoted === false ? ' (the previous version keeps serving)' : ''}`));
+      lines.push('', style.red(`${t.name}: smoke test failed${servingNote(t)}`));
       for (const c of failed) lines.push(`  - ${c.name}: ${c.message}`);
     }
   }

@@ -101,10 +101,12 @@ export type RollbackOutcome =
 export interface RolloutHooks<T extends { type: string } = { type: string }, P extends TargetPlanBase = TargetPlanBase, S = unknown> {
   /** Puts the built version where it can be smoke-tested, keeping what serves where the platform allows. */
   stage(ctx: TargetContext<T, P>, build: BuildResult): Promise<Candidate<S>>;
-  /** Gives the candidate the traffic and retires what served before. */
-  promote(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void>;
+  /** Gives the candidate the traffic and retires what served before; may return details for the report. */
+  promote(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void | Record<string, unknown>>;
   /** Takes a failed candidate back, so the previous version serves. */
   rollback(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<RollbackOutcome>;
+  /** Releases what `stage` opened (clients, channels) for an unchanged candidate, which is neither promoted nor rolled back. @default - nothing to release */
+  release?(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void>;
 }
 
 export interface TargetStatus {

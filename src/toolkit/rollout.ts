@@ -35,12 +35,14 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
   await interrupted();
   if (candidate.unchanged) {
     ctx.io.info('DM_ROLLOUT_UNCHANGED', `${ctx.targetName}: version ${candidate.version} already serves; nothing to promote`, { version: candidate.version });
-    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: false, details: { ...candidate.details, unchanged: true } };
+    await hooks.release?.(ctx, candidate);
+    // It served before and serves still, whatever its smoke test said: there was nothing to move.
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...candidate.details, unchanged: true } };
   }
   if (result.status === 'passed') {
     ctx.io.info('DM_ROLLOUT_PROMOTE', `${ctx.targetName}: version ${candidate.version} passed its smoke test; giving it the traffic`, { version: candidate.version, previous: candidate.previous });
-    await hooks.promote(ctx, candidate);
-    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true };
+    const promoted = await hooks.promote(ctx, candidate);
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, ...(promoted || candidate.details ? { details: { ...candidate.details, ...promoted } } : {}) };
   }
 
   ctx.io.warn('DM_ROLLOUT_ROLLBACK', `${ctx.targetName}: version ${candidate.version} failed its smoke test; ${candidate.previous ? `version ${candidate.previous} keeps serving` : 'there was no previous version to keep'}`, { version: candidate.version, previous: candidate.previous });

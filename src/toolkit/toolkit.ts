@@ -169,7 +169,7 @@ export class Toolkit {
         const passed = result.smoke.status === 'passed';
         ctx.io.info(passed ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED', passed
           ? `${ctx.targetName} is live at ${result.endpoint}`
-          : `${ctx.targetName}: the smoke test failed; ${result.promoted ? 'the new version is serving' : result.previousVersion ? 'the previous version keeps serving' : 'there was no previous version, and nothing serves'}`);
+          : `${ctx.targetName}: the smoke test failed; ${result.details?.unchanged ? `nothing changed, and version ${result.version} keeps serving` : result.promoted ? 'the new version is serving' : result.previousVersion ? 'the previous version keeps serving' : 'there was no previous version, and nothing serves'}`);
         return {
           name: ctx.targetName, type: ctx.target.type, ...(result.endpoint ? { endpoint: result.endpoint } : {}), version: result.version,
           ...(result.previousVersion ? { previousVersion: result.previousVersion } : {}),

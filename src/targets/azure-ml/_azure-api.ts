@@ -1,3 +1,4 @@
+/** The Azure ML calls the driver makes, one SDK call (and its operation) each, errors translated. */
 import type { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { AzureClients } from './_clients.js';

@@ -1,3 +1,4 @@
+/** The Azure ML and Blob Storage clients, and how they reach Azure (credentials, endpoints, CA, polling). */
 import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/identity';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';

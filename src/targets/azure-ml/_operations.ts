@@ -1,3 +1,4 @@
+/** Azure errors translated into DeployModelErrors with the fix, and long-running operations waited for. */
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 

@@ -1,3 +1,4 @@
+/** The inference client over an online endpoint's scoring URI, for smoke tests and `invoke`. */
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';

@@ -1,3 +1,4 @@
+/** The Triton repository in the workspace's default datastore: content-addressed upload, and deletion on destroy. */
 import path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { IoHelper } from '../../io/io-host.js';

@@ -1,91 +1,202 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+/** The azure-ml driver: blue/green rollout hooks on a managed online endpoint, and status, connect and destroy. */
 import { DeployModelError } from '../../errors.js';
-import type { ConfigProblem } from '../../config/format-issues.js';
-import type { TargetContext, LegacyTargetDriver } from '../driver.js';
-import { buildGpuRepository } from '../../kits/triton/build-gpu-repository.js';
-import { planTritonConfig } from '../../kits/triton/index.js';
-import { createAzureClients, type AzureConnectionOptions } from './_clients.js';
-import { defaultDatastore, deleteUploads } from './_upload.js';
-import { azureApi, deployAzure, endpointClient, errorContext, namesOf, runtimeOf } from './deploy-azure.js';
-import { azureBlobPrefix, azureModelUri, azureSpecHash, planDeployment, planEndpoint, planModelVersion } from './plan.js';
+import type { IoHelper } from '../../io/io-host.js';
+import type { InferenceClient } from '../../smoke/run-smoke.js';
+import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
+import { AzureApi, type EndpointState } from './_azure-api.js';
+import { createAzureClients, type AzureClients, type AzureConnectionOptions } from './_clients.js';
+import type { AzureErrorContext } from './_operations.js';
+import { scoringClient } from './_scoring-client.js';
+import { defaultDatastore, deleteUploads, uploadRepository } from './_upload.js';
+import { buildAzureArtifacts, repositoryOf, type AzureContext } from './build.js';
+import { diffAzure } from './diff.js';
+import {
+  azureInferUrl, azureModelUri, azureNames, azureVersion, endpointBody, nextModelVersion, planAzureRollout, planDeployment, planModelVersion,
+  type AzureMlPlan, type AzureNames,
+} from './plan.js';
 import type { AzureMlTargetConfig } from './schema.js';
-import { tritonOptionsOf } from './triton-options-of.js';
+import { synthAzure } from './synth.js';
 
-type Ctx = TargetContext<AzureMlTargetConfig>;
+/** What promote and rollback need of a staged deployment. */
+interface AzureCandidateState {
+  api: AzureApi;
+  /** The new deployment, created without traffic. */
+  next: string;
+  /** The deployment that had the traffic, when one had. */
+  live?: string;
+  /** Deployments that had traffic: deleted once the new one has it. */
+  previous: string[];
+  /** Where the endpoint is, and its identity type, which a PUT of the endpoint keeps. */
+  location: string;
+  identityType?: string;
+}
 
-function notDeployed(ctx: Ctx): DeployModelError {
-  return new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployment taking traffic on online endpoint ${namesOf(ctx).endpoint} (workspace ${ctx.target.workspace}). Run \`deploy-model deploy --target ${ctx.targetName}\` first.`,
+/** Where the target lives. From the plan; `status`, `connect` and `destroy` also run on a config that no longer plans, and then get the base plan only. */
+interface AzureLocation { names: AzureNames; errors: AzureErrorContext; operationTimeoutMs: number }
+
+function locate(ctx: AzureContext): AzureLocation {
+  const plan = ctx.plan as Partial<AzureMlPlan>;
+  if (plan.names) {
+    return {
+      names: plan.names, operationTimeoutMs: plan.operationTimeoutMs!,
+      errors: { subscriptionId: plan.subscriptionId!, resourceGroup: plan.resourceGroup!, workspace: plan.workspace!, instanceType: plan.instanceType! },
+    };
+  }
+  const { target } = ctx;
+  return {
+    names: azureNames({ name: ctx.config.name, stage: ctx.plan.stage, targetName: ctx.targetName, target }),
+    operationTimeoutMs: target.operationTimeoutMinutes * 60_000,
+    errors: { subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace, instanceType: target.instanceType },
+  };
+}
+
+function azureApi(io: IoHelper, clients: AzureClients, at: AzureLocation): AzureApi {
+  return new AzureApi(clients, io, at.errors, at.operationTimeoutMs);
+}
+
+/** A client for an endpoint; the credential (key or token) is fetched once, on the first request, and kept in the closure only. */
+function endpointClient(at: AzureLocation, api: AzureApi, clients: AzureClients, endpoint: EndpointState, deployment?: string): InferenceClient {
+  let credential: Promise<string> | undefined;
+  return scoringClient({
+    url: azureInferUrl(endpoint.scoringUri, at.names.tritonModel),
+    credential: () => (credential ??= api.scoringCredential(endpoint.name, endpoint.authMode)),
+    ...(deployment ? { deployment } : {}),
+    ...(clients.ca ? { ca: clients.ca } : {}),
+  });
+}
+
+function notDeployed(ctx: AzureContext, at: AzureLocation): DeployModelError {
+  return new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployment taking traffic on online endpoint ${at.names.endpoint} (workspace ${at.errors.workspace}). Run \`deploy-model deploy --target ${ctx.targetName}\` first.`,
     { details: { target: ctx.targetName } });
 }
 
+/** Runs a clean-up step after a failure; its own failure is reported, never thrown over the first. */
+async function bestEffort(io: IoHelper, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    io.warn('DM_AZURE_CLEANUP_FAILED', `Clean-up after the failure did not complete: ${(e as Error).message}`);
+  }
+}
+
 /**
- * The `azure-ml` driver. `options` choose the credentials and endpoints (see
- * AzureConnectionOptions); the registered driver uses the defaults and environment variables.
+ * The `azure-ml` driver, blue/green: the new deployment is created beside the live one without
+ * traffic and smoke-tested through `azureml-model-deployment` (which routes to it whatever the
+ * traffic split); only then does the traffic move. `options` choose the credentials and
+ * endpoints (see AzureConnectionOptions); the registered driver uses the defaults and
+ * environment variables.
  */
-export function createAzureMlDriver(options: AzureConnectionOptions = {}): LegacyTargetDriver<AzureMlTargetConfig> {
-  const build = (ctx: Ctx) => buildGpuRepository({ ...ctx, target: tritonOptionsOf(ctx.target) }, 'azure-ml', namesOf(ctx).tritonModel);
+export function createAzureMlDriver(options: AzureConnectionOptions = {}): TargetDriver<AzureMlTargetConfig, AzureMlPlan> {
   return {
-    type: 'azure-ml',
-
-    async validate(ctx: Ctx): Promise<ConfigProblem[]> {
-      try {
-        planTritonConfig({ signature: ctx.signature, modelName: namesOf(ctx).tritonModel, host: 'azure-ml', batching: ctx.config.model.batching, inputShapes: ctx.config.model.inputs, options: tritonOptionsOf(ctx.target) });
-        return [];
-      } catch (e) {
-        if (!(e instanceof DeployModelError)) throw e;
-        return [{ path: `targets.${ctx.targetName}`, value: ctx.target.engine, rule: e.message, fix: 'change the model options or the Triton options as the message says' }];
-      }
-    },
-
-    async build(ctx: Ctx) {
-      const repo = await build(ctx);
-      return { artifacts: repo.files.map((f) => ({ kind: 'triton-repository', file: path.join(repo.root, ...f.path.split('/')), bytes: f.bytes, sha256: f.sha256 })) };
-    },
+    build: buildAzureArtifacts,
 
     /** Writes the resource bodies a deploy would send (`azure-resources.json`), without calling Azure. */
-    async synth(ctx: Ctx) {
-      const repo = await build(ctx);
-      const names = namesOf(ctx);
-      const { target } = ctx;
-      const runtime = runtimeOf(ctx);
-      const specHash = azureSpecHash({ repositoryDigest: repo.digest, instanceType: target.instanceType, instanceCount: target.instanceCount, runtime });
-      const blobPath = azureBlobPrefix(names, repo.digest);
-      const modelUri = azureModelUri({ subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace, datastore: '(default datastore)', path: blobPath });
-      const spec = {
-        endpointName: names.endpoint,
-        blobPath,
-        model: { name: names.model, version: planModelVersion(names, modelUri, repo.digest) },
-        endpoint: planEndpoint({ names, location: '(workspace location)', authMode: target.authMode, traffic: {} }),
-        deployment: planDeployment({ names, location: '(workspace location)', modelId: `(${names.model} version id)`, target, runtime, specHash }),
-      };
-      const file = path.join(ctx.workDir, 'azure-resources.json');
-      await mkdir(ctx.workDir, { recursive: true });
-      const text = `${JSON.stringify(spec, null, 2)}\n`;
-      await writeFile(file, text);
-      return { artifacts: [{ kind: 'azure-resources', file, bytes: Buffer.byteLength(text) }] };
+    synth: synthAzure,
+
+    async diff(ctx: AzureContext, build: BuildResult) {
+      const at = locate(ctx);
+      const clients = await createAzureClients(ctx.plan.subscriptionId, options);
+      return diffAzure(ctx, azureApi(ctx.io, clients, at), repositoryOf(build));
     },
 
-    async deploy(ctx: Ctx, smoke) {
-      const repo = await build(ctx);
-      const clients = await createAzureClients(ctx.target.subscriptionId, options);
-      return deployAzure(ctx, clients, repo, smoke);
+    rollout: {
+      async stage(ctx: AzureContext, build: BuildResult): Promise<Candidate<AzureCandidateState | undefined>> {
+        const { plan, io } = ctx;
+        const { names } = plan;
+        const repo = repositoryOf(build);
+        const { specHash, blobPath, repositoryTag } = azureVersion(plan, repo.digest);
+        const at = locate(ctx);
+        const clients = await createAzureClients(plan.subscriptionId, options);
+        const api = azureApi(io, clients, at);
+
+        const location = await api.workspaceLocation();
+        let endpoint = await api.findEndpoint(names.endpoint);
+        if (endpoint && endpoint.authMode !== plan.endpoint.properties.authMode) {
+          throw new DeployModelError('AZURE_AUTH_MODE_CHANGED',
+            `Online endpoint ${names.endpoint} uses auth mode ${endpoint.authMode}, but the config asks for '${plan.authMode}'; Azure fixes the auth mode when the endpoint is created. Set authMode back, or run \`deploy-model destroy --target ${ctx.targetName}\` and deploy again.`,
+            { details: { endpoint: names.endpoint, current: endpoint.authMode, wanted: plan.authMode } });
+        }
+        const deployments = endpoint ? await api.listDeployments(names.endpoint) : [];
+        const rollout = planAzureRollout({ deployments, traffic: endpoint?.traffic ?? {}, specHash });
+
+        if (rollout.kind === 'unchanged') {
+          // A deployment with all the traffic: the endpoint exists.
+          io.info('DM_AZURE_UNCHANGED', `${names.endpoint}: deployment ${rollout.live} already is version ${specHash}; smoke-testing it`);
+          return {
+            endpoint: endpoint!.scoringUri, version: specHash, previous: specHash, unchanged: true, client: endpointClient(at, api, clients, endpoint!, rollout.live), state: undefined,
+            details: { endpointName: names.endpoint, deployment: rollout.live },
+          };
+        }
+
+        const datastore = await defaultDatastore(clients, at.errors);
+        await uploadRepository(clients, datastore, repo, blobPath, io, at.errors);
+        const modelUri = azureModelUri({ subscriptionId: plan.subscriptionId, resourceGroup: plan.resourceGroup, workspace: plan.workspace, datastore: datastore.name, path: blobPath });
+        const model = await api.ensureModelVersion(names.model, repositoryTag, () => planModelVersion(names, modelUri, repo.digest), nextModelVersion);
+        io.info('DM_AZURE_MODEL', model.created ? `Registered model ${names.model} version ${model.version} (triton_model)` : `Model ${names.model} version ${model.version} already holds this repository`, { model: names.model, version: model.version });
+
+        if (!endpoint) {
+          io.info('DM_AZURE_ENDPOINT_CREATE', `Creating online endpoint ${names.endpoint} in ${location}`);
+          endpoint = await api.putEndpoint(names.endpoint, endpointBody(plan.endpoint, { location, traffic: {} }), `creating online endpoint ${names.endpoint}`);
+        }
+        for (const stale of rollout.remove) {
+          io.info('DM_AZURE_DEPLOYMENT_DELETE', `Deleting deployment ${stale} (no traffic, left by an earlier deploy)`);
+          await api.deleteDeployment(names.endpoint, stale);
+        }
+
+        io.info('DM_AZURE_DEPLOYING', `Creating deployment ${rollout.next} on ${names.endpoint} (${plan.instanceCount} x ${plan.instanceType}) without traffic; this takes minutes`, { deployment: rollout.next });
+        const body = planDeployment({ names, location, modelId: model.id, target: { instanceType: plan.instanceType, instanceCount: plan.instanceCount }, runtime: plan.runtime, specHash });
+        try {
+          await api.putDeployment(names.endpoint, rollout.next, body);
+        } catch (e) {
+          await bestEffort(io, () => api.deleteDeployment(names.endpoint, rollout.next));
+          throw e;
+        }
+
+        const live = rollout.live;
+        const liveSpec = deployments.find((d) => d.name === live)?.spec;
+        return {
+          endpoint: endpoint.scoringUri, version: specHash, client: endpointClient(at, api, clients, endpoint, rollout.next),
+          ...(live ? { previous: liveSpec ?? live } : {}),
+          state: { api, next: rollout.next, previous: rollout.previous, location: endpoint.location || location, ...(live ? { live } : {}), ...(endpoint.identityType ? { identityType: endpoint.identityType } : {}) },
+          details: { endpointName: names.endpoint, deployment: rollout.next, model: `${names.model}:${model.version}`, ...(live ? { live } : {}), replaces: rollout.previous },
+        };
+      },
+
+      async promote(ctx: AzureContext, candidate: Candidate<AzureCandidateState>) {
+        const { plan, io } = ctx;
+        const { api, next, previous, location, identityType } = candidate.state;
+        const endpoint = plan.names.endpoint;
+        io.info('DM_AZURE_TRAFFIC', `Moving 100% of the traffic of ${endpoint} to ${next}`, { deployment: next });
+        await api.putEndpoint(endpoint, endpointBody(plan.endpoint, { location, traffic: { [next]: 100 }, ...(identityType ? { identityType } : {}) }), `moving traffic of ${endpoint} to ${next}`);
+        for (const old of previous) {
+          io.info('DM_AZURE_DEPLOYMENT_DELETE', `Deleting the previous deployment ${old}`);
+          await api.deleteDeployment(endpoint, old);
+        }
+      },
+
+      async rollback(ctx: AzureContext, candidate: Candidate<AzureCandidateState>) {
+        const { api, next, live } = candidate.state;
+        ctx.io.warn('DM_AZURE_ROLLBACK', `Version ${candidate.version} did not pass its smoke test: deleting deployment ${next}; ${live ? `${live} keeps the traffic` : 'the endpoint has no traffic'}`);
+        await api.deleteDeployment(ctx.plan.names.endpoint, next);
+        return 'removed';
+      },
     },
 
-    async connect(ctx: Ctx) {
-      const clients = await createAzureClients(ctx.target.subscriptionId, options);
-      const api = azureApi(ctx, clients);
-      const endpoint = await api.findEndpoint(namesOf(ctx).endpoint);
+    async connect(ctx: AzureContext) {
+      const at = locate(ctx);
+      const clients = await createAzureClients(at.errors.subscriptionId, options);
+      const api = azureApi(ctx.io, clients, at);
+      const endpoint = await api.findEndpoint(at.names.endpoint);
       const live = endpoint && Object.entries(endpoint.traffic).find(([, share]) => share > 0)?.[0];
-      if (!endpoint || !live) throw notDeployed(ctx);
+      if (!endpoint || !live) throw notDeployed(ctx, at);
       const deployment = (await api.listDeployments(endpoint.name)).find((d) => d.name === live);
-      return { endpoint: endpoint.scoringUri, version: deployment?.spec, client: endpointClient(ctx, api, clients, endpoint), details: { deployment: live } };
+      return { endpoint: endpoint.scoringUri, version: deployment?.spec, client: endpointClient(at, api, clients, endpoint), details: { deployment: live } };
     },
 
-    async status(ctx: Ctx) {
-      const clients = await createAzureClients(ctx.target.subscriptionId, options);
-      const api = azureApi(ctx, clients);
-      const endpoint = await api.findEndpoint(namesOf(ctx).endpoint);
+    async status(ctx: AzureContext) {
+      const at = locate(ctx);
+      const api = azureApi(ctx.io, await createAzureClients(at.errors.subscriptionId, options), at);
+      const endpoint = await api.findEndpoint(at.names.endpoint);
       if (!endpoint) return { state: 'not-deployed' };
       const deployments = await api.listDeployments(endpoint.name);
       const live = deployments.find((d) => (endpoint.traffic[d.name] ?? 0) > 0);
@@ -96,10 +207,11 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Legac
     },
 
     /** Deletes the endpoint (with its deployments), the registered model versions and the uploaded repositories. */
-    async destroy(ctx: Ctx) {
-      const clients = await createAzureClients(ctx.target.subscriptionId, options);
-      const api = azureApi(ctx, clients);
-      const names = namesOf(ctx);
+    async destroy(ctx: AzureContext) {
+      const at = locate(ctx);
+      const { names } = at;
+      const clients = await createAzureClients(at.errors.subscriptionId, options);
+      const api = azureApi(ctx.io, clients, at);
       let removed = false;
       if (await api.findEndpoint(names.endpoint)) {
         ctx.io.info('DM_AZURE_ENDPOINT_DELETE', `Deleting online endpoint ${names.endpoint} and its deployments`);
@@ -108,8 +220,8 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Legac
       }
       const versions = await api.deleteModel(names.model);
       if (versions > 0) ctx.io.info('DM_AZURE_MODEL_DELETE', `Deleted ${versions} version(s) of model ${names.model}`);
-      const datastore = await defaultDatastore(clients, errorContext(ctx));
-      const blobs = await deleteUploads(clients, datastore, names.blobRoot, errorContext(ctx));
+      const datastore = await defaultDatastore(clients, at.errors);
+      const blobs = await deleteUploads(clients, datastore, names.blobRoot, at.errors);
       if (blobs > 0) ctx.io.info('DM_AZURE_UPLOADS_DELETED', `Deleted ${blobs} uploaded file(s) under ${names.blobRoot}`);
       return { removed: removed || versions > 0 || blobs > 0 };
     },

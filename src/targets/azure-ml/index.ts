@@ -1,15 +1,17 @@
-/** The `azure-ml` target. */
-import { basePlan } from '../base-plan.js';
+/** The `azure-ml` target: Triton on an Azure ML managed online endpoint, blue/green behind the rollout core. */
 import type { TargetDriver } from '../driver.js';
-import { defineTarget, type TargetPlanBase } from '../target-module.js';
+import { defineTarget } from '../target-module.js';
+import { planAzureMl, type AzureMlPlan } from './plan.js';
 import { azureMlTargetSchema, type AzureMlTargetConfig } from './schema.js';
+import { validateAzure } from './validate-azure.js';
 
 export type { AzureMlTargetConfig } from './schema.js';
+export type { AzureMlPlan } from './plan.js';
 
 export const azureMlTarget = defineTarget({
   type: 'azure-ml',
   schema: azureMlTargetSchema,
-  plan: (input): TargetPlanBase => basePlan(input, []),
-  // Not yet on the rollout core: the toolkit runs this driver's own deploy.
-  driver: async (): Promise<TargetDriver<AzureMlTargetConfig, TargetPlanBase>> => (await import('./driver.js')).azureMlDriver as unknown as TargetDriver<AzureMlTargetConfig, TargetPlanBase>,
+  validate: validateAzure,
+  plan: planAzureMl,
+  driver: async (): Promise<TargetDriver<AzureMlTargetConfig, AzureMlPlan>> => (await import('./driver.js')).azureMlDriver,
 });

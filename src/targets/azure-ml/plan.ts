@@ -1,10 +1,18 @@
+/** The azure-ml plan: names, the runtime settings, the Triton config, the endpoint and deployment bodies, the rollout steps. */
 import { createHash } from 'node:crypto';
-import type { AzureRuntimeSettings } from './runtime-settings.js';
+import path from 'node:path';
+import type { GpuRepositoryPlan } from '../../kits/triton/build-gpu-repository.js';
+import { engineCacheLocation, planTritonConfig, type TritonModelConfig } from '../../kits/triton/index.js';
+import { basePlan } from '../base-plan.js';
+import { resourceName } from '../resource-name.js';
+import type { PlanInput, TargetPlanBase } from '../target-module.js';
+import { planRuntimeSettings, type AzureRuntimeSettings } from './runtime-settings.js';
 import type { AzureMlTargetConfig } from './schema.js';
+import { tritonOptionsOf } from './triton-options-of.js';
 
-/**
+/*
  * The Azure ML resources of one target as plain data, in the shapes `@azure/arm-machinelearning`
- * takes. Tested by equality; the deploy code only sends them.
+ * takes. Tested by equality; the driver only sends them.
  */
 
 export const AZURE_TAG_KEYS = { name: 'deploy-model-name', stage: 'deploy-model-stage', target: 'deploy-model-target', spec: 'deploy-model-spec', repository: 'deploy-model-repository' } as const;
@@ -31,14 +39,14 @@ const hash = (text: string, length: number) => createHash('sha256').update(text)
  * characters, it keeps 23 and adds 8 hex digits of the full name, so names stay distinct.
  */
 export function azureEndpointName(name: string, stage: string, targetName: string): string {
-  const full = `${name}-${stage}-${targetName}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/-$/, '');
+  const full = resourceName(name, stage, targetName).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/-$/, '');
   if (full.length <= 32) return full;
   return `${full.slice(0, 23).replace(/-+$/, '')}-${hash(full, 8)}`;
 }
 
 export function azureNames(params: { name: string; stage: string; targetName: string; target: Pick<AzureMlTargetConfig, 'endpointName'> }): AzureNames {
   const { name, stage, targetName, target } = params;
-  const model = `${name}-${stage}-${targetName}`.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+  const model = resourceName(name, stage, targetName).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
   return {
     endpoint: target.endpointName ?? azureEndpointName(name, stage, targetName),
     model,
@@ -92,20 +100,37 @@ export function armAuthMode(authMode: AzureMlTargetConfig['authMode']): AzureAut
   return authMode === 'aml_token' ? 'AMLToken' : 'Key';
 }
 
-export interface AzureEndpointBody {
-  location: string;
+/** The online endpoint's body without its location, which is the workspace's, read when the endpoint is created. */
+export interface AzureEndpointSpec {
   identity: { type: string };
   tags: Record<string, string>;
   properties: { authMode: AzureAuthMode; description: string; traffic: Record<string, number> };
 }
 
-export function planEndpoint(params: { names: AzureNames; location: string; authMode: AzureMlTargetConfig['authMode']; traffic: Record<string, number>; identityType?: string }): AzureEndpointBody {
-  const { names, location, authMode, traffic } = params;
+export interface AzureEndpointBody extends AzureEndpointSpec {
+  location: string;
+}
+
+/** The endpoint as created: no traffic until a deployment passed its smoke test. */
+export function planEndpoint(params: { names: AzureNames; authMode: AzureMlTargetConfig['authMode'] }): AzureEndpointSpec {
+  const { names, authMode } = params;
   return {
-    location,
-    identity: { type: params.identityType ?? 'SystemAssigned' },
+    identity: { type: 'SystemAssigned' },
     tags: { ...names.tags },
-    properties: { authMode: armAuthMode(authMode), description: `deploy-model endpoint of '${names.tritonModel}'.`, traffic: { ...traffic } },
+    properties: { authMode: armAuthMode(authMode), description: `deploy-model endpoint of '${names.tritonModel}'.`, traffic: {} },
+  };
+}
+
+/**
+ * The body a PUT of the endpoint sends: the planned spec in `location` with `traffic`. An
+ * existing endpoint keeps its identity type, since a PUT would otherwise change it.
+ */
+export function endpointBody(spec: AzureEndpointSpec, params: { location: string; traffic: Record<string, number>; identityType?: string }): AzureEndpointBody {
+  return {
+    location: params.location,
+    identity: { type: params.identityType ?? spec.identity.type },
+    tags: { ...spec.tags },
+    properties: { ...spec.properties, traffic: { ...params.traffic } },
   };
 }
 
@@ -172,4 +197,85 @@ export function planAzureRollout(params: { deployments: ExistingDeployment[]; tr
 export function azureInferUrl(scoringUri: string, tritonModel: string): string {
   const base = scoringUri.replace(/\/score\/?$/, '').replace(/\/+$/, '');
   return `${base}/v2/models/${encodeURIComponent(tritonModel)}/infer`;
+}
+
+export interface AzureMlPlan extends TargetPlanBase {
+  readonly type: 'azure-ml';
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspace: string;
+  readonly names: AzureNames;
+  /** The config's auth mode; the endpoint's body carries Azure's spelling. */
+  readonly authMode: AzureMlTargetConfig['authMode'];
+  readonly instanceType: string;
+  readonly instanceCount: number;
+  /** The deployment's probes and request settings. */
+  readonly runtime: AzureRuntimeSettings;
+  /** config.pbtxt, as data. */
+  readonly tritonConfig: TritonModelConfig;
+  readonly repository: GpuRepositoryPlan;
+  /** The endpoint's body; its location is the workspace's, read at stage. */
+  readonly endpoint: AzureEndpointSpec;
+  /** How long one long-running operation is waited for. */
+  readonly operationTimeoutMs: number;
+}
+
+function azureRolloutSteps(names: AzureNames, target: Pick<AzureMlTargetConfig, 'instanceType' | 'instanceCount'>) {
+  const ep = `'${names.endpoint}'`;
+  return [
+    { phase: 'stage', action: `hash the version from the built repository's digest, the instance type and count and the runtime settings; when the deployment with all the traffic of ${ep} already is that version, upload and create nothing and smoke-test it` },
+    { phase: 'stage', action: `upload the repository to the workspace's default datastore under ${names.blobRoot}/<digest> and register it as a triton_model version of '${names.model}' (a version holding the same repository is reused)` },
+    { phase: 'stage', action: `create the online endpoint ${ep} in the workspace's region if it does not exist, and delete its deployments without traffic` },
+    { phase: 'stage', action: `create the new deployment (blue or green, whichever does not serve) on ${target.instanceCount} x ${target.instanceType}, without traffic` },
+    { phase: 'smoke', action: `call the scoring URI of ${ep} with the header azureml-model-deployment: <new deployment>, which routes to it whatever the traffic` },
+    { phase: 'promote', action: `move 100% of the traffic of ${ep} to the new deployment, then delete the previous one` },
+    { phase: 'rollback', action: 'delete the new deployment; the traffic never moved' },
+  ] as const;
+}
+
+export function planAzureMl(input: PlanInput<AzureMlTargetConfig>): AzureMlPlan {
+  const { config, stage, targetName, target, signature, rootDir } = input;
+  const names = azureNames({ name: config.name, stage, targetName, target });
+  const triton = tritonOptionsOf(target);
+  const tritonConfig = planTritonConfig({
+    signature, modelName: names.tritonModel, host: 'azure-ml', batching: config.model.batching, inputShapes: config.model.inputs, options: triton, runtime: config.runtime,
+  });
+  return {
+    ...basePlan(input, azureRolloutSteps(names, target)),
+    type: 'azure-ml',
+    subscriptionId: target.subscriptionId,
+    resourceGroup: target.resourceGroup,
+    workspace: target.workspace,
+    names,
+    authMode: target.authMode,
+    instanceType: target.instanceType,
+    instanceCount: target.instanceCount,
+    runtime: planRuntimeSettings(target, config.model.batching?.maxBatchSize),
+    tritonConfig,
+    repository: {
+      engineCacheDir: target.engine === 'tensorrt' ? engineCacheLocation('azure-ml', names.tritonModel, triton).repositoryDir : null,
+      ...(target.int8Calibration ? { int8CalibrationTable: path.resolve(rootDir, target.int8Calibration.table) } : {}),
+    },
+    endpoint: planEndpoint({ names, authMode: target.authMode }),
+    operationTimeoutMs: target.operationTimeoutMinutes * 60_000,
+  };
+}
+
+/** One version of the plan: what the built repository's digest adds to it. */
+export interface AzureVersion {
+  /** The version: 12 hex digits over the repository, the instances and the runtime settings. */
+  specHash: string;
+  /** Where the repository is uploaded in the default datastore. */
+  blobPath: string;
+  /** The model version's tag naming the repository, by which a version is reused. */
+  repositoryTag: string;
+}
+
+/** The version a build of the plan makes: computed where the repository's digest is known (stage, synth, diff). */
+export function azureVersion(plan: Pick<AzureMlPlan, 'names' | 'instanceType' | 'instanceCount' | 'runtime'>, repositoryDigest: string): AzureVersion {
+  return {
+    specHash: azureSpecHash({ repositoryDigest, instanceType: plan.instanceType, instanceCount: plan.instanceCount, runtime: plan.runtime }),
+    blobPath: azureBlobPrefix(plan.names, repositoryDigest),
+    repositoryTag: repositoryDigest.slice(0, 12),
+  };
 }

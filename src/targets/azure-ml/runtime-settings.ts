@@ -1,3 +1,4 @@
+/** The deployment's probes and request settings, derived from the Triton options. */
 import type { AzureMlTargetConfig } from './schema.js';
 
 /**

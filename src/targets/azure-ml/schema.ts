@@ -1,3 +1,4 @@
+/** The azure-ml config entry: subscription, workspace, instances, auth mode, probes and request settings, Triton options. */
 import { z } from 'zod';
 import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { azureInstanceTypeProblem } from './instance-types.js';

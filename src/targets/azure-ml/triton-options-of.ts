@@ -1,3 +1,4 @@
+/** The azure-ml target as the shared Triton planner takes it. */
 import { DEFAULT_TRITON_VERSION, type TritonOptions } from '../../kits/triton/index.js';
 import type { AzureMlTargetConfig } from './schema.js';
 

@@ -1,3 +1,4 @@
+/** The Vertex AI and Cloud Storage clients, and how they reach Google Cloud (credentials, endpoints, polling). */
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { v1 } from '@google-cloud/aiplatform';
 import type { Storage } from '@google-cloud/storage';

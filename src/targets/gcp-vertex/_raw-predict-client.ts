@@ -1,3 +1,4 @@
+/** The inference client over PredictionService.RawPredict, for smoke tests and `invoke`. */
 import { performance } from 'node:perf_hooks';
 import type { v1 } from '@google-cloud/aiplatform';
 import type { InferenceClient } from '../../smoke/run-smoke.js';

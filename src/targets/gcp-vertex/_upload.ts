@@ -1,3 +1,4 @@
+/** The Triton repository in Cloud Storage: content-addressed upload, and deletion on destroy. */
 import path from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { DeployModelError } from '../../errors.js';

@@ -1,3 +1,4 @@
+/** The Vertex AI calls the driver makes, one SDK call (and its operation) each, errors translated. */
 import type { IoHelper } from '../../io/io-host.js';
 import type { VertexClients } from './_clients.js';
 import { vertexError, waitForOperation, type PolledOperation } from './_operations.js';

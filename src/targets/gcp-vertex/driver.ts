@@ -1,101 +1,201 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+/** The gcp-vertex driver: the rollout hooks on Vertex AI endpoints, and status, connect and destroy. */
 import { DeployModelError } from '../../errors.js';
-import type { ConfigProblem } from '../../config/format-issues.js';
-import type { TargetContext, LegacyTargetDriver } from '../driver.js';
-import { planTritonConfig } from '../../kits/triton/index.js';
+import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
 import { createVertexClients, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
-import { buildGpuRepository } from '../../kits/triton/build-gpu-repository.js';
-import { deleteStaging } from './_upload.js';
-import { deployVertex, namesOf, vertexApi } from './deploy-vertex.js';
+import { bestEffort, clearSmokeEndpoint, retire, stageOnSmokeEndpoint } from './_rollout-steps.js';
+import { deleteStaging, uploadRepository } from './_upload.js';
+import { VertexApi } from './_vertex-api.js';
+import { buildVertexArtifacts, repositoryOf, type VertexContext } from './build.js';
+import { diffVertex } from './diff.js';
 import {
-  planDeployedModel, planVertexEndpoint, planVertexModel, vertexArtifactUri, vertexContainerSpec, vertexResources, vertexSpecHash, versionOf,
+  planDeployedModel, planVertexRollout, vertexNames, vertexVersion, versionOf,
+  type GcpVertexPlan, type LiveDeployedModel, type VertexDeployedModelSpec, type VertexNames,
 } from './plan.js';
 import type { GcpVertexTargetConfig } from './schema.js';
+import { synthVertex } from './synth.js';
 
-type Ctx = TargetContext<GcpVertexTargetConfig>;
+/** What promote and rollback need of a staged version; the clients stay open from stage to either. */
+type VertexCandidateState = { clients: VertexClients; api: VertexApi; model: string } & (
+  /** Deployed on the live endpoint with all the traffic: it already serves. */
+  | { kind: 'first'; endpoint: string; deployedModelId: string }
+  /** Deployed alone on the smoke endpoint; the live endpoint is untouched until promote. */
+  | { kind: 'replace'; live: string; smokeEndpoint: string; smokeDeployedModelId: string; deployedModel: VertexDeployedModelSpec; keepSplit: Record<string, number>; previous: LiveDeployedModel[] }
+);
 
-async function withClients<T>(ctx: Ctx, options: VertexConnectionOptions, fn: (clients: VertexClients) => Promise<T>): Promise<T> {
-  const clients = await createVertexClients(ctx.target.region, options);
-  try {
-    return await fn(clients);
-  } finally {
-    await clients.close();
-  }
+/** Where the target lives. From the plan; `status`, `connect` and `destroy` also run on a config that no longer plans, and then get the base plan only. */
+interface VertexLocation { names: VertexNames; project: string; region: string; operationTimeoutMs: number }
+
+function locate(ctx: VertexContext): VertexLocation {
+  const plan = ctx.plan as Partial<GcpVertexPlan>;
+  if (plan.names) return { names: plan.names, project: plan.project!, region: plan.region!, operationTimeoutMs: plan.operationTimeoutMs! };
+  const { target } = ctx;
+  return {
+    names: vertexNames({ name: ctx.config.name, stage: ctx.plan.stage, targetName: ctx.targetName, target }),
+    project: target.project, region: target.region, operationTimeoutMs: target.operationTimeoutMinutes * 60_000,
+  };
 }
 
-function notDeployed(ctx: Ctx): DeployModelError {
-  return new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no model serving on Vertex AI (endpoint '${namesOf(ctx).base}' in ${ctx.target.project}/${ctx.target.region}). Run \`deploy-model deploy --target ${ctx.targetName}\` first.`,
+export function vertexApi(ctx: VertexContext, clients: VertexClients, at: VertexLocation = locate(ctx)): VertexApi {
+  return new VertexApi(clients, ctx.io, at.project, at.operationTimeoutMs);
+}
+
+function notDeployed(ctx: VertexContext, at: VertexLocation): DeployModelError {
+  return new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no model serving on Vertex AI (endpoint '${at.names.base}' in ${at.project}/${at.region}). Run \`deploy-model deploy --target ${ctx.targetName}\` first.`,
     { details: { target: ctx.targetName } });
 }
 
 /**
  * The `gcp-vertex` driver. `options` choose the credentials and API endpoints (see
  * VertexConnectionOptions); the registered driver uses the defaults and environment variables.
+ *
+ * No untested model ever gets traffic: Vertex AI's v1 API routes Predict and RawPredict by the
+ * traffic split only, so a first deploy is tested on the live endpoint (where nothing served),
+ * and a replacement alone on a second, smoke endpoint before it joins the live one.
  */
-export function createGcpVertexDriver(options: VertexConnectionOptions = {}): LegacyTargetDriver<GcpVertexTargetConfig> {
+export function createGcpVertexDriver(options: VertexConnectionOptions = {}): TargetDriver<GcpVertexTargetConfig, GcpVertexPlan> {
+  async function withClients<T>(ctx: VertexContext, fn: (clients: VertexClients, at: VertexLocation) => Promise<T>): Promise<T> {
+    const at = locate(ctx);
+    const clients = await createVertexClients(at.region, options);
+    try {
+      return await fn(clients, at);
+    } finally {
+      await clients.close();
+    }
+  }
+
   return {
-    type: 'gcp-vertex',
-
-    async validate(ctx: Ctx): Promise<ConfigProblem[]> {
-      try {
-        planTritonConfig({ signature: ctx.signature, modelName: namesOf(ctx).tritonModel, host: 'gcp-vertex', batching: ctx.config.model.batching, inputShapes: ctx.config.model.inputs, options: ctx.target });
-        return [];
-      } catch (e) {
-        if (!(e instanceof DeployModelError)) throw e;
-        return [{ path: `targets.${ctx.targetName}`, value: ctx.target.engine, rule: e.message, fix: 'change the model options or the Triton options as the message says' }];
-      }
-    },
-
-    async build(ctx: Ctx) {
-      const repo = await buildGpuRepository(ctx, 'gcp-vertex', namesOf(ctx).tritonModel);
-      return { artifacts: repo.files.map((f) => ({ kind: 'triton-repository', file: path.join(repo.root, ...f.path.split('/')), bytes: f.bytes, sha256: f.sha256 })) };
-    },
+    build: buildVertexArtifacts,
 
     /** Writes the requests a deploy would send (`vertex-resources.json`), without calling Google Cloud. */
-    async synth(ctx: Ctx) {
-      const repo = await buildGpuRepository(ctx, 'gcp-vertex', namesOf(ctx).tritonModel);
-      const names = namesOf(ctx);
-      const container = vertexContainerSpec(ctx.target.image, names.tritonModel);
-      const resources = vertexResources(ctx.target);
-      const specHash = vertexSpecHash({ repositoryDigest: repo.digest, container, resources });
-      const artifactUri = vertexArtifactUri(names, repo.digest);
-      const spec = {
-        parent: names.parent,
-        artifactUri,
-        model: planVertexModel({ names, specHash, artifactUri, container }),
-        endpoint: planVertexEndpoint(names, 'live'),
-        smokeEndpoint: planVertexEndpoint(names, 'smoke'),
-        deployedModel: planDeployedModel({ names, specHash, model: '(uploaded model)', resources }),
-      };
-      const file = path.join(ctx.workDir, 'vertex-resources.json');
-      await mkdir(ctx.workDir, { recursive: true });
-      const text = `${JSON.stringify(spec, null, 2)}\n`;
-      await writeFile(file, text);
-      return { artifacts: [{ kind: 'vertex-resources', file, bytes: Buffer.byteLength(text) }] };
+    synth: synthVertex,
+
+    diff: (ctx: VertexContext, build: BuildResult) => withClients(ctx, (clients) => diffVertex(ctx, vertexApi(ctx, clients), repositoryOf(build))),
+
+    rollout: {
+      async stage(ctx: VertexContext, build: BuildResult): Promise<Candidate<VertexCandidateState | undefined>> {
+        const { plan, io } = ctx;
+        const { names } = plan;
+        const repo = repositoryOf(build);
+        const version = vertexVersion(plan, repo.digest);
+        const { specHash, artifactUri } = version;
+        if (plan.imageTritonRelease && plan.imageTritonRelease !== plan.tritonVersion) {
+          io.warn('DM_VERTEX_IMAGE_RELEASE', `The image ${plan.container.imageUri} is Triton ${plan.imageTritonRelease} but tritonVersion is ${plan.tritonVersion}; the repository is planned for ${plan.tritonVersion}. Use the same release in both.`, { image: plan.container.imageUri, tritonVersion: plan.tritonVersion });
+        }
+        const clients = await createVertexClients(plan.region, options);
+        const api = vertexApi(ctx, clients);
+        try {
+          const found = await api.findEndpoint(names.parent, names.base);
+          const rollout = planVertexRollout({ names, specHash, deployed: found?.deployed ?? [], trafficSplit: found?.trafficSplit ?? {} });
+
+          if (rollout.kind === 'unchanged' && found) {
+            io.info('DM_VERTEX_UNCHANGED', `${names.base}: the live model already is version ${specHash}; smoke-testing it`, { endpoint: found.name });
+            // The clients stay open for the smoke test; nothing follows to close them, as after `connect`.
+            return {
+              endpoint: found.name, version: specHash, previous: specHash, unchanged: true, client: rawPredictClient(clients.prediction, found.name), state: undefined,
+              details: { endpointName: found.name, artifactUri, specHash, deployedModelId: rollout.live.id },
+            };
+          }
+
+          await uploadRepository(clients.storage, repo, artifactUri, io);
+          io.info('DM_VERTEX_MODEL_UPLOAD', `Uploading model '${version.model.displayName}' to the Vertex AI Model Registry`);
+          const model = await api.uploadModel(names.parent, version.model);
+          const deployedModel = planDeployedModel({ names, specHash, model, resources: plan.resources });
+          let live = found;
+          if (!live) {
+            io.info('DM_VERTEX_ENDPOINT_CREATE', `Creating endpoint '${names.base}'`);
+            live = await api.createEndpoint(names.parent, plan.endpoints.live);
+          }
+          const details = { endpointName: live.name, artifactUri, specHash, model };
+
+          if (rollout.kind === 'first') {
+            // Models without traffic go first, so that a failed smoke test can undeploy the new one, the last on the endpoint.
+            await retire(api, live.name, rollout.stale, {}, io);
+            const id = await api.deployModel(live.name, deployedModel, { '0': 100 }).catch(async (e) => {
+              await bestEffort(io, () => api.deleteModel(model));
+              throw e;
+            });
+            return {
+              endpoint: live.name, version: specHash, client: rawPredictClient(clients.prediction, live.name),
+              state: { kind: 'first', clients, api, model, endpoint: live.name, deployedModelId: id }, details: { ...details, deployedModelId: id },
+            };
+          }
+
+          const previous = rollout.kind === 'replace' ? rollout.previous : [];
+          const serving = previous.filter((d) => (live.trafficSplit[d.id] ?? 0) > 0).sort((a, b) => live.trafficSplit[b.id]! - live.trafficSplit[a.id]!);
+          const smoke = await stageOnSmokeEndpoint(ctx, api, deployedModel).catch(async (e) => {
+            await bestEffort(io, () => api.deleteModel(model));
+            throw e;
+          });
+          return {
+            endpoint: live.name, version: specHash, client: rawPredictClient(clients.prediction, smoke.endpoint),
+            ...(serving[0] ? { previous: versionOf(serving[0].displayName) } : {}),
+            state: {
+              kind: 'replace', clients, api, model, live: live.name, smokeEndpoint: smoke.endpoint, smokeDeployedModelId: smoke.deployedModelId, deployedModel,
+              keepSplit: rollout.kind === 'replace' ? rollout.keepSplit : {}, previous,
+            },
+            details: { ...details, smokeEndpoint: smoke.endpoint, replaces: previous.map((p) => p.id) },
+          };
+        } catch (e) {
+          await clients.close();
+          throw e;
+        }
+      },
+
+      async promote(ctx: VertexContext, candidate: Candidate<VertexCandidateState>) {
+        const state = candidate.state;
+        const { io } = ctx;
+        try {
+          if (state.kind === 'first') return;
+          await clearSmokeEndpoint(state.api, state.smokeEndpoint, state.smokeDeployedModelId);
+          io.info('DM_VERTEX_DEPLOY_LIVE', `Deploying '${state.deployedModel.displayName}' on the live endpoint at 0% traffic`);
+          const id = await state.api.deployModel(state.live, state.deployedModel, state.keepSplit).catch(async (e) => {
+            await bestEffort(io, () => state.api.deleteModel(state.model));
+            throw e;
+          });
+          io.info('DM_VERTEX_TRAFFIC', `Moving 100% of the traffic of ${state.live} to ${id}`, { endpoint: state.live, deployedModelId: id });
+          await state.api.setTraffic(state.live, { [id]: 100 });
+          await retire(state.api, state.live, state.previous, { [id]: 100 }, io);
+        } finally {
+          await state.clients.close();
+        }
+      },
+
+      async rollback(ctx: VertexContext, candidate: Candidate<VertexCandidateState>) {
+        const state = candidate.state;
+        const { io } = ctx;
+        try {
+          if (state.kind === 'first') {
+            io.warn('DM_VERTEX_ROLLBACK', `Version ${candidate.version} did not pass its smoke test: undeploying it from ${state.endpoint}`);
+            await state.api.undeployModel(state.endpoint, state.deployedModelId, {});
+          } else {
+            await clearSmokeEndpoint(state.api, state.smokeEndpoint, state.smokeDeployedModelId);
+            io.warn('DM_VERTEX_ROLLBACK', `Version ${candidate.version} did not pass its smoke test on '${ctx.plan.names.smokeEndpoint}': the live endpoint keeps its models and traffic`);
+          }
+          await state.api.deleteModel(state.model);
+          return 'removed';
+        } finally {
+          await state.clients.close();
+        }
+      },
     },
 
-    async deploy(ctx: Ctx, smoke) {
-      const repo = await buildGpuRepository(ctx, 'gcp-vertex', namesOf(ctx).tritonModel);
-      return withClients(ctx, options, (clients) => deployVertex(ctx, clients, repo, smoke));
-    },
-
-    async connect(ctx: Ctx) {
-      const clients = await createVertexClients(ctx.target.region, options);
-      const endpoint = await vertexApi(ctx, clients).findEndpoint(namesOf(ctx).parent, namesOf(ctx).base).catch(async (e) => { await clients.close(); throw e; });
+    async connect(ctx: VertexContext) {
+      const at = locate(ctx);
+      const clients = await createVertexClients(at.region, options);
+      const endpoint = await vertexApi(ctx, clients, at).findEndpoint(at.names.parent, at.names.base).catch(async (e) => { await clients.close(); throw e; });
       const serving = endpoint?.deployed.find((d) => (endpoint.trafficSplit[d.id] ?? 0) > 0);
       if (!endpoint || !serving) {
         await clients.close();
-        throw notDeployed(ctx);
+        throw notDeployed(ctx, at);
       }
       // The client keeps its gRPC channel for the caller's requests; it is released with the process.
       return { endpoint: endpoint.name, version: versionOf(serving.displayName), client: rawPredictClient(clients.prediction, endpoint.name), details: { deployedModelId: serving.id } };
     },
 
-    async status(ctx: Ctx) {
-      return withClients(ctx, options, async (clients) => {
-        const endpoint = await vertexApi(ctx, clients).findEndpoint(namesOf(ctx).parent, namesOf(ctx).base);
+    async status(ctx: VertexContext) {
+      return withClients(ctx, async (clients, at) => {
+        const endpoint = await vertexApi(ctx, clients, at).findEndpoint(at.names.parent, at.names.base);
         if (!endpoint) return { state: 'not-deployed' as const };
         const serving = endpoint.deployed.find((d) => (endpoint.trafficSplit[d.id] ?? 0) > 0);
         if (!serving) return { state: 'stopped' as const, endpoint: endpoint.name, details: { deployedModels: endpoint.deployed.length } };
@@ -104,10 +204,10 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Le
     },
 
     /** Undeploys everything, deletes both endpoints, the Models and the staged repositories. */
-    async destroy(ctx: Ctx) {
-      return withClients(ctx, options, async (clients) => {
-        const names = namesOf(ctx);
-        const api = vertexApi(ctx, clients);
+    async destroy(ctx: VertexContext) {
+      return withClients(ctx, async (clients, at) => {
+        const { names } = at;
+        const api = vertexApi(ctx, clients, at);
         let removed = false;
         for (const displayName of [names.base, names.smokeEndpoint]) {
           const endpoint = await api.findEndpoint(names.parent, displayName);

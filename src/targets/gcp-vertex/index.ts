@@ -1,15 +1,17 @@
-/** The `gcp-vertex` target. */
-import { basePlan } from '../base-plan.js';
+/** The `gcp-vertex` target: Triton on Vertex AI online prediction, behind the rollout core. */
 import type { TargetDriver } from '../driver.js';
-import { defineTarget, type TargetPlanBase } from '../target-module.js';
+import { defineTarget } from '../target-module.js';
+import { planGcpVertex, type GcpVertexPlan } from './plan.js';
 import { gcpVertexTargetSchema, type GcpVertexTargetConfig } from './schema.js';
+import { validateVertex } from './validate-vertex.js';
 
 export type { GcpVertexTargetConfig } from './schema.js';
+export type { GcpVertexPlan } from './plan.js';
 
 export const gcpVertexTarget = defineTarget({
   type: 'gcp-vertex',
   schema: gcpVertexTargetSchema,
-  plan: (input): TargetPlanBase => basePlan(input, []),
-  // Not yet on the rollout core: the toolkit runs this driver's own deploy.
-  driver: async (): Promise<TargetDriver<GcpVertexTargetConfig, TargetPlanBase>> => (await import('./driver.js')).gcpVertexDriver as unknown as TargetDriver<GcpVertexTargetConfig, TargetPlanBase>,
+  validate: validateVertex,
+  plan: planGcpVertex,
+  driver: async (): Promise<TargetDriver<GcpVertexTargetConfig, GcpVertexPlan>> => (await import('./driver.js')).gcpVertexDriver,
 });

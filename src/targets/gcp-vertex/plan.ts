@@ -1,11 +1,18 @@
+/** The gcp-vertex plan: names, the Triton container, resources, endpoints and rollout steps, as plain data. */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { GpuRepositoryPlan } from '../../kits/triton/build-gpu-repository.js';
+import { engineCacheLocation, planTritonConfig, type TritonModelConfig } from '../../kits/triton/index.js';
+import { basePlan } from '../base-plan.js';
+import { resourceName } from '../resource-name.js';
+import type { PlanInput, TargetPlanBase } from '../target-module.js';
 import { resolveVertexAccelerator } from './machine-types.js';
 import type { GcpVertexTargetConfig } from './schema.js';
 
-/**
+/*
  * The Vertex AI resources of one target, as plain data: request bodies in the shapes
- * `@google-cloud/aiplatform` takes (camelCase proto fields). Tested by equality; the deploy code
- * only sends them.
+ * `@google-cloud/aiplatform` takes (camelCase proto fields). Tested by equality; the driver only
+ * sends them.
  */
 
 /** Labels on every resource deploy-model creates, so the cloud is the state. */
@@ -35,7 +42,7 @@ export function labelValue(value: string): string {
 
 export function vertexNames(params: { name: string; stage: string; targetName: string; target: Pick<GcpVertexTargetConfig, 'project' | 'region' | 'stagingBucket'> }): VertexNames {
   const { name, stage, targetName, target } = params;
-  const base = `${name}-${stage}-${targetName}`;
+  const base = resourceName(name, stage, targetName);
   const bucket = target.stagingBucket.replace(/\/+$/, '');
   return {
     parent: `projects/${target.project}/locations/${target.region}`,
@@ -203,4 +210,85 @@ export function imageTritonRelease(image: string): string | undefined {
 export function versionOf(displayName: string): string {
   const m = /-([0-9a-f]{12})$/.exec(displayName);
   return m ? m[1] : displayName;
+}
+
+export interface GcpVertexPlan extends TargetPlanBase {
+  readonly type: 'gcp-vertex';
+  readonly project: string;
+  readonly region: string;
+  readonly names: VertexNames;
+  /** The release the Triton config is planned for. */
+  readonly tritonVersion: string;
+  /** The release the image's tag names, when it names one; a deploy warns when it differs from `tritonVersion`. */
+  readonly imageTritonRelease?: string;
+  /** The Model's container: the image, Triton's command line and Vertex AI's routes. */
+  readonly container: VertexContainerSpec;
+  /** Machine, GPU and replicas of each deployed model. */
+  readonly resources: VertexDedicatedResources;
+  /** config.pbtxt, as data. */
+  readonly tritonConfig: TritonModelConfig;
+  readonly repository: GpuRepositoryPlan;
+  /** The endpoint that serves, and the one a replacement is smoke-tested on before it joins it. */
+  readonly endpoints: { readonly live: VertexEndpointSpec; readonly smoke: VertexEndpointSpec };
+  /** How long one long-running operation is waited for. */
+  readonly operationTimeoutMs: number;
+}
+
+function vertexRolloutSteps(names: VertexNames) {
+  const live = `'${names.base}'`;
+  const smoke = `'${names.smokeEndpoint}'`;
+  return [
+    { phase: 'stage', action: `hash the version from the built repository's digest, the container and the resources; when the only model serving on ${live} already is that version, upload and deploy nothing and smoke-test it` },
+    { phase: 'stage', action: `upload the repository to ${names.stagingRoot}/<digest> and the Model '${names.base}-<version>'` },
+    { phase: 'stage', action: `first deploy (nothing serves): create the endpoint ${live} if needed, undeploy models without traffic, deploy the Model on it with 100% of the traffic` },
+    { phase: 'stage', action: `replacement: deploy the Model alone on the endpoint ${smoke} (Vertex AI routes by traffic split only); ${live} is not touched` },
+    { phase: 'smoke', action: `RawPredict on the endpoint holding the new model: ${live} on a first deploy, ${smoke} on a replacement` },
+    { phase: 'promote', action: `replacement: undeploy it from ${smoke} and delete that endpoint, deploy it on ${live} at 0%, move 100% of the traffic to it, undeploy the previous models and delete their Models (a first deploy already serves)` },
+    { phase: 'rollback', action: `first deploy: undeploy the new model and delete its Model; nothing serves. Replacement: clear and delete ${smoke}, delete the Model; ${live} never changed` },
+  ] as const;
+}
+
+export function planGcpVertex(input: PlanInput<GcpVertexTargetConfig>): GcpVertexPlan {
+  const { config, stage, targetName, target, signature, rootDir } = input;
+  const names = vertexNames({ name: config.name, stage, targetName, target });
+  const tritonConfig = planTritonConfig({
+    signature, modelName: names.tritonModel, host: 'gcp-vertex', batching: config.model.batching, inputShapes: config.model.inputs, options: target, runtime: config.runtime,
+  });
+  const release = imageTritonRelease(target.image);
+  return {
+    ...basePlan(input, vertexRolloutSteps(names)),
+    type: 'gcp-vertex',
+    project: target.project,
+    region: target.region,
+    names,
+    tritonVersion: target.tritonVersion,
+    ...(release ? { imageTritonRelease: release } : {}),
+    container: vertexContainerSpec(target.image, names.tritonModel),
+    resources: vertexResources(target),
+    tritonConfig,
+    repository: {
+      engineCacheDir: target.engine === 'tensorrt' ? engineCacheLocation('gcp-vertex', names.tritonModel, target).repositoryDir : null,
+      ...(target.int8Calibration ? { int8CalibrationTable: path.resolve(rootDir, target.int8Calibration.table) } : {}),
+    },
+    endpoints: { live: planVertexEndpoint(names, 'live'), smoke: planVertexEndpoint(names, 'smoke') },
+    operationTimeoutMs: target.operationTimeoutMinutes * 60_000,
+  };
+}
+
+/** One version of the plan: what the built repository's digest adds to it. */
+export interface VertexVersion {
+  /** The version: 12 hex digits over the repository, the container and the resources. */
+  specHash: string;
+  artifactUri: string;
+  model: VertexModelSpec;
+  /** The deployed model's display name, `<base>-<specHash>`. */
+  deployedModelName: string;
+}
+
+/** The version a build of the plan makes: computed where the repository's digest is known (stage, synth, diff). */
+export function vertexVersion(plan: Pick<GcpVertexPlan, 'names' | 'container' | 'resources'>, repositoryDigest: string): VertexVersion {
+  const specHash = vertexSpecHash({ repositoryDigest, container: plan.container, resources: plan.resources });
+  const artifactUri = vertexArtifactUri(plan.names, repositoryDigest);
+  const model = planVertexModel({ names: plan.names, specHash, artifactUri, container: plan.container });
+  return { specHash, artifactUri, model, deployedModelName: `${plan.names.base}-${specHash}` };
 }

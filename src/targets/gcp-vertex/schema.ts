@@ -1,3 +1,4 @@
+/** The gcp-vertex config entry: project, region, machine and GPU, replicas, the Triton image, the staging bucket. */
 import { z } from 'zod';
 import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { checkVertexMachine, VERTEX_GPU_TYPES } from './machine-types.js';

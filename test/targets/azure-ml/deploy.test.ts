@@ -114,15 +114,30 @@ describe('azure-ml deploy, through the Toolkit against the Azure fake', () => {
 
   it('a redeploy of the same version changes nothing and smoke-tests the live deployment', async () => {
     const puts = fake.requests.filter((r) => r.method === 'PUT').length;
+    const first = reports.at(-1)!.version;
     const report = await deploy();
-    expect(report).toMatchObject({ status: 'passed', promoted: true, details: expect.objectContaining({ unchanged: true, deployment: 'blue' }) });
+    // Nothing was promoted: blue already was this version, and it passed its smoke test where it serves.
+    expect(report).toMatchObject({ status: 'passed', promoted: true, version: first, previousVersion: first, details: expect.objectContaining({ unchanged: true, deployment: 'blue' }) });
     expect(fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(puts);
+    expect(fake.requests.at(-1)).toMatchObject({ path: '/endpoints/adder-dev-azure/v2/models/adder/infer', deploymentHeader: 'blue' });
+    expect(host.codes()).toEqual(expect.arrayContaining(['DM_AZURE_UNCHANGED', 'DM_ROLLOUT_UNCHANGED']));
   });
 
   it('a new version goes to green beside blue, is smoke-tested by header, takes all traffic, and blue is deleted', async () => {
     await writeConfig({ instanceCount: 2 });
+    const previous = reports.at(-1)!.version;
+    const requestsBefore = fake.requests.length;
     const report = await deploy();
-    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, details: expect.objectContaining({ deployment: 'green', replaced: ['blue'] }) });
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, previousVersion: previous, details: expect.objectContaining({ deployment: 'green', live: 'blue', replaces: ['blue'] }) });
+    expect(report.version).not.toBe(previous);
+    // green was smoke-tested by header before the traffic moved, and blue was deleted after.
+    const requests = fake.requests.slice(requestsBefore);
+    const smoked = requests.findIndex((r) => r.deploymentHeader === 'green');
+    const trafficPut = requests.findIndex((r) => r.method === 'PUT' && (r.body as any)?.properties?.traffic?.green === 100);
+    const blueDeleted = requests.findIndex((r) => r.method === 'DELETE' && r.path.endsWith('/deployments/blue'));
+    expect(smoked).toBeGreaterThan(-1);
+    expect(trafficPut).toBeGreaterThan(smoked);
+    expect(blueDeleted).toBeGreaterThan(trafficPut);
     expect(endpoint()!.properties.traffic).toEqual({ green: 100 });
     expect(deploymentNames()).toEqual(['green']);
     // Same repository: the model version is reused.
@@ -138,7 +153,7 @@ describe('azure-ml deploy, through the Toolkit against the Azure fake', () => {
     await writeConfig({ instanceCount: 3 });
     fake.faults.failInference('injected: CUDA error: an illegal memory access was encountered');
     const report = await deploy();
-    expect(report).toMatchObject({ status: 'failed', promoted: false, details: expect.objectContaining({ deployment: 'blue', live: 'green' }) });
+    expect(report).toMatchObject({ status: 'failed', promoted: false, endpoint: `${fake.origin}/endpoints/adder-dev-azure/score`, previousVersion: reports.at(-2)!.version, details: expect.objectContaining({ deployment: 'blue', live: 'green' }) });
     expect(report.checks.find((c) => !c.passed)?.message).toMatch(/500.*illegal memory access/);
     expect(endpoint()!.properties.traffic).toEqual({ green: 100 });
     expect(deploymentNames()).toEqual(['green']);
@@ -218,6 +233,15 @@ describe('azure-ml deploy, through the Toolkit against the Azure fake', () => {
     const everything = JSON.stringify({ reports, messages: host.messages });
     expect(everything).not.toContain(key);
     expect(everything).not.toContain(endpoint()!.keys.secondaryKey);
+  });
+
+  it('a config that no longer plans cannot deploy, but status still reads the deployment by its names', async () => {
+    // int8 without an engine cache path: the Triton planner refuses it, the schema does not.
+    await writeConfig({ precision: 'int8', int8Calibration: { table: './calibration.flatbuffers' } });
+    const project = await toolkit.load({ cwd: dir });
+    await expect(toolkit.deploy(project)).rejects.toMatchObject({ code: 'TARGET_INVALID', message: expect.stringContaining('int8') });
+    const [status] = await toolkit.status(project);
+    expect(status).toMatchObject({ name: 'azure', state: 'running', version: expect.stringMatching(/^[0-9a-f]{12}$/) });
   });
 
   it('status reports the live deployment; destroy removes the endpoint, the model and the uploads', async () => {

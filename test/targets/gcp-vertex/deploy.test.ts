@@ -123,17 +123,29 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
 
   it('a redeploy of the same version changes nothing and smoke-tests the live model', async () => {
     const deploysBefore = rpcs('DeployModel').length;
+    const uploadsBefore = rpcs('UploadModel').length;
     const report = await deploy();
-    expect(report).toMatchObject({ status: 'passed', promoted: true, version: firstVersion, details: expect.objectContaining({ unchanged: true }) });
+    // Nothing moved: the live model already was this version (it serves, so `promoted`), and it passed its smoke test where it serves.
+    expect(report).toMatchObject({ status: 'passed', promoted: true, version: firstVersion, previousVersion: firstVersion, endpoint: liveEndpoint()!.name, details: expect.objectContaining({ unchanged: true }) });
     expect(rpcs('DeployModel')).toHaveLength(deploysBefore);
-    expect(host.codes()).toContain('DM_VERTEX_UNCHANGED');
+    expect(rpcs('UploadModel')).toHaveLength(uploadsBefore);
+    expect(host.codes()).toEqual(expect.arrayContaining(['DM_VERTEX_UNCHANGED', 'DM_ROLLOUT_UNCHANGED']));
+    expect(host.codes()).not.toContain('DM_VERTEX_UPLOADED');
   });
 
   it('a new version is smoke-tested on the smoke endpoint, deployed beside the old one at 0%, takes all traffic, and the old one is undeployed', async () => {
     await writeConfig({ minReplicas: 2 });
+    const callsBefore = fake.calls.length;
     const report = await deploy();
-    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true });
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, previousVersion: firstVersion });
     expect(report.version).not.toBe(firstVersion);
+    // The smoke test ran on the smoke endpoint before the model was deployed on the live one.
+    const calls = fake.calls.slice(callsBefore);
+    const smokeTested = calls.findIndex((c) => c.method === 'RawPredict');
+    const liveDeploy = calls.findIndex((c) => c.method === 'DeployModel' && c.request.endpoint === liveEndpoint()!.name);
+    expect(smokeTested).toBeGreaterThan(-1);
+    expect(calls[smokeTested].request.endpoint).not.toBe(liveEndpoint()!.name);
+    expect(liveDeploy).toBeGreaterThan(smokeTested);
 
     const endpoint = liveEndpoint()!;
     expect(endpoint.deployedModels).toHaveLength(1);
@@ -162,7 +174,7 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
     fake.faults.failInference('injected: CUDA error: an illegal memory access was encountered');
 
     const report = await deploy();
-    expect(report).toMatchObject({ status: 'failed', promoted: false });
+    expect(report).toMatchObject({ status: 'failed', promoted: false, endpoint: liveEndpoint()!.name, previousVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
     expect(report.checks.find((c) => !c.passed)?.message).toMatch(/500.*illegal memory access/);
     expect({ split: liveEndpoint()!.trafficSplit, ids: liveEndpoint()!.deployedModels.map((d) => d.id) }).toEqual(before);
     expect([...fake.state.models.keys()]).toEqual(modelsBefore);
@@ -229,10 +241,24 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
     const endpoint = liveEndpoint('stale')!;
     endpoint.trafficSplit = {};
     fake.faults.failInference();
-    expect(await deploy('stale')).toMatchObject({ status: 'failed', promoted: false });
+    const failed = await deploy('stale');
+    expect(failed).toMatchObject({ status: 'failed', promoted: false });
+    // Nothing served before, and the new model is gone: no endpoint serves, no Model is left.
+    expect(failed.endpoint).toBeUndefined();
     expect(liveEndpoint('stale')!.deployedModels).toEqual([]);
+    expect([...fake.state.models.values()].filter((m) => m.labels['deploy-model-stage'] === 'stale')).toEqual([]);
+    expect(host.codes()).toEqual(expect.arrayContaining(['DM_VERTEX_UNDEPLOY', 'DM_VERTEX_ROLLBACK', 'DM_ROLLOUT_ROLLBACK']));
     expect(await deploy('stale')).toMatchObject({ status: 'passed', promoted: true });
     expect(liveEndpoint('stale')!.deployedModels).toHaveLength(1);
+  });
+
+  it('a config that no longer plans cannot deploy, but status still reads the deployment by its names', async () => {
+    // int8 without an engine cache path: the Triton planner refuses it, the schema does not.
+    await writeConfig({ precision: 'int8', int8Calibration: { table: './calibration.flatbuffers' } });
+    const project = await toolkit.load({ cwd: dir });
+    await expect(toolkit.deploy(project)).rejects.toMatchObject({ code: 'TARGET_INVALID', message: expect.stringContaining('int8') });
+    const [status] = await toolkit.status(project);
+    expect(status).toMatchObject({ name: 'vertex', state: 'running', version: expect.stringMatching(/^[0-9a-f]{12}$/) });
   });
 
   it('status reports the live version; destroy removes the endpoints, the Models and the staged files', async () => {
