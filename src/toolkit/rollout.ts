@@ -28,14 +28,15 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
     result = await smoke(candidate.client);
   } catch (e) {
     // The smoke test itself broke (not a failed check): the candidate must not stay in the way.
-    if (!candidate.unchanged) await rollbackQuietly(ctx, driver, candidate);
+    if (candidate.unchanged) await releaseQuietly(ctx, driver, candidate);
+    else await rollbackQuietly(ctx, driver, candidate);
     throw e;
   }
 
   await interrupted();
   if (candidate.unchanged) {
     ctx.io.info('DM_ROLLOUT_UNCHANGED', `${ctx.targetName}: version ${candidate.version} already serves; nothing to promote`, { version: candidate.version });
-    await hooks.release?.(ctx, candidate);
+    await releaseQuietly(ctx, driver, candidate);
     // It served before and serves still, whatever its smoke test said: there was nothing to move.
     return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...candidate.details, unchanged: true } };
   }
@@ -52,6 +53,15 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
   }
   const endpoint = candidate.previous ? candidate.previousEndpoint ?? candidate.endpoint : undefined;
   return { ...base, ...(endpoint ? { endpoint } : {}), smoke: result, promoted: false };
+}
+
+/** Releases what staging an unchanged candidate opened; a failure is reported, not thrown over the smoke test's answer. */
+async function releaseQuietly(ctx: TargetContext, driver: TargetDriver, candidate: Candidate): Promise<void> {
+  try {
+    await driver.rollout.release?.(ctx, candidate);
+  } catch (e) {
+    ctx.io.warn('DM_ROLLOUT_RELEASE_FAILED', `${ctx.targetName}: releasing version ${candidate.version} after its smoke test did not complete: ${(e as Error).message}`, { version: candidate.version });
+  }
 }
 
 /** A rollback after an error: its own failure is reported, never thrown over the first. */

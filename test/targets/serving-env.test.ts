@@ -10,6 +10,7 @@ import type { ModelSignature } from '../../src/model/types.js';
 import type { AwsLambdaTargetConfig } from '../../src/targets/aws-lambda/schema.js';
 import { buildLambdaStack } from '../../src/targets/aws-lambda/stack.js';
 import { containerDriver } from '../../src/targets/container/driver.js';
+import type { ContainerPlan } from '../../src/targets/container/plan.js';
 import type { ContainerTargetConfig } from '../../src/targets/container/schema.js';
 import type { TargetContext } from '../../src/targets/driver.js';
 import { localFunctionSpec } from '../../src/targets/local/build.js';
@@ -65,8 +66,8 @@ const SHIPPED: Record<string, () => Promise<Record<string, string>>> = {
     return (fn.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables;
   },
   container: async () => {
-    const c = ctx<ContainerTargetConfig>('image');
-    await containerDriver.synth!(c);
+    const c = targetContext<ContainerTargetConfig, ContainerPlan>({ config, targetName: 'image', signature, dir });
+    await containerDriver.build(c);
     const dockerfile = await readFile(join(c.workDir, 'context', 'Dockerfile'), 'utf8');
     // `ENV KEY="value" \` lines, as the Dockerfile writes them.
     return Object.fromEntries([...dockerfile.matchAll(/^\s*(?:ENV\s+)?(DM_[A-Z_]+)=("?)([^"\s\\]*)\2/gm)].map((m) => [m[1], m[3]]));

@@ -1,3 +1,4 @@
+/** Runs builder commands without a shell, streaming their lines to the IoHost. */
 import { spawn } from 'node:child_process';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';

@@ -1,3 +1,4 @@
+/** The build context: which files go in (planned without I/O), then written with fixed modes and times and hashed. */
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -6,9 +7,8 @@ import { sha256File } from '../../bundling/hash.js';
 import { signatureJson } from '../../bundling/build-function-artifact.js';
 import type { ModelSignature } from '../../model/types.js';
 import { LAYER_NODE_MODULES, type LayerFile } from '../../../layers/plan-ort-layer.js';
-import { IMAGE_LAYOUT, renderDockerfile, renderHealthcheck } from './dockerfile.js';
+import { IMAGE_LAYOUT, renderDockerfile, renderHealthcheck, type DockerfileSpec } from './dockerfile.js';
 import type { Platform } from './builders.js';
-import type { ContainerTargetConfig } from './schema.js';
 
 /** One file of the build context: copied from `from`, or written from `content`. */
 export type ContextFile = { path: string; from: string; content?: undefined } | { path: string; content: string; from?: undefined };
@@ -20,9 +20,9 @@ export interface BuildContextPlan {
 }
 
 export interface BuildContextInput {
-  /** The config name: the model name in v2 routes. */
-  name: string;
-  target: Pick<ContainerTargetConfig, 'baseImage' | 'port' | 'contract' | 'architecture'>;
+  /** The Dockerfile's base image, port and environment: the plan's. */
+  dockerfile: DockerfileSpec;
+  platform: Platform;
   /** The .onnx file; its external data files are read from beside it. */
   modelPath: string;
   signature: ModelSignature;
@@ -30,11 +30,7 @@ export interface BuildContextInput {
   serverBundle: string;
   /** onnxruntime-node's run-time files for linux, from `planOrtLayer` (paths under `nodejs/node_modules/`). */
   ortFiles: readonly LayerFile[];
-  /** The server's pool and batching variables for the image env. @default - none */
-  serverEnv?: Record<string, string>;
 }
-
-export const PLATFORM: Record<ContainerTargetConfig['architecture'], Platform> = { x86_64: 'linux/amd64', arm64: 'linux/arm64' };
 
 /**
  * What goes into the build context, without touching the disk: the Dockerfile, the server bundle,
@@ -42,10 +38,10 @@ export const PLATFORM: Record<ContainerTargetConfig['architecture'], Platform> =
  * onnxruntime-node under `node_modules/` (the same files as the Lambda layer).
  */
 export function planBuildContext(input: BuildContextInput): BuildContextPlan {
-  const { target, signature } = input;
+  const { signature } = input;
   const prefix = `${LAYER_NODE_MODULES}/`;
   const files: ContextFile[] = [
-    { path: 'Dockerfile', content: renderDockerfile({ baseImage: target.baseImage, modelName: input.name, port: target.port, contract: target.contract, ...(input.serverEnv ? { serverEnv: input.serverEnv } : {}) }) },
+    { path: 'Dockerfile', content: renderDockerfile(input.dockerfile) },
     { path: IMAGE_LAYOUT.healthcheck, content: renderHealthcheck() },
     { path: IMAGE_LAYOUT.server, from: input.serverBundle },
     { path: IMAGE_LAYOUT.model, from: input.modelPath },
@@ -69,7 +65,7 @@ export function planBuildContext(input: BuildContextInput): BuildContextPlan {
     seen.add(f.path);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, platform: PLATFORM[target.architecture] };
+  return { files, platform: input.platform };
 }
 
 export interface WrittenBuildContext {
@@ -125,7 +121,7 @@ export async function writeBuildContext(plan: BuildContextPlan, dir: string): Pr
 }
 
 /** External data must sit inside the model's folder: onnxruntime resolves it relative to the model. */
-function externalDataPath(rel: string): string {
+export function externalDataPath(rel: string): string {
   const p = posix.normalize(rel.replace(/\\/g, '/'));
   if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p === '.' || p === '..' || p.startsWith('../')) {
     throw new DeployModelError('CONTAINER_EXTERNAL_DATA_OUTSIDE', `The model names external data "${rel}", which is not inside the model's folder. ` +

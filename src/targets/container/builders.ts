@@ -1,3 +1,4 @@
+/** The image builders (docker, podman, buildah): detecting one, and the commands each runs, as data. */
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { exec, tail, type ExecResult } from './_exec.js';
@@ -27,7 +28,7 @@ export interface BuilderProbe {
 
 const INSTALL_HINT =
   'Install one: Docker (a running engine, https://docs.docker.com/engine/install/), or on Debian/Ubuntu as root ' +
-  '`apt-get install podman buildah runc` (in this repository `bash .ci/containers.sh` sets everything up).';
+  '`apt-get install podman buildah runc` (see "Image builders" in docs/containers.md for a rootless or CI set-up).';
 
 type Exec = (argv: readonly string[]) => Promise<ExecResult>;
 const defaultExec: Exec = (argv) => exec(argv, { timeoutMs: 30_000 });
@@ -59,9 +60,20 @@ export async function probeBuilder(name: ContainerBuilderName, run: Exec = defau
   return { probe: { name, ok: true, detail: version }, builder: { name, command: 'buildah', buildx: false, version, canRun: false } };
 }
 
+/**
+ * The builders to try, in order: the configured one alone, else docker, podman, buildah; buildah
+ * builds but cannot run an image, so it is left out when the image must run, unless configured.
+ */
+export function builderOrder(preferred: ContainerBuilderName | undefined, mustRun: boolean): ContainerBuilderName[] {
+  if (preferred) return [preferred];
+  return CONTAINER_BUILDERS.filter((n) => !mustRun || n !== 'buildah');
+}
+
 export interface DetectBuilderOptions {
   /** Only this builder is tried. @default - docker, podman, buildah in that order */
   preferred?: ContainerBuilderName;
+  /** The builders to try, in order (a plan's `builder.order`). @default - builderOrder(preferred, mustRun) */
+  order?: readonly ContainerBuilderName[];
   /** Only builders that can also run containers (docker, podman). @default false */
   mustRun?: boolean;
   io?: IoHelper;
@@ -75,8 +87,7 @@ export interface DetectBuilderOptions {
  */
 export async function detectBuilder(options: DetectBuilderOptions = {}): Promise<Builder> {
   const run = options.exec ?? defaultExec;
-  const candidates = (options.preferred ? [options.preferred] : [...CONTAINER_BUILDERS])
-    .filter((n) => !options.mustRun || n !== 'buildah' || options.preferred === 'buildah');
+  const candidates = options.order ?? builderOrder(options.preferred, options.mustRun ?? false);
   const probes: BuilderProbe[] = [];
   for (const name of candidates) {
     const { probe, builder } = await probeBuilder(name, run);
@@ -156,6 +167,11 @@ export function planPull(builder: Builder, ref: string): string[] {
  */
 export function planLogin(builder: Builder, registry: string, username: string): string[] {
   return [builder.command, 'login', ...tlsFlags(builder, registry), '--username', username, '--password-stdin', registry];
+}
+
+/** Gives `source` another reference (restores a tag a discarded candidate had taken). */
+export function planTag(builder: Builder, source: string, ref: string): string[] {
+  return [builder.command, 'tag', source, ref];
 }
 
 export function planRemoveImage(builder: Builder, refs: readonly string[]): string[] {

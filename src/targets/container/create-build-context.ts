@@ -1,3 +1,4 @@
+/** Writes the build context of a plan: bundles the server, picks onnxruntime-node's files, copies the model. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DeployModelError } from '../../errors.js';
@@ -8,13 +9,11 @@ import { bundleHandler } from '../../bundling/bundle-handler.js';
 import { defaultOrtPackageDir } from '../../../layers/build-layer.js';
 import { planOrtLayer } from '../../../layers/plan-ort-layer.js';
 import { planBuildContext, writeBuildContext, type WrittenBuildContext } from './build-context.js';
-import type { ContainerTargetConfig } from './schema.js';
+import type { ContainerPlan } from './plan.js';
 
 export interface CreateBuildContextOptions {
-  /** The config name: the model name in v2 routes and the local image name. */
-  name: string;
-  target: ContainerTargetConfig;
-  modelPath: string;
+  /** The image's settings (base, architecture, port, environment) and the model, as planned. */
+  plan: Pick<ContainerPlan, 'image' | 'port' | 'environment' | 'model'>;
   signature: ModelSignature;
   /** Receives `bundle/serve.mjs` and the build context in `context/`. */
   outDir: string;
@@ -22,8 +21,6 @@ export interface CreateBuildContextOptions {
   serverEntry?: string;
   /** @default - the onnxruntime-node installed next to deploy-model */
   ortPackageDir?: string;
-  /** The server's pool and batching variables for the image env (`servingEnv`). @default - none */
-  serverEnv?: Record<string, string>;
   io?: IoHelper;
 }
 
@@ -32,7 +29,7 @@ export interface CreateBuildContextOptions {
  * onnxruntime-node files for linux and the image's architecture, and writes the build context.
  */
 export async function createBuildContext(options: CreateBuildContextOptions): Promise<WrittenBuildContext> {
-  const { target, io } = options;
+  const { plan, io } = options;
   const bundle = await bundleHandler({
     entry: options.serverEntry ?? resolveServerEntry(),
     outfile: join(options.outDir, 'bundle', 'serve.mjs'),
@@ -40,12 +37,13 @@ export async function createBuildContext(options: CreateBuildContextOptions): Pr
     target: 'node20',
     ...(io ? { io } : {}),
   });
-  const ortFiles = planOrtLayer(resolve(options.ortPackageDir ?? defaultOrtPackageDir()), target.architecture);
-  const plan = planBuildContext({
-    name: options.name, target, modelPath: options.modelPath, signature: options.signature, serverBundle: bundle.file, ortFiles,
-    ...(options.serverEnv ? { serverEnv: options.serverEnv } : {}),
+  const ortFiles = planOrtLayer(resolve(options.ortPackageDir ?? defaultOrtPackageDir()), plan.image.architecture);
+  const context = planBuildContext({
+    dockerfile: { baseImage: plan.image.baseImage, port: plan.port, env: plan.environment },
+    platform: plan.image.platform,
+    modelPath: plan.model.file, signature: options.signature, serverBundle: bundle.file, ortFiles,
   });
-  const written = await writeBuildContext(plan, join(options.outDir, 'context'));
+  const written = await writeBuildContext(context, join(options.outDir, 'context'));
   io?.info('DM_CONTAINER_CONTEXT', `Wrote the build context: ${written.files.length} files, ${(written.bytes / 1e6).toFixed(1)} MB, content tag ${written.contentTag}`, {
     dir: written.dir, digest: written.digest, bytes: written.bytes, files: written.files.length,
   });

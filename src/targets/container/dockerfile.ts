@@ -1,3 +1,4 @@
+/** The image's Dockerfile, HEALTHCHECK script, layout and environment, rendered as text. */
 import type { ContainerContract } from './schema.js';
 
 /** Where things sit in the image; the runtime finds the model through DM_MODEL_PATH. */
@@ -35,6 +36,13 @@ export interface DockerfileInput {
   serverEnv?: Record<string, string>;
 }
 
+/** What the Dockerfile is rendered from: the plan's base image, port and image environment (`imageEnv`). */
+export interface DockerfileSpec {
+  baseImage: string;
+  port: number;
+  env: Readonly<Record<string, string>>;
+}
+
 /**
  * The environment baked into the image; `docker run -e` and Kubernetes `env` override it. The
  * server answers every contract's routes; DM_CONTRACT records which platform the image is set up
@@ -67,8 +75,8 @@ export function imageEnv(input: DockerfileInput): Record<string, string> {
  *   Without handlers PID 1 would ignore SIGTERM and be killed after the grace period.
  * - HEALTHCHECK runs a small node script: slim images have no curl or wget.
  */
-export function renderDockerfile(input: DockerfileInput): string {
-  const env = imageEnv(input);
+export function renderDockerfile(input: DockerfileSpec): string {
+  const { env } = input;
   const envLines = Object.keys(env).sort().map((k) => `${k}=${quoteEnv(env[k] as string)}`);
   const app = IMAGE_LAYOUT.appDir;
   return [

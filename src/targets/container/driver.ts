@@ -1,70 +1,100 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+/** The container target's driver: stage builds the image and runs it on loopback, promote pushes it, rollback removes it. */
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
-import type { Artifact, TargetContext, LegacyTargetDriver } from '../driver.js';
 import { inferUrl } from '../../smoke/infer-url.js';
-import { servingEnv } from '../../../handlers/serving-env.js';
+import type { InferenceClient } from '../../smoke/run-smoke.js';
+import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
 import { exec } from './_exec.js';
-import { buildContainerTarget, readImageRecord, writeImageRecord, type ContainerBuild } from './build-container-target.js';
-import { detectBuilder } from './builders.js';
-import { pushImage } from './image.js';
-import { runContainer } from './run-container.js';
+import { buildContainerArtifacts, builtManifests, type ContainerArtifacts, type ContainerContext } from './build.js';
+import { detectBuilder, planRemoveImage, type Builder } from './builders.js';
+import { diffContainer } from './diff.js';
+import { buildImage, pushImage, removeImage, sameRefs, tagImage, type BuiltImage } from './image.js';
+import { readImageRecord, removeImageRecord, writeImageRecord, type ImageRecord } from './image-record.js';
+import { writeManifests } from './manifests.js';
+import type { ContainerPlan } from './plan.js';
+import { runContainer, stopContainer } from './run-container.js';
 import type { ContainerTargetConfig } from './schema.js';
 
-type Ctx = TargetContext<ContainerTargetConfig>;
-
-function options(ctx: Ctx, extra: { image?: boolean; mustRun?: boolean } = {}) {
-  // runtime.*, the pool and batching settings travel in the image's env (DM_EXECUTION_PROVIDERS, DM_MAX_BATCH_SIZE, ...).
-  const serverEnv = servingEnv({ modelName: ctx.config.name, runtime: ctx.config.runtime, batching: ctx.config.model.batching, entry: 'server' });
-  return { name: ctx.config.name, target: ctx.target, modelPath: ctx.signature.file, signature: ctx.signature, outDir: ctx.workDir, io: ctx.io, serverEnv, ...extra };
+interface ContainerCandidateState {
+  builder: Builder;
+  image: BuiltImage;
+  /** The container running the image on loopback for the smoke test. */
+  container: string;
+  /** What the last deploy recorded, when there is a record. */
+  previous?: ImageRecord;
 }
 
-function artifacts(build: ContainerBuild): Artifact[] {
-  const list: Artifact[] = [{ kind: 'build context', file: build.context.dir, bytes: build.context.bytes, sha256: build.context.digest }];
-  if (build.image) list.push({ kind: `image (${build.builder?.name})`, file: build.image.ref, bytes: build.image.sizeBytes });
-  for (const file of build.manifests.files) list.push({ kind: 'k8s manifest', file, bytes: statSync(file).size });
-  return list;
-}
+type ContainerCandidate = Candidate<ContainerCandidateState>;
 
-/**
- * The container target. Deploy builds the image, runs it on loopback for the smoke test, and
- * only when the smoke test passes pushes it (when `push` is set). The manifests reference the
- * content tag, so applying them rolls out exactly the image that was tested.
- */
-export const containerDriver: LegacyTargetDriver<ContainerTargetConfig> = {
-  type: 'container',
+export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan> = {
+  build: buildContainerArtifacts,
 
-  async validate() {
-    return [];
+  /** Writes the manifests of this build under `k8s/`; the image is built at stage. */
+  async synth(ctx: ContainerContext, build: BuildResult) {
+    const artifacts = build.outputs as ContainerArtifacts;
+    const written = await writeManifests(builtManifests(ctx.plan, artifacts), ctx.workDir, ctx.io);
+    return { artifacts: [...build.artifacts, ...written.files.map((file) => ({ kind: 'k8s manifest', file, bytes: fileBytes(file) }))], outputs: artifacts };
   },
 
-  async build(ctx) {
-    return { artifacts: artifacts(await buildContainerTarget(options(ctx))) };
-  },
+  rollout: {
+    async stage(ctx: ContainerContext, build: BuildResult): Promise<ContainerCandidate> {
+      const { plan } = ctx;
+      const artifacts = build.outputs as ContainerArtifacts;
+      const previous = await readImageRecord(ctx.workDir);
+      // Already in the registry under the same references: smoke-tested again, not pushed again.
+      const unchanged = plan.image.push && previous?.pushed === true && sameRefs(previous.refs, artifacts.refs);
+      const builder = await detectBuilder({ ...(plan.builder.preferred ? { preferred: plan.builder.preferred } : {}), order: plan.builder.order, mustRun: true, io: ctx.io });
+      const image = await buildImage({ builder, contextDir: artifacts.context.dir, platform: artifacts.context.platform, refs: artifacts.refs, io: ctx.io });
+      const state: ContainerCandidateState = { builder, image, container: `${plan.run.namePrefix}-${randomBytes(4).toString('hex')}`, ...(previous ? { previous } : {}) };
+      let url: string;
+      try {
+        ({ url } = await runContainer(builder, image.ref, {
+          name: state.container, port: plan.run.containerPort, healthPath: plan.run.readyPath, readyTimeoutMs: plan.run.readyTimeoutMs, io: ctx.io,
+        }));
+      } catch (e) {
+        // No rollback follows a failed stage: the image it built goes now.
+        if (!unchanged) await discardImage(ctx, state).catch((cause) => warnKept(ctx, state, cause));
+        throw e;
+      }
+      const client = httpInferenceClient(inferUrl(url, plan.image.modelName));
+      return {
+        endpoint: image.ref,
+        ...(previous ? { previousEndpoint: previous.ref, previous: previous.contentTag } : {}),
+        version: artifacts.contentTag,
+        client,
+        ...(unchanged ? { unchanged: true } : {}),
+        state,
+        details: {
+          image: image.ref, refs: image.refs, sizeBytes: image.sizeBytes, buildMs: image.buildMs,
+          ...(plan.image.push ? { pushTo: plan.image.repository } : {}),
+        },
+      };
+    },
 
-  async synth(ctx) {
-    return { artifacts: artifacts(await buildContainerTarget(options(ctx, { image: false }))) };
-  },
+    /** An unchanged image was run only for its smoke test: stop the run. */
+    async release(ctx: ContainerContext, candidate: ContainerCandidate) {
+      await stopQuietly(ctx, candidate.state);
+    },
 
-  async deploy(ctx: Ctx, smoke) {
-    const build = await buildContainerTarget(options(ctx, { mustRun: true }));
-    const builder = build.builder!;
-    const image = build.image!;
-    const running = await runContainer(builder, image.ref, { port: ctx.target.port, io: ctx.io });
-    let result;
-    try {
-      result = await smoke(httpInferenceClient(inferUrl(running.url, ctx.config.name)));
-    } finally {
-      await running.stop();
-    }
-    const details = { image: image.ref, refs: image.refs, sizeBytes: image.sizeBytes, buildMs: image.buildMs, manifests: build.manifests.dir };
-    if (result.status !== 'passed') return { endpoint: image.ref, version: build.context.contentTag, smoke: result, promoted: false, details };
-    if (ctx.target.push) await pushImage(builder, image.refs, ctx.io);
-    else ctx.io.info('DM_CONTAINER_NOT_PUSHED', `${image.ref} stays local: set \`push\` on the target to push it to a registry`, { ref: image.ref });
-    await writeImageRecord(ctx.workDir, { ref: image.ref, refs: image.refs, builder: builder.name, sizeBytes: image.sizeBytes, buildMs: image.buildMs, pushed: !!ctx.target.push });
-    return { endpoint: image.ref, version: build.context.contentTag, smoke: result, promoted: true, details: { ...details, pushed: !!ctx.target.push } };
+    async promote(ctx: ContainerContext, candidate: ContainerCandidate) {
+      const { builder, image, container } = candidate.state;
+      await stopContainer(builder, container, { io: ctx.io });
+      if (ctx.plan.image.push) await pushImage(builder, image.refs, ctx.io);
+      else ctx.io.info('DM_CONTAINER_NOT_PUSHED', `${image.ref} stays local: set \`push\` on the target to push it to a registry`, { ref: image.ref });
+      await writeImageRecord(ctx.workDir, {
+        ref: image.ref, refs: image.refs, contentTag: candidate.version, builder: builder.name, sizeBytes: image.sizeBytes, buildMs: image.buildMs, pushed: ctx.plan.image.push,
+      });
+      // Written only now, so the manifests under k8s/ always name an image that passed its smoke test.
+      await writeManifests(builtManifests(ctx.plan, { contentRef: image.ref }), ctx.workDir, ctx.io);
+    },
+
+    async rollback(ctx: ContainerContext, candidate: ContainerCandidate) {
+      await stopContainer(candidate.state.builder, candidate.state.container, { io: ctx.io });
+      await discardImage(ctx, candidate.state);
+      return 'removed';
+    },
   },
 
   async connect(ctx) {
@@ -75,7 +105,7 @@ export const containerDriver: LegacyTargetDriver<ContainerTargetConfig> = {
   async status(ctx) {
     const record = await readImageRecord(ctx.workDir);
     if (!record) return { state: 'not-deployed' };
-    return { state: record.pushed ? 'unknown' : 'stopped', endpoint: record.ref, version: record.ref.split(':').pop(), details: { ...record } };
+    return { state: record.pushed ? 'unknown' : 'stopped', endpoint: record.ref, version: record.contentTag, details: { ...record } };
   },
 
   async destroy(ctx) {
@@ -85,7 +115,46 @@ export const containerDriver: LegacyTargetDriver<ContainerTargetConfig> = {
     const r = await exec([builder.command, 'rmi', '--force', ...record.refs], { timeoutMs: 120_000 });
     if (record.pushed) ctx.io.warn('DM_CONTAINER_REGISTRY_KEPT', `Removed the local image; ${record.refs.join(', ')} stay in the registry (delete them there).`, { refs: record.refs });
     // The record goes with the image, so status and a second destroy see nothing deployed.
-    if (r.code === 0) await rm(join(ctx.workDir, 'image.json'), { force: true });
+    if (r.code === 0) await removeImageRecord(ctx.workDir);
     return { removed: r.code === 0 };
   },
+
+  diff: diffContainer,
 };
+
+/**
+ * Removes the candidate's references, leaving what the last deploy recorded: a rebuild of the
+ * recorded content keeps the recorded references, and an extra tag (`latest`) that the candidate
+ * took from the recorded image is given back to it.
+ */
+async function discardImage(ctx: ContainerContext, state: ContainerCandidateState): Promise<void> {
+  const { builder, image, previous } = state;
+  const sameImage = previous?.ref === image.ref;
+  const remove = sameImage ? image.refs.filter((r) => !previous.refs.includes(r)) : image.refs;
+  if (remove.length > 0) await removeImage(builder, remove, ctx.io);
+  if (!previous || sameImage) return;
+  for (const ref of image.refs.filter((r) => previous.refs.includes(r))) {
+    await tagImage(builder, previous.ref, ref, ctx.io).catch(() => {
+      // The recorded image is no longer here (removed after its push): there is nothing to give the tag back to.
+      ctx.io.debug('DM_CONTAINER_TAG_SKIPPED', `${previous.ref} is not in local storage; ${ref} is left untagged`, { ref, previous: previous.ref });
+    });
+  }
+}
+
+function warnKept(ctx: ContainerContext, state: ContainerCandidateState, cause: unknown): void {
+  ctx.io.warn('DM_CONTAINER_IMAGE_KEPT', `Could not remove ${state.image.refs.join(', ')} after the failed start: ${(cause as Error).message}. Remove it with \`${planRemoveImage(state.builder, state.image.refs).join(' ')}\`.`, { refs: state.image.refs });
+}
+
+/** Stops the candidate's run, reporting a failure instead of throwing it (the smoke test's answer matters more). */
+async function stopQuietly(ctx: ContainerContext, state: ContainerCandidateState): Promise<void> {
+  try {
+    await stopContainer(state.builder, state.container, { io: ctx.io });
+  } catch (e) {
+    ctx.io.warn('DM_CONTAINER_STOP_FAILED', `Could not stop ${state.container}: ${(e as Error).message}. Remove it with \`${state.builder.command} rm --force ${state.container}\`.`, { name: state.container });
+  }
+}
+
+
+function fileBytes(file: string): number {
+  return statSync(file).size;
+}

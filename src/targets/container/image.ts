@@ -1,26 +1,30 @@
+/** The image's references, and building, pushing, pulling and removing it with a builder. */
 import { performance } from 'node:perf_hooks';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { exec, runOrThrow, tail } from './_exec.js';
-import { parseImageSize, planBuild, planImageSize, planLogin, planPull, planPush, planRemoveImage, type Builder, type Platform } from './builders.js';
-import type { ContainerTargetConfig } from './schema.js';
+import { parseImageSize, planBuild, planImageSize, planLogin, planPull, planPush, planRemoveImage, planTag, type Builder, type Platform } from './builders.js';
+import type { ContainerImagePlan } from './plan.js';
 
 export interface ImageRefs {
   /** `registry/repository`, or `localhost/<name>` when the image is not pushed. */
   repository: string;
   /** `<repository>:<12 hex of the context digest>`: immutable, what manifests reference. */
   contentRef: string;
-  /** The content ref, then the user's tag when there is one. */
+  /** The content ref, then the extra tags' refs. */
   refs: string[];
 }
 
-/** The image's references: the content tag always, the configured tag besides it. */
-export function planImageRefs(name: string, target: Pick<ContainerTargetConfig, 'push' | 'tag'>, contentTag: string): ImageRefs {
-  const repository = target.push ?? `localhost/${name}`;
-  const contentRef = `${repository}:${contentTag}`;
-  const refs = [contentRef];
-  if (target.tag && target.tag !== contentTag) refs.push(`${repository}:${target.tag}`);
-  return { repository, contentRef, refs };
+/** The image's references from the plan and the build's content tag: the content tag always, the extra tags besides it. */
+export function imageRefs(image: Pick<ContainerImagePlan, 'repository' | 'extraTags'>, contentTag: string): ImageRefs {
+  const contentRef = `${image.repository}:${contentTag}`;
+  const extra = image.extraTags.filter((t) => t !== contentTag).map((t) => `${image.repository}:${t}`);
+  return { repository: image.repository, contentRef, refs: [contentRef, ...extra] };
+}
+
+/** The same references in the same order. */
+export function sameRefs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export interface BuildImageOptions {
@@ -92,6 +96,10 @@ export async function pullImage(builder: Builder, ref: string, io?: IoHelper): P
 
 export async function removeImage(builder: Builder, refs: readonly string[], io?: IoHelper): Promise<void> {
   await runOrThrow(planRemoveImage(builder, refs), `Removing ${refs.join(', ')}`, io ? { io } : {});
+}
+
+export async function tagImage(builder: Builder, source: string, ref: string, io?: IoHelper): Promise<void> {
+  await runOrThrow(planTag(builder, source, ref), `Tagging ${source} as ${ref}`, io ? { io } : {});
 }
 
 /** Logs in with the password on stdin; it never appears on a command line. */

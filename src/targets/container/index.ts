@@ -1,15 +1,17 @@
-/** The `container` target. */
-import { basePlan } from '../base-plan.js';
+/** The `container` target: an OCI image serving the model, built, run on loopback and smoke-tested, then pushed; with Kubernetes and KServe manifests. */
 import type { TargetDriver } from '../driver.js';
-import { defineTarget, type TargetPlanBase } from '../target-module.js';
+import { defineTarget } from '../target-module.js';
+import { planContainer, type ContainerPlan } from './plan.js';
 import { containerTargetSchema, type ContainerTargetConfig } from './schema.js';
+import { validateContainer } from './validate-container.js';
 
 export type { ContainerTargetConfig } from './schema.js';
+export type { ContainerPlan } from './plan.js';
 
 export const containerTarget = defineTarget({
   type: 'container',
   schema: containerTargetSchema,
-  plan: (input): TargetPlanBase => basePlan(input, []),
-  // Not yet on the rollout core: the toolkit runs this driver's own deploy.
-  driver: async (): Promise<TargetDriver<ContainerTargetConfig, TargetPlanBase>> => (await import('./driver.js')).containerDriver as unknown as TargetDriver<ContainerTargetConfig, TargetPlanBase>,
+  validate: validateContainer,
+  plan: planContainer,
+  driver: async (): Promise<TargetDriver<ContainerTargetConfig, ContainerPlan>> => (await import('./driver.js')).containerDriver,
 });

@@ -1,3 +1,4 @@
+/** Runs an image on loopback until its health route answers, and stops it with SIGTERM. */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -99,15 +100,18 @@ export async function runContainer(builder: Builder, image: string, options: Run
     name,
     hostPort,
     logs,
-    async stop({ timeoutSeconds = 10 } = {}) {
-      const started = performance.now();
-      await runOrThrow(planStop(builder, name, timeoutSeconds), `Stopping ${name}`);
-      const stopMs = Math.round(performance.now() - started);
-      const state = await exec(planContainerState(builder, name), { timeoutMs: 30_000 });
-      const exitCode = Number(state.stdout.trim().split(/\s+/)[1] ?? NaN);
-      await remove();
-      io?.info('DM_CONTAINER_STOPPED', `Stopped ${name} in ${stopMs} ms (exit ${exitCode})`, { name, stopMs, exitCode });
-      return { stopMs, exitCode };
-    },
+    stop: ({ timeoutSeconds = 10 } = {}) => stopContainer(builder, name, { timeoutSeconds, ...(io ? { io } : {}) }),
   };
+}
+
+/** SIGTERM, SIGKILL after `timeoutSeconds` (default 10), then removes the container. */
+export async function stopContainer(builder: Builder, name: string, options: { timeoutSeconds?: number; io?: IoHelper } = {}): Promise<StopResult> {
+  const started = performance.now();
+  await runOrThrow(planStop(builder, name, options.timeoutSeconds ?? 10), `Stopping ${name}`);
+  const stopMs = Math.round(performance.now() - started);
+  const state = await exec(planContainerState(builder, name), { timeoutMs: 30_000 });
+  const exitCode = Number(state.stdout.trim().split(/\s+/)[1] ?? NaN);
+  await exec(planRemoveContainer(builder, name), { timeoutMs: 60_000 });
+  options.io?.info('DM_CONTAINER_STOPPED', `Stopped ${name} in ${stopMs} ms (exit ${exitCode})`, { name, stopMs, exitCode });
+  return { stopMs, exitCode };
 }

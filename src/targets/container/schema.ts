@@ -1,3 +1,4 @@
+/** The container target's config entry: engine, base image, builder, push, port, contract, Kubernetes resources and KServe. */
 import { z } from 'zod';
 
 /** The serving contracts the image's HTTP server speaks; all routes are always served. */

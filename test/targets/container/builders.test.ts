@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
 import { exec, runOrThrow } from '../../../src/targets/container/_exec.js';
 import {
-  detectBuilder, isLoopbackRegistry, parseImageSize, planBuild, planContainerState, planImageSize, planLogin, planPull, planPush,
-  planRemoveContainer, planRemoveImage, planRun, planStop, probeBuilder, type Builder,
+  builderOrder, detectBuilder, isLoopbackRegistry, parseImageSize, planBuild, planContainerState, planImageSize, planLogin, planPull, planPush,
+  planRemoveContainer, planRemoveImage, planRun, planStop, planTag, probeBuilder, type Builder,
 } from '../../../src/targets/container/builders.js';
-import { planImageRefs } from '../../../src/targets/container/image.js';
+import { imageRefs } from '../../../src/targets/container/image.js';
 
 const docker: Builder = { name: 'docker', command: 'docker', buildx: false, version: '27.0.1', canRun: true };
 const buildx: Builder = { ...docker, buildx: true };
@@ -58,6 +58,7 @@ describe('command planners', () => {
     expect(planContainerState(podman, 'c1')).toEqual(['podman', 'inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', 'c1']);
     expect(planRemoveContainer(podman, 'c1')).toEqual(['podman', 'rm', '--force', 'c1']);
     expect(planRemoveImage(docker, ['a', 'b'])).toEqual(['docker', 'rmi', 'a', 'b']);
+    expect(planTag(podman, 'r/m:abc', 'r/m:latest')).toEqual(['podman', 'tag', 'r/m:abc', 'r/m:latest']);
     expect(planImageSize(podman, 'i')).toEqual(['podman', 'image', 'inspect', '--format', '{{.Size}}', 'i']);
     expect(parseImageSize(podman, '255147796\n')).toBe(255147796);
     expect(planImageSize(buildah, 'i')).toEqual(['buildah', 'inspect', '--type', 'image', '--format', '{{.Manifest}}', 'i']);
@@ -65,12 +66,22 @@ describe('command planners', () => {
   });
 });
 
-describe('planImageRefs', () => {
-  it('tags by content, adds the user tag, and names local images localhost/<name>', () => {
-    expect(planImageRefs('cls', { push: 'r.example.com/ocr/cls', tag: 'v3' }, '0123456789ab')).toEqual({
+describe('imageRefs', () => {
+  it("tags by content and adds the plan's extra tags in its repository", () => {
+    expect(imageRefs({ repository: 'r.example.com/ocr/cls', extraTags: ['v3'] }, '0123456789ab')).toEqual({
       repository: 'r.example.com/ocr/cls', contentRef: 'r.example.com/ocr/cls:0123456789ab', refs: ['r.example.com/ocr/cls:0123456789ab', 'r.example.com/ocr/cls:v3'],
     });
-    expect(planImageRefs('cls', {}, '0123456789ab').refs).toEqual(['localhost/cls:0123456789ab']);
+    expect(imageRefs({ repository: 'localhost/cls', extraTags: [] }, '0123456789ab').refs).toEqual(['localhost/cls:0123456789ab']);
+    // An extra tag equal to the content tag is not given twice.
+    expect(imageRefs({ repository: 'localhost/cls', extraTags: ['0123456789ab'] }, '0123456789ab').refs).toEqual(['localhost/cls:0123456789ab']);
+  });
+});
+
+describe('builderOrder', () => {
+  it('tries the configured builder alone, else docker, podman, buildah, leaving buildah out when the image must run', () => {
+    expect(builderOrder(undefined, false)).toEqual(['docker', 'podman', 'buildah']);
+    expect(builderOrder(undefined, true)).toEqual(['docker', 'podman']);
+    expect(builderOrder('buildah', true)).toEqual(['buildah']);
   });
 });
 
@@ -89,7 +100,7 @@ describe('detectBuilder', () => {
     expect(message).toContain('podman (not installed)');
     expect(message).toContain('buildah (not installed)');
     expect(message).toContain('apt-get install podman buildah runc');
-    expect(message).toContain('bash .ci/containers.sh');
+    expect(message).toContain('"Image builders" in docs/containers.md');
   });
 
   it('asks docker for its engine and buildx, and prefers it', async () => {
@@ -103,6 +114,8 @@ describe('detectBuilder', () => {
     const run = answers({ 'buildah info': { code: 0 }, 'buildah --version': { code: 0, stdout: 'buildah version 1.28.2 (image-spec 1.1.0-rc2)' } });
     expect(await detectBuilder({ exec: run })).toEqual(buildah);
     await expect(detectBuilder({ exec: run, mustRun: true })).rejects.toMatchObject({ code: 'CONTAINER_NO_BUILDER' });
+    await expect(detectBuilder({ exec: run, preferred: 'buildah', mustRun: true })).rejects.toMatchObject({ code: 'CONTAINER_NO_RUNTIME' });
+    await expect(detectBuilder({ exec: run, order: ['docker', 'podman'], mustRun: true })).rejects.toMatchObject({ code: 'CONTAINER_NO_BUILDER' });
     await expect(detectBuilder({ exec: run, preferred: 'podman' })).rejects.toMatchObject({ code: 'CONTAINER_BUILDER_UNAVAILABLE', message: expect.stringContaining('podman (not installed)') });
   });
 

@@ -6,7 +6,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { Service } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { knativeRefusals, planManifests, validateManifests, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
+import { knativeRefusals, MANIFEST_FILES, planManifests, renderManifest, validateManifests, withImage, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
 import { containerTargetSchema, type ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 
 const target = containerTargetSchema.parse({ type: 'container', resources: { cpu: '500m', memory: '768Mi' }, replicas: { min: 2, max: 6 }, targetCpuUtilization: 60 });
@@ -124,6 +124,19 @@ describe('planManifests', () => {
   });
 });
 
+describe('withImage', () => {
+  it('puts the content tag into every image the plan left open, and leaves the plan as it was', () => {
+    // GIVEN manifests planned with the placeholder reference
+    const planned = planManifests({ ...input, image: 'registry.example.com/ocr-cls:<content-tag>' });
+    const before = structuredClone(planned);
+    // WHEN the build's content reference is filled in
+    const built = withImage(planned, 'registry.example.com/ocr-cls:<content-tag>', input.image);
+    // THEN they equal manifests planned with that reference, and the plan is untouched
+    expect(built).toEqual(planManifests(input));
+    expect(planned).toEqual(before);
+  });
+});
+
 describe('validateManifests', () => {
   it('rejects what the API server would reject, naming the object', () => {
     const m = planManifests(input);
@@ -192,6 +205,10 @@ describe('writeManifests', () => {
     const isvcText = await readFile(join(dir, 'k8s', 'inferenceservice.yaml'), 'utf8');
     expect(parse(isvcText)).toEqual(m.inferenceService);
     expect(isvcText).not.toMatch(/[&*]a\d/); // no YAML anchors or aliases: plain manifests for any tool
+
+    for (const [key, file] of Object.entries(MANIFEST_FILES)) {
+      expect(await readFile(join(dir, 'k8s', file), 'utf8')).toBe(renderManifest(m[key as keyof typeof m]!));
+    }
 
     await writeManifests(planManifests({ ...input, target: { ...target, kserve: false } }), dir);
     expect((await readdir(join(dir, 'k8s'))).sort()).toEqual(['deployment.yaml', 'hpa.yaml', 'service.yaml']);
