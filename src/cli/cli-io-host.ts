@@ -24,6 +24,8 @@ export class CliIoHost implements IoHost {
     if (msg.level === 'result') return;
     if ((msg.level === 'debug' || msg.level === 'trace') && !verbose) return;
     if (json && (msg.level === 'info') && !verbose) return;
+    // A target's failure is the report's to show (its table and footer); saying it here too doubles it.
+    if (msg.code === 'DM_TARGET_FAILED' && !verbose) return;
     const target = msg.target ? style.cyan(`[${msg.target}] `) : '';
     const text = msg.level === 'error' ? style.red(msg.message) : msg.level === 'warn' ? style.yellow(msg.message) : msg.level === 'debug' ? style.dim(msg.message) : msg.message;
     const code = verbose ? style.dim(` (${msg.code})`) : '';

@@ -5,7 +5,7 @@ export function outputOptions(cmd: Command): Command {
   return cmd
     .option('--json', 'machine-readable output on stdout')
     .option('--ci', 'CI mode: no colours, no prompts (also when CI is set)')
-    .option('-v, --verbose', 'show debug messages and message codes')
+    .option('--verbose', 'show debug messages and message codes')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)');
 }
 

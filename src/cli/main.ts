@@ -15,7 +15,7 @@ import { packageVersion } from '../package-root.js';
 export function createProgram(): Command {
   const program = new Command('deploy-model')
     .description('Deploy an ONNX model from one typed config: local, AWS Lambda, SageMaker, Vertex AI, Azure ML, containers.')
-    .version(packageVersion())
+    .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .addHelpText('after', `

@@ -13,7 +13,7 @@ export function renderJunit(report: DeployReport, suiteName = 'deploy-model'): s
       cases.push(`    <testcase classname="${esc(`${suiteName}.${t.name}`)}" name="deploy"><error type="${esc(t.error.code)}" message="${esc(t.error.message)}">${esc(t.error.message)}</error></testcase>`);
     }
     const failures = t.checks.filter((c) => !c.passed).length;
-    const time = t.latencyMs ? (t.latencyMs.p50 / 1000).toFixed(3) : '0';
+    const time = (t.durationMs / 1000).toFixed(3);
     return `  <testsuite name="${esc(`${t.name} (${t.type})`)}" tests="${cases.length}" failures="${failures}" errors="${t.error ? 1 : 0}" time="${time}">\n${cases.join('\n')}\n  </testsuite>`;
   });
   const tests = report.targets.reduce((n, t) => n + t.checks.length + (t.error ? 1 : 0), 0);

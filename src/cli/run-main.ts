@@ -15,7 +15,8 @@ export async function runMain(program: Command, argv: string[]): Promise<void> {
       process.exit(EXIT.usage);
     }
     const code = exitCodeFor(e);
-    const style = makeStyle(colorEnabled(process.stderr, undefined));
+    const ci = argv.includes('--ci') || Boolean(process.env.CI && process.env.CI !== 'false');
+    const style = makeStyle(!ci && colorEnabled(process.stderr, argv.includes('--no-color') ? false : undefined));
     if (json) {
       const body = isDeployModelError(e) ? (e as DeployModelError).toJSON() : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
       process.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);

@@ -13,7 +13,7 @@ export function modelNotFound(file: string, cause: unknown, nearby: string[]): D
     ? ` ONNX files in that folder: ${nearby.join(', ')}.`
     : '';
   return new DeployModelError('MODEL_NOT_FOUND',
-    `Model file ${file} does not exist. Check model.path in your config: it must name an .onnx file.${suggestion}`,
+    `Model file ${file} does not exist. Check the path (model.path in a config, or the file given to inspect): it must name an .onnx file.${suggestion}`,
     { cause, details: { file } });
 }
 

@@ -224,8 +224,21 @@ export class Toolkit {
     return (await this.connect(project, target)).client(request);
   }
 
-  async status(project: Project, targets?: string[]): Promise<Array<{ name: string; type: string } & TargetStatus>> {
-    return Promise.all(this.unplannedContexts(project, targets).map(async (ctx) => ({ name: ctx.targetName, type: ctx.target.type, ...(await (await this.driver(ctx)).status(ctx)) })));
+  /**
+   * What each target's deployment says now. A target whose status cannot be read (no
+   * credentials, a corrupt record) is reported as `unknown` with its error; the others still are.
+   */
+  async status(project: Project, targets?: string[]): Promise<Array<{ name: string; type: string; error?: { code: string; message: string } } & TargetStatus>> {
+    return Promise.all(this.unplannedContexts(project, targets).map(async (ctx) => {
+      const head = { name: ctx.targetName, type: ctx.target.type };
+      try {
+        return { ...head, ...(await (await this.driver(ctx)).status(ctx)) };
+      } catch (e) {
+        const error = e instanceof DeployModelError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) };
+        ctx.io.debug('DM_STATUS_FAILED', `${ctx.targetName}: ${error.message}`, error);
+        return { ...head, state: 'unknown' as const, error };
+      }
+    }));
   }
 
   async destroy(project: Project, targets?: string[]): Promise<Array<{ name: string } & DestroyResult>> {

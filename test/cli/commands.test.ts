@@ -62,6 +62,38 @@ describe('deploy-model validate, init, schema, usage', () => {
     const again = await runCli(['init', '--model', DET], { cwd: dir });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/CONFIG_EXISTS.*never overwrites/);
+    // The build outputs (18 MB for the example) stay out of the user's repository.
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^# deploy-model.*\n\.deploy-model\/\ncdk\.out\/\n$/);
+  });
+
+  it('init adds only the missing entries to an existing .gitignore', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dm-init-'));
+    await writeFile(path.join(dir, '.gitignore'), 'node_modules\n/cdk.out');
+    expect((await runCli(['init', '--json'], { cwd: dir })).json()).toMatchObject({ gitignore: ['.deploy-model/'] });
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n/cdk.out\n# deploy-model: builds, local deployments, CDK assemblies\n.deploy-model/\n');
+  });
+
+  it('-v means the version everywhere; verbose output is --verbose', async () => {
+    const version = await runCli(['-v']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await runCli(['validate', '-v'])).stdout).toBe(version.stdout);
+    expect((await runCli(['validate', '--help'])).stdout).toMatch(/--verbose {2,}show debug messages/);
+  });
+
+  it('--ci, --no-color and CI=true keep the error line plain even when colour is forced', async () => {
+    const config = path.join(REPO, 'test/_fixtures/configs/memory-too-big.config.ts');
+    for (const [args, env] of [[['--ci'], {}], [['--no-color'], {}], [[], { CI: 'true' }]] as const) {
+      const run = await runCli(['validate', '--config', config, ...args], { env: { NO_COLOR: '', FORCE_COLOR: '1', ...env } });
+      expect(run.stderr, `${args.join(' ')} ${JSON.stringify(env)}`).toMatch(/^error CONFIG_INVALID/m);
+      expect(run.stderr).not.toMatch(/\u001b\[/);
+    }
+  });
+
+  it('inspect of a missing file names the path, not a config', async () => {
+    const run = await runCli(['inspect', 'nope.onnx'], { cwd: os.tmpdir() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/MODEL_NOT_FOUND: Model file .*nope\.onnx does not exist\. Check the path/);
   });
 
   it('validate reports config problems with exit 1', async () => {

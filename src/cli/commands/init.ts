@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DeployModelError } from '../../errors.js';
@@ -38,6 +38,21 @@ export default defineConfig({
 `;
 }
 
+/** What deploy-model writes beside the config and no repository should hold: builds, local state, CDK assemblies. */
+export const BUILD_OUTPUTS = ['.deploy-model/', 'cdk.out/'];
+
+/** Adds the build outputs to `<dir>/.gitignore` (created if needed); returns the entries it added. */
+export async function ignoreBuildOutputs(dir: string): Promise<string[]> {
+  const file = path.join(dir, '.gitignore');
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const present = new Set(text.split('\n').map((l) => l.trim().replace(/^\//, '')));
+  const missing = BUILD_OUTPUTS.filter((entry) => !present.has(entry) && !present.has(entry.replace(/\/$/, '')));
+  if (missing.length === 0) return [];
+  const prefix = text === '' || text.endsWith('\n') ? '' : '\n';
+  await writeFile(file, `${text}${prefix}# deploy-model: builds, local deployments, CDK assemblies\n${missing.join('\n')}\n`);
+  return missing;
+}
+
 export function registerInit(program: Command): void {
   outputOptions(program.command('init'))
     .description('Write a starter deploy-model.config.ts with a local target (never overwrites)')
@@ -65,7 +80,8 @@ export function registerInit(program: Command): void {
       }
       const file = path.join(dir, CONFIG_FILE_NAMES[0]);
       await writeFile(file, starterConfig(modelRel, signature, name), { flag: 'wx' });
-      if (cli.json) cli.outJson({ file, name, model: modelRel });
-      else cli.out(`Wrote ${file}${opts.model ? '' : `\nSet model.path to your .onnx file`}\nNext: npx deploy-model deploy`);
+      const ignored = await ignoreBuildOutputs(dir);
+      if (cli.json) cli.outJson({ file, name, model: modelRel, gitignore: ignored });
+      else cli.out(`Wrote ${file}${ignored.length ? `\nAdded ${ignored.join(' and ')} to ${path.join(dir, '.gitignore')}` : ''}${opts.model ? '' : `\nSet model.path to your .onnx file`}\nNext: npx deploy-model deploy`);
     });
 }

@@ -19,7 +19,7 @@ export function registerManage(program: Command): void {
         const cli = makeContext(opts);
         const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
         const results = await cli.toolkit[name](project, opts.target);
-        if (cli.json) cli.outJson({ targets: results });
+        if (cli.json) cli.outJson({ targets: Object.entries(results).map(([target, r]) => ({ name: target, type: project.loaded.config.targets[target]!.type, cached: Boolean(r.cached), artifacts: r.artifacts })) });
         else cli.out(renderTable(['TARGET', column, 'SIZE', 'FILE'], Object.entries(results).flatMap(([target, r]) => r.artifacts.map((a) => [target, a.kind, formatBytes(a.bytes), path.relative(process.cwd(), a.file)]))));
       });
   artifactCommand('build', "Build each target's artifacts (handler bundle, layer, model package) without deploying", 'ARTIFACT');
@@ -32,7 +32,13 @@ export function registerManage(program: Command): void {
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
       const rows = await cli.toolkit.status(project, opts.target);
       if (cli.json) cli.outJson({ targets: rows });
-      else cli.out(renderTable(['TARGET', 'TYPE', 'STATE', 'ENDPOINT', 'VERSION'], rows.map((r) => [r.name, r.type, r.state, r.endpoint ?? '-', r.version ?? '-'])));
+      else {
+        const table = renderTable(['TARGET', 'TYPE', 'STATE', 'ENDPOINT', 'VERSION'], rows.map((r) => [r.name, r.type, r.error ? cli.style.red('unknown') : r.state, r.endpoint ?? '-', r.version ?? '-']));
+        const errors = rows.filter((r) => r.error).map((r) => cli.style.red(`${r.name}: ${r.error!.code}: ${r.error!.message}`));
+        cli.out([table, ...(errors.length ? ['', ...errors] : [])].join('\n'));
+      }
+      // Each target is reported; a status that could not be read fails the command.
+      if (rows.some((r) => r.error)) process.exitCode = EXIT.failure;
     });
 
   targetOption(configOptions(program.command('destroy')))
@@ -85,7 +91,7 @@ export function registerManage(program: Command): void {
         request = generateSmokeRequest(project.signature, project.loaded.config.model.inputs);
       }
       const call = await cli.toolkit.invoke(project, opts.target, request);
-      if (cli.json) cli.outJson({ status: call.status, latencyMs: call.latencyMs, body: call.body });
+      if (cli.json) cli.outJson({ status: call.status, latencyMs: Math.round(call.latencyMs * 10) / 10, body: call.body });
       else cli.out(`HTTP ${call.status} in ${Math.round(call.latencyMs)} ms\n${JSON.stringify(call.body, null, 2)}`);
       if (call.status !== 200) process.exitCode = EXIT.failure;
     });

@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
       const [ctx] = await cli.toolkit.contexts(project, [name]);
       const running = await serveLocalTarget(ctx as Parameters<typeof serveLocalTarget>[0], { port: opts.port });
       cli.note(`Serving ${project.loaded.config.name} at ${running.url} (Ctrl-C to stop)`);
-      cli.note(`  curl -s ${running.url}v2/models/${project.loaded.config.name}`);
+      cli.note(`  curl -s ${new URL(`v2/models/${encodeURIComponent(project.loaded.config.name)}`, running.url.endsWith('/') ? running.url : `${running.url}/`).href}`);
       await new Promise<void>((resolve) => {
         const stop = () => { void running.stop().then(resolve); };
         process.once('SIGINT', stop);

@@ -142,7 +142,7 @@ describe('the local target keeps serving and leaves nothing behind', () => {
     const file = path.join(dir, '.deploy-model', 'state', 'adder-dev-local.json');
     await writeFile(file, text);
     try {
-      await expect(p.toolkit.status(p.project)).rejects.toMatchObject({ code: 'LOCAL_STATE_CORRUPT', message: expect.stringContaining(`Remove it (rm -r '${file}')`) });
+      expect(await statusOf(p.toolkit, p.project)).toMatchObject({ state: 'unknown', error: { code: 'LOCAL_STATE_CORRUPT', message: expect.stringContaining(`Remove it (rm -r '${file}')`) } });
       expect((await p.toolkit.deploy(p.project)).targets[0]!.error).toMatchObject({ code: 'LOCAL_STATE_CORRUPT' });
     } finally {
       await rm(file, { force: true });
