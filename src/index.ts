@@ -1,8 +1,11 @@
 // The `deploy-model` entry point: the config API, the types and the programmatic toolkit.
 export { defineConfig } from './config/define-config.js';
-export type { ConfigEnv, UserConfigExport, UserConfigFn } from './config/define-config.js';
+export type { ConfigEnv, UserConfig, TargetInput, UserConfigExport, UserConfigFn } from './config/define-config.js';
+export type {
+  LocalTargetInput, AwsLambdaTargetInput, AwsSageMakerTargetInput, GcpVertexTargetInput, AzureMlTargetInput, ContainerTargetInput,
+} from './config/config-types.js';
 export { configSchema, KNOWN_TARGET_TYPES } from './config/schema.js';
-export type { Config, UserConfig, TargetConfig, TargetType, SmokeConfig, ModelConfig, RuntimeConfig } from './config/schema.js';
+export type { Config, TargetConfig, TargetConfigOf, TargetType, SmokeConfig, ModelConfig, RuntimeConfig, ProjectConfig } from './config/schema.js';
 export type { LocalTargetConfig } from './targets/local/schema.js';
 export type { AwsLambdaTargetConfig } from './targets/aws-lambda/schema.js';
 export type { AwsSageMakerTargetConfig } from './targets/aws-sagemaker/schema.js';

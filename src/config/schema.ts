@@ -120,8 +120,8 @@ export const configSchema = z
   })
   .strict();
 
-/** What the user writes (defaults optional). */
-export type UserConfig = z.input<typeof configSchema>;
+/** What the user writes (defaults optional); `config-types.ts` spells the same type with each field's docs. */
+export type UserConfigInput = z.input<typeof configSchema>;
 /** What the toolkit works with (defaults applied). */
 export type Config = z.output<typeof configSchema>;
 export type TargetConfig = Config['targets'][string];

@@ -16,7 +16,7 @@ const INT32_MAX = 2 ** 31 - 1;
  * 1, thresholds at least 1, the liveness probe's success_threshold fixed at 1) and Kubernetes' for
  * the period (periodSeconds at least 1).
  */
-function probeSchema(kind: 'liveness' | 'readiness') {
+function probeSchema<S extends z.ZodType<number>>(kind: 'liveness' | 'readiness', successThreshold: S) {
   const derived = kind === 'liveness'
     ? { initialDelay: 'the start-up budget (600 s; with engine tensorrt and warmup 900 s fp32, 1200 s fp16, 1800 s int8)', failureThreshold: '6' }
     : { initialDelay: '10', failureThreshold: 'enough periods to cover the start-up budget, or the liveness initialDelaySeconds when set (59 to 179 at 10 s)' };
@@ -33,7 +33,7 @@ function probeSchema(kind: 'liveness' | 'readiness') {
       failureThreshold: z.number().int().min(1).max(INT32_MAX).optional()
         .describe(`Failed probes in a row before the container is ${kind === 'liveness' ? 'restarted' : 'taken out of traffic'}. Default: ${derived.failureThreshold}.`),
       /** @default 1 */
-      successThreshold: (kind === 'liveness' ? z.literal(1) : z.number().int().min(1).max(INT32_MAX)).optional()
+      successThreshold: successThreshold.optional()
         .describe(`Passed probes in a row before the container counts as ${kind === 'liveness' ? 'alive (Azure fixes it at 1)' : 'ready'}. Default: 1.`),
     })
     .strict()
@@ -93,13 +93,13 @@ export const azureMlTargetSchema = z
      * @default - derived: it waits out the start-up budget, since Triton answers nothing while it
      * builds TensorRT engines (see docs/azure-ml.md)
      */
-    livenessProbe: probeSchema('liveness')
+    livenessProbe: probeSchema('liveness', z.literal(1))
       .describe('Liveness probe; a failing container is restarted. Any field overrides the derived one. Default: derived from engine, precision and warmup (waits out the start-up budget, then 6 x 10 s).'),
     /**
      * The readiness probe (Triton's `/v2/health/ready`); a container that fails it gets no traffic.
      * @default - derived: from 10 s on, every 10 s, for as long as the start-up budget
      */
-    readinessProbe: probeSchema('readiness')
+    readinessProbe: probeSchema('readiness', z.number().int().min(1).max(INT32_MAX))
       .describe('Readiness probe; a failing container gets no traffic. Any field overrides the derived one. Default: derived (every 10 s from 10 s on, for the whole start-up budget).'),
     /**
      * How the endpoint hands requests to each instance.
