@@ -15,11 +15,14 @@ export {
 export { assertLambdaPackageFits, LAMBDA_UNZIPPED_LIMIT_BYTES, type LambdaPackageSizes } from '../src/kits/aws/lambda-limits.js';
 export {
   buildLambdaStack,
-  lambdaStackName,
+  lambdaStackArtifacts,
   LambdaTargetStack,
   type BuildLambdaStackOptions,
   type LambdaStackArtifacts,
-} from '../src/targets/aws-lambda/stack.js';
+  type LambdaStackFromConfig,
+  type LambdaStackFromPlan,
+} from './lambda-target-stack.js';
+export { lambdaStackName, lambdaStackPlan, type AwsLambdaPlan, type LambdaStackPlan } from '../src/targets/aws-lambda/index.js';
 export {
   TritonSageMakerEndpoint,
   TRITON_SAGEMAKER_ENDPOINT_OUTPUTS,
@@ -34,5 +37,8 @@ export {
   SageMakerTargetStack,
   type BuildSageMakerStackOptions,
   type SageMakerStackArtifacts,
-} from '../src/targets/aws-sagemaker/stack.js';
+  type SageMakerStackFromConfig,
+  type SageMakerStackFromPlan,
+} from './sagemaker-target-stack.js';
+export { sageMakerStackPlan, type AwsSageMakerPlan, type SageMakerStackPlan } from '../src/targets/aws-sagemaker/index.js';
 export { DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage } from '../src/kits/sagemaker/triton-images.js';

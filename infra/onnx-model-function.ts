@@ -1,3 +1,4 @@
+/** The OnnxModelFunction construct: an ONNX model on AWS Lambda with its version, `live` alias and Function URL. */
 import { Annotations, AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import { sha256FileSync } from '../src/bundling/hash.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -19,8 +20,11 @@ export interface OnnxModelFunctionProps {
   /** Path of the function zip (handler bundle + model) built by `buildFunctionArtifact`. */
   readonly code: string;
 
-  /** Size of the .onnx model in bytes; the memory default is derived from it. */
-  readonly modelBytes: number;
+  /**
+   * Size of the .onnx model in bytes; the memory default is derived from it.
+   * @default - required unless `memorySize` is given
+   */
+  readonly modelBytes?: number;
 
   /** Model name the handler serves (`/v2/models/{name}`), passed as `DM_MODEL_NAME`. */
   readonly modelName: string;
@@ -169,7 +173,10 @@ export class OnnxModelFunction extends Construct {
     const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
     assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
 
-    this.memorySize = props.memorySize ?? defaultLambdaMemoryMb(props.modelBytes);
+    if (props.memorySize === undefined && props.modelBytes === undefined) {
+      throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: neither memorySize nor modelBytes is given; the memory default is derived from the model's size. Pass modelBytes (the .onnx file's size in bytes) or memorySize.`, { details: {} });
+    }
+    this.memorySize = props.memorySize ?? defaultLambdaMemoryMb(props.modelBytes!);
     if (!Number.isInteger(this.memorySize) || this.memorySize < LAMBDA_MEMORY_MIN_MB || this.memorySize > LAMBDA_MEMORY_MAX_MB) {
       throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: memorySize ${this.memorySize} is not a whole number of MB between ${LAMBDA_MEMORY_MIN_MB} and ${LAMBDA_MEMORY_MAX_MB}. Pick a value in that range, or leave it out to derive it from the model size.`, { details: { memorySize: this.memorySize } });
     }

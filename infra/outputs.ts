@@ -1,5 +1,4 @@
-// Kept apart from the construct so that code reading a deployed stack (status, smoke) can name
-// its outputs without loading aws-cdk-lib.
+/** The stack outputs of the constructs, kept apart from them so that status and smoke name them without loading aws-cdk-lib. */
 
 /** Name of the alias that serves traffic; deploys move it only after the new version passed its smoke test. */
 export const LIVE_ALIAS_NAME = 'live';
@@ -18,3 +17,14 @@ export const ONNX_MODEL_FUNCTION_OUTPUTS = {
 } as const;
 
 export type OnnxModelFunctionOutputKey = keyof typeof ONNX_MODEL_FUNCTION_OUTPUTS;
+
+/** Logical ids of the stack outputs written by `TritonSageMakerEndpoint.addStackOutputs()`; `status` and deploy read them back. */
+export const TRITON_SAGEMAKER_ENDPOINT_OUTPUTS = {
+  endpointName: 'EndpointName',
+  endpointConfigName: 'EndpointConfigName',
+  modelName: 'ModelName',
+  logGroupName: 'LogGroupName',
+  modelDataUrl: 'ModelDataUrl',
+} as const;
+
+export type TritonSageMakerEndpointOutputKey = keyof typeof TRITON_SAGEMAKER_ENDPOINT_OUTPUTS;

@@ -1,3 +1,4 @@
+/** The TritonSageMakerEndpoint construct: an ONNX model served by NVIDIA Triton on a SageMaker real-time endpoint. */
 import {
   AssetHashType, AssetStaging, Aws, CfnDeletionPolicy, CfnMapping, CfnOutput, Duration, FileAssetPackaging, Names, RemovalPolicy, Stack, Token, Validations,
   type CfnResource, type FileAssetLocation,
@@ -16,10 +17,11 @@ import { endpointLogGroup, ENDPOINT_NAME_MAX, sageMakerEndpointName } from '../s
 import {
   DEFAULT_BAKE_SECONDS, DEFAULT_INFERENCE_AMI_VERSION, DEFAULT_MODEL_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_STARTUP_TIMEOUT_SECONDS,
   DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE,
-} from '../src/targets/aws-sagemaker/schema.js';
+} from '../src/kits/sagemaker/defaults.js';
 import {
   DEFAULT_SAGEMAKER_TRITON_VERSION, parseEcrImage, SAGEMAKER_TRITON_IMAGES, SAGEMAKER_TRITON_REPOSITORY, sageMakerTritonImage,
 } from '../src/kits/sagemaker/triton-images.js';
+import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS, type TritonSageMakerEndpointOutputKey } from './outputs.js';
 
 /** The one production variant: SageMaker's conventional name, also used by the alarms and autoscaling. */
 export const VARIANT_NAME = 'AllTraffic';
@@ -27,16 +29,7 @@ export const VARIANT_NAME = 'AllTraffic';
 /** Environment variable of SageMaker's Triton image naming the model folder to load. */
 export const TRITON_MODEL_NAME_ENV = 'SAGEMAKER_TRITON_DEFAULT_MODEL_NAME';
 
-/** Logical ids of the stack outputs written by `addStackOutputs()`; `status` and deploy read them back. */
-export const TRITON_SAGEMAKER_ENDPOINT_OUTPUTS = {
-  endpointName: 'EndpointName',
-  endpointConfigName: 'EndpointConfigName',
-  modelName: 'ModelName',
-  logGroupName: 'LogGroupName',
-  modelDataUrl: 'ModelDataUrl',
-} as const;
-
-export type TritonSageMakerEndpointOutputKey = keyof typeof TRITON_SAGEMAKER_ENDPOINT_OUTPUTS;
+export { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS, type TritonSageMakerEndpointOutputKey } from './outputs.js';
 
 export interface TritonSageMakerAutoscaling {
   /**

@@ -87,6 +87,9 @@ export interface Candidate<S = unknown> {
   details?: Record<string, unknown>;
 }
 
+/** What became of a candidate that failed its smoke test: the outcome, or the outcome and details for the report. */
+export type RollbackResult = RollbackOutcome | { outcome: RollbackOutcome; details: Record<string, unknown> };
+
 /** What became of a candidate that failed its smoke test. */
 export type RollbackOutcome =
   /** Removed: the previous version serves, or nothing does on a first deploy. */
@@ -104,7 +107,7 @@ export interface RolloutHooks<T extends { type: string } = { type: string }, P e
   /** Gives the candidate the traffic and retires what served before; may return details for the report. */
   promote(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void | Record<string, unknown>>;
   /** Takes a failed candidate back, so the previous version serves. */
-  rollback(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<RollbackOutcome>;
+  rollback(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<RollbackResult>;
   /** Releases what `stage` opened (clients, channels) for an unchanged candidate, which is neither promoted nor rolled back. @default - nothing to release */
   release?(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void>;
 }

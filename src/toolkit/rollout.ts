@@ -47,12 +47,14 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
   }
 
   ctx.io.warn('DM_ROLLOUT_ROLLBACK', `${ctx.targetName}: version ${candidate.version} failed its smoke test; ${candidate.previous ? `version ${candidate.previous} keeps serving` : 'there was no previous version to keep'}`, { version: candidate.version, previous: candidate.previous });
-  const outcome = await hooks.rollback(ctx, candidate);
+  const rolledBack = await hooks.rollback(ctx, candidate);
+  const outcome = typeof rolledBack === 'string' ? rolledBack : rolledBack.outcome;
+  const details = { ...candidate.details, ...(typeof rolledBack === 'string' ? {} : rolledBack.details) };
   if (outcome === 'kept') {
-    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...candidate.details, failedVersionServes: true } };
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...details, failedVersionServes: true } };
   }
   const endpoint = candidate.previous ? candidate.previousEndpoint ?? candidate.endpoint : undefined;
-  return { ...base, ...(endpoint ? { endpoint } : {}), smoke: result, promoted: false };
+  return { ...base, ...(endpoint ? { endpoint } : {}), smoke: result, promoted: false, ...(Object.keys(details).length ? { details } : {}) };
 }
 
 /** Releases what staging an unchanged candidate opened; a failure is reported, not thrown over the smoke test's answer. */

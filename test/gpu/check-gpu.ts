@@ -80,7 +80,7 @@ async function checkProvider(provider: 'tensorrt' | 'cuda' | 'cpu', input: Recor
   }
   const label = `onnxruntime ${provider}${provider === 'tensorrt' ? ` ${precision}` : ''}`;
   try {
-    const t = performance.now();
+    let t = performance.now();
     const session = await ort.InferenceSession.create(modelPath, { executionProviders: [provider], graphOptimizationLevel: 'all' });
     const create = performance.now() - t;
     t = performance.now();

@@ -1,8 +1,9 @@
 import { Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLambdaStack, lambdaStackName } from '../../src/targets/aws-lambda/stack.js';
+import { buildLambdaStack } from '../../infra/lambda-target-stack.js';
 import { DeployModelError } from '../../src/errors.js';
+import { lambdaStackName, lambdaStackPlan } from '../../src/targets/aws-lambda/index.js';
 import { dummyZips, fastApp, lambdaConfig, MB, tempDir, type DummyZips } from './_fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -75,6 +76,21 @@ describe('buildLambdaStack', () => {
   it('has the stable outputs status reads', () => {
     const outputs = Template.fromStack(build()).findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(['AliasArn', 'FunctionName', 'FunctionUrl', 'LiveVersion', 'LogGroupName', 'NewVersion']);
+  });
+
+  it('builds the same stack from the plan the target resolved, which is what deploys use', () => {
+    // GIVEN the stack values the planner resolves for the same entry
+    const { config, target } = lambdaConfig({ architecture: 'arm64', memoryMb: 2048, provisionedConcurrency: 1, url: { auth: 'none' } });
+    const plan = lambdaStackPlan({ config, stage: 'prod', targetName: 'lambda', target, modelBytes: 5 * MB });
+    const artifacts = { functionZip: zips.functionZip, layerZip: zips.layerZip };
+
+    // WHEN
+    const fromPlan = Template.fromStack(buildLambdaStack(fastApp(), { plan, artifacts })).toJSON();
+    const fromConfig = Template.fromStack(buildLambdaStack(fastApp(), { config, targetName: 'lambda', target, stage: 'prod', artifacts: { ...artifacts, modelBytes: 5 * MB } })).toJSON();
+
+    // THEN the plan carries everything: no model size is needed, and the templates are the same
+    expect(fromPlan).toEqual(fromConfig);
+    expect(JSON.stringify(fromPlan)).toContain('"MemorySize":2048');
   });
 
   it('passes aliasVersion through for the two-phase deploy', () => {

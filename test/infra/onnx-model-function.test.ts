@@ -115,6 +115,15 @@ describe('OnnxModelFunction', () => {
     expect(e.message).toMatch(/between 128 and 10240/);
   });
 
+  it('needs the model size only to derive the memory', () => {
+    // GIVEN no model size: with memory it synthesises, without it says what to pass
+    Template.fromStack(((stack) => (model(stack, { modelBytes: undefined, memorySize: 2048 }), stack))(fastStack()))
+      .hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048 });
+    const e = caught(() => model(fastStack(), { modelBytes: undefined }));
+    expect(e.code).toBe('LAMBDA_MEMORY_INVALID');
+    expect(e.message).toMatch(/Pass modelBytes .* or memorySize/);
+  });
+
   it('sets --enable-source-maps only when the zip ships source maps', () => {
     // GIVEN a zip with index.mjs.map
     const stack = fastStack();

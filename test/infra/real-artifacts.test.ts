@@ -8,10 +8,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxRuntimeLayer } from '../../infra/onnx-runtime-layer.js';
+import { lambdaStackArtifacts } from '../../infra/lambda-target-stack.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
-import { buildLambdaArtifacts } from '../../src/targets/aws-lambda/build-lambda-artifacts.js';
-import { synthLambdaTarget } from '../../src/targets/aws-lambda/synth.js';
+import { awsLambdaTarget, type AwsLambdaPlan, type AwsLambdaTargetConfig, type LambdaArtifacts } from '../../src/targets/aws-lambda/index.js';
+import { synthLambdaPlan } from '../../src/targets/aws-lambda/synth.js';
 import { REAL_MODELS } from '../_helpers/onnx-models.js';
+import { targetContext } from '../_helpers/target-context.js';
 import { lambdaConfig, tempDir } from './_fixtures.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,17 +32,20 @@ function resourcesOf(file: string, type: string) {
 
 describe('aws-lambda synth with the real builders', () => {
   it('builds the function zip and the arm64 onnxruntime layer, synthesises and passes cdk-nag', async () => {
-    // GIVEN a real model and the real function and layer builders
+    // GIVEN a real model, planned, and the target's real build (function and layer builders)
     const signature = await inspectModel(REAL_MODELS.cls);
-    const { config, target } = lambdaConfig({ architecture: 'arm64' }, 'ocr-cls');
-    const artifacts = await buildLambdaArtifacts({ modelPath: REAL_MODELS.cls, signature, target, workDir: path.join(tmp.dir, 'build'), layerCacheDir: path.join(tmp.dir, 'layers') });
+    const { config } = lambdaConfig({ architecture: 'arm64' }, 'ocr-cls');
+    const ctx = targetContext<AwsLambdaTargetConfig, AwsLambdaPlan>({ config: { ...config, model: { ...config.model, path: REAL_MODELS.cls } }, targetName: 'lambda', signature, dir: tmp.dir });
+    const built = await (await awsLambdaTarget.driver()).build(ctx);
+    const outputs = built.outputs as LambdaArtifacts;
 
     // WHEN
-    const result = synthLambdaTarget({ config, targetName: 'lambda', target, stage: 'dev', artifacts, rootDir: tmp.dir });
+    const result = synthLambdaPlan({ plan: ctx.plan, artifacts: lambdaStackArtifacts(outputs), rootDir: tmp.dir });
 
     // THEN the stack passes the checks, and the real sizes reached the constructs
     expect(result.nagFindings).toEqual([]);
-    expect(artifacts.unzippedBytes?.layer).toBeGreaterThan(5 * 1024 * 1024);
+    expect(outputs.layerUnzippedBytes).toBeGreaterThan(5 * 1024 * 1024);
+    expect(built.artifacts.map((a) => a.kind)).toEqual(['function.zip', 'layer.zip (arm64)']);
     const [fn] = resourcesOf(result.templateFile, 'AWS::Lambda::Function');
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 1024 });
     const [layer] = resourcesOf(result.templateFile, 'AWS::Lambda::LayerVersion');
@@ -57,7 +62,7 @@ describe('aws-lambda synth with the real builders', () => {
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
 
     // WHEN
-    const layer = await OnnxRuntimeLayer.build(stack, 'Ort', { architecture: lambda.Architecture.ARM_64, outDir: path.join(tmp.dir, 'layer-out'), cacheDir: path.join(tmp.dir, 'layers') });
+    const layer = await OnnxRuntimeLayer.build(stack, 'Ort', { architecture: lambda.Architecture.ARM_64, outDir: path.join(tmp.dir, 'layer-out'), cacheDir: path.join(tmp.dir, 'cache', 'layers') });
 
     // THEN
     expect(layer.architecture).toBe(lambda.Architecture.ARM_64);

@@ -8,7 +8,7 @@ import { configSchema, KNOWN_TARGET_TYPES, type Config, type TargetConfig } from
 import { inspectModel } from '../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../src/model/types.js';
 import type { AwsLambdaTargetConfig } from '../../src/targets/aws-lambda/schema.js';
-import { buildLambdaStack } from '../../src/targets/aws-lambda/stack.js';
+import { buildLambdaStack } from '../../infra/lambda-target-stack.js';
 import { containerDriver } from '../../src/targets/container/driver.js';
 import type { ContainerPlan } from '../../src/targets/container/plan.js';
 import type { ContainerTargetConfig } from '../../src/targets/container/schema.js';

@@ -1,3 +1,4 @@
+/** The outputs a synthesised stack declares, read from its cloud assembly. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 

@@ -1,3 +1,4 @@
+/** What a stack's deletion policies keep in the account when the stack is deleted. */
 import { GetTemplateCommand, ListStackResourcesCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { IoHelper } from '../../io/io-host.js';
 import { awsReason } from './aws-errors.js';

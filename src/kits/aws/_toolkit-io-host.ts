@@ -1,3 +1,4 @@
+/** Carries toolkit-lib's messages to our IoHelper and keeps what a deploy or a diff needs from them. */
 import type { IIoHost, IoMessage, IoMessageLevel, IoRequest } from '@aws-cdk/toolkit-lib';
 import type { IoHelper, IoLevel } from '../../io/io-host.js';
 
@@ -5,6 +6,8 @@ import type { IoHelper, IoLevel } from '../../io/io-host.js';
 const DEPLOY_RESULT_CODE = 'CDK_TOOLKIT_I5900';
 /** Code of one stack event while CloudFormation works (payload: `{ event: StackEvent }`). */
 const STACK_ACTIVITY_CODE = 'CDK_TOOLKIT_I5502';
+/** Code of one stack's diff (message: the rendered diff; payload: `{ formattedDiff: { diff } }`). */
+const STACK_DIFF_CODE = 'CDK_TOOLKIT_I4002';
 
 interface StackEventLike { ResourceStatus?: string; ResourceStatusReason?: string; LogicalResourceId?: string; ResourceType?: string }
 
@@ -34,13 +37,22 @@ export class ToolkitIoBridge implements IIoHost {
   readonly errors: string[] = [];
   /** CloudFormation's reasons for the resources that failed, in order: why a deploy failed. */
   readonly failures: string[] = [];
+  /** The toolkit's rendering of the stack's diff, when it diffed. */
+  diffText: string | undefined;
 
-  constructor(private readonly io: IoHelper, private readonly stackName: string) {}
+  /**
+   * @param quiet every message at most `debug` (a diff: the caller reports the result itself)
+   */
+  constructor(private readonly io: IoHelper, private readonly stackName: string, private readonly quiet = false) {}
 
   async notify(msg: IoMessage<unknown>): Promise<void> {
     if (msg.code === DEPLOY_RESULT_CODE) {
       const noOp = (msg.data as { noOp?: unknown } | undefined)?.noOp;
       if (typeof noOp === 'boolean') this.noOp = noOp;
+    }
+    if (msg.code === STACK_DIFF_CODE) {
+      const data = msg.data as { formattedDiff?: { diff?: unknown } } | undefined;
+      this.diffText = typeof data?.formattedDiff?.diff === 'string' ? data.formattedDiff.diff : msg.message;
     }
     let level = LEVELS[msg.level] ?? 'debug';
     if (msg.level === 'error') this.errors.push(msg.message);
@@ -52,6 +64,7 @@ export class ToolkitIoBridge implements IIoHost {
         level = 'warn';
       }
     }
+    if (this.quiet && level !== 'error') level = level === 'trace' ? 'trace' : 'debug';
     this.io.emit(level, 'DM_AWS_TOOLKIT', msg.message, { cdkCode: msg.code, cdkLevel: msg.level, stackName: this.stackName });
   }
 

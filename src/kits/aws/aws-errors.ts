@@ -1,3 +1,4 @@
+/** The errors every AWS call shares: no credentials, no bootstrap, and an AWS error in words. */
 import { DeployModelError } from '../../errors.js';
 
 const CREDENTIAL_FIX = 'set AWS_PROFILE to a configured profile (`aws configure`, or `aws sso login --profile NAME` for SSO), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for temporary credentials); in CI, give the job a role (OIDC) that sets them';

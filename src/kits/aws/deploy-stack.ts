@@ -1,3 +1,4 @@
+/** Deploys one synthesised stack with toolkit-lib and reads back its outputs. */
 import {
   BaseCredentials, StackParameters, StackSelectionStrategy, Toolkit, ToolkitError,
 } from '@aws-cdk/toolkit-lib';
@@ -6,13 +7,13 @@ import type { IoHelper } from '../../io/io-host.js';
 import { awsReason, isCredentialsError, noCredentials, notBootstrapped } from './aws-errors.js';
 import { declaredOutputs } from './_declared-outputs.js';
 import { overrideNote } from './endpoint-override.js';
-import { stackPollingInterval } from './_polling.js';
+import { stackPollingInterval } from './stack-polling.js';
 import { stackOutputsMissing } from './stack-outputs-missing.js';
 import { ToolkitIoBridge } from './_toolkit-io-host.js';
 
 export { destroyStack, type DestroyStackOptions } from './destroy-stack.js';
 export { describeStack, type DescribeStackOptions, type StackDescription } from './describe-stack.js';
-export { STACK_POLL_ENV, stackPollingInterval } from './_polling.js';
+export { STACK_POLL_ENV, stackPollingInterval } from './stack-polling.js';
 
 export interface DeployStackOptions {
   /** The cloud assembly folder holding the stack (e.g. `cdk.out/<stack>`). */

@@ -1,3 +1,4 @@
+/** A deployed stack's status and outputs, read with CloudFormation DescribeStacks. */
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { DeployModelError } from '../../errors.js';
 import { awsReason, isCredentialsError, noCredentials } from './aws-errors.js';

@@ -1,10 +1,11 @@
+/** Deletes a stack and waits until CloudFormation has, reporting what its policies keep. */
 import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { awsReason, isCredentialsError, noCredentials } from './aws-errors.js';
 import { cloudFormationClient, describeWith } from './describe-stack.js';
 import { overrideNote } from './endpoint-override.js';
-import { stackPollingInterval } from './_polling.js';
+import { stackPollingInterval } from './stack-polling.js';
 import { retainedResources, type RetainedResource } from './_retained-resources.js';
 
 export type { RetainedResource } from './_retained-resources.js';

@@ -1,3 +1,4 @@
+/** The error for a deployed stack that lacks outputs its template declares. */
 import { DeployModelError } from '../../errors.js';
 import { endpointOverride } from './endpoint-override.js';
 

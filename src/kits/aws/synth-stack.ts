@@ -1,7 +1,9 @@
+/** Synthesises one stack into its own cloud assembly, with cdk-nag, returning the findings. */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { App, Validations, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 
 export interface SynthStackOptions {
@@ -77,6 +79,11 @@ export function synthStack(stackName: string, options: SynthStackOptions, build:
   options.io?.info('DM_SYNTH_DONE', `Synthesised ${stackName} in ${durationMs} ms`, { stackName, assemblyDir: assembly.directory, templateFile, durationMs });
   for (const f of nagFindings) options.io?.warn('DM_NAG_FINDING', `${f.constructPath}: ${f.ruleId}: ${f.description}`, f);
   return { assemblyDir: assembly.directory, stackName, templateFile, nagFindings, durationMs };
+}
+
+/** The error for unacknowledged cdk-nag findings in a stack deploy-model builds: its own bug, not the user's. */
+export function nagFindingsError(result: Pick<SynthStackResult, 'stackName' | 'nagFindings'>): DeployModelError {
+  return new DeployModelError('NAG_FINDINGS', `The ${result.stackName} stack has ${result.nagFindings.length} unacknowledged cdk-nag finding(s):\n${result.nagFindings.map((f) => `  - ${f.ruleId} at ${f.constructPath}: ${f.description}`).join('\n')}\nThis is a bug in deploy-model's stack; please report it.`, { kind: 'internal', details: { findings: result.nagFindings } });
 }
 
 interface ValidationReportJson {

@@ -1,3 +1,4 @@
+/** The rules of SageMaker (and of Triton's images) that the endpoint construct checks its props against. */
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Duration } from 'aws-cdk-lib';
 import { sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem } from './instance-types.js';

@@ -1,3 +1,4 @@
+/** The statements of a SageMaker endpoint's execution role: the one archive, the image, its logs. */
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 export interface ExecutionPolicyParams {

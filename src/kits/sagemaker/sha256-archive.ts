@@ -1,3 +1,4 @@
+/** The model archive's sha256, with an error that says how to build a missing one. */
 import { DeployModelError } from '../../errors.js';
 import { sha256FileSync } from '../../bundling/hash.js';
 

@@ -1,3 +1,4 @@
+/** SageMaker's Triton images per release and region, and the ECR image URIs. */
 import { DeployModelError } from '../../errors.js';
 
 /**

@@ -1,21 +1,34 @@
+/** The aws-lambda driver: a CDK stack deployed through toolkit-lib, read back from its outputs, smoke-tested with Lambda Invoke. */
 import { statSync } from 'node:fs';
 import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
 import { describeStack, type StackDescription } from '../../kits/aws/describe-stack.js';
 import { destroyStack, type RetainedResource } from '../../kits/aws/destroy-stack.js';
 import { stackOutputsMissing } from '../../kits/aws/stack-outputs-missing.js';
-import type { TargetContext, LegacyTargetDriver, TargetStatus } from '../driver.js';
+import type { BuildResult, TargetDriver, TargetStatus } from '../driver.js';
+import type { LambdaArtifacts, LambdaContext } from './build.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
-import { lambdaSizeProblems } from './limits.js';
+import type { AwsLambdaPlan } from './plan.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
 import { lambdaStackName } from './stack-name.js';
 
-type Ctx = TargetContext<AwsLambdaTargetConfig>;
+type Ctx = LambdaContext;
 
-/** Build, synth and deploy load aws-cdk-lib and toolkit-lib; status, smoke and invoke do not need them. */
-const deployModule = () => import('./deploy-lambda-target.js');
+/**
+ * The stack's name, region and log retention, from the plan. connect, status and destroy also run
+ * for a config the planner refused (the toolkit then gives the base plan): the only refusal is a
+ * stack name CloudFormation would not take, and deriving it again throws that error.
+ */
+function deployedStack(ctx: Ctx): Pick<AwsLambdaPlan, 'stackName' | 'region' | 'logRetentionDays'> {
+  const plan = ctx.plan as Partial<AwsLambdaPlan>;
+  if (plan.stackName && plan.region && plan.logRetentionDays !== undefined) return { stackName: plan.stackName, region: plan.region, logRetentionDays: plan.logRetentionDays };
+  return { stackName: lambdaStackName(ctx.config.name, ctx.loaded.stage, ctx.targetName), region: ctx.target.region, logRetentionDays: ctx.target.logRetentionDays };
+}
 
-const stackNameOf = (ctx: Ctx): string => lambdaStackName(ctx.config.name, ctx.loaded.stage, ctx.targetName);
+// Build, synth, the rollout and diff load aws-cdk-lib, esbuild and toolkit-lib; status, smoke and invoke do not.
+const buildModule = () => import('./build.js');
+const synthModule = () => import('./synth.js');
+const rolloutModule = () => import('./rollout.js');
 
 /** What `status` says about a stack, from CloudFormation's status alone. */
 export function lambdaStackState(stack: StackDescription): TargetStatus['state'] {
@@ -30,58 +43,53 @@ export function lambdaStackState(stack: StackDescription): TargetStatus['state']
   return 'unknown';
 }
 
-export const awsLambdaDriver: LegacyTargetDriver<AwsLambdaTargetConfig> = {
-  type: 'aws-lambda',
-
-  async validate(ctx: Ctx) {
-    return lambdaSizeProblems(ctx);
-  },
-
+export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig, AwsLambdaPlan> = {
   async build(ctx: Ctx) {
-    const a = await (await deployModule()).buildArtifacts(ctx);
-    return {
-      artifacts: [
-        { kind: 'function.zip', file: a.functionZip, bytes: statSync(a.functionZip).size },
-        { kind: `layer.zip (${ctx.target.architecture})`, file: a.layerZip, bytes: statSync(a.layerZip).size },
-      ],
-    };
+    return (await buildModule()).buildLambdaArtifacts(ctx);
   },
 
-  /** Writes `cdk.out/<stack>` with no credentials and no network call. */
-  async synth(ctx: Ctx) {
-    const { buildArtifacts, synthChecked } = await deployModule();
-    const result = synthChecked(ctx, await buildArtifacts(ctx));
+  /** Writes `cdk.out/<stack>`, the alias on the new version, with no credentials and no network call. */
+  async synth(ctx: Ctx, build: BuildResult) {
+    const { synthChecked, lambdaStackArtifacts } = await synthModule();
+    const result = synthChecked({ plan: ctx.plan, artifacts: lambdaStackArtifacts(build.outputs as LambdaArtifacts), rootDir: ctx.loaded.rootDir, io: ctx.io });
     return { artifacts: [{ kind: `CloudFormation template (${result.stackName})`, file: result.templateFile, bytes: statSync(result.templateFile).size }] };
   },
 
-  async deploy(ctx: Ctx, smoke) {
-    return (await deployModule()).deployLambdaTarget(ctx, smoke);
+  rollout: {
+    stage: async (ctx: Ctx, build) => (await rolloutModule()).lambdaRollout.stage(ctx, build),
+    promote: async (ctx: Ctx, candidate) => (await rolloutModule()).lambdaRollout.promote(ctx, candidate),
+    rollback: async (ctx: Ctx, candidate) => (await rolloutModule()).lambdaRollout.rollback(ctx, candidate),
+    release: async (ctx: Ctx, candidate) => (await rolloutModule()).lambdaRollout.release!(ctx, candidate),
+  },
+
+  async diff(ctx: Ctx, build: BuildResult) {
+    return (await import('./diff.js')).diffLambda(ctx, build);
   },
 
   /** The `live` alias, called with Lambda Invoke (the Function URL needs SigV4 signing). */
   async connect(ctx: Ctx) {
-    const stackName = stackNameOf(ctx);
-    const stack = await describeStack({ stackName, region: ctx.target.region });
+    const { stackName, region } = deployedStack(ctx);
+    const stack = await describeStack({ stackName, region });
     const functionName = stack?.outputs[OUT.functionName];
     // A finished stack without its outputs will not gain them from another deploy: say what is missing.
     if (stack && !functionName && /_COMPLETE$/.test(stack.status) && !stack.status.startsWith('DELETE')) {
-      throw stackOutputsMissing(stackName, ctx.target.region, [OUT.functionName], stack.outputs);
+      throw stackOutputsMissing(stackName, region, [OUT.functionName], stack.outputs);
     }
     if (!stack || !functionName) {
-      throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployed function: stack ${stackName} ${stack ? `is ${stack.status} without outputs` : 'does not exist'} in ${ctx.target.region}. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName, stackName, status: stack?.status } });
+      throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployed function: stack ${stackName} ${stack ? `is ${stack.status} without outputs` : 'does not exist'} in ${region}. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName, stackName, status: stack?.status } });
     }
     return {
       endpoint: stack.outputs[OUT.functionUrl] ?? functionName,
       version: stack.outputs[OUT.liveVersion],
-      client: lambdaInvokeClient({ functionName, qualifier: LIVE_ALIAS_NAME, region: ctx.target.region }),
+      client: lambdaInvokeClient({ functionName, qualifier: LIVE_ALIAS_NAME, region }),
       details: { stackName, functionName },
     };
   },
 
   /** Read from the stack's status and outputs: no local state, so CI sees what a laptop deployed. */
   async status(ctx: Ctx) {
-    const stackName = stackNameOf(ctx);
-    const stack = await describeStack({ stackName, region: ctx.target.region });
+    const { stackName, region } = deployedStack(ctx);
+    const stack = await describeStack({ stackName, region });
     if (!stack) return { state: 'not-deployed' as const, details: { stackName } };
     const outputs = stack.outputs;
     const live = outputs[OUT.liveVersion];
@@ -105,8 +113,8 @@ export const awsLambdaDriver: LegacyTargetDriver<AwsLambdaTargetConfig> = {
    * and a warning says so.
    */
   async destroy(ctx: Ctx) {
-    const { region, logRetentionDays } = ctx.target;
-    const { removed, retained = [] } = await destroyStack({ stackName: stackNameOf(ctx), region, io: ctx.io, listRetained: true });
+    const { stackName, region, logRetentionDays } = deployedStack(ctx);
+    const { removed, retained = [] } = await destroyStack({ stackName, region, io: ctx.io, listRetained: true });
     // Lambda deletes every version with its function, whatever the version's DeletionPolicy says.
     const kept = retained.filter((r) => r.type !== 'AWS::Lambda::Version').map((r) => ({ ...r, deleteWith: deleteCommand(r, region) }));
     for (const r of kept) {

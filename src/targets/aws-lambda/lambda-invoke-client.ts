@@ -1,3 +1,4 @@
+/** Calls one version (or alias) of a deployed function with Lambda Invoke, as an InferenceClient. */
 import { performance } from 'node:perf_hooks';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeployModelError } from '../../errors.js';

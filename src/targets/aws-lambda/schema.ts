@@ -1,3 +1,4 @@
+/** The aws-lambda target's config entry: region, architecture, memory, concurrency, logs and the Function URL. */
 import { z } from 'zod';
 import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
 

@@ -1,6 +1,7 @@
+/** How deploy-model reaches SageMaker: the control and runtime SDK clients and their polling. */
 import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
-import { stackPollingInterval } from '../../kits/aws/index.js';
+import { stackPollingInterval } from '../../kits/aws/stack-polling.js';
 
 /** How deploy-model reaches SageMaker; the registered driver uses the defaults. */
 export interface SageMakerConnectionOptions {
@@ -31,6 +32,11 @@ export interface SageMakerClients {
 }
 
 const DEFAULT_POLL_MS = 15_000;
+
+/** A runtime client alone, for the calls of a smoke test or `invoke`. */
+export function sageMakerRuntimeClient(region: string, options: SageMakerConnectionOptions = {}): SageMakerRuntimeClient {
+  return new SageMakerRuntimeClient({ region, ...options.clientConfig });
+}
 
 export function sageMakerClients(region: string, options: SageMakerConnectionOptions = {}): SageMakerClients {
   const control = new SageMakerClient({ region, ...options.clientConfig });

@@ -1,3 +1,4 @@
+/** What SageMaker says about an endpoint, and the updates deploy-model makes to it (switch config, retire old ones). */
 import {
   DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, UpdateEndpointCommand,
   type SageMakerClient,

@@ -1,20 +1,38 @@
+/** The aws-sagemaker driver: a CDK stack deployed through toolkit-lib, followed and explained with the SageMaker API, smoke-tested with InvokeEndpoint. */
 import { statSync } from 'node:fs';
-import path from 'node:path';
-import type { ConfigProblem } from '../../config/format-issues.js';
+import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
-import { describeStack, destroyStack } from '../../kits/aws/index.js';
+import { describeStack } from '../../kits/aws/describe-stack.js';
+import { destroyStack } from '../../kits/aws/destroy-stack.js';
 import { endpointOverride } from '../../kits/aws/endpoint-override.js';
-import type { TargetContext, LegacyTargetDriver, TargetStatus } from '../driver.js';
-import { engineCacheLocation, planTritonConfig } from '../../kits/triton/index.js';
-import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/triton-sagemaker-endpoint.js';
+import { sageMakerNames, type SageMakerNames } from '../../kits/sagemaker/names.js';
+import type { BuildResult, TargetDriver, TargetStatus } from '../driver.js';
 import { withSageMakerClients, sageMakerClients, type SageMakerConnectionOptions } from './_clients.js';
 import { describeEndpoint, retireConfigs, SERVING, type EndpointSnapshot } from './_endpoint-state.js';
-import { buildSageMakerArtifacts } from './build-sagemaker-artifacts.js';
-import { deploySageMaker, namesOf, synthForDeploy } from './deploy-sagemaker.js';
+import type { SageMakerArtifacts, SageMakerContext } from './build.js';
+import type { AwsSageMakerPlan } from './plan.js';
 import { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
 
-type Ctx = TargetContext<AwsSageMakerTargetConfig>;
+type Ctx = SageMakerContext;
+
+// Build, synth, the rollout and diff load aws-cdk-lib and toolkit-lib; status, smoke and invoke do not.
+const buildModule = () => import('./build.js');
+const synthModule = () => import('./synth.js');
+const rolloutModule = () => import('./rollout.js');
+
+/**
+ * The names and region of the deployment, from the plan. connect, status and destroy also run for
+ * a config the planner refused (the toolkit then gives the base plan); the names come from the
+ * config alone, so they are derived from it there.
+ */
+function deployed(ctx: Ctx): SageMakerNames & { region: string } {
+  const plan = ctx.plan as Partial<AwsSageMakerPlan>;
+  if (plan.stackName && plan.endpointName && plan.tritonModel && plan.logGroupName && plan.region) {
+    return { stackName: plan.stackName, endpointName: plan.endpointName, tritonModel: plan.tritonModel, logGroupName: plan.logGroupName, region: plan.region };
+  }
+  return { ...sageMakerNames(ctx.config.name, ctx.loaded.stage, ctx.targetName), region: ctx.target.region };
+}
 
 function stateOf(endpoint: EndpointSnapshot): TargetStatus['state'] {
   if (endpoint.status === 'Creating') return 'creating';
@@ -24,8 +42,8 @@ function stateOf(endpoint: EndpointSnapshot): TargetStatus['state'] {
 }
 
 function notDeployed(ctx: Ctx, endpoint?: EndpointSnapshot): DeployModelError {
-  const names = namesOf(ctx);
-  const why = endpoint ? `endpoint ${names.endpointName} is ${endpoint.status}${endpoint.failureReason ? ` (${endpoint.failureReason})` : ''}` : `there is no endpoint ${names.endpointName} in ${ctx.target.region}`;
+  const names = deployed(ctx);
+  const why = endpoint ? `endpoint ${names.endpointName} is ${endpoint.status}${endpoint.failureReason ? ` (${endpoint.failureReason})` : ''}` : `there is no endpoint ${names.endpointName} in ${names.region}`;
   return new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) is not serving: ${why}. Run \`deploy-model deploy --target ${ctx.targetName}\`${endpoint ? ', or `deploy-model status` to follow it' : ''}.`,
     { details: { target: ctx.targetName, endpointName: names.endpointName, status: endpoint?.status } });
 }
@@ -35,59 +53,43 @@ function notDeployed(ctx: Ctx, endpoint?: EndpointSnapshot): DeployModelError {
  * with the SageMaker API, smoke-tested with InvokeEndpoint. `options` choose the SDK client
  * configuration and polling; the registered driver uses the defaults and environment variables.
  */
-export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {}): LegacyTargetDriver<AwsSageMakerTargetConfig> {
+export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {}): TargetDriver<AwsSageMakerTargetConfig, AwsSageMakerPlan> {
+  const hooks = async () => (await rolloutModule()).sageMakerRollout(options);
   return {
-    type: 'aws-sagemaker',
-
-    async validate(ctx: Ctx): Promise<ConfigProblem[]> {
-      try {
-        const modelName = namesOf(ctx).tritonModel;
-        planTritonConfig({ signature: ctx.signature, modelName, host: 'aws-sagemaker', batching: ctx.config.model.batching, inputShapes: ctx.config.model.inputs, options: ctx.target });
-        if (ctx.target.engine === 'tensorrt') engineCacheLocation('aws-sagemaker', modelName, ctx.target);
-        return [];
-      } catch (e) {
-        if (!(e instanceof DeployModelError)) throw e;
-        return [{ path: `targets.${ctx.targetName}`, value: ctx.target.engine, rule: e.message, fix: 'change the model options or the Triton options as the message says' }];
-      }
-    },
-
     /** Writes the Triton model repository and the reproducible model.tar.gz SageMaker serves. */
     async build(ctx: Ctx) {
-      const a = await buildSageMakerArtifacts({
-        signature: ctx.signature, model: ctx.config.model, runtime: ctx.config.runtime, target: ctx.target, tritonModel: namesOf(ctx).tritonModel,
-        workDir: ctx.workDir, rootDir: ctx.loaded.rootDir, io: ctx.io,
-      });
-      return {
-        artifacts: [
-          { kind: 'model.tar.gz', file: a.archive.file, bytes: a.archive.bytes, sha256: a.archive.sha256 },
-          ...a.repository.files.map((f) => {
-            const file = path.join(a.repository.root, ...f.split('/'));
-            return { kind: 'triton-repository', file, bytes: statSync(file).size };
-          }),
-        ],
-      };
+      return (await buildModule()).buildSageMakerArtifacts(ctx);
     },
 
-    async synth(ctx: Ctx) {
-      const { synth } = await synthForDeploy(ctx);
-      return { artifacts: [{ kind: `CloudFormation template (${synth.stackName})`, file: synth.templateFile, bytes: statSync(synth.templateFile).size }] };
+    /** Writes `cdk.out/<stack>` with no credentials and no network call. */
+    async synth(ctx: Ctx, build: BuildResult) {
+      const { synthChecked, sageMakerStackArtifacts } = await synthModule();
+      const result = synthChecked({ plan: ctx.plan, artifacts: sageMakerStackArtifacts(build.outputs as SageMakerArtifacts), rootDir: ctx.loaded.rootDir, io: ctx.io });
+      return { artifacts: [{ kind: `CloudFormation template (${result.stackName})`, file: result.templateFile, bytes: statSync(result.templateFile).size }] };
     },
 
-    async deploy(ctx: Ctx, smoke) {
-      return withSageMakerClients(ctx.target.region, options, (clients) => deploySageMaker(ctx, clients, smoke));
+    rollout: {
+      stage: async (ctx: Ctx, build) => (await hooks()).stage(ctx, build),
+      promote: async (ctx: Ctx, candidate) => (await hooks()).promote(ctx, candidate),
+      rollback: async (ctx: Ctx, candidate) => (await hooks()).rollback(ctx, candidate),
+      release: async (ctx: Ctx, candidate) => (await hooks()).release!(ctx, candidate),
+    },
+
+    async diff(ctx: Ctx, build: BuildResult) {
+      return (await import('./diff.js')).diffSageMaker(ctx, build);
     },
 
     async connect(ctx: Ctx) {
-      const names = namesOf(ctx);
-      const clients = sageMakerClients(ctx.target.region, options);
-      const endpoint = await describeEndpoint(clients.control, names.endpointName, ctx.target.region).catch((e) => { clients.close(); throw e; });
+      const names = deployed(ctx);
+      const clients = sageMakerClients(names.region, options);
+      const endpoint = await describeEndpoint(clients.control, names.endpointName, names.region).catch((e) => { clients.close(); throw e; });
       if (!endpoint || !SERVING.has(endpoint.status)) {
         clients.close();
         throw notDeployed(ctx, endpoint);
       }
       // The runtime client serves the caller's requests; its sockets are released with the process.
       return {
-        endpoint: invocationsUrl(ctx.target.region, names.endpointName),
+        endpoint: invocationsUrl(names.region, names.endpointName),
         version: endpoint.configName,
         client: sageMakerInferenceClient(clients.runtime, names.endpointName),
         details: { endpointName: names.endpointName, status: endpoint.status },
@@ -95,11 +97,11 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
     },
 
     async status(ctx: Ctx): Promise<TargetStatus> {
-      const names = namesOf(ctx);
-      return withSageMakerClients(ctx.target.region, options, async (clients) => {
+      const names = deployed(ctx);
+      return withSageMakerClients(names.region, options, async (clients) => {
         const [endpoint, stack] = await Promise.all([
-          describeEndpoint(clients.control, names.endpointName, ctx.target.region),
-          describeStack({ stackName: names.stackName, region: ctx.target.region }),
+          describeEndpoint(clients.control, names.endpointName, names.region),
+          describeStack({ stackName: names.stackName, region: names.region }),
         ]);
         const stackDetails = stack ? { stackName: names.stackName, stackStatus: stack.status, stackEndpointConfig: stack.outputs[OUTPUTS.endpointConfigName] } : {};
         if (!endpoint) {
@@ -119,7 +121,7 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
         const rolledBack = stack?.outputs[OUTPUTS.endpointConfigName] !== undefined && stack.outputs[OUTPUTS.endpointConfigName] !== endpoint.configName && endpoint.status === 'InService';
         return {
           state: stateOf(endpoint),
-          endpoint: invocationsUrl(ctx.target.region, names.endpointName),
+          endpoint: invocationsUrl(names.region, names.endpointName),
           version: endpoint.configName,
           details: {
             endpointName: names.endpointName, endpointStatus: endpoint.status, failureReason: endpoint.failureReason, instances: endpoint.instances,
@@ -134,16 +136,16 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
      * endpoint config a smoke-test rollback left outside the stack.
      */
     async destroy(ctx: Ctx) {
-      const names = namesOf(ctx);
-      return withSageMakerClients(ctx.target.region, options, async (clients) => {
+      const names = deployed(ctx);
+      return withSageMakerClients(names.region, options, async (clients) => {
         const [endpoint, stack] = await Promise.all([
-          describeEndpoint(clients.control, names.endpointName, ctx.target.region),
-          describeStack({ stackName: names.stackName, region: ctx.target.region }),
+          describeEndpoint(clients.control, names.endpointName, names.region),
+          describeStack({ stackName: names.stackName, region: names.region }),
         ]);
-        const { removed } = await destroyStack({ stackName: names.stackName, region: ctx.target.region, io: ctx.io, pollingIntervalMs: options.pollingIntervalMs });
+        const { removed } = await destroyStack({ stackName: names.stackName, region: names.region, io: ctx.io, pollingIntervalMs: options.pollingIntervalMs });
         const stackConfig = stack?.outputs[OUTPUTS.endpointConfigName];
         if (endpoint && stackConfig && endpoint.configName !== stackConfig) {
-          await retireConfigs(clients.control, [endpoint.configName], stackConfig, ctx.target.region, ctx.io);
+          await retireConfigs(clients.control, [endpoint.configName], stackConfig, names.region, ctx.io);
         }
         return { removed };
       });

@@ -1,3 +1,4 @@
+/** Calls an endpoint with InvokeEndpoint, as an InferenceClient, and names its invocations URL. */
 import { performance } from 'node:perf_hooks';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { errorBody } from '../../smoke/error-body.js';

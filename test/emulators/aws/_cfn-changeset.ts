@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { FakeContext } from './_context.js';
 import {
-  NO_CHANGES_REASON, type CfnStack, type ChangeSet, type ResourceChange, type StackParameter, type Template,
+  NO_CHANGES_REASON, type CfnStack, type ChangeDetail, type ChangeSet, type ResourceChange, type StackParameter, type Template,
 } from './_cfn-model.js';
 import { canonical, checkRules, evaluateConditions, references, resolve, TemplateError, type ResolveEnv } from './_cfn-template.js';
 import { AwsError } from './_wire.js';
@@ -189,7 +189,49 @@ function comparable(ctx: FakeContext, stack: CfnStack, template: Template, param
   };
 }
 
-/** The `Changes` CloudFormation would report (informational; execution decides on resolved values). */
+/** What CloudFormation writes for a value it learns only during the update (a new resource's id or attribute). */
+export const KNOWN_AFTER_APPLY = '{{changeSet:KNOWN_AFTER_APPLY}}';
+
+/** A property value as change set details carry it: strings as they are, anything else as JSON. */
+const detailValue = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+
+/**
+ * New properties resolved as CloudFormation shows them in a change set: references to resources
+ * that stay resolve to their physical ids and attributes, those to new or replaced resources to
+ * KNOWN_AFTER_APPLY.
+ */
+function afterValues(ctx: FakeContext, stack: CfnStack, template: Template, parameters: StackParameter[], pending: Set<string>): (props: unknown) => unknown {
+  const base = {
+    region: ctx.region, accountId: ctx.accountId, stackName: stack.stackName, stackId: stack.stackId,
+    parameters: parameterValues(template, parameters), mappings: template.Mappings,
+    resource: (id: string) => {
+      const known = pending.has(id) ? undefined : stack.resources.get(id);
+      return known
+        ? { physicalId: known.physicalId, getAtt: (a: string) => known.attributes[a] ?? KNOWN_AFTER_APPLY }
+        : { physicalId: KNOWN_AFTER_APPLY, getAtt: () => KNOWN_AFTER_APPLY };
+    },
+  };
+  let env: ResolveEnv | undefined;
+  try {
+    env = { ...base, conditions: evaluateConditions(template, base) };
+  } catch {
+    env = undefined;
+  }
+  return (props) => {
+    try {
+      return env ? resolve(props ?? {}, env) : props;
+    } catch {
+      return props;
+    }
+  };
+}
+
+/**
+ * The `Changes` CloudFormation would report (informational; execution decides on resolved values).
+ * Each Modify names its changed properties, with the values before and after (which
+ * DescribeChangeSet returns only with `IncludePropertyValues`); a resource whose property points
+ * at a new or replaced resource changes too, with `Evaluation: Dynamic`.
+ */
 function computeChanges(ctx: FakeContext, stack: CfnStack, template: Template, parameters: StackParameter[], conditions: Record<string, boolean>): ResourceChange[] {
   const before = stack.template?.Resources ?? {};
   const after = Object.fromEntries(Object.entries(template.Resources ?? {}).filter(([, r]) => !r.Condition || conditions[r.Condition]));
@@ -197,9 +239,9 @@ function computeChanges(ctx: FakeContext, stack: CfnStack, template: Template, p
   const newView = comparable(ctx, stack, template, parameters);
   const changes: ResourceChange[] = [];
   const replaced = new Set<string>();
+  const modified: Array<{ id: string; type: string; changed: string[]; replacement: boolean }> = [];
   for (const [id, resource] of Object.entries(after)) {
     const old = before[id];
-    const physicalId = stack.resources.get(id)?.physicalId;
     if (!old || !stack.resources.has(id)) {
       changes.push({ Action: 'Add', LogicalResourceId: id, ResourceType: resource.Type, Scope: [], Details: [] });
       replaced.add(id);
@@ -211,25 +253,47 @@ function computeChanges(ctx: FakeContext, stack: CfnStack, template: Template, p
     const replaceOn = ctx.provisioners.get(resource.Type)?.replaceOn ?? [];
     const replacement = old.Type !== resource.Type || replaceOn === '*' || changed.some((k) => replaceOn.includes(k));
     if (replacement) replaced.add(id);
+    modified.push({ id, type: resource.Type, changed, replacement });
+  }
+  const afterView = afterValues(ctx, stack, template, parameters, replaced);
+  const values = (id: string, k: string) => ({
+    BeforeValue: detailValue(stack.resources.get(id)?.properties[k]),
+    AfterValue: detailValue(afterView(after[id]?.Properties?.[k])),
+  });
+  for (const m of modified) {
     changes.push({
-      Action: 'Modify', LogicalResourceId: id, PhysicalResourceId: physicalId, ResourceType: resource.Type,
-      Replacement: replacement ? 'True' : 'False', Scope: ['Properties'],
-      Details: changed.map((k) => ({
-        Target: { Attribute: 'Properties', Name: k, RequiresRecreation: replacement ? 'Always' : 'Never' },
+      Action: 'Modify', LogicalResourceId: m.id, PhysicalResourceId: stack.resources.get(m.id)?.physicalId, ResourceType: m.type,
+      Replacement: m.replacement ? 'True' : 'False', Scope: ['Properties'],
+      Details: m.changed.map((k): ChangeDetail => ({
+        Target: { Attribute: 'Properties', Name: k, RequiresRecreation: m.replacement ? 'Always' : 'Never', ...values(m.id, k) },
         Evaluation: 'Static', ChangeSource: 'DirectModification',
       })),
     });
   }
-  // Resources whose properties point at something new or replaced change too.
-  for (const [id, resource] of Object.entries(after)) {
-    if (changes.some((c) => c.LogicalResourceId === id)) continue;
-    const deps = [...references(resource.Properties)].filter((r) => replaced.has(r));
-    if (deps.length === 0) continue;
-    changes.push({
-      Action: 'Modify', LogicalResourceId: id, PhysicalResourceId: stack.resources.get(id)?.physicalId, ResourceType: resource.Type,
-      Replacement: 'Conditional', Scope: ['Properties'],
-      Details: deps.map((d) => ({ Target: { Attribute: 'Properties', RequiresRecreation: 'Conditionally' }, Evaluation: 'Dynamic', ChangeSource: `ResourceReference ${d}` })),
-    });
+  // Resources whose properties point at something new or replaced change too, property by property;
+  // one that may be replaced itself (Conditional) passes the change on to what points at it.
+  for (let found = true; found;) {
+    found = false;
+    for (const [id, resource] of Object.entries(after)) {
+      if (changes.some((c) => c.LogicalResourceId === id)) continue;
+      const replaceOn = ctx.provisioners.get(resource.Type)?.replaceOn ?? [];
+      const recreates = (k: string) => replaceOn === '*' || replaceOn.includes(k);
+      const details = Object.entries(resource.Properties ?? {}).flatMap(([k, v]): ChangeDetail[] => {
+        const causes = [...references(v)].filter((r) => replaced.has(r));
+        return causes.length === 0 ? [] : [{
+          Target: { Attribute: 'Properties', Name: k, RequiresRecreation: recreates(k) ? 'Always' : 'Never', ...values(id, k) },
+          Evaluation: 'Dynamic', ChangeSource: 'ResourceReference', CausingEntity: causes[0]!,
+        }];
+      });
+      if (details.length === 0) continue;
+      const conditional = details.some((d) => d.Target.RequiresRecreation === 'Always');
+      if (conditional) replaced.add(id);
+      found = true;
+      changes.push({
+        Action: 'Modify', LogicalResourceId: id, PhysicalResourceId: stack.resources.get(id)?.physicalId, ResourceType: resource.Type,
+        Replacement: conditional ? 'Conditional' : 'False', Scope: ['Properties'], Details: details,
+      });
+    }
   }
   for (const [id, resource] of stack.resources) {
     if (!(id in after)) changes.push({ Action: 'Remove', LogicalResourceId: id, PhysicalResourceId: resource.physicalId, ResourceType: resource.type, Scope: [], Details: [] });

@@ -70,7 +70,23 @@ export interface ResourceChange {
   readonly ResourceType: string;
   readonly Replacement?: 'True' | 'False' | 'Conditional';
   readonly Scope: string[];
-  readonly Details: Array<{ Target: { Attribute: string; Name?: string; RequiresRecreation: string }; Evaluation: string; ChangeSource: string }>;
+  readonly Details: ChangeDetail[];
+}
+
+/** One property change of a ResourceChange, as DescribeChangeSet answers it. */
+export interface ChangeDetail {
+  readonly Target: {
+    readonly Attribute: string;
+    readonly Name?: string;
+    readonly RequiresRecreation: string;
+    /** The value before and after, given only to `DescribeChangeSet` with `IncludePropertyValues` (strings; objects as JSON). */
+    readonly BeforeValue?: string;
+    readonly AfterValue?: string;
+  };
+  readonly Evaluation: 'Static' | 'Dynamic';
+  readonly ChangeSource: string;
+  /** The resource (`Id`) or attribute (`Id.Attr`) whose change causes this one. */
+  readonly CausingEntity?: string;
 }
 
 export interface ChangeSet {

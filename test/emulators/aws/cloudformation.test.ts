@@ -1,5 +1,5 @@
 import {
-  CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand,
+  CloudFormationClient, CreateChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand,
   GetTemplateCommand, GetTemplateSummaryCommand, ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,35 @@ describe('CloudFormation in the AWS fake, through the real client', () => {
     // Newest first: the replaced log group is deleted in cleanup, after the new one was created.
     expect(logs.slice(0, 4)).toEqual(['DELETE_COMPLETE', 'DELETE_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_IN_PROGRESS']);
     expect(events[0]).toMatchObject({ LogicalResourceId: 'App', ResourceStatus: 'UPDATE_COMPLETE' });
+  });
+
+  it('reports what a replacement changes in the resources that point at it, with property values on request', async () => {
+    // GIVEN Named's name is built from Logs' (a replacement property), and Role's description from Named
+    const deps = (name: string) => ({
+      Resources: {
+        Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: name } },
+        Named: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: { 'Fn::Join': ['-', [{ Ref: 'Logs' }, 'copy']] } } },
+        Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17' }, Description: { Ref: 'Named' } } },
+      },
+    });
+    expect((await deployTemplate(cfn, 'Deps', deps('lg-v1'))).stackStatus).toBe('CREATE_COMPLETE');
+    // WHEN Logs is renamed, which replaces it
+    const created = await cfn.send(new CreateChangeSetCommand({ StackName: 'Deps', ChangeSetName: 'rename', ChangeSetType: 'UPDATE', TemplateBody: JSON.stringify(deps('lg-v2')), Capabilities: ['CAPABILITY_IAM'] }));
+    const [plain, detailed] = await Promise.all([false, true].map((IncludePropertyValues) =>
+      cfn.send(new DescribeChangeSetCommand({ StackName: created.StackId, ChangeSetName: created.Id, IncludePropertyValues }))));
+    // THEN Named may be replaced (its name is learnt during the update), and Role changes in place because of it
+    const changes = Object.fromEntries(detailed!.Changes!.map((c) => [c.ResourceChange!.LogicalResourceId, c.ResourceChange!]));
+    expect(changes.Logs).toMatchObject({ Action: 'Modify', Replacement: 'True', Details: [{ Target: { Name: 'LogGroupName', RequiresRecreation: 'Always', BeforeValue: 'lg-v1', AfterValue: 'lg-v2' }, Evaluation: 'Static' }] });
+    expect(changes.Named).toMatchObject({
+      Action: 'Modify', Replacement: 'Conditional',
+      Details: [{ Target: { Name: 'LogGroupName', RequiresRecreation: 'Always', BeforeValue: 'lg-v1-copy', AfterValue: '{{changeSet:KNOWN_AFTER_APPLY}}-copy' }, Evaluation: 'Dynamic', ChangeSource: 'ResourceReference', CausingEntity: 'Logs' }],
+    });
+    expect(changes.Role).toMatchObject({
+      Action: 'Modify', Replacement: 'False',
+      Details: [{ Target: { Name: 'Description', RequiresRecreation: 'Never', BeforeValue: 'lg-v1-copy', AfterValue: '{{changeSet:KNOWN_AFTER_APPLY}}' }, Evaluation: 'Dynamic', CausingEntity: 'Named' }],
+    });
+    // Without IncludePropertyValues, the same changes carry no values.
+    expect(plain!.Changes!.flatMap((c) => c.ResourceChange!.Details!.map((d) => [d.Target!.BeforeValue, d.Target!.AfterValue]))).toEqual([[undefined, undefined], [undefined, undefined], [undefined, undefined]]);
   });
 
   it('answers an unchanged update with the FAILED change set CloudFormation gives', async () => {

@@ -1,7 +1,7 @@
 import type { FakeContext } from './_context.js';
 import { createChangeSet, loadTemplate, newStack, type ChangeSetInput } from './_cfn-changeset.js';
 import { deleteStack, executeChangeSet } from './_cfn-execute.js';
-import { NO_CHANGES_REASON, type CfnStack, type ChangeSet } from './_cfn-model.js';
+import { NO_CHANGES_REASON, type CfnStack, type ChangeSet, type ResourceChange } from './_cfn-model.js';
 import { queryErrorReply, queryReply, type AwsServiceModule, type ParsedCall } from './_service.js';
 import { AwsError, parseQueryForm, toXml, type WireRequest } from './_wire.js';
 
@@ -64,7 +64,12 @@ function describeStack(s: CfnStack): Record<string, unknown> {
   };
 }
 
-function describeChangeSet(cs: ChangeSet): Record<string, unknown> {
+/** A change without the property values, which DescribeChangeSet gives only with `IncludePropertyValues`. */
+function withoutValues(change: ResourceChange): ResourceChange {
+  return { ...change, Details: change.Details.map(({ Target: { BeforeValue: _before, AfterValue: _after, ...target }, ...detail }) => ({ ...detail, Target: target })) };
+}
+
+function describeChangeSet(cs: ChangeSet, includePropertyValues: boolean): Record<string, unknown> {
   return {
     ChangeSetName: cs.name,
     ChangeSetId: cs.id,
@@ -78,7 +83,7 @@ function describeChangeSet(cs: ChangeSet): Record<string, unknown> {
     StatusReason: cs.statusReason,
     Capabilities: cs.capabilities,
     Tags: cs.tags,
-    Changes: cs.changes.map((c) => ({ Type: 'Resource', ResourceChange: c })),
+    Changes: cs.changes.map((c) => ({ Type: 'Resource', ResourceChange: includePropertyValues ? c : withoutValues(c) })),
     IncludeNestedStacks: false,
   };
 }
@@ -123,7 +128,7 @@ const ACTIONS: Record<string, Handler> = {
     return { Id: changeSet.id, StackId: stack.stackId };
   },
   DescribeChangeSet(p, ctx) {
-    return describeChangeSet(findChangeSet(ctx, p.ChangeSetName, p.StackName));
+    return describeChangeSet(findChangeSet(ctx, p.ChangeSetName, p.StackName), String(p.IncludePropertyValues) === 'true');
   },
   ListChangeSets(p, ctx) {
     const stack = requireStack(ctx, p.StackName);

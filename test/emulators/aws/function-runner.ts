@@ -109,13 +109,12 @@ async function loadHandler(root: string, handler: string): Promise<(event: unkno
   const name = handler.slice(dot + 1);
   for (const ext of ['.mjs', '.js', '.cjs']) {
     const path = join(root, file + ext);
-    let mod: Record<string, unknown>;
     try {
       await readFile(path);
     } catch {
       continue;
     }
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     const fn = mod[name] ?? (mod.default as Record<string, unknown> | undefined)?.[name];
     if (typeof fn !== 'function') {
       throw Object.assign(new Error(`${file}.${name} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });

@@ -2,7 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaStackArtifacts } from '../../../infra/lambda-target-stack.js';
+import type { AwsLambdaPlan, LambdaArtifacts } from '../../../src/targets/aws-lambda/index.js';
 import { awsLambdaTargetSchema } from '../../../src/targets/aws-lambda/schema.js';
+import { synthChecked } from '../../../src/targets/aws-lambda/synth.js';
 import { Toolkit } from '../../../src/toolkit/toolkit.js';
 import { tinyModelBytes } from '../../_helpers/onnx-models.js';
 import {
@@ -83,8 +86,8 @@ beforeAll(async () => {
   // The first phase of a Lambda deploy synthesises with the alias kept on the live version.
   const pinned = await toolkit.load({ cwd: dir, stage: 'pinned' });
   const [ctx] = await toolkit.contexts(pinned, ['lambda-x86']);
-  const deploy = await import('../../../src/targets/aws-lambda/deploy-lambda-target.js');
-  const synth = deploy.synthChecked(ctx as Parameters<typeof deploy.synthChecked>[0], await deploy.buildArtifacts(ctx as Parameters<typeof deploy.buildArtifacts>[0]), '3');
+  const built = (await toolkit.build(pinned, ['lambda-x86']))['lambda-x86']!;
+  const synth = synthChecked({ plan: ctx!.plan as AwsLambdaPlan, artifacts: lambdaStackArtifacts(built.outputs as LambdaArtifacts), aliasVersion: '3', rootDir: dir });
   templates[PINNED_STACK] = synth.templateFile;
 
   findings = await runCfnLint(Object.values(templates), [LAMBDA_REGION, SAGEMAKER_REGION]);

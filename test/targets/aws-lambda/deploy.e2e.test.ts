@@ -64,6 +64,11 @@ async function writeModel(bytes: Uint8Array, target = dir): Promise<void> {
   await writeFile(path.join(target, 'model.onnx'), bytes);
 }
 
+/** The artifacts `build --json` / `synth --json` report for a target (`targets` lists `{ name, type, cached, artifacts }`). */
+function artifactsOf(json: { targets: Array<{ name: string; artifacts: Array<{ kind: string; file: string; sha256?: string }> }> }, target: string) {
+  return json.targets.find((t) => t.name === target)!.artifacts;
+}
+
 beforeAll(async () => {
   fake = await startAwsFake({ accountId: ACCOUNT, region: REGION, functionRunner: localFunctionRunner() });
   restoreEnv = fake.applyEnv();
@@ -90,7 +95,7 @@ describe('before anything is deployed: no AWS call', { timeout: 120_000 }, () =>
     expect(withEnv.code, withEnv.stderr).toBe(0);
     expect(calls).toEqual([]);
     const template = path.join(dir, 'cdk.out', STACK, `${STACK}.template.json`);
-    expect(withEnv.json().targets.lambda.artifacts[0].file).toBe(template);
+    expect(artifactsOf(withEnv.json(), 'lambda')[0]!.file).toBe(template);
     expect(Object.keys(JSON.parse(await readFile(template, 'utf8')).Outputs).sort()).toEqual(['AliasArn', 'FunctionName', 'FunctionUrl', 'LiveVersion', 'LogGroupName', 'NewVersion']);
 
     // WHEN synth runs with no AWS variable at all
@@ -195,6 +200,18 @@ describe('aws-lambda through the CLI against the AWS fake', { timeout: 120_000 }
     expect(run.stderr).toContain('Nothing changed: smoke-testing the live version 1');
     expect(names(calls)).not.toContain('cloudformation:CreateChangeSet');
     expect(calls.filter((c) => c.action === 'Invoke').map((c) => c.params.Qualifier)).toEqual(['1', '1']);
+  });
+
+  it('plan prints the resolved plan without AWS; diff finds nothing to change and exits 0, executing nothing', async () => {
+    // WHEN
+    const { result: [plan, diff], calls } = await callsDuring(() => Promise.all([cli(['plan', '--json']), cli(['diff', '--json'])]));
+    // THEN
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.json().targets).toEqual([expect.objectContaining({ type: 'aws-lambda', targetName: 'lambda', stackName: STACK, region: REGION, memoryMb: 1024, runtime: 'nodejs22.x' })]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.json().targets).toEqual([{ name: 'lambda', type: 'aws-lambda', supported: true, unchanged: true, changes: [], text: expect.stringContaining('There were no differences') }]);
+    expect(names(calls)).toContain('cloudformation:CreateChangeSet');
+    expect(names(calls)).not.toContain('cloudformation:ExecuteChangeSet');
   });
 
   it('smoke, invoke and status read the deployment from AWS (no local state)', async () => {
@@ -310,7 +327,7 @@ describe('aws-lambda through the CLI against the AWS fake', { timeout: 120_000 }
     // THEN
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('This was the first deploy of adder-first-lambda, so there was no previous version to keep');
-    expect(run.stdout).toMatch(/lambda: smoke test failed\n/);
+    expect(run.stdout).toMatch(/lambda: smoke test failed \(there was no previous version to keep: it serves\)\n/);
     expect(run.stdout).toContain('y expected shape: expected [1, 4], got [1, 2]');
     const destroyed = await cli(['destroy', '--stage', 'first', '--yes']);
     expect(destroyed.code, destroyed.stderr).toBe(0);

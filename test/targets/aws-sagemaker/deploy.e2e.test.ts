@@ -53,6 +53,11 @@ async function answerNow(): Promise<number[]> {
   return Array.from(out.outputs[0]!.data);
 }
 
+/** The artifacts `build --json` / `synth --json` report for a target (`targets` lists `{ name, type, cached, artifacts }`). */
+function artifactsOf(json: { targets: Array<{ name: string; artifacts: Array<{ kind: string; file: string; sha256?: string }> }> }, target: string) {
+  return json.targets.find((t) => t.name === target)!.artifacts;
+}
+
 beforeAll(async () => {
   fake = await startAwsFake({ region: REGION });
   fake.bootstrap();
@@ -82,7 +87,7 @@ describe('aws-sagemaker through the CLI against the AWS fake', { timeout: 240_00
     const { result: run, calls } = await callsDuring(() => cli(['build', '--target', 'sagemaker', '--json']));
     // THEN
     expect(run.code, run.stderr).toBe(0);
-    const artifacts = run.json().targets.sagemaker.artifacts as Array<{ kind: string; file: string; sha256?: string }>;
+    const artifacts = artifactsOf(run.json(), 'sagemaker');
     expect(artifacts.map((a) => [a.kind, path.relative(dir, a.file)])).toEqual([
       ['model.tar.gz', '.deploy-model/dev/sagemaker/model.tar.gz'],
       ['triton-repository', '.deploy-model/dev/sagemaker/repository/adder/1/model.onnx'],
@@ -90,14 +95,14 @@ describe('aws-sagemaker through the CLI against the AWS fake', { timeout: 240_00
     ]);
     expect(readFileSync(artifacts[2]!.file, 'utf8')).toContain('name: "adder"');
     const again = await cli(['build', '--target', 'sagemaker', '--json']);
-    expect(again.json().targets.sagemaker.artifacts[0].sha256).toBe(artifacts[0]!.sha256);
+    expect(artifactsOf(again.json(), 'sagemaker')[0]!.sha256).toBe(artifacts[0]!.sha256);
     expect(calls).toEqual([]);
   });
 
   it('synth writes the stack with no AWS call', async () => {
     const { result: run, calls } = await callsDuring(() => cli(['synth', '--json']));
     expect(run.code, run.stderr).toBe(0);
-    const template = JSON.parse(await readFile(run.json().targets.sagemaker.artifacts[0].file, 'utf8'));
+    const template = JSON.parse(await readFile(artifactsOf(run.json(), 'sagemaker')[0]!.file, 'utf8'));
     expect(Object.keys(template.Outputs).sort()).toEqual(['EndpointConfigName', 'EndpointName', 'LogGroupName', 'ModelDataUrl', 'ModelName']);
     expect(calls).toEqual([]);
   });
@@ -180,7 +185,8 @@ describe('aws-sagemaker through the CLI against the AWS fake', { timeout: 240_00
     // THEN
     expect(run.code).toBe(1);
     const t = run.json().targets[0];
-    expect(t).toMatchObject({ status: 'failed', promoted: false, version: v2, details: { rolledBackTo: v2 } });
+    expect(t).toMatchObject({ status: 'failed', promoted: false, previousVersion: v2, details: { rolledBackTo: v2 } });
+    expect(t.version).not.toBe(v2);
     expect(t.checks.find((c: { name: string }) => c.name === 'y expected shape')).toMatchObject({ passed: false, message: 'expected [1, 4], got [1, 2]' });
     expect(sm.endpoints.get(ENDPOINT)).toMatchObject({ status: 'InService', configName: v2 });
     expect(await answerNow()).toEqual([0, 2, 0, 4]);

@@ -114,7 +114,11 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
 
   it('a redeploy of the same build changes nothing and smoke-tests what serves', async () => {
     const report = await deploy();
-    expect(report).toMatchObject({ status: 'passed', promoted: true, version: v1, details: expect.objectContaining({ unchanged: true, retired: [] }) });
+    // The endpoint already served this config: the rollout core has nothing to move, nothing is retired.
+    expect(report).toMatchObject({ status: 'passed', promoted: true, version: v1, previousVersion: v1, details: expect.objectContaining({ unchanged: true, stackUnchanged: true }) });
+    expect(report.details).not.toHaveProperty('retired');
+    expect(host.codes()).toContain('DM_ROLLOUT_UNCHANGED');
+    expect(live()).toMatchObject({ status: 'InService', configName: v1 });
   });
 
   it('an update with a new model goes into service blue/green, and the old config and model are deleted', async () => {
@@ -167,7 +171,10 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     const report = await deploy();
 
     // THEN
-    expect(report).toMatchObject({ status: 'failed', promoted: false, version: v2, details: expect.objectContaining({ rolledBackTo: v2 }) });
+    // The report names the candidate that failed and the config that serves again.
+    expect(report).toMatchObject({ status: 'failed', promoted: false, previousVersion: v2, details: expect.objectContaining({ rolledBackTo: v2 }) });
+    expect(report.version).not.toBe(v2);
+    expect(report.endpoint).toBe(`https://runtime.sagemaker.${REGION}.amazonaws.com/endpoints/${ENDPOINT}/invocations`);
     expect(report.checks.find((c) => c.name === 'status')?.message).toContain('illegal memory access');
     expect(host.codes()).toEqual(expect.arrayContaining(['DM_SAGEMAKER_ROLLBACK', 'DM_SAGEMAKER_ROLLED_BACK', 'DM_DEPLOY_SMOKE_FAILED']));
     expect(live()).toMatchObject({ status: 'InService', configName: v2 });
@@ -182,7 +189,8 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     const report = await deploy();
 
     // THEN
-    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, details: expect.objectContaining({ unchanged: true, retired: [v2] }) });
+    // CloudFormation had nothing to change, but the endpoint served v2: the stack's config is the candidate.
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, previousVersion: v2, details: expect.objectContaining({ stackUnchanged: true, retired: [v2] }) });
     expect(host.codes()).toContain('DM_SAGEMAKER_RECONCILE');
     expect(live()?.configName).toBe(report.version);
     expect([...sm.endpointConfigs.keys()]).toEqual([report.version]);
@@ -219,13 +227,24 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     expect(await status('test')).toMatchObject({ state: 'not-deployed' });
   });
 
+  it('a first deploy whose smoke test fails has no config to go back to: it keeps serving, and the deploy says so', async () => {
+    // GIVEN a new stage whose first config answers every request with an error
+    sm.faults.breakNextConfig('CUDA error: an illegal memory access was encountered');
+    // WHEN
+    const report = await deploy('broken');
+    // THEN
+    expect(report).toMatchObject({ status: 'failed', promoted: true, details: expect.objectContaining({ failedVersionServes: true }) });
+    expect(report).not.toHaveProperty('previousVersion');
+    expect(host.codes()).toEqual(expect.arrayContaining(['DM_ROLLOUT_ROLLBACK', 'DM_SAGEMAKER_NO_PREVIOUS']));
+    expect(live('adder-broken-sagemaker')).toMatchObject({ status: 'InService', configName: report.version });
+  });
+
   it('destroy deletes the stack, the endpoint, its config and model', async () => {
     const project = await toolkit.load({ cwd: dir });
     expect(await toolkit.destroy(project)).toEqual([{ name: 'sagemaker', removed: true }]);
     expect(live()).toBeUndefined();
     expect(await status()).toMatchObject({ state: 'not-deployed' });
-    const qa = await toolkit.load({ cwd: dir, stage: 'qa' });
-    await toolkit.destroy(qa);
+    for (const stage of ['qa', 'broken']) await toolkit.destroy(await toolkit.load({ cwd: dir, stage }));
     expect([...sm.endpoints.keys()]).toEqual([]);
     expect([...sm.endpointConfigs.keys()]).toEqual([]);
     expect([...sm.models.keys()]).toEqual([]);

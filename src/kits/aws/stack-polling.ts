@@ -1,3 +1,4 @@
+/** How often stack operations are polled: the caller's choice, else DEPLOY_MODEL_STACK_POLL_MS. */
 /**
  * Environment variable that sets how often stack events are polled, in milliseconds, when the
  * caller does not. A test knob: local AWS fakes settle in milliseconds, AWS in seconds.

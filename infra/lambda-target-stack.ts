@@ -1,0 +1,120 @@
+/** The CDK stack of one aws-lambda target, built from the target's plan (or a config entry, resolved by the same planner). */
+import { Duration, Size, Stack, Tags } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { ProjectConfig } from '../src/config/schema.js';
+import { lambdaStackPlan, type AwsLambdaTargetConfig, type LambdaArtifacts, type LambdaStackPlan } from '../src/targets/aws-lambda/index.js';
+import { OnnxModelFunction } from './onnx-model-function.js';
+import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
+
+/** What the build stage produced for one aws-lambda target. */
+export interface LambdaStackArtifacts {
+  /** The function zip (handler bundle + model). */
+  readonly functionZip: string;
+  /** The onnxruntime-node layer zip for the target's architecture. */
+  readonly layerZip: string;
+  /**
+   * Size of the model in bytes, which the memory default is derived from.
+   * @default - not needed with a plan, which has the memory
+   */
+  readonly modelBytes?: number;
+  /**
+   * Unzipped sizes, when the builders measured them.
+   * @default - read from each zip's central directory
+   */
+  readonly unzippedBytes?: { readonly function?: number; readonly layer?: number };
+}
+
+/** The stack's artifacts from what the aws-lambda build recorded (`BuildResult.outputs`). */
+export function lambdaStackArtifacts(built: LambdaArtifacts): LambdaStackArtifacts {
+  return {
+    functionZip: built.functionZip, layerZip: built.layerZip, modelBytes: built.modelBytes,
+    unzippedBytes: { function: built.functionUnzippedBytes, layer: built.layerUnzippedBytes },
+  };
+}
+
+interface AliasOption {
+  /**
+   * Keep the `live` alias on this version (phase 1 of a deploy: publish and smoke-test the new
+   * version first).
+   * @default - the alias moves to the new version
+   */
+  readonly aliasVersion?: string;
+}
+
+/** The stack of a planned target: every value from its plan. */
+export interface LambdaStackFromPlan extends AliasOption {
+  readonly plan: LambdaStackPlan;
+  readonly artifacts: LambdaStackArtifacts;
+}
+
+/** The stack of a config's target entry, resolved by the target's planner, for CDK apps that hold no plan. */
+export interface LambdaStackFromConfig extends AliasOption {
+  readonly config: Pick<ProjectConfig, 'name' | 'runtime'>;
+  readonly targetName: string;
+  readonly target: AwsLambdaTargetConfig;
+  readonly stage: string;
+  readonly artifacts: LambdaStackArtifacts & { readonly modelBytes: number };
+}
+
+export type BuildLambdaStackOptions = LambdaStackFromPlan | LambdaStackFromConfig;
+
+/** The stack's resolved values: the plan's, or the planner's for a config entry. */
+export function lambdaStackPlanOf(options: BuildLambdaStackOptions): LambdaStackPlan {
+  if ('plan' in options) return options.plan;
+  const { config, stage, targetName, target, artifacts } = options;
+  return lambdaStackPlan({ config, stage, targetName, target, modelBytes: artifacts.modelBytes });
+}
+
+const RUNTIMES: Record<LambdaStackPlan['runtime'], lambda.Runtime> = { 'nodejs22.x': lambda.Runtime.NODEJS_22_X };
+
+/** The stack of one aws-lambda target: the onnxruntime layer, the model's function, its version, `live` alias and Function URL. */
+export class LambdaTargetStack extends Stack {
+  readonly plan: LambdaStackPlan;
+  readonly model: OnnxModelFunction;
+  readonly layer: OnnxRuntimeLayer;
+
+  constructor(scope: Construct, options: BuildLambdaStackOptions) {
+    const plan = lambdaStackPlanOf(options);
+    const { artifacts } = options;
+    super(scope, plan.stackName, {
+      stackName: plan.stackName,
+      // Region only: the account stays agnostic so synth needs no credentials.
+      env: { region: plan.region },
+      description: plan.description,
+    });
+    this.plan = plan;
+    for (const [key, value] of Object.entries(plan.tags)) Tags.of(this).add(key, value);
+
+    const architecture = plan.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    this.layer = new OnnxRuntimeLayer(this, 'OnnxRuntime', {
+      code: artifacts.layerZip,
+      architecture,
+      unzippedBytes: artifacts.unzippedBytes?.layer,
+    });
+    this.model = new OnnxModelFunction(this, 'Model', {
+      code: artifacts.functionZip,
+      unzippedBytes: artifacts.unzippedBytes?.function,
+      modelName: plan.modelName,
+      environment: { ...plan.environment },
+      layer: this.layer,
+      architecture,
+      runtime: RUNTIMES[plan.runtime],
+      memorySize: plan.memoryMb,
+      timeout: Duration.seconds(plan.timeoutSeconds),
+      ephemeralStorageSize: Size.mebibytes(plan.ephemeralStorageMb),
+      reservedConcurrentExecutions: plan.reservedConcurrency,
+      provisionedConcurrentExecutions: plan.provisionedConcurrency,
+      logRetention: plan.logRetentionDays as logs.RetentionDays,
+      urlAuth: plan.urlAuth,
+      aliasVersion: options.aliasVersion,
+    });
+    this.model.addStackOutputs();
+  }
+}
+
+/** Builds the stack `<name>-<stage>-<target>` of one aws-lambda target into `scope` (an App or Stage). */
+export function buildLambdaStack(scope: Construct, options: BuildLambdaStackOptions): LambdaTargetStack {
+  return new LambdaTargetStack(scope, options);
+}

@@ -1,0 +1,122 @@
+/**
+ * The aws-lambda rollout hooks. A new version takes traffic only after it passed its smoke test:
+ *   stage:    deploy the stack with the `live` alias kept on the version it serves (read from the
+ *             stack's `LiveVersion` output): CloudFormation publishes the new version beside it;
+ *             the smoke test then invokes the new version by number;
+ *   promote:  deploy again with the alias on the new version's number;
+ *   rollback: nothing to move, the alias and the Function URL on it stayed on the previous version.
+ * On a first deploy there is no previous version: the alias is created on the new one, and a failed
+ * smoke test leaves it serving. The alias is always pinned to a literal version number, so
+ * deploying an unchanged project is a no-op for CloudFormation.
+ */
+import { lambdaStackArtifacts } from '../../../infra/lambda-target-stack.js';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT } from '../../../infra/outputs.js';
+import { deployStack } from '../../kits/aws/deploy-stack.js';
+import { describeStack } from '../../kits/aws/describe-stack.js';
+import { stackOutputsMissing } from '../../kits/aws/stack-outputs-missing.js';
+import type { BuildResult, Candidate, RollbackOutcome, RolloutHooks } from '../driver.js';
+import type { LambdaArtifacts, LambdaContext } from './build.js';
+import { lambdaInvokeClient } from './lambda-invoke-client.js';
+import type { AwsLambdaPlan } from './plan.js';
+import type { AwsLambdaTargetConfig } from './schema.js';
+import { synthChecked } from './synth.js';
+
+const VERSION_RE = /^[1-9]\d*$/;
+
+/** What promote and rollback need from stage. */
+export interface LambdaCandidateState {
+  readonly artifacts: LambdaArtifacts;
+  /** The version the alias served before; undefined on a first deploy. */
+  readonly liveVersion?: string;
+  readonly newVersion: string;
+  /** The Lambda client the smoke test invokes with; closed by promote, rollback or release. */
+  readonly lambda: LambdaClient;
+}
+
+/** Synthesises the plan with the `live` alias on `aliasVersion` (on the new version when undefined) and deploys it. */
+async function synthAndDeploy(ctx: LambdaContext, artifacts: LambdaArtifacts, aliasVersion: string | undefined) {
+  const { plan } = ctx;
+  const synth = synthChecked({ plan, artifacts: lambdaStackArtifacts(artifacts), aliasVersion, rootDir: ctx.loaded.rootDir, io: ctx.io });
+  return deployStack({ assemblyDir: synth.assemblyDir, stackName: plan.stackName, region: plan.region, io: ctx.io });
+}
+
+function requireOutput(outputs: Record<string, string>, key: string, plan: AwsLambdaPlan): string {
+  const value = outputs[key];
+  if (!value) throw stackOutputsMissing(plan.stackName, plan.region, [key], outputs);
+  return value;
+}
+
+/** The live version a stack's outputs name, when it is a version number. */
+export function liveVersionOf(outputs: Record<string, string> | undefined): string | undefined {
+  const deployed = outputs?.[OUT.liveVersion];
+  return deployed && VERSION_RE.test(deployed) ? deployed : undefined;
+}
+
+export const lambdaRollout: RolloutHooks<AwsLambdaTargetConfig, AwsLambdaPlan, LambdaCandidateState> = {
+  async stage(ctx: LambdaContext, build: BuildResult): Promise<Candidate<LambdaCandidateState>> {
+    const { io, plan } = ctx;
+    const { stackName, region } = plan;
+    const artifacts = build.outputs as LambdaArtifacts;
+
+    const before = await describeStack({ stackName, region });
+    const liveVersion = liveVersionOf(before?.outputs);
+    io.info('DM_LAMBDA_PUBLISH', liveVersion
+      ? `Publishing a new version of ${stackName}; the live alias stays on version ${liveVersion} until it passes its smoke test`
+      : `First deploy of ${stackName}: creating the function, its first version and the live alias`,
+    { stackName, liveVersion, stackStatus: before?.status });
+    const phase1 = await synthAndDeploy(ctx, artifacts, liveVersion);
+
+    const functionName = requireOutput(phase1.outputs, OUT.functionName, plan);
+    const newVersion = requireOutput(phase1.outputs, OUT.newVersion, plan);
+    const endpoint = requireOutput(phase1.outputs, OUT.functionUrl, plan);
+    const unchanged = liveVersion !== undefined && newVersion === liveVersion;
+    io.info('DM_LAMBDA_SMOKE_VERSION', unchanged
+      ? `Nothing changed: smoke-testing the live version ${newVersion}`
+      : `Smoke-testing version ${newVersion} through Lambda Invoke before it takes traffic`,
+    { functionName, version: newVersion, unchanged });
+
+    const lambda = new LambdaClient({ region });
+    return {
+      endpoint,
+      version: newVersion,
+      client: lambdaInvokeClient({ client: lambda, functionName, qualifier: newVersion, region }),
+      ...(liveVersion ? { previous: liveVersion } : {}),
+      ...(unchanged ? { unchanged: true } : {}),
+      state: { artifacts, newVersion, lambda, ...(liveVersion ? { liveVersion } : {}) },
+      details: {
+        stackName, functionName, newVersion, liveVersion: liveVersion ?? newVersion, aliasArn: phase1.outputs[OUT.aliasArn],
+        logGroupName: phase1.outputs[OUT.logGroupName], unchanged, ...(liveVersion ? {} : { firstDeploy: true }),
+      },
+    };
+  },
+
+  async promote(ctx: LambdaContext, candidate: Candidate<LambdaCandidateState>): Promise<Record<string, unknown>> {
+    const { liveVersion, newVersion, artifacts, lambda } = candidate.state;
+    lambda.destroy();
+    // On a first deploy the alias already serves the new version; pinning it to the number keeps
+    // the template what the next deploy synthesises, so an unchanged redeploy is a no-op.
+    ctx.io.info('DM_LAMBDA_PROMOTE', liveVersion ? `Moving the live alias from version ${liveVersion} to ${newVersion}` : `Pinning the live alias to version ${newVersion}`, { from: liveVersion, to: newVersion });
+    await synthAndDeploy(ctx, artifacts, newVersion);
+    ctx.io.info('DM_LAMBDA_LIVE', `Version ${newVersion} is live at ${candidate.endpoint}`, { version: newVersion, endpoint: candidate.endpoint });
+    // For the report: the alias serves the new version now.
+    return { liveVersion: newVersion };
+  },
+
+  async rollback(ctx: LambdaContext, candidate: Candidate<LambdaCandidateState>): Promise<RollbackOutcome> {
+    const { liveVersion, newVersion, lambda } = candidate.state;
+    lambda.destroy();
+    if (!liveVersion) {
+      ctx.io.error('DM_LAMBDA_FIRST_DEPLOY_SMOKE_FAILED', `Version ${newVersion} failed its smoke test. This was the first deploy of ${ctx.plan.stackName}, so there was no previous version to keep: the live alias and the Function URL serve version ${newVersion}. Fix the model or config and deploy again (the alias moves only to a version that passes), or run \`deploy-model destroy --target ${ctx.targetName}\`.`, { version: newVersion, stackName: ctx.plan.stackName });
+      return 'kept';
+    }
+    // The alias never moved: nothing to deploy.
+    ctx.io.warn('DM_LAMBDA_NOT_PROMOTED', `Version ${newVersion} failed its smoke test: the live alias stays on version ${liveVersion}`, { newVersion, liveVersion });
+    return 'removed';
+  },
+
+  /** An unchanged version serves already: only the smoke test's client goes. */
+  async release(_ctx: LambdaContext, candidate: Candidate<LambdaCandidateState>): Promise<void> {
+    candidate.state.lambda.destroy();
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * The aws-sagemaker rollout hooks.
+ *   stage:    CloudFormation (through toolkit-lib) creates a new Model and EndpointConfig and updates
+ *             the endpoint to it, blue/green: SageMaker starts new instances, moves the traffic when
+ *             they pass their health check, and rolls back by itself if they never do or if the 5XX
+ *             alarm fires while the old instances bake. DescribeEndpoint reports the endpoint's
+ *             status meanwhile. An endpoint an earlier failed smoke test put back on an older
+ *             config is put on the stack's config again. The smoke test then calls InvokeEndpoint.
+ *   promote:  the configs (and models) that no longer serve are deleted.
+ *   rollback: the endpoint is put back on the config that served before (kept by
+ *             `UpdateReplacePolicy: Retain`); the stack then names a config the endpoint does not
+ *             serve, which the next deploy's stage reconciles. A first deploy has none to go back to.
+ */
+import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/outputs.js';
+import { DeployModelError } from '../../errors.js';
+import { deployStack } from '../../kits/aws/deploy-stack.js';
+import { describeStack } from '../../kits/aws/describe-stack.js';
+import { endpointOverride } from '../../kits/aws/endpoint-override.js';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { BuildResult, Candidate, RollbackOutcome, RolloutHooks } from '../driver.js';
+import { sageMakerRuntimeClient, withSageMakerClients, type SageMakerClients, type SageMakerConnectionOptions } from './_clients.js';
+import {
+  describeEndpoint, failureSince, retireConfigs, SERVING, switchEndpointConfig, watchEndpoint, type EndpointSnapshot,
+} from './_endpoint-state.js';
+import type { SageMakerArtifacts, SageMakerContext } from './build.js';
+import type { AwsSageMakerPlan } from './plan.js';
+import { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
+import type { AwsSageMakerTargetConfig } from './schema.js';
+import { sageMakerStackArtifacts, synthChecked } from './synth.js';
+
+/** What promote and rollback need from stage. */
+export interface SageMakerCandidateState {
+  /** The endpoint config the stack deployed: the candidate. */
+  readonly configName: string;
+  /** The config that served before; undefined on a first deploy. */
+  readonly previous?: string;
+  /** The config the stack named before this deploy (a failed smoke test leaves it apart from the served one). */
+  readonly stackConfigBefore?: string;
+  /** The runtime client the smoke test calls with; closed by promote, rollback or release. */
+  readonly runtime: SageMakerRuntimeClient;
+}
+
+/** The rollout hooks, reaching SageMaker as `options` say. */
+export function sageMakerRollout(options: SageMakerConnectionOptions = {}): RolloutHooks<AwsSageMakerTargetConfig, AwsSageMakerPlan, SageMakerCandidateState> {
+  return {
+    async stage(ctx: SageMakerContext, build: BuildResult): Promise<Candidate<SageMakerCandidateState>> {
+      const { plan } = ctx;
+      const synth = synthChecked({ plan, artifacts: sageMakerStackArtifacts(build.outputs as SageMakerArtifacts), rootDir: ctx.loaded.rootDir, io: ctx.io });
+      const staged = await withSageMakerClients(plan.region, options, (clients) => deployAndReconcile(ctx, clients, synth.assemblyDir));
+      const runtime = sageMakerRuntimeClient(plan.region, options);
+      return {
+        endpoint: invocationsUrl(plan.region, plan.endpointName),
+        version: staged.configName,
+        client: sageMakerInferenceClient(runtime, plan.endpointName),
+        ...(staged.previous ? { previous: staged.previous } : {}),
+        ...(staged.previous === staged.configName ? { unchanged: true } : {}),
+        state: { configName: staged.configName, runtime, ...(staged.previous ? { previous: staged.previous } : {}), ...(staged.stackConfigBefore ? { stackConfigBefore: staged.stackConfigBefore } : {}) },
+        details: {
+          region: plan.region, stackName: plan.stackName, endpointName: plan.endpointName, endpointConfigName: staged.configName,
+          modelName: staged.modelName, logGroupName: plan.logGroupName, stackUnchanged: staged.noOp,
+        },
+      };
+    },
+
+    async promote(ctx: SageMakerContext, candidate: Candidate<SageMakerCandidateState>): Promise<Record<string, unknown>> {
+      const { previous, stackConfigBefore, configName, runtime } = candidate.state;
+      runtime.destroy();
+      const retired = await withSageMakerClients(ctx.plan.region, options, (clients) =>
+        retireConfigs(clients.control, [previous ?? '', stackConfigBefore ?? ''], configName, ctx.plan.region, ctx.io));
+      return { retired };
+    },
+
+    async rollback(ctx: SageMakerContext, candidate: Candidate<SageMakerCandidateState>): Promise<RollbackOutcome> {
+      const { plan } = ctx;
+      const { previous, configName, runtime } = candidate.state;
+      runtime.destroy();
+      if (!previous) {
+        ctx.io.warn('DM_SAGEMAKER_NO_PREVIOUS', `The smoke test failed and endpoint ${plan.endpointName} had no earlier configuration to go back to: ${configName} keeps serving, and its instances are billed per hour. Fix the model and deploy again, or remove it with \`deploy-model destroy --target ${ctx.targetName}\`.`, candidate.details);
+        return 'kept';
+      }
+      ctx.io.warn('DM_SAGEMAKER_ROLLBACK', `The smoke test failed: putting endpoint ${plan.endpointName} back on ${previous}`, { from: configName, to: previous });
+      const back = await withSageMakerClients(plan.region, options, (clients) =>
+        switchEndpointConfig(clients.control, plan.endpointName, previous, plan.region, ctx.io, clients.pollMs, clients.updateTimeoutMs));
+      if (back?.configName !== previous || back.status !== 'InService') {
+        throw new DeployModelError('SAGEMAKER_ROLLBACK_FAILED', `The smoke test of ${configName} failed, and putting endpoint ${plan.endpointName} back on ${previous} did not succeed: it is ${back?.status ?? 'gone'} on ${back?.configName ?? '-'}${back?.failureReason ? ` (${back.failureReason})` : ''}. Check the endpoint in the SageMaker console and the logs in ${plan.logGroupName}.`, { details: { ...candidate.details, previous } });
+      }
+      ctx.io.info('DM_SAGEMAKER_ROLLED_BACK', `Endpoint ${plan.endpointName} serves ${previous} again`, { endpointConfigName: previous });
+      // The report carries the candidate's details (a rollback returns no details of its own).
+      if (candidate.details) candidate.details.rolledBackTo = previous;
+      return 'removed';
+    },
+
+    /** The endpoint already served this config: only the smoke test's client goes. */
+    async release(_ctx: SageMakerContext, candidate: Candidate<SageMakerCandidateState>): Promise<void> {
+      candidate.state.runtime.destroy();
+    },
+  };
+}
+
+interface Staged extends Omit<SageMakerCandidateState, 'runtime'> {
+  readonly modelName?: string;
+  /** CloudFormation had nothing to change. */
+  readonly noOp: boolean;
+}
+
+/** Deploys the stack while watching the endpoint, then puts the endpoint on the stack's config if an earlier rollback left it elsewhere. */
+async function deployAndReconcile(ctx: SageMakerContext, clients: SageMakerClients, assemblyDir: string): Promise<Staged> {
+  const { io, plan } = ctx;
+  const { control, pollMs, updateTimeoutMs } = clients;
+  const before = await describeEndpoint(control, plan.endpointName, plan.region);
+  const stackBefore = await describeStack({ stackName: plan.stackName, region: plan.region });
+  const previous = before && before.status === 'InService' ? before.configName : undefined;
+
+  const started = new Date();
+  const watch = watchEndpoint(control, plan.endpointName, plan.region, io, pollMs);
+  let outputs: Record<string, string>;
+  let noOp: boolean;
+  try {
+    ({ outputs, noOp } = await deployStack({ assemblyDir, stackName: plan.stackName, region: plan.region, io }));
+  } catch (e) {
+    await watch.stop();
+    throw await endpointFailure(ctx, clients, e, watch.failureReason, started);
+  }
+  await watch.stop();
+
+  const configName = outputs[OUTPUTS.endpointConfigName] ?? '';
+  let live = await describeEndpoint(control, plan.endpointName, plan.region);
+  if (!live) throw endpointMissing(plan);
+  if (live.configName !== configName) {
+    // An earlier smoke test rolled the endpoint back and the stack did not change since.
+    io.info('DM_SAGEMAKER_RECONCILE', `Endpoint ${plan.endpointName} serves ${live.configName}, not the stack's ${configName} (an earlier smoke test failed): updating it to ${configName}`, { from: live.configName, to: configName });
+    live = await switchEndpointConfig(control, plan.endpointName, configName, plan.region, io, pollMs, updateTimeoutMs);
+    if (live?.configName !== configName) {
+      throw new DeployModelError('SAGEMAKER_ENDPOINT_FAILED', failureMessage(plan, live?.failureReason, live), { details: { endpointName: plan.endpointName, failureReason: live?.failureReason, logGroup: plan.logGroupName } });
+    }
+  }
+  const stackConfigBefore = stackBefore?.outputs[OUTPUTS.endpointConfigName];
+  return {
+    configName, noOp, modelName: outputs[OUTPUTS.modelName],
+    ...(previous ? { previous } : {}), ...(stackConfigBefore ? { stackConfigBefore } : {}),
+  };
+}
+
+/** The stack deployed, yet SageMaker knows no endpoint by the name the stack gives it. */
+function endpointMissing(plan: AwsSageMakerPlan): DeployModelError {
+  const override = endpointOverride('SageMaker');
+  const why = override
+    ? `SageMaker calls go to ${override.url} (${override.variable}), not to AWS, and that endpoint may not support the EndpointName property of AWS::SageMaker::Endpoint (an emulator may name the endpoint itself). Fix: use an endpoint that honours it, or unset ${override.variable}.`
+    : 'It was probably deleted outside deploy-model while the stack kept it. Fix: run `deploy-model destroy`, then deploy again.';
+  return new DeployModelError('SAGEMAKER_ENDPOINT_MISSING',
+    `Stack ${plan.stackName} in ${plan.region} deployed, but SageMaker has no endpoint ${plan.endpointName}, the EndpointName the stack gives it. ${why}`,
+    { details: { stackName: plan.stackName, endpointName: plan.endpointName, region: plan.region, endpoint: override?.url } });
+}
+
+function failureMessage(plan: AwsSageMakerPlan, reason: string | undefined, live: EndpointSnapshot | undefined): string {
+  const serving = live && SERVING.has(live.status)
+    ? `Endpoint config ${live.configName} keeps serving.`
+    : 'The endpoint is not serving.';
+  return `SageMaker could not bring endpoint ${plan.endpointName} into service with the new configuration.\n` +
+    `FailureReason: ${reason ?? '(none reported)'}\n` +
+    `Read the container logs in CloudWatch log group ${plan.logGroupName} (\`aws logs tail ${plan.logGroupName} --region ${plan.region}\`); a TensorRT engine build that outlasts startupHealthCheckTimeoutSeconds also fails the ping health check.\n` +
+    serving;
+}
+
+/**
+ * A failed stack deploy that SageMaker explains (a FailureReason) becomes SAGEMAKER_ENDPOINT_FAILED
+ * with that reason verbatim and the log group to read; any other failure is passed on.
+ */
+async function endpointFailure(ctx: SageMakerContext, clients: SageMakerClients, e: unknown, seenReason: string | undefined, started: Date): Promise<unknown> {
+  const { plan } = ctx;
+  const live = await describeEndpoint(clients.control, plan.endpointName, plan.region).catch(() => undefined);
+  const reason = seenReason ?? failureSince(live, started);
+  if (!reason) return e;
+  ctx.io.error('DM_SAGEMAKER_ENDPOINT_FAILED', `Endpoint ${plan.endpointName}: ${reason}`, { endpointName: plan.endpointName, failureReason: reason, logGroupName: plan.logGroupName });
+  const cloudFormation = e instanceof Error ? `\n\n${e.message}` : '';
+  return new DeployModelError('SAGEMAKER_ENDPOINT_FAILED', `${failureMessage(plan, reason, live)}${cloudFormation}`, {
+    cause: e, details: { endpointName: plan.endpointName, failureReason: reason, logGroupName: plan.logGroupName, serving: live?.configName },
+  });
+}
