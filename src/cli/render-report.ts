@@ -12,14 +12,18 @@ function servingNote(t: TargetReport): string {
 
 /** The one result table: target, type, endpoint, status, p50; then what failed, per target. */
 export function renderReport(report: DeployReport, style: Style): string {
+  // Lambda's "Max Memory Used", where a target measured it (local): N / memory MB.
+  const memory = (t: TargetReport) => (typeof t.details?.maxMemoryUsedMb === 'number' ? `${t.details.maxMemoryUsedMb} / ${t.details.memoryMb} MB` : '-');
+  const withMemory = report.targets.some((t) => memory(t) !== '-');
   const rows = report.targets.map((t) => [
     t.name,
     t.type,
     t.endpoint ?? '-',
     t.status === 'passed' ? style.green('passed') : style.red('failed'),
     t.latencyMs ? `${t.latencyMs.p50} ms` : '-',
+    ...(withMemory ? [memory(t)] : []),
   ]);
-  const lines = [renderTable(['TARGET', 'TYPE', 'ENDPOINT', 'STATUS', 'P50'], rows)];
+  const lines = [renderTable(['TARGET', 'TYPE', 'ENDPOINT', 'STATUS', 'P50', ...(withMemory ? ['MAX MEMORY USED'] : [])], rows)];
   for (const t of report.targets) {
     if (t.error) lines.push('', style.red(`${t.name}: ${t.error.code}: ${t.error.message}`));
     const failed = t.checks.filter((c) => !c.passed);

@@ -21,6 +21,22 @@ export interface LocalTargetInput {
    * @default 30
    */
   timeoutSeconds?: number;
+  /**
+   * Ephemeral storage (/tmp) in MB, as on Lambda (512-10240). Default: 512.
+   * @default 512
+   */
+  ephemeralStorageMb?: number;
+  /**
+   * The local Function URL, as aws-lambda's.
+   * @default {"auth":"iam"}
+   */
+  url?: {
+    /**
+     * 'iam' gives events the IAM authorizer fields an AWS_IAM Function URL has (signatures are not checked locally); 'none' sends anonymous events. Default: 'iam'.
+     * @default "iam"
+     */
+    auth?: "iam" | "none";
+  };
 }
 
 /**

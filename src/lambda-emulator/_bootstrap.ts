@@ -147,6 +147,31 @@ async function postInvocationResponse(requestId: string, result: unknown): Promi
 
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 
+/** The content type that tells a Function URL the stream starts with a JSON prelude. */
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+/**
+ * `awslambda.HttpResponseStream` of the managed runtime: `from(stream, { statusCode, headers })`
+ * makes the first write of a response stream send the JSON prelude and 8 zero bytes before the
+ * body. Streaming handlers are refused locally, but code that only refers to it must load.
+ */
+class HttpResponseStream {
+  static from<T extends NodeJS.WritableStream & { setContentType?: (type: string) => void }>(stream: T, prelude: unknown): T {
+    stream.setContentType?.(HTTP_INTEGRATION_CONTENT_TYPE);
+    const head = Buffer.concat([Buffer.from(JSON.stringify(prelude)), Buffer.alloc(8)]);
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    let first = true;
+    stream.write = ((...args: unknown[]) => {
+      if (first) {
+        first = false;
+        write(head);
+      }
+      return write(...args);
+    }) as T['write'];
+    return stream;
+  }
+}
+
 type Handler = (event: unknown, context: unknown, callback: (err?: unknown, result?: unknown) => void) => unknown;
 
 async function loadHandler(appRoot: string, fullHandler: string): Promise<Handler> {
@@ -161,6 +186,7 @@ async function loadHandler(appRoot: string, fullHandler: string): Promise<Handle
 
   (globalThis as Record<string, unknown>).awslambda = {
     streamifyResponse: (h: Record<symbol, unknown>) => { h[STREAMING] = 'response'; return h; },
+    HttpResponseStream,
   };
   let app: unknown;
   try {

@@ -1,7 +1,10 @@
 /** The error documents Lambda answers when the platform, not the handler, failed an invocation. */
 import type { InitOutcome } from './_execution-environment.js';
 
-/** Lambda gives init 10 s, then retries it within the function timeout; locally: the larger. */
+/**
+ * Lambda gives the init phase 10 s; an init that has not finished by then is stopped and run
+ * again inside the first invocation, within that invocation's timeout.
+ */
 export const INIT_LIMIT_MS = 10_000;
 
 export interface ErrorDoc { errorType: string; errorMessage: string }
@@ -13,6 +16,22 @@ export function timeoutError(requestId: string, seconds: number): ErrorDoc {
 export function exitError(requestId: string, code: number | null, signal: NodeJS.Signals | null): ErrorDoc {
   const how = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code}`;
   return { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` };
+}
+
+/** A runtime killed for using more than the function's memory. */
+export function outOfMemoryError(requestId: string): ErrorDoc {
+  return { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+}
+
+/**
+ * /tmp above the function's ephemeral storage. Lambda fails the write itself (ENOSPC); locally
+ * the size is measured after the invocation, so the invocation is failed in its place.
+ */
+export function ephemeralStorageError(requestId: string, usedMb: number, limitMb: number): ErrorDoc {
+  return {
+    errorType: 'Local.EphemeralStorageExceeded',
+    errorMessage: `RequestId: ${requestId} Error: /tmp holds ${usedMb} MB, over the function's ephemeral storage of ${limitMb} MB; on Lambda the writes past ${limitMb} MB fail with ENOSPC (no space left on device). Raise ephemeralStorageMb or write less to /tmp.`,
+  };
 }
 
 /** The error document an invocation answers when init failed. */
@@ -29,7 +48,7 @@ export function initFailure(init: InitOutcome, requestId: string | undefined, ti
     case 'exit':
       return exitError(id, init.code, init.signal);
     case 'timeout':
-      return timeoutError(id, Math.max(INIT_LIMIT_MS / 1000, timeoutSeconds));
+      return timeoutError(id, timeoutSeconds);
     default:
       return { errorType: 'Runtime.Unknown', errorMessage: 'init did not finish' };
   }

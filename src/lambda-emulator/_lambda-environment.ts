@@ -18,7 +18,7 @@ export const RESERVED_ENV_NAMES: readonly string[] = [
 ];
 
 export interface LambdaEnvironmentInput {
-  layout: Pick<FunctionLayout, 'taskRoot' | 'optDir' | 'runtimeDir'>;
+  layout: Pick<FunctionLayout, 'taskRoot' | 'optDir' | 'runtimeDir' | 'tmpDir' | 'homeDir'>;
   functionName: string;
   version: string;
   handler: string;
@@ -26,10 +26,10 @@ export interface LambdaEnvironmentInput {
   region: string;
   runtimeApi: string;
   logStreamName: string;
+  /** The `node` that runs the function: its install stands in for `/var/lang`. */
+  nodeBinary: string;
   /** The function's own variables; may extend PATH, NODE_PATH, LD_LIBRARY_PATH, TZ, LANG. */
   env: Record<string, string>;
-  /** Inherited from this process so tools and the user's home still resolve. */
-  inherited: { PATH?: string; HOME?: string };
 }
 
 export function assertNoReservedEnv(functionName: string, env: Record<string, string>): void {
@@ -43,18 +43,23 @@ export function assertNoReservedEnv(functionName: string, env: Record<string, st
 
 /**
  * The environment of the runtime process, as Lambda builds it for nodejs22.x, with the local
- * folders in place of /var/task, /opt and /var/runtime. Nothing else of this process leaks in
- * beyond PATH and HOME.
+ * folders in place of /var/lang, /var/task, /opt and /var/runtime. Nothing of this process leaks
+ * in: PATH and LD_LIBRARY_PATH are Lambda's documented ones, and HOME is a folder that cannot be
+ * created, as the sandbox user's home on Lambda's read-only file system cannot.
  */
 export function lambdaEnvironment(input: LambdaEnvironmentInput): Record<string, string> {
   const { taskRoot, optDir, runtimeDir } = input.layout;
-  // npm and npx put every node_modules/.bin above the project on PATH; Lambda has none of them.
-  const inheritedPath = (input.inherited.PATH ?? '').split(path.delimiter).filter((p) => p !== '' && !p.split(/[\\/]/).includes('node_modules'));
+  const lang = path.dirname(path.dirname(input.nodeBinary));
   const base: Record<string, string> = {
-    PATH: [...inheritedPath, path.join(optDir, 'bin')].join(path.delimiter),
+    // Documented: /usr/local/bin:/usr/bin/:/bin:/opt/bin; the Node runtimes put /var/lang/bin first.
+    PATH: [path.join(lang, 'bin'), '/usr/local/bin', '/usr/bin/', '/bin', path.join(optDir, 'bin')].join(path.delimiter),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
-    LD_LIBRARY_PATH: [taskRoot, path.join(taskRoot, 'lib'), path.join(optDir, 'lib')].join(path.delimiter),
+    // Documented: /var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib
+    LD_LIBRARY_PATH: [
+      path.join(lang, 'lib'), '/lib64', '/usr/lib64', runtimeDir, path.join(runtimeDir, 'lib'),
+      taskRoot, path.join(taskRoot, 'lib'), path.join(optDir, 'lib'),
+    ].join(path.delimiter),
     // What the managed runtime's bootstrap script exports when NODE_PATH is unset.
     NODE_PATH: [
       path.join(optDir, 'nodejs', 'node22', 'node_modules'),
@@ -63,8 +68,11 @@ export function lambdaEnvironment(input: LambdaEnvironmentInput): Record<string,
       runtimeDir,
       taskRoot,
     ].join(path.delimiter),
+    HOME: input.layout.homeDir,
+    // Lambda's /tmp is the function's own; here it is a folder of the execution environment,
+    // measured against ephemeralStorageMb. Code that writes to a literal `/tmp` is not covered.
+    TMPDIR: input.layout.tmpDir,
   };
-  if (input.inherited.HOME) base.HOME = input.inherited.HOME;
   const reserved: Record<string, string> = {
     LAMBDA_TASK_ROOT: taskRoot,
     LAMBDA_RUNTIME_DIR: runtimeDir,
@@ -85,17 +93,18 @@ export function lambdaEnvironment(input: LambdaEnvironmentInput): Record<string,
 
 /**
  * Node flags of the managed runtime's bootstrap script: the V8 heap is sized from the memory
- * setting (a tenth for the young generation, the rest for the old one).
+ * setting (a tenth for the young generation, the rest for the old one), each flag left out when
+ * the function's NODE_OPTIONS already sets it.
  */
-export function runtimeNodeArgs(memoryMb: number, bootstrap: string): string[] {
+export function runtimeNodeArgs(memoryMb: number, bootstrap: string, nodeOptions = ''): string[] {
   const newSpace = Math.floor(memoryMb / 10);
   const semiSpace = Math.floor(newSpace / 2);
   const oldSpace = memoryMb - newSpace;
   return [
     '--expose-gc',
     '--max-http-header-size', '81920',
-    `--max-semi-space-size=${semiSpace}`,
-    `--max-old-space-size=${oldSpace}`,
+    ...(nodeOptions.includes('--max-semi-space-size') ? [] : [`--max-semi-space-size=${semiSpace}`]),
+    ...(nodeOptions.includes('--max-old-space-size') ? [] : [`--max-old-space-size=${oldSpace}`]),
     bootstrap,
   ];
 }

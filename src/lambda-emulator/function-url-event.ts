@@ -22,6 +22,24 @@ export interface FunctionUrlEventContext {
   /** Port the client connected to, for x-forwarded-port. */
   port: number;
   traceId: string;
+  /**
+   * The caller of an AWS_IAM Function URL: the event then carries its account and
+   * `requestContext.authorizer.iam`, as Lambda fills them from the signed request.
+   * @default - a NONE (public) URL: `accountId` is `anonymous` and there is no authorizer
+   */
+  iam?: IamCaller;
+}
+
+/** `requestContext.authorizer.iam` of an AWS_IAM Function URL's event. */
+export interface IamCaller {
+  accessKey: string;
+  accountId: string;
+  callerId: string;
+  cognitoIdentity: null;
+  /** Null unless the caller's account belongs to an AWS Organization, as Lambda sends it. */
+  principalOrgId: string | null;
+  userArn: string;
+  userId: string;
 }
 
 export interface FunctionUrlEvent {
@@ -33,8 +51,10 @@ export interface FunctionUrlEvent {
   headers: Record<string, string>;
   queryStringParameters?: Record<string, string>;
   requestContext: {
-    accountId: 'anonymous';
+    /** `anonymous` for a NONE URL; the caller's account for an AWS_IAM one. */
+    accountId: string;
     apiId: string;
+    authorizer?: { iam: IamCaller };
     domainName: string;
     domainPrefix: string;
     http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
@@ -100,8 +120,9 @@ export function toFunctionUrlEvent(req: HttpRequestLike, ctx: FunctionUrlEventCo
     headers,
     ...(queryStringParameters ? { queryStringParameters } : {}),
     requestContext: {
-      accountId: 'anonymous',
+      accountId: ctx.iam ? ctx.iam.accountId : 'anonymous',
       apiId: ctx.apiId,
+      ...(ctx.iam ? { authorizer: { iam: ctx.iam } } : {}),
       domainName,
       domainPrefix: ctx.apiId,
       http: { method: req.method, path: rawPath, protocol: req.protocol, sourceIp: req.sourceIp, userAgent: headers['user-agent'] ?? '' },
@@ -119,6 +140,27 @@ export function toFunctionUrlEvent(req: HttpRequestLike, ctx: FunctionUrlEventCo
     event.isBase64Encoded = !text;
   }
   return event;
+}
+
+/**
+ * The caller identity of a request to an AWS_IAM URL. Lambda takes it from the verified SigV4
+ * signature; locally the signature is not verified (there is no IAM to check it against), so the
+ * access key is read from the `Authorization` header when the request is signed, and the rest is
+ * a stand-in user of the function's own account.
+ */
+export function iamCaller(headers: Record<string, string | string[] | undefined>, accountId: string): IamCaller {
+  const auth = headers.authorization;
+  const signed = /Credential=([A-Z0-9]{16,128})\//.exec(Array.isArray(auth) ? auth[0] : auth ?? '');
+  const userId = 'AIDALOCALCALLER000000';
+  return {
+    accessKey: signed?.[1] ?? 'AKIALOCALCALLER00000',
+    accountId,
+    callerId: userId,
+    cognitoIdentity: null,
+    principalOrgId: null,
+    userArn: `arn:aws:iam::${accountId}:user/local-caller`,
+    userId,
+  };
 }
 
 const INTERNAL_ERROR: HttpResponseLike = {

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DeployModelError } from '../errors.js';
 import { MAX_SYNC_PAYLOAD_BYTES, readBody } from './runtime-api.js';
-import { toFunctionUrlEvent, toFunctionUrlResponse, type HttpResponseLike } from './function-url-event.js';
+import { iamCaller, toFunctionUrlEvent, toFunctionUrlResponse, type HttpResponseLike } from './function-url-event.js';
 import { newTraceId } from './_trace-id.js';
 import type { InvokeOptions, InvokeResult } from './types.js';
 
@@ -15,6 +15,21 @@ export interface FunctionUrlTarget {
   invokeRaw(payload: Buffer | string, options?: InvokeOptions): Promise<InvokeResult>;
   /** The GetFunctionConfiguration document; it doubles as the health check. */
   configuration(): Record<string, unknown>;
+  /** What `GET /2015-03-31/functions/{name}/local-stats` answers: the emulator's own figures. */
+  localStats?(): unknown;
+}
+
+export interface FunctionUrlServerOptions {
+  /** @default - a free port */
+  port?: number;
+  /**
+   * The URL's auth type. AWS_IAM events carry the caller's account and
+   * `requestContext.authorizer.iam`; the signature itself is not verified locally.
+   * @default 'AWS_IAM' (what the aws-lambda target deploys)
+   */
+  authType?: 'AWS_IAM' | 'NONE';
+  /** The caller's account for AWS_IAM events. @default - the account of the function's ARN */
+  accountId?: string;
 }
 
 export interface FunctionUrlServer {
@@ -25,24 +40,31 @@ export interface FunctionUrlServer {
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const CONFIG_PATH = /^\/2015-03-31\/functions\/([^/]+)\/configuration$/;
+const STATS_PATH = /^\/2015-03-31\/functions\/([^/]+)\/local-stats$/;
 
 /**
  * HTTP on 127.0.0.1 in front of one function: every request becomes a Function URL event, except
  * Lambda's own REST paths under `/2015-03-31/functions/{name}/` (Invoke and
- * GetFunctionConfiguration), so `@aws-sdk/client-lambda` pointed at this URL works too.
+ * GetFunctionConfiguration), so `@aws-sdk/client-lambda` pointed at this URL works too, and the
+ * emulator's `local-stats` beside them (no Lambda API: peak memory, cold starts, warnings).
  */
-export async function startFunctionUrlServer(target: FunctionUrlTarget, options: { port?: number } = {}): Promise<FunctionUrlServer> {
+export async function startFunctionUrlServer(target: FunctionUrlTarget, options: FunctionUrlServerOptions = {}): Promise<FunctionUrlServer> {
   const apiId = createHash('sha256').update(target.functionArn).digest('hex').slice(0, 32);
+  const callerAccount = options.accountId ?? target.functionArn.split(':')[4];
+  const iam = (options.authType ?? 'AWS_IAM') === 'AWS_IAM';
   let port = 0;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const invoke = INVOKE_PATH.exec(path);
     const config = CONFIG_PATH.exec(path);
+    const stats = STATS_PATH.exec(path);
     const handled = invoke && req.method === 'POST'
       ? serveInvokeApi(target, req, res, invoke[1])
       : config && req.method === 'GET'
-        ? serveConfiguration(target, req, res, config[1])
-        : serveFunctionUrl(target, req, res, apiId, port);
+        ? serveDocument(target, req, res, config[1], () => target.configuration())
+        : stats && req.method === 'GET' && target.localStats
+          ? serveDocument(target, req, res, stats[1], () => target.localStats?.())
+          : serveFunctionUrl(target, req, res, apiId, port, iam ? callerAccount : undefined);
     handled.catch((error: unknown) => {
       if (!res.headersSent) send(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ message: String(error) })) });
       else res.destroy();
@@ -67,7 +89,7 @@ export async function startFunctionUrlServer(target: FunctionUrlTarget, options:
   };
 }
 
-async function serveFunctionUrl(target: FunctionUrlTarget, req: http.IncomingMessage, res: http.ServerResponse, apiId: string, port: number): Promise<void> {
+async function serveFunctionUrl(target: FunctionUrlTarget, req: http.IncomingMessage, res: http.ServerResponse, apiId: string, port: number, iamAccount: string | undefined): Promise<void> {
   const { body, tooLarge } = await readBody(req, MAX_SYNC_PAYLOAD_BYTES);
   const requestId = randomUUID();
   const event = toFunctionUrlEvent({
@@ -77,7 +99,7 @@ async function serveFunctionUrl(target: FunctionUrlTarget, req: http.IncomingMes
     body,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     protocol: `HTTP/${req.httpVersion}`,
-  }, { apiId, requestId, time: new Date(), port, traceId: newTraceId() });
+  }, { apiId, requestId, time: new Date(), port, traceId: newTraceId(), ...(iamAccount ? { iam: iamCaller(req.headers, iamAccount) } : {}) });
   const payload = Buffer.from(JSON.stringify(event));
   if (tooLarge || payload.length > MAX_SYNC_PAYLOAD_BYTES) {
     // Lambda's own answer carries only `message`; the Open Inference Protocol's `error` and our
@@ -145,14 +167,14 @@ async function serveInvokeApi(target: FunctionUrlTarget, req: http.IncomingMessa
   send(res, { statusCode: 200, headers, body: result.rawPayload });
 }
 
-async function serveConfiguration(target: FunctionUrlTarget, req: http.IncomingMessage, res: http.ServerResponse, rawName: string): Promise<void> {
+async function serveDocument(target: FunctionUrlTarget, req: http.IncomingMessage, res: http.ServerResponse, rawName: string, document: () => unknown): Promise<void> {
   req.resume();
   const named = parseFunctionName(decodeURIComponent(rawName));
   if (named.name !== target.functionName) {
     sendApiError(res, 404, 'ResourceNotFoundException', `Function not found: ${named.name}`);
     return;
   }
-  send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(target.configuration())) });
+  send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(document())) });
 }
 
 /** `name`, `name:qualifier`, `123456789012:function:name[:q]` or the full ARN. */

@@ -26,11 +26,19 @@ export interface FunctionLayout {
   runtimeDir: string;
   /** The runtime bootstrap, plain ESM that `node` runs without a loader. */
   bootstrap: string;
+  /** Stands in for `/tmp`: TMPDIR of the function, emptied for every new execution environment. */
+  tmpDir: string;
+  /**
+   * HOME of the function: a path below a plain file, so nothing can be created there, as the
+   * sandbox user's home cannot be on Lambda's read-only file system.
+   */
+  homeDir: string;
 }
 
 /**
  * Lays a function out as Lambda does: code in the task root, layers merged into /opt (later ones
- * overwrite earlier ones), and the Node runtime next to them. Any earlier layout is replaced.
+ * overwrite earlier ones), the Node runtime next to them, an empty /tmp and a HOME that cannot be
+ * written. Any earlier layout is replaced.
  */
 export async function layoutFunction(options: LayoutFunctionOptions): Promise<FunctionLayout> {
   const { codeZip, codeDir, layers = [] } = options;
@@ -48,11 +56,15 @@ export async function layoutFunction(options: LayoutFunctionOptions): Promise<Fu
     optDir: path.join(workDir, 'opt'),
     runtimeDir: path.join(workDir, 'runtime'),
     bootstrap: path.join(workDir, 'runtime', 'bootstrap.mjs'),
+    tmpDir: path.join(workDir, 'tmp'),
+    homeDir: path.join(workDir, 'no-home', 'sbx_user1051'),
   };
-  for (const dir of [layout.taskRoot, layout.optDir, layout.runtimeDir]) {
+  for (const dir of [layout.taskRoot, layout.optDir, layout.runtimeDir, layout.tmpDir]) {
     await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true });
   }
+  await fs.rm(path.dirname(layout.homeDir), { recursive: true, force: true });
+  await fs.writeFile(path.dirname(layout.homeDir), 'Lambda\'s file system is read-only outside /tmp: nothing can be written to HOME.\n');
   await unpack(codeZip ?? (codeDir as string), layout.taskRoot, 'function code');
   for (const layer of layers) await unpack(layer, layout.optDir, 'layer');
   await fs.writeFile(layout.bootstrap, await bootstrapSource());

@@ -5,27 +5,29 @@ import { randomUUID } from 'node:crypto';
 import { DeployModelError } from '../errors.js';
 import { layoutFunction, type FunctionLayout } from './layout-function.js';
 import { ExecutionEnvironment, type EnvironmentOutcome, type InitOutcome } from './_execution-environment.js';
-import { assertNoReservedEnv, lambdaEnvironment, LAMBDA_NODE_RUNTIME, logStreamName, runtimeNodeArgs } from './_lambda-environment.js';
+import { lambdaEnvironment, LAMBDA_NODE_RUNTIME, logStreamName, runtimeNodeArgs } from './_lambda-environment.js';
 import { startFunctionUrlServer, type FunctionUrlServer, type FunctionUrlTarget } from './function-url-server.js';
 import { newTraceId } from './_trace-id.js';
-import { exitError, initFailure, INIT_LIMIT_MS, timeoutError } from './_error-documents.js';
-import type { InvokeOptions, InvokeResult, LocalFunction, LocalFunctionSpec, LocalFunctionStats } from './types.js';
+import { ephemeralStorageError, exitError, initFailure, INIT_LIMIT_MS, outOfMemoryError, timeoutError, type ErrorDoc } from './_error-documents.js';
+import { createMemoryLimit, type MemoryEnforcement } from './_memory-limit.js';
+import { folderBytes } from './_folder-size.js';
+import { functionConfiguration, resolveSpec, type ResolvedSpec } from './_resolve-spec.js';
+import { WARNINGS } from './_warnings.js';
+import { invokeResult, reportLine } from './_invoke-result.js';
+import type { InvokeOptions, InvokeResult, LocalFunction, LocalFunctionSpec, LocalFunctionStats, LocalFunctionWarning } from './types.js';
 
-/** Lambda's `LogResult` carries the last 4 KB of an invocation's log. */
-const LOG_TAIL_BYTES = 4096;
 const RECENT_LINES = 200;
+const MAX_WARNINGS = 50;
 /** Attempts to get a live environment for one invocation before answering a runtime exit. */
 const MAX_ENV_ATTEMPTS = 3;
-
-type ResolvedSpec = Required<Pick<LocalFunctionSpec, 'functionName' | 'version' | 'handler' | 'memoryMb' | 'timeoutSeconds' | 'region' | 'accountId'>> & {
-  env: Record<string, string>;
-  log?: (line: string) => void;
-};
+const MB = 1024 * 1024;
 
 interface EnvState {
   env: ExecutionEnvironment;
   init: InitOutcome;
   initMs: number;
+  /** `init`: started ahead of requests, under Lambda's 10 s limit; `invoke`: inside a request. */
+  phase: 'init' | 'invoke';
   /** The first invocation of an environment reports its init duration. */
   fresh: boolean;
   /** An init failure is answered to exactly one invocation. */
@@ -36,12 +38,14 @@ interface EnvState {
 
 /**
  * Runs a built Lambda function on this machine as Lambda would: the code and layers laid out as
- * /var/task and /opt, one execution environment (a Node process running our managed-runtime
- * stand-in against a local Runtime API) serving one request at a time, timeouts that reset the
- * environment, and a Function URL (plus the Invoke API) on 127.0.0.1.
+ * /var/task and /opt, one execution environment (a Node process of the runtime's major running
+ * our managed-runtime stand-in against a local Runtime API) serving one request at a time, held
+ * to its memory size, timeouts that reset the environment, and a Function URL (plus the Invoke
+ * API) on 127.0.0.1.
  *
  * The environment is started at once, so init errors show in `stats().initError` before the first
- * request; the first invocation then answers that init error, as Lambda does.
+ * request; the first invocation then answers that init error, as Lambda does. An init that passes
+ * Lambda's 10 s limit is stopped and run again inside the first invocation.
  */
 export async function startLocalFunction(spec: LocalFunctionSpec): Promise<LocalFunction> {
   const resolved = resolveSpec(spec);
@@ -60,30 +64,6 @@ export async function startLocalFunction(spec: LocalFunctionSpec): Promise<Local
   }
 }
 
-function resolveSpec(spec: LocalFunctionSpec): ResolvedSpec {
-  const problems: string[] = [];
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(spec.functionName)) problems.push(`functionName "${spec.functionName}" must be 1-64 letters, digits, hyphens or underscores`);
-  if (!spec.handler || !spec.handler.includes('.')) problems.push(`handler "${spec.handler}" must look like module.export (e.g. index.handler)`);
-  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 128 || spec.memoryMb > 10240) problems.push(`memoryMb ${spec.memoryMb} must be an integer from 128 to 10240`);
-  if (!(spec.timeoutSeconds > 0 && spec.timeoutSeconds <= 900)) problems.push(`timeoutSeconds ${spec.timeoutSeconds} must be above 0 and at most 900`);
-  if (problems.length > 0) {
-    throw new DeployModelError('LOCAL_SPEC_INVALID', `Cannot run function ${spec.functionName} locally: ${problems.join('; ')}.`, { details: { problems } });
-  }
-  const env = spec.env ?? {};
-  assertNoReservedEnv(spec.functionName, env);
-  return {
-    functionName: spec.functionName,
-    version: spec.version ?? '$LATEST',
-    handler: spec.handler,
-    memoryMb: spec.memoryMb,
-    timeoutSeconds: spec.timeoutSeconds,
-    region: spec.region ?? 'us-east-1',
-    accountId: spec.accountId ?? '000000000000',
-    env,
-    log: spec.log,
-  };
-}
-
 class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
   url = '';
   port = 0;
@@ -91,8 +71,9 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
   readonly functionArn: string;
   private server?: FunctionUrlServer;
   private envState?: Promise<EnvState>;
+  private liveEnv?: ExecutionEnvironment;
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly counters = { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0 };
+  private readonly counters = { invocations: 0, errors: 0, timeouts: 0, coldStarts: 0, outOfMemory: 0, refusedRuntimeApiConnections: 0 };
   private queued = 0;
   private busy = false;
   private stopped = false;
@@ -100,6 +81,12 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
   private readonly recent: string[] = [];
   private current?: string[];
   private initCapture?: string[];
+  private readonly warnings: LocalFunctionWarning[] = [];
+  private peakMb?: number;
+  private maxInitMs?: number;
+  private memoryEnforcement?: MemoryEnforcement;
+  /** An init was cut at 10 s; the one that runs inside the next request reports how long it took. */
+  private initCut?: number;
 
   constructor(private readonly spec: ResolvedSpec, private readonly layout: FunctionLayout, private readonly ownsWorkDir: boolean) {
     this.functionName = spec.functionName;
@@ -107,10 +94,14 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
   }
 
   async start(port: number | undefined): Promise<void> {
-    this.server = await startFunctionUrlServer(this, { port });
+    const node = this.spec.node;
+    if (node.fallback) {
+      this.warn(WARNINGS.nodeFallback(this.functionName, node));
+    }
+    this.server = await startFunctionUrlServer(this, { port, authType: this.spec.functionUrlAuthType, accountId: this.spec.accountId });
     this.url = this.server.url;
     this.port = this.server.port;
-    this.envState = this.startEnvironment();
+    this.envState = this.startEnvironment('init', INIT_LIMIT_MS);
     await this.envState;
   }
 
@@ -130,31 +121,27 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
   }
 
   stats(): LocalFunctionStats {
+    return { ...this.localStats(), recentLogs: [...this.recent] };
+  }
+
+  localStats(): Omit<LocalFunctionStats, 'recentLogs'> {
     return {
       ...this.counters,
       queued: this.queued,
       busy: this.busy,
       pid: this.liveEnv?.alive ? this.liveEnv.pid : undefined,
       initError: this.initError,
-      recentLogs: [...this.recent],
+      memoryMb: this.spec.memoryMb,
+      maxMemoryUsedMb: this.peakMb,
+      memoryEnforcement: this.memoryEnforcement,
+      maxInitDurationMs: this.maxInitMs === undefined ? undefined : Math.round(this.maxInitMs),
+      runtimeNode: this.spec.node,
+      warnings: [...this.warnings],
     };
   }
 
   configuration(): Record<string, unknown> {
-    return {
-      FunctionName: this.functionName,
-      FunctionArn: this.functionArn,
-      Runtime: LAMBDA_NODE_RUNTIME,
-      Handler: this.spec.handler,
-      MemorySize: this.spec.memoryMb,
-      Timeout: this.spec.timeoutSeconds,
-      Version: this.spec.version,
-      Environment: { Variables: this.spec.env },
-      PackageType: 'Zip',
-      Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
-      State: 'Active',
-      LastUpdateStatus: 'Successful',
-    };
+    return functionConfiguration(this.spec, this.functionArn);
   }
 
   async stop(): Promise<void> {
@@ -170,8 +157,6 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
     if (this.ownsWorkDir) await fs.rm(this.layout.workDir, { recursive: true, force: true });
   }
 
-  private liveEnv?: ExecutionEnvironment;
-
   private line(text: string): void {
     this.recent.push(text);
     if (this.recent.length > RECENT_LINES) this.recent.splice(0, this.recent.length - RECENT_LINES);
@@ -184,17 +169,47 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
     }
   }
 
-  private startEnvironment(): Promise<EnvState> {
+  private warn(warning: LocalFunctionWarning): void {
+    this.warnings.push(warning);
+    if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
+    if (typeof this.spec.io?.warn === 'function') this.spec.io.warn(warning.code, warning.message, { functionName: this.functionName, ...warning.data });
+  }
+
+  private refused(clientPort: number): void {
+    const n = ++this.counters.refusedRuntimeApiConnections;
+    // A process polling in a loop would flood the warnings: the first, then every hundredth.
+    if (n === 1 || n % 100 === 0) {
+      this.warn(WARNINGS.runtimeApiRefused(this.functionName, clientPort, n));
+    }
+  }
+
+  private notePeak(mb: number | undefined): number | undefined {
+    if (mb !== undefined) this.peakMb = Math.max(this.peakMb ?? 0, mb);
+    return mb;
+  }
+
+  private startEnvironment(phase: 'init' | 'invoke', limitMs: number): Promise<EnvState> {
     const p = (async (): Promise<EnvState> => {
       if (this.stopped) throw stoppedError(this.functionName);
       this.counters.coldStarts++;
       const t0 = performance.now();
       const initLines: string[] = [];
       this.initCapture = initLines;
-      this.line(`INIT_START Runtime Version: ${LAMBDA_NODE_RUNTIME} (local)`);
       const spec = this.spec;
+      // A new execution environment starts with an empty /tmp.
+      await fs.rm(this.layout.tmpDir, { recursive: true, force: true });
+      await fs.mkdir(this.layout.tmpDir, { recursive: true });
+      this.line(`INIT_START Runtime Version: ${LAMBDA_NODE_RUNTIME} (local, Node ${spec.node.version}${spec.node.fallback ? ', a fallback' : ''})`);
+      const memory = createMemoryLimit(spec.memoryMb, spec.functionName);
+      if (this.memoryEnforcement === undefined && typeof spec.io?.debug === 'function') {
+        const m = WARNINGS.memoryEnforcement(this.functionName, spec.memoryMb, memory.enforcement);
+        spec.io.debug(m.code, m.message, m.data);
+      }
+      this.memoryEnforcement = memory.enforcement;
+      const ric = spec.runtimeInterfaceClient;
       const env = await ExecutionEnvironment.start({
-        nodeArgs: runtimeNodeArgs(spec.memoryMb, this.layout.bootstrap),
+        node: spec.node.binary,
+        nodeArgs: [...runtimeNodeArgs(spec.memoryMb, ric ? ric.entry : this.layout.bootstrap, spec.env.NODE_OPTIONS), ...(ric?.args ?? [])],
         cwd: this.layout.taskRoot,
         env: (runtimeApi) => lambdaEnvironment({
           layout: this.layout,
@@ -205,37 +220,61 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
           region: spec.region,
           runtimeApi,
           logStreamName: logStreamName(spec.version),
+          nodeBinary: spec.node.binary,
           env: spec.env,
-          inherited: { PATH: process.env.PATH, HOME: process.env.HOME },
         }),
         onLine: (l) => this.line(l),
+        memory,
+        onRefused: (clientPort) => this.refused(clientPort),
+        endMarkers: ric === undefined,
       });
       this.liveEnv = env;
-      const init = await env.init(Math.max(INIT_LIMIT_MS, spec.timeoutSeconds * 1000));
+      const init = await env.init(limitMs);
       const initMs = performance.now() - t0;
       if (this.initCapture === initLines) this.initCapture = undefined;
+      this.notePeak(env.maxMemoryUsedMb());
       if (init.kind === 'ready') {
         this.initError = undefined;
+        this.maxInitMs = Math.max(this.maxInitMs ?? 0, initMs);
+        if (phase === 'invoke' && this.initCut !== undefined) {
+          this.initCut = undefined;
+          this.warn(WARNINGS.slowInit(this.functionName, initMs, spec.timeoutSeconds));
+        }
+      } else if (init.kind === 'timeout' && phase === 'init') {
+        // Not an error yet: the first request runs init again within its own timeout.
+        this.initCut = initMs;
+        this.line(`INIT_REPORT Init Duration: ${initMs.toFixed(2)} ms\tPhase: init\tStatus: timeout`);
       } else {
-        const doc = initFailure(init, undefined, spec.timeoutSeconds);
+        const doc = env.outOfMemory ? outOfMemoryError('init') : initFailure(init, undefined, spec.timeoutSeconds);
         this.initError = `${doc.errorType}: ${doc.errorMessage}`;
-        this.line(`INIT_REPORT Init Duration: ${initMs.toFixed(2)} ms\tPhase: init\tStatus: ${init.kind === 'timeout' ? 'timeout' : 'error'}\tError Type: ${doc.errorType}`);
+        this.line(`INIT_REPORT Init Duration: ${initMs.toFixed(2)} ms\tPhase: ${phase}\tStatus: ${init.kind === 'timeout' ? 'timeout' : 'error'}\tError Type: ${doc.errorType}`);
+        if (this.initCut !== undefined) {
+          this.initCut = undefined;
+          this.warn(WARNINGS.slowInitFailed(this.functionName, initMs, doc.errorType));
+        }
+        if (env.outOfMemory) this.warnOutOfMemory(env, 'init');
       }
-      return { env, init, initMs, fresh: true, reported: false, initLines };
+      return { env, init, initMs, phase, fresh: true, reported: false, initLines };
     })();
     p.catch(() => { if (this.envState === p) this.envState = undefined; });
     return p;
   }
 
+  private warnOutOfMemory(env: ExecutionEnvironment, when: string): void {
+    this.warn(WARNINGS.outOfMemory(this.functionName, when, env.maxMemoryUsedMb(), this.spec.memoryMb, env.memoryEnforcement));
+  }
+
   /** An environment that has finished init and is still alive, or the init failure to answer. */
-  private async readyEnvironment(): Promise<EnvState> {
+  private async readyEnvironment(deadline: number): Promise<EnvState> {
     let last: EnvState | undefined;
     for (let attempt = 0; attempt < MAX_ENV_ATTEMPTS; attempt++) {
       if (this.stopped) throw stoppedError(this.functionName);
-      this.envState ??= this.startEnvironment();
+      this.envState ??= this.startEnvironment('invoke', Math.max(1, deadline - Date.now()));
       const state = await this.envState;
       if (state.init.kind === 'ready' && state.env.alive) return state;
       this.envState = undefined;
+      // Cut at the 10 s init limit: nothing to answer, init runs again inside this request.
+      if (state.init.kind === 'timeout' && state.phase === 'init') continue;
       if (state.init.kind !== 'ready' && !state.reported) {
         state.reported = true;
         return state;
@@ -253,108 +292,112 @@ class LocalFunctionRuntime implements LocalFunction, FunctionUrlTarget {
     this.busy = true;
     const started = performance.now();
     const version = this.spec.version;
-    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const timeoutSeconds = this.spec.timeoutSeconds;
+    // Init that runs inside the request counts against its timeout, as on Lambda.
+    const deadline = Date.now() + timeoutSeconds * 1000;
     try {
       let state: EnvState;
       let outcome: EnvironmentOutcome;
       let invokeStart = performance.now();
       let initMs: number | undefined;
+      let inInvoke = false;
       for (let attempt = 1; ; attempt++) {
-        state = await this.readyEnvironment();
-        if (state.init.kind !== 'ready' || !state.env.alive) {
-          const exit = state.env.exitStatus;
-          const doc = state.init.kind === 'ready' ? exitError(requestId, exit?.code ?? null, exit?.signal ?? null) : initFailure(state.init, requestId, this.spec.timeoutSeconds);
-          // Init ran before this request when the environment was started ahead of it.
-          if (lines.length === 0) lines.push(...state.initLines);
-          return this.finish(requestId, started, Buffer.from(JSON.stringify(doc)), true, lines);
+        state = await this.readyEnvironment(deadline);
+        if (state.init.kind !== 'ready' || !state.env.alive) return this.answerInitFailure(requestId, started, state, lines);
+        if (state.fresh) {
+          initMs = state.initMs;
+          inInvoke = state.phase === 'invoke';
         }
-        if (state.fresh) initMs = state.initMs;
         state.fresh = false;
         if (attempt === 1) this.line(`START RequestId: ${requestId} Version: ${version}`);
         invokeStart = performance.now();
         outcome = await state.env.invoke({
           requestId,
           payload,
-          deadlineMs: Date.now() + timeoutMs,
+          deadlineMs: deadline,
           invokedFunctionArn: options.qualifier ? `${this.functionArn}:${options.qualifier}` : this.functionArn,
           traceId: options.traceId ?? newTraceId(),
           clientContext: options.clientContext,
-        }, timeoutMs);
+        }, Math.max(1, deadline - Date.now()));
         if (outcome.kind !== 'lost') break;
         // The runtime died before taking this event: it belongs to a fresh environment.
         this.envState = undefined;
         if (attempt >= MAX_ENV_ATTEMPTS) break;
       }
-      const durationMs = performance.now() - invokeStart;
-      let body: Buffer;
-      let failed = false;
-      let status: string | undefined;
-      switch (outcome.kind) {
-        case 'response':
-          body = outcome.body;
-          break;
-        case 'error':
-          body = outcome.body;
-          failed = true;
-          break;
-        case 'exit':
-        case 'lost': {
-          const doc = exitError(requestId, outcome.code, outcome.signal);
-          this.line(`RequestId: ${requestId} Error: ${doc.errorMessage.replace(/^RequestId: \S+ Error: /, '')}`);
-          body = Buffer.from(JSON.stringify(doc));
-          failed = true;
-          status = 'error';
-          this.envState = undefined;
-          break;
-        }
-        case 'timeout': {
-          this.counters.timeouts++;
-          this.line(`${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`);
-          body = Buffer.from(JSON.stringify(timeoutError(requestId, this.spec.timeoutSeconds)));
-          failed = true;
-          status = 'timeout';
-          // The environment was reset; bring a fresh one up for the next request.
-          this.envState = this.startEnvironment();
-          break;
-        }
-      }
+      // An init inside the request is part of its duration, not reported apart.
+      const durationMs = performance.now() - invokeStart + (inInvoke ? initMs ?? 0 : 0);
+      const answer = await this.answerOf(requestId, state, outcome);
       this.line(`END RequestId: ${requestId}`);
-      const memory = outcome.kind === 'response' || outcome.kind === 'error' ? state.env.maxMemoryUsedMb() : undefined;
-      this.line([
-        `REPORT RequestId: ${requestId}`,
-        `Duration: ${durationMs.toFixed(2)} ms`,
-        `Billed Duration: ${Math.ceil(durationMs + (initMs ?? 0))} ms`,
-        `Memory Size: ${this.spec.memoryMb} MB`,
-        ...(memory !== undefined ? [`Max Memory Used: ${memory} MB`] : []),
-        ...(initMs !== undefined ? [`Init Duration: ${initMs.toFixed(2)} ms`] : []),
-        ...(status ? [`Status: ${status}`] : []),
-      ].join('\t'));
-      return this.finish(requestId, started, body, failed, lines);
+      const memory = this.notePeak(state.env.maxMemoryUsedMb());
+      this.line(reportLine({
+        requestId, durationMs, initMs: inInvoke ? undefined : initMs, memoryMb: this.spec.memoryMb,
+        maxMemoryUsedMb: memory, status: answer.status, errorType: answer.errorType,
+      }));
+      return this.finish(requestId, started, answer.body, answer.failed, lines, memory, initMs);
     } finally {
       this.current = undefined;
       this.busy = false;
     }
   }
 
-  private finish(requestId: string, started: number, body: Buffer, failed: boolean, lines: string[]): InvokeResult {
+  /** What the invocation answers, once the platform's own checks (memory, /tmp) had their say. */
+  private async answerOf(requestId: string, state: EnvState, outcome: EnvironmentOutcome): Promise<{ body: Buffer; failed: boolean; status?: string; errorType?: string }> {
+    const doc = (d: ErrorDoc) => Buffer.from(JSON.stringify(d));
+    if (outcome.kind === 'timeout') {
+      this.counters.timeouts++;
+      this.line(`${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`);
+      // The environment was reset; bring a fresh one up for the next request.
+      this.envState = this.startEnvironment('init', INIT_LIMIT_MS);
+      return { body: doc(timeoutError(requestId, this.spec.timeoutSeconds)), failed: true, status: 'timeout' };
+    }
+    // Killed for memory (by the kernel or the sampler), or measured above the limit afterwards:
+    // on Lambda the kernel would have killed it before it answered.
+    if (state.env.outOfMemory) {
+      if (state.env.alive) await state.env.kill();
+      this.envState = undefined;
+      this.counters.outOfMemory++;
+      const error = outOfMemoryError(requestId);
+      this.line(`RequestId: ${requestId} Error: Runtime exited with error: signal: killed`);
+      this.line(error.errorType);
+      this.warnOutOfMemory(state.env, `request ${requestId}`);
+      return { body: doc(error), failed: true, status: 'error', errorType: error.errorType };
+    }
+    if (outcome.kind === 'exit' || outcome.kind === 'lost') {
+      const error = exitError(requestId, outcome.code, outcome.signal);
+      this.line(`RequestId: ${requestId} Error: ${error.errorMessage.replace(/^RequestId: \S+ Error: /, '')}`);
+      this.envState = undefined;
+      return { body: doc(error), failed: true, status: 'error', errorType: error.errorType };
+    }
+    const usedBytes = folderBytes(this.layout.tmpDir);
+    if (usedBytes > this.spec.ephemeralStorageMb * MB) {
+      const usedMb = Math.ceil(usedBytes / MB);
+      await state.env.kill();
+      this.envState = undefined;
+      const error = ephemeralStorageError(requestId, usedMb, this.spec.ephemeralStorageMb);
+      this.warn(WARNINGS.ephemeralStorage(this.functionName, usedMb, this.spec.ephemeralStorageMb));
+      return { body: doc(error), failed: true, status: 'error', errorType: error.errorType };
+    }
+    return outcome.kind === 'response' ? { body: outcome.body, failed: false } : { body: outcome.body, failed: true };
+  }
+
+  private answerInitFailure(requestId: string, started: number, state: EnvState, lines: string[]): InvokeResult {
+    const exit = state.env.exitStatus;
+    const doc = state.env.outOfMemory ? outOfMemoryError(requestId)
+      : state.init.kind === 'ready' ? exitError(requestId, exit?.code ?? null, exit?.signal ?? null)
+        : initFailure(state.init, requestId, this.spec.timeoutSeconds);
+    if (state.init.kind === 'timeout') {
+      this.counters.timeouts++;
+      this.line(`${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`);
+    }
+    // Init ran before this request when the environment was started ahead of it.
+    if (lines.length === 0) lines.push(...state.initLines);
+    return this.finish(requestId, started, Buffer.from(JSON.stringify(doc)), true, lines, this.notePeak(state.env.maxMemoryUsedMb()), undefined);
+  }
+
+  private finish(requestId: string, started: number, body: Buffer, failed: boolean, lines: string[], maxMemoryUsedMb: number | undefined, initMs: number | undefined): InvokeResult {
     this.counters.invocations++;
     if (failed) this.counters.errors++;
-    let payload: unknown = null;
-    try {
-      payload = body.length > 0 ? JSON.parse(body.toString('utf8')) : null;
-    } catch {
-      payload = null;
-    }
-    const log = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
-    return {
-      requestId,
-      payload,
-      rawPayload: body,
-      ...(failed ? { functionError: 'Unhandled' as const } : {}),
-      logs: log.subarray(Math.max(0, log.length - LOG_TAIL_BYTES)).toString('utf8'),
-      executedVersion: this.spec.version,
-      durationMs: performance.now() - started,
-    };
+    return invokeResult({ requestId, body, failed, lines, version: this.spec.version, started, maxMemoryUsedMb, initMs });
   }
 }
 

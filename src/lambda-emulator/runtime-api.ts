@@ -1,8 +1,15 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { canIdentifyPeers, isPeerInProcessTree } from './_peer-socket.js';
 
-/** Lambda's synchronous payload limit, for requests and responses alike. */
+/** Lambda's synchronous payload limit for an invocation request (the Invoke API's own limit). */
 export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/**
+ * What the Runtime API accepts from the runtime as a response: 6 MiB and 100 bytes
+ * (`MaxPayloadSize` of Lambda's runtime interface emulator, interop/model.go).
+ */
+export const MAX_RESPONSE_PAYLOAD_BYTES = MAX_SYNC_PAYLOAD_BYTES + 100;
 
 const PREFIX = '/2018-06-01/runtime';
 
@@ -27,6 +34,15 @@ export interface RuntimeApiHooks {
   onNext?(): void;
   /** The runtime reported that init failed; `body` is its error document. */
   onInitError?(body: Buffer, errorType: string | undefined): void;
+  /**
+   * The process the API serves: only connections that it, or a process it started, holds are
+   * answered, as Lambda's Runtime API is reachable only from inside the execution environment.
+   * Unset (or `undefined` returned) refuses every connection where the machine can tell peers
+   * apart (Linux); elsewhere nothing is checked.
+   */
+  runtimePid?(): number | undefined;
+  /** A connection from another process was closed unanswered. */
+  onRefused?(clientPort: number): void;
 }
 
 export interface RuntimeApi {
@@ -34,7 +50,7 @@ export interface RuntimeApi {
   readonly address: string;
   /** Hands an event to the runtime (at once, or at its next poll); resolves with what it posts back. */
   dispatch(invocation: RuntimeInvocation): Promise<RuntimeOutcome>;
-  /** Whether the runtime has received the event (a runtime that dies before never saw it). */
+  /** Whether the runtime has received the event and not answered it yet (a runtime that dies before never saw it). */
   delivered(requestId: string): boolean;
   close(): Promise<void>;
 }
@@ -48,13 +64,16 @@ interface Pending {
  * Serves the Lambda Runtime API (2018-06-01) on loopback for one execution environment: the
  * runtime long-polls `invocation/next`, then posts `invocation/{id}/response` or `/error`, or
  * `init/error` when it cannot start. One server per environment, so a killed environment's late
- * calls can never touch its successor.
+ * calls can never touch its successor, and it answers only connections held by the runtime
+ * process or a process it started (see `runtimePid`): no other local process can take an event,
+ * answer one, or stall the queue by polling.
  */
 export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<RuntimeApi> {
   const queue: Pending[] = [];
   const pollers: http.ServerResponse[] = [];
+  // Delivered and not answered yet: at most one for a runtime that takes one event at a time.
   const inFlight = new Map<string, Pending>();
-  const deliveredIds = new Set<string>();
+  const checkPeers = canIdentifyPeers();
 
   const deliver = () => {
     while (queue.length > 0 && pollers.length > 0) {
@@ -63,7 +82,6 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
       const pending = queue.shift() as Pending;
       const inv = pending.invocation;
       inFlight.set(inv.requestId, pending);
-      deliveredIds.add(inv.requestId);
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'lambda-runtime-aws-request-id': inv.requestId,
@@ -91,7 +109,7 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
       deliver();
       return;
     }
-    readBody(req, MAX_SYNC_PAYLOAD_BYTES).then(({ body, tooLarge }) => {
+    readBody(req, MAX_RESPONSE_PAYLOAD_BYTES).then(({ body, tooLarge }) => {
       const errorType = headerValue(req.headers['lambda-runtime-function-error-type']);
       if (req.method === 'POST' && url === `${PREFIX}/init/error`) {
         hooks.onInitError?.(body, errorType);
@@ -111,13 +129,13 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
       }
       inFlight.delete(id);
       if (tooLarge) {
-        answer(413, { errorType: 'RequestEntityTooLarge', errorMessage: `Exceeded maximum allowed payload size (${MAX_SYNC_PAYLOAD_BYTES} bytes).` });
+        answer(413, { errorType: 'RequestEntityTooLarge', errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).` });
         pending.resolve({
           kind: 'error',
           errorType: 'Function.ResponseSizeTooLarge',
           body: Buffer.from(JSON.stringify({
             errorType: 'Function.ResponseSizeTooLarge',
-            errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_PAYLOAD_BYTES} bytes).`,
+            errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
           })),
         });
         return;
@@ -125,6 +143,17 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
       answer(202, { status: 'OK' });
       pending.resolve(m[2] === 'response' ? { kind: 'response', body } : { kind: 'error', body, errorType });
     }, () => res.destroy());
+  });
+  let port = 0;
+  server.on('connection', (socket: Socket) => {
+    if (!checkPeers) return;
+    const pid = hooks.runtimePid?.();
+    const clientPort = socket.remotePort ?? 0;
+    // Checked before a byte is read, so another process can neither take nor answer an event.
+    if (pid === undefined || !isPeerInProcessTree(clientPort, port, pid)) {
+      socket.destroy();
+      hooks.onRefused?.(clientPort);
+    }
   });
   // The runtime holds a long poll open for as long as the function idles.
   server.requestTimeout = 0;
@@ -134,7 +163,7 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
 
   return {
     address: `127.0.0.1:${port}`,
@@ -144,7 +173,7 @@ export async function startRuntimeApi(hooks: RuntimeApiHooks = {}): Promise<Runt
         deliver();
       });
     },
-    delivered: (requestId) => deliveredIds.has(requestId),
+    delivered: (requestId) => inFlight.has(requestId),
     async close() {
       for (const res of pollers.splice(0)) res.destroy();
       await new Promise<void>((resolve) => {

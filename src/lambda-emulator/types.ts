@@ -2,6 +2,11 @@
  * Public shapes of the local executor: what runs a built Lambda artifact on this machine the way
  * the Lambda service would (Runtime API, managed Node runtime, Function URL, Invoke API).
  */
+import type { IoHelper } from '../io/io-host.js';
+import type { MemoryEnforcement } from './_memory-limit.js';
+import type { RuntimeNode } from './lambda-node.js';
+
+export type { MemoryEnforcement, RuntimeNode };
 
 export interface LocalFunctionSpec {
   /** Lambda function name; also AWS_LAMBDA_FUNCTION_NAME and the log group `/aws/lambda/<name>`. */
@@ -25,8 +30,48 @@ export interface LocalFunctionSpec {
   layers?: string[];
   /** The function's own environment variables. Lambda's reserved names are refused. */
   env?: Record<string, string>;
-  /** Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, and the V8 heap limits derived from it). */
+  /**
+   * Memory size in MB: AWS_LAMBDA_FUNCTION_MEMORY_SIZE, the V8 heap limits derived from it, and
+   * the most the execution environment may use, native memory included. Above it the
+   * environment is killed and the invocation answers `Runtime.OutOfMemory`, as on Lambda: under a
+   * cgroup limit where this machine lets one be made, otherwise by sampling the runtime's peak
+   * resident memory (see `stats().memoryEnforcement`).
+   */
   memoryMb: number;
+  /**
+   * Size of the function's /tmp in MB (Lambda's ephemeral storage, 512 to 10240). The function
+   * gets its own tmp folder as TMPDIR, emptied for each new execution environment; an invocation
+   * that leaves more than this in it fails with `Local.EphemeralStorageExceeded`, where Lambda
+   * would have failed the write with ENOSPC.
+   * @default 512
+   */
+  ephemeralStorageMb?: number;
+  /**
+   * Auth type of the Function URL. AWS_IAM events carry the caller's `accountId` and
+   * `requestContext.authorizer.iam` as Lambda's do; NONE events say `anonymous`. Signatures are
+   * not verified locally.
+   * @default 'AWS_IAM' (what the aws-lambda target deploys)
+   */
+  functionUrlAuthType?: 'AWS_IAM' | 'NONE';
+  /**
+   * The `node` executable that runs the function.
+   * @default - Node 22 of nodejs22.x: this process's Node when it is 22, else the one in
+   * `<cacheDir>/lambda-node/` (see ensureLambdaNode); without either, this process's Node, and
+   * `stats().runtimeNode.fallback` and a DM_LOCAL_NODE_FALLBACK warning say so
+   */
+  nodeBinary?: string;
+  /**
+   * A runtime interface client to run in place of the emulator's stand-in for Lambda's managed
+   * runtime (`/var/runtime/index.mjs`), e.g. aws-lambda-ric's `index.mjs`; it is started as
+   * `node <heap flags> <entry> <args>` in the task root, with the same environment.
+   * @default - the emulator's own runtime bootstrap
+   */
+  runtimeInterfaceClient?: { entry: string; args?: string[] };
+  /**
+   * The toolkit's cache folder, where the runtime's Node is looked for.
+   * @default - `$XDG_CACHE_HOME/deploy-model`, or `~/.cache/deploy-model`
+   */
+  cacheDir?: string;
   /** Per-invocation timeout in seconds. */
   timeoutSeconds: number;
   /**
@@ -55,6 +100,20 @@ export interface LocalFunctionSpec {
    * @default - lines are only kept for `logs` and `stats().recentLogs`
    */
   log?: (line: string) => void;
+  /**
+   * Receives the emulator's warnings (DM_LOCAL_NODE_FALLBACK, DM_LOCAL_SLOW_INIT,
+   * DM_LOCAL_OUT_OF_MEMORY, DM_LOCAL_EPHEMERAL_STORAGE, DM_LOCAL_RUNTIME_API_REFUSED) and the
+   * memory enforcement in use (DM_LOCAL_MEMORY_ENFORCEMENT, debug).
+   * @default - warnings are only kept in `stats().warnings`
+   */
+  io?: IoHelper;
+}
+
+/** Something that would go differently on Lambda, or that the user should know about the run. */
+export interface LocalFunctionWarning {
+  code: string;
+  message: string;
+  data?: Record<string, unknown>;
 }
 
 export interface InvokeOptions {
@@ -78,6 +137,10 @@ export interface InvokeResult {
   logs: string;
   executedVersion: string;
   durationMs: number;
+  /** Peak memory of the execution environment so far (Lambda's `Max Memory Used`), when known. */
+  maxMemoryUsedMb?: number;
+  /** Set on the first invocation of an execution environment: how long its init took. */
+  initDurationMs?: number;
 }
 
 export interface LocalFunctionStats {
@@ -94,6 +157,22 @@ export interface LocalFunctionStats {
   initError?: string;
   /** The last lines the function logged. */
   recentLogs: string[];
+  /** Invocations answered `Runtime.OutOfMemory`. */
+  outOfMemory: number;
+  /** The configured memory size. */
+  memoryMb: number;
+  /** The highest `Max Memory Used` of any execution environment so far, in MB. */
+  maxMemoryUsedMb?: number;
+  /** How memoryMb is held: a cgroup limit, or the sampled peak resident memory. */
+  memoryEnforcement?: MemoryEnforcement;
+  /** The longest init so far, in ms: the cold start users will see. */
+  maxInitDurationMs?: number;
+  /** The Node the function runs on, and why when it is not Node 22. */
+  runtimeNode: RuntimeNode;
+  /** Connections to the Runtime API from processes other than the function, turned away. */
+  refusedRuntimeApiConnections: number;
+  /** The warnings so far (the last 50). */
+  warnings: LocalFunctionWarning[];
 }
 
 export interface LocalFunction {

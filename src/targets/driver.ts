@@ -1,5 +1,4 @@
 /** The I/O half of a target: build, synth, the rollout hooks, connect, status, destroy, diff. */
-import type { ConfigProblem } from '../config/format-issues.js';
 import type { ConfigSource } from '../config/load-config.js';
 import type { ProjectConfig } from '../config/schema.js';
 import type { IoHelper } from '../io/io-host.js';
@@ -172,17 +171,3 @@ export interface TargetDriver<T extends { type: string } = { type: string }, P e
   diff?(ctx: TargetContext<T, P>, build: BuildResult): Promise<TargetDiff>;
 }
 
-/**
- * A driver that runs its own deploy instead of the rollout core's hooks: the shape every driver
- * had before the core. Kept while the remaining targets move to `TargetDriver`.
- */
-export interface LegacyTargetDriver<T extends { type: string } = { type: string }> {
-  readonly type: T['type'];
-  validate(ctx: TargetContext<T>): Promise<ConfigProblem[]>;
-  build(ctx: TargetContext<T>): Promise<BuildResult>;
-  synth?(ctx: TargetContext<T>): Promise<BuildResult>;
-  deploy(ctx: TargetContext<T>, smoke: (client: InferenceClient) => Promise<SmokeResult>): Promise<DeployResult>;
-  connect(ctx: TargetContext<T>): Promise<Deployment>;
-  status(ctx: TargetContext<T>): Promise<TargetStatus>;
-  destroy(ctx: TargetContext<T>): Promise<DestroyResult>;
-}

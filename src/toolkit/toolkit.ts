@@ -10,7 +10,7 @@ import type { ModelSignature } from '../model/types.js';
 import { runSmoke, type InferenceCall, type SmokeResult } from '../smoke/run-smoke.js';
 import { generatedInputHint } from '../smoke/generated-input-hint.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
-import type { BuildResult, Deployment, DestroyResult, LegacyTargetDriver, TargetContext, TargetDiff, TargetDriver, TargetStatus } from '../targets/driver.js';
+import type { BuildResult, Deployment, DestroyResult, TargetContext, TargetDiff, TargetDriver, TargetStatus } from '../targets/driver.js';
 import { targetModule } from '../targets/registry.js';
 import { basePlan } from '../targets/base-plan.js';
 import type { PlanInput, TargetPlanBase } from '../targets/target-module.js';
@@ -72,12 +72,6 @@ export interface DeployOptions {
   signal?: AbortSignal;
 }
 
-type AnyDriver = TargetDriver | LegacyTargetDriver;
-
-function isLegacy(driver: AnyDriver): driver is LegacyTargetDriver {
-  return !('rollout' in driver);
-}
-
 /**
  * The programmatic API under the CLI: one method per action. Silent: progress goes to the IoHost.
  * Every action that builds plans first, and planning runs every check `validate` runs.
@@ -132,10 +126,6 @@ export class Toolkit {
     const out: Record<string, BuildResult> = {};
     for (const ctx of await this.contexts(project, targets)) {
       const driver = await this.driver(ctx);
-      if (isLegacy(driver)) {
-        out[ctx.targetName] = driver.synth ? await driver.synth(ctx) : await driver.build(ctx);
-        continue;
-      }
       const built = await this.buildTarget(ctx);
       out[ctx.targetName] = driver.synth ? await driver.synth(ctx, built) : built;
     }
@@ -156,7 +146,6 @@ export class Toolkit {
         const driver = await this.driver(ctx);
         const smoke = (client: Parameters<typeof runSmoke>[0]['client']) => this.smokeWith(ctx, client, request);
         const result = await withDeployLock(ctx.workDir, ctx.targetName, 'deploy', async () => {
-          if (isLegacy(driver)) return driver.deploy(ctx, smoke);
           const built = await this.buildTarget(ctx);
           if (options.confirmDisruptive && driver.diff) {
             const diff = await driver.diff(ctx, built);
@@ -188,7 +177,7 @@ export class Toolkit {
     for (const ctx of await this.contexts(project, targets)) {
       const driver = await this.driver(ctx);
       const head = { name: ctx.targetName, type: ctx.target.type };
-      if (isLegacy(driver) || !driver.diff) {
+      if (!driver.diff) {
         out.push({ ...head, supported: false, reason: `the ${ctx.target.type} target cannot compare a plan with its deployment yet` });
         continue;
       }
@@ -279,7 +268,7 @@ export class Toolkit {
       return cached;
     }
     const built = await driver.build(ctx);
-    if (!isLegacy(driver)) await recordBuild(ctx.workDir, ctx.plan, built);
+    await recordBuild(ctx.workDir, ctx.plan, built);
     return built;
   }
 
@@ -301,8 +290,7 @@ export class Toolkit {
       if (!(e instanceof DeployModelError)) throw e;
       return [{ path: `targets.${name}`, value: input.target.type, rule: e.message, fix: 'change the config as the rule says' }];
     }
-    const driver = await module.driver() as AnyDriver;
-    return isLegacy(driver) ? driver.validate({ ...this.unplannedContext(project, name), plan: module.plan(input) }) : [];
+    return [];
   }
 
   private planInput(project: Project, name: string): PlanInput<{ type: string }> {
@@ -353,8 +341,8 @@ export class Toolkit {
     };
   }
 
-  private async driver(ctx: TargetContext): Promise<AnyDriver> {
-    return (await targetModule(ctx.target.type).driver()) as AnyDriver;
+  private async driver(ctx: TargetContext): Promise<TargetDriver> {
+    return (await targetModule(ctx.target.type).driver()) as TargetDriver;
   }
 
   private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request): Promise<SmokeResult> {

@@ -5,14 +5,32 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { writeDeterministicZip, zipDirectory } from '../../src/bundling/zip.js';
 import { startLocalFunction } from '../../src/lambda-emulator/local-function.js';
+import { ensureLambdaNode } from '../../src/lambda-emulator/lambda-node.js';
 import type { LocalFunction, LocalFunctionSpec } from '../../src/lambda-emulator/types.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../_fixtures/lambda-handlers', import.meta.url));
+const OWN_FIXTURES = fileURLToPath(new URL('./_fixtures', import.meta.url));
 
 /** A handler fixture folder under test/_fixtures/lambda-handlers. */
 export function fixture(name: string): string {
   return path.join(FIXTURES, name);
+}
+
+/** A handler fixture of the emulator's own tests, under test/lambda-emulator/_fixtures. */
+export function emulatorFixture(name: string): string {
+  return path.join(OWN_FIXTURES, name);
+}
+
+let lambdaNode: Promise<string> | undefined;
+
+/**
+ * The Node of nodejs22.x, fetched once from the npm registry into the toolkit's cache, so the
+ * tests run functions on the Node that Lambda would.
+ */
+export function lambdaNodeBinary(): Promise<string> {
+  lambdaNode ??= ensureLambdaNode().then((n) => n.binary);
+  return lambdaNode;
 }
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -29,7 +47,7 @@ export async function tempDir(prefix = 'dm-local-'): Promise<string> {
 
 /** Starts a function that is stopped after the file's tests. */
 export async function started(spec: Partial<LocalFunctionSpec> & { functionName: string }): Promise<LocalFunction> {
-  const fn = await startLocalFunction({ handler: 'index.handler', memoryMb: 256, timeoutSeconds: 5, ...spec });
+  const fn = await startLocalFunction({ handler: 'index.handler', memoryMb: 256, timeoutSeconds: 5, nodeBinary: await lambdaNodeBinary(), ...spec });
   cleanups.push(() => fn.stop());
   return fn;
 }

@@ -1,5 +1,22 @@
+import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { clfTime, isTextContentType, toFunctionUrlEvent, toFunctionUrlResponse } from '../../src/lambda-emulator/function-url-event.js';
+import { clfTime, iamCaller, isTextContentType, toFunctionUrlEvent, toFunctionUrlResponse, type FunctionUrlEvent } from '../../src/lambda-emulator/function-url-event.js';
+
+/**
+ * @types/aws-lambda declares `principalOrgId: string`, but Lambda sends null for a caller outside
+ * an AWS Organization (the Function URL payload example in the Lambda developer guide), as the
+ * emulator does; Powertools' schema allows it (`z.string().nullish()`).
+ */
+type IamEvent = Omit<LambdaFunctionURLEventWithIAMAuthorizer, 'requestContext'> & {
+  requestContext: Omit<LambdaFunctionURLEventWithIAMAuthorizer['requestContext'], 'authorizer'> & {
+    authorizer: { iam: Omit<LambdaFunctionURLEventWithIAMAuthorizer['requestContext']['authorizer']['iam'], 'principalOrgId'> & { principalOrgId: string | null } };
+  };
+};
+
+// Compile-time checks: a handler typed against @types/aws-lambda reads the emulator's events.
+const asPublicEvent = (e: FunctionUrlEvent): LambdaFunctionURLEvent => e;
+const asIamEvent = (e: FunctionUrlEvent & { requestContext: { authorizer: NonNullable<FunctionUrlEvent['requestContext']['authorizer']> } }): IamEvent => e;
 
 const ctx = { apiId: 'abc123', requestId: 'req-1', time: new Date(Date.UTC(2020, 2, 12, 19, 3, 58, 390)), port: 8080, traceId: 'Root=1-5e6a8c7e-000000000000000000000000' };
 
@@ -67,6 +84,49 @@ describe('toFunctionUrlEvent', () => {
       .toEqual([true, true, true, true, true]);
     expect(['application/octet-stream', 'image/png', 'application/x-www-form-urlencoded', undefined].map(isTextContentType))
       .toEqual([false, false, false, false]);
+  });
+});
+
+describe('toFunctionUrlEvent for an AWS_IAM URL', () => {
+  const request = {
+    method: 'POST',
+    url: '/v2/models/m/infer',
+    headers: {
+      host: '127.0.0.1:8080',
+      'content-type': 'application/json',
+      authorization: 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240501/eu-west-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc',
+    },
+    body: Buffer.from('{}'),
+    sourceIp: '127.0.0.1',
+    protocol: 'HTTP/1.1',
+  };
+
+  it('carries the caller\'s account and requestContext.authorizer.iam, the access key read from the signature', () => {
+    const event = toFunctionUrlEvent(request, { ...ctx, iam: iamCaller(request.headers, '123456789012') });
+    expect(event.requestContext.accountId).toBe('123456789012');
+    expect(event.requestContext.authorizer).toEqual({
+      iam: {
+        accessKey: 'AKIAIOSFODNN7EXAMPLE',
+        accountId: '123456789012',
+        callerId: 'AIDALOCALCALLER000000',
+        cognitoIdentity: null,
+        principalOrgId: null,
+        userArn: 'arn:aws:iam::123456789012:user/local-caller',
+        userId: 'AIDALOCALCALLER000000',
+      },
+    });
+    // An unsigned request (the local URL does not verify signatures) gets a stand-in key.
+    expect(iamCaller({}, '123456789012').accessKey).toBe('AKIALOCALCALLER00000');
+  });
+
+  it('builds events that @types/aws-lambda types and Powertools\' LambdaFunctionUrlSchema parse, IAM or public', () => {
+    const iam = toFunctionUrlEvent(request, { ...ctx, iam: iamCaller(request.headers, '123456789012') });
+    const pub = toFunctionUrlEvent(request, ctx);
+    expect(asIamEvent(iam as Parameters<typeof asIamEvent>[0]).requestContext.authorizer.iam.userArn).toContain(':user/');
+    expect(asPublicEvent(pub).requestContext.accountId).toBe('anonymous');
+    expect(pub.requestContext).not.toHaveProperty('authorizer');
+    expect(LambdaFunctionUrlSchema.parse(iam).requestContext.authorizer?.iam?.accountId).toBe('123456789012');
+    expect(LambdaFunctionUrlSchema.parse(pub).requestContext.accountId).toBe('anonymous');
   });
 });
 

@@ -8,11 +8,13 @@ process.env.AWS_EC2_METADATA_DISABLED = 'true';
 let http: LocalFunction;
 let echo: LocalFunction;
 let throws: LocalFunction;
+let publicUrl: LocalFunction;
 beforeAll(async () => {
-  [http, echo, throws] = await Promise.all([
-    started({ functionName: 'http', codeDir: fixture('binary') }),
+  [http, echo, throws, publicUrl] = await Promise.all([
+    started({ functionName: 'http', codeDir: fixture('binary'), accountId: '123456789012' }),
     started({ functionName: 'echo', codeDir: fixture('echo') }),
     started({ functionName: 'throws', codeDir: fixture('throws') }),
+    started({ functionName: 'public', codeDir: fixture('binary'), functionUrlAuthType: 'NONE' }),
   ]);
 });
 
@@ -44,7 +46,9 @@ describe('the Function URL', () => {
       queryStringParameters: { a: '1,2', b: 'x y' },
       headers: { 'content-type': 'application/json', 'x-custom': 'Value', host: new URL(http.url).host },
       requestContext: {
-        accountId: 'anonymous',
+        // The URL is AWS_IAM by default, as the aws-lambda target deploys it.
+        accountId: '123456789012',
+        authorizer: { iam: { accountId: '123456789012', userArn: 'arn:aws:iam::123456789012:user/local-caller', cognitoIdentity: null, principalOrgId: null } },
         routeKey: '$default',
         stage: '$default',
         http: { method: 'POST', path: '/some/path', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' },
@@ -54,6 +58,12 @@ describe('the Function URL', () => {
     });
     expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
     expect(event.requestContext.timeEpoch).toBeGreaterThan(0);
+  });
+
+  it('says anonymous and carries no authorizer for a NONE (public) URL', async () => {
+    const event = (await (await fetch(`${publicUrl.url}/x`)).json()) as { requestContext: Record<string, unknown> };
+    expect(event.requestContext.accountId).toBe('anonymous');
+    expect(event.requestContext).not.toHaveProperty('authorizer');
   });
 
   it('passes binary request bodies base64-encoded and text bodies as they are', async () => {
@@ -93,6 +103,18 @@ describe('the Function URL', () => {
   });
 });
 
+describe('local-stats', () => {
+  it('answers the emulator\'s own figures beside the Lambda API: peak memory, init, Node, warnings', async () => {
+    await echo.invoke({});
+    const res = await fetch(`${echo.url}/2015-03-31/functions/echo/local-stats`);
+    expect(res.status).toBe(200);
+    const stats = await res.json() as Record<string, unknown>;
+    expect(stats).toMatchObject({ memoryMb: 256, maxMemoryUsedMb: expect.any(Number), maxInitDurationMs: expect.any(Number), runtimeNode: { version: expect.stringMatching(/^v22\./) }, warnings: [] });
+    expect(stats).not.toHaveProperty('recentLogs');
+    expect((await fetch(`${echo.url}/2015-03-31/functions/other/local-stats`)).status).toBe(404);
+  });
+});
+
 describe('the Invoke API, through @aws-sdk/client-lambda', () => {
   it('invokes with a qualifier and returns the payload, the executed version and the log tail', async () => {
     const client = lambdaClient(echo);
@@ -123,7 +145,7 @@ describe('the Invoke API, through @aws-sdk/client-lambda', () => {
     const event = await client.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: Buffer.from('{}') }));
     expect(event.StatusCode).toBe(202);
     const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
-    expect(config).toMatchObject({ FunctionName: 'echo', Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 256, Timeout: 5, State: 'Active' });
+    expect(config).toMatchObject({ FunctionName: 'echo', Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 256, Timeout: 5, State: 'Active', EphemeralStorage: { Size: 512 } });
     await expect(client.send(new InvokeCommand({ FunctionName: 'other', Payload: Buffer.from('{}') }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startLocalFunction } from '../../src/lambda-emulator/local-function.js';
-import { fixture, greetingLayerZip, isAlive, started, tempDir } from './_support.js';
+import { fixture, greetingLayerZip, isAlive, lambdaNodeBinary, started, tempDir } from './_support.js';
 
 interface Echo {
   env: Record<string, string>;
@@ -53,7 +53,13 @@ describe('startLocalFunction: the execution environment', () => {
     expect(echo.env._X_AMZN_TRACE_ID).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};/);
     expect(echo.env).not.toHaveProperty('DM_PARENT_ONLY');
     expect(echo.env).not.toHaveProperty('NODE_OPTIONS');
-    expect(echo.env.PATH).not.toMatch(/node_modules/);
+    // AND PATH and LD_LIBRARY_PATH are Lambda's documented ones, the runtime's Node standing in for /var/lang
+    const lang = path.dirname(path.dirname(await lambdaNodeBinary()));
+    expect(echo.env.PATH).toBe([`${lang}/bin`, '/usr/local/bin', '/usr/bin/', '/bin', `${opt}/bin`].join(':'));
+    expect(echo.env.LD_LIBRARY_PATH).toBe([`${lang}/lib`, '/lib64', '/usr/lib64', `${workDir}/runtime`, `${workDir}/runtime/lib`, task, `${task}/lib`, `${opt}/lib`].join(':'));
+    // AND /tmp and HOME are the environment's own, not the user's
+    expect(echo.env.TMPDIR).toBe(path.join(workDir, 'tmp'));
+    expect(echo.env.HOME).toBe(path.join(workDir, 'no-home', 'sbx_user1051'));
     expect(echo.cwd).toBe(task);
     expect(echo.execArgv).toEqual(['--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=12', '--max-old-space-size=231']);
     expect(echo.context).toMatchObject({
@@ -159,23 +165,23 @@ describe('startLocalFunction: failures', () => {
   });
 
   it('kills a handler that runs past the timeout, answers Task timed out, and restarts the environment', async () => {
-    // GIVEN a 1 s timeout and a handler that sleeps 5 s
-    const fn = await started({ functionName: 'sleeps', codeDir: fixture('sleeps'), timeoutSeconds: 1 });
+    // GIVEN a 2 s timeout and a handler that sleeps 8 s
+    const fn = await started({ functionName: 'sleeps', codeDir: fixture('sleeps'), timeoutSeconds: 2 });
     const before = fn.stats().pid as number;
 
     // WHEN it is invoked
     const t0 = Date.now();
-    const timedOut = await fn.invoke({ sleepMs: 5000 });
+    const timedOut = await fn.invoke({ sleepMs: 8000 });
 
     // THEN it answers within about the timeout, with the environment killed
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(5000);
     expect(timedOut.functionError).toBe('Unhandled');
-    expect(timedOut.payload).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 1.00 seconds') });
-    expect(timedOut.logs).toMatch(/Task timed out after 1\.00 seconds/);
+    expect(timedOut.payload).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringContaining('Task timed out after 2.00 seconds') });
+    expect(timedOut.logs).toMatch(/Task timed out after 2\.00 seconds/);
     expect(timedOut.logs).toMatch(/Status: timeout/);
     expect(isAlive(before)).toBe(false);
 
-    // AND the next request runs in a fresh environment
+    // AND the next request runs in a fresh environment (whose init counts against its timeout, as on Lambda)
     const next = await fn.invoke({});
     expect(next.payload).toMatchObject({ invocations: 1 });
     expect((next.payload as { pid: number }).pid).not.toBe(before);

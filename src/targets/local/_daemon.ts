@@ -56,13 +56,21 @@ const router: FunctionUrlTarget = {
   configuration() {
     return current ? current.fn.configuration() : { FunctionName: this.functionName, State: 'Pending', StateReason: 'no version has passed its smoke test yet' };
   },
+  localStats() {
+    return current?.fn.localStats?.();
+  },
 };
+
+/** A version's info with the emulator's figures as they are now. */
+function withStats(running: Running): DaemonVersion {
+  return { ...running.info, stats: running.fn.localStats?.() as Record<string, unknown> | undefined };
+}
 
 function state(): DaemonState {
   return {
     pid: process.pid, url: front!.url, port: front!.port, logFile: settings!.logFile,
-    ...(current ? { current: current.info } : {}),
-    ...(candidate ? { candidate: candidate.info } : {}),
+    ...(current ? { current: withStats(current) } : {}),
+    ...(candidate ? { candidate: withStats(candidate) } : {}),
   };
 }
 

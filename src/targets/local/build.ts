@@ -2,11 +2,14 @@
 import path from 'node:path';
 import { buildOrtLayer } from '../../../layers/build-layer.js';
 import { buildFunctionArtifact } from '../../bundling/build-function-artifact.js';
+import { ensureLambdaNode } from '../../lambda-emulator/lambda-node.js';
 import type { BuildResult, TargetContext } from '../driver.js';
 import type { LocalPlan } from './plan.js';
 import type { LocalTargetConfig } from './schema.js';
 
 export interface LocalArtifacts {
+  /** The Node of the Lambda runtime (22) the function runs on; absent when it could not be fetched (the emulator then says it falls back). */
+  nodeBinary?: string;
   functionZip: string;
   layerZip: string;
   functionBytes: number;
@@ -22,7 +25,9 @@ export async function buildLocalArtifacts(ctx: LocalContext): Promise<BuildResul
   const fn = await buildFunctionArtifact({ modelPath: ctx.plan.model.file, signature: ctx.signature, outDir: path.join(ctx.workDir, 'function'), io: ctx.io });
   ctx.io.info('DM_BUILD_LAYER', `Building the onnxruntime-node layer (${architecture})`);
   const layer = await buildOrtLayer({ architecture, outDir: path.join(ctx.workDir, 'layer'), cacheDir: path.join(ctx.cacheDir, 'layers') });
+  const node = await lambdaNode(ctx);
   const outputs: LocalArtifacts = {
+    ...(node ? { nodeBinary: node } : {}),
     functionZip: fn.zip.file, functionBytes: fn.zip.bytes, functionSha256: fn.zip.sha256,
     layerZip: layer.zip.file, layerBytes: layer.zip.bytes,
   };
@@ -33,6 +38,17 @@ export async function buildLocalArtifacts(ctx: LocalContext): Promise<BuildResul
     ],
     outputs,
   };
+}
+
+/** The runtime's Node from the npm registry (cached); a failure to fetch it is a warning, and the emulator falls back. */
+async function lambdaNode(ctx: LocalContext): Promise<string | undefined> {
+  try {
+    const node = await ensureLambdaNode({ cacheDir: ctx.cacheDir });
+    return node.fallback ? undefined : node.binary;
+  } catch (e) {
+    ctx.io.warn('DM_LOCAL_NODE_UNAVAILABLE', `${(e as Error).message} The function runs on this machine's Node instead.`);
+    return undefined;
+  }
 }
 
 /** What the emulator runs: the plan's settings with the built zips. */
@@ -46,6 +62,9 @@ export function localFunctionSpec(plan: LocalPlan, artifacts: LocalArtifacts, po
     env: { ...plan.environment },
     memoryMb: plan.memoryMb,
     timeoutSeconds: plan.timeoutSeconds,
+    ephemeralStorageMb: plan.ephemeralStorageMb,
+    functionUrlAuthType: plan.urlAuth,
+    ...(artifacts.nodeBinary ? { nodeBinary: artifacts.nodeBinary } : {}),
     region: 'local',
     port: port ?? plan.port,
   };

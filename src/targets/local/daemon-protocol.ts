@@ -2,7 +2,7 @@
 import type { LocalFunctionSpec } from '../../lambda-emulator/types.js';
 
 /** A function spec that survives JSON: everything but the log callback. */
-export type DaemonFunctionSpec = Omit<LocalFunctionSpec, 'log'>;
+export type DaemonFunctionSpec = Omit<LocalFunctionSpec, 'log' | 'io'>;
 
 /** Sent once over IPC when the daemon starts. */
 export interface DaemonStart {
@@ -30,6 +30,8 @@ export interface DaemonVersion {
   initError?: string;
   /** The settings it runs with, for `diff`. */
   settings: { memoryMb: number; timeoutSeconds: number; env: Record<string, string> };
+  /** The emulator's figures for it (peak memory, init times, warnings), read when the state is asked for. */
+  stats?: Record<string, unknown>;
 }
 
 /** `GET /state`, and the answer of every control call. */

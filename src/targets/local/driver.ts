@@ -62,6 +62,17 @@ async function liveDaemon(ctx: LocalContext): Promise<DaemonRecord | undefined> 
   return record;
 }
 
+/**
+ * What the emulator measured of a version during its smoke test, for the report: the peak memory
+ * against the configured memory (Lambda's `Max Memory Used`), how it was held, init time, the
+ * Node it ran on, and its warnings (a slow init, a fallback Node).
+ */
+function runDetails(stats: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!stats) return {};
+  const keys = ['maxMemoryUsedMb', 'memoryMb', 'memoryEnforcement', 'maxInitDurationMs', 'runtimeNode', 'warnings'];
+  return Object.fromEntries(keys.filter((k) => stats[k] !== undefined).map((k) => [k, stats[k]]));
+}
+
 export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
   build: buildLocalArtifacts,
 
@@ -97,15 +108,19 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
     },
 
     async promote(_ctx: LocalContext, candidate) {
-      await promoteCandidate((candidate.state as LocalCandidateState).record);
+      const { record } = candidate.state as LocalCandidateState;
+      const measured = runDetails((await daemonState(record)).candidate?.stats);
+      await promoteCandidate(record);
+      return measured;
     },
 
     async rollback(ctx: LocalContext, candidate) {
       const { record, fresh } = candidate.state as LocalCandidateState;
+      const details = runDetails((await daemonState(record).catch(() => undefined))?.candidate?.stats);
       // A first version that failed leaves nothing serving: its daemon goes too.
       if (fresh) await stopDaemons(ctx.stateDir, keyOf(ctx));
       else await discardCandidate(record);
-      return 'removed';
+      return { outcome: 'removed', details };
     },
   },
 

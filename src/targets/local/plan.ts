@@ -13,6 +13,9 @@ export interface LocalPlan extends TargetPlanBase {
   readonly architecture: 'x86_64' | 'arm64';
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  readonly ephemeralStorageMb: number;
+  /** The Function URL's auth type, which decides the events' requestContext. */
+  readonly urlAuth: 'AWS_IAM' | 'NONE';
   /** @default - a free port chosen at deploy time */
   readonly port?: number;
   /** The Lambda runtime the emulator reports. */
@@ -42,6 +45,8 @@ export function planLocal(input: PlanInput<LocalTargetConfig>): LocalPlan {
     architecture: hostArchitecture(),
     memoryMb: target.memoryMb ?? defaultLambdaMemoryMb(signature.bytes),
     timeoutSeconds: target.timeoutSeconds,
+    ephemeralStorageMb: target.ephemeralStorageMb,
+    urlAuth: target.url.auth === 'none' ? 'NONE' : 'AWS_IAM',
     ...(target.port === undefined ? {} : { port: target.port }),
     runtime: 'nodejs22.x',
     handler: 'index.handler',

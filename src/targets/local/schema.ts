@@ -23,6 +23,26 @@ export const localTargetSchema = z
      */
     timeoutSeconds: z.number().int().min(1).max(900).default(30)
       .describe('Per-request timeout, as on Lambda. Default: 30.'),
+    /**
+     * Ephemeral storage (/tmp) in MB, as on Lambda: an invocation that leaves more fails.
+     * @default 512
+     */
+    ephemeralStorageMb: z.number().int().min(512).max(10240).default(512)
+      .describe('Ephemeral storage (/tmp) in MB, as on Lambda (512-10240). Default: 512.'),
+    /** The local Function URL, as aws-lambda's. */
+    url: z
+      .object({
+        /**
+         * `iam`: events carry the caller's account and `requestContext.authorizer.iam`, as an
+         * AWS_IAM Function URL's do (signatures are not checked locally); `none`: anonymous.
+         * @default 'iam'
+         */
+        auth: z.enum(['iam', 'none']).default('iam')
+          .describe("'iam' gives events the IAM authorizer fields an AWS_IAM Function URL has (signatures are not checked locally); 'none' sends anonymous events. Default: 'iam'."),
+      })
+      .strict()
+      .default({ auth: 'iam' })
+      .describe('The local Function URL, as aws-lambda\'s.'),
   })
   .strict()
   .describe('Runs the built Lambda artifacts on this machine under a local Lambda Runtime API, exposed on 127.0.0.1 like a Function URL. No cloud, no credentials.');
