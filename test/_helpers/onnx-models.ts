@@ -217,6 +217,6 @@ export function tensorInfo(name: string, elemType: number, shape: Dim[] | undefi
   return { name, type: { tensorType: { elemType, shape: dims === undefined ? undefined : { dim: dims } } } };
 }
 
-function floatBytes(values: number[]): Uint8Array {
+export function floatBytes(values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
 }

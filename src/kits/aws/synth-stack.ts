@@ -1,7 +1,7 @@
 /** Synthesises one stack into its own cloud assembly, with cdk-nag, returning the findings. */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { App, Validations, type Stack } from 'aws-cdk-lib';
+import { App, AssetStaging, Validations, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
@@ -62,6 +62,10 @@ export function synthStack(stackName: string, options: SynthStackOptions, build:
   const started = performance.now();
   const assemblyDir = path.resolve(options.outdir ?? path.join(options.rootDir ?? process.cwd(), 'cdk.out', stackName));
   if (!options.outdir) rmSync(assemblyDir, { recursive: true, force: true });
+  // CDK remembers, per process, which assets it staged into which folder, and does not copy them
+  // again: a second synth into a folder that was emptied (synth, then deploy, in one process)
+  // would name asset files that are not there.
+  AssetStaging.clearAssetHashCache();
 
   const app = new App({
     outdir: assemblyDir,
