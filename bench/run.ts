@@ -2,17 +2,20 @@
  * `npm run bench`: every benchmark, one after the other, each in its own process (so one's heap,
  * threads and child processes cannot skew the next). Each prints its figures and its ratio as its
  * last line; the summary repeats those lines. `BENCH_QUICK=1` shortens every one of them;
- * `npm run bench -- server cold-start` runs only those.
+ * `npm run bench -- server cold-start` runs only those; `npm run bench -- gpu-triton` runs the GPU
+ * benchmark, which is never part of the default set.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { QUICK } from './_lib/stats.js';
 
-const ALL = ['handler', 'cold-start', 'layer-size', 'server', 'synth'];
+const ALL = ['handler', 'local', 'cold-start', 'layer-size', 'server', 'synth'];
+// Run only when named: needs an NVIDIA GPU and tritonserver (test/gpu/README.md).
+const ON_REQUEST = ['gpu-triton'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
-const unknown = chosen.filter((b) => !ALL.includes(b));
+const unknown = chosen.filter((b) => !ALL.includes(b) && !ON_REQUEST.includes(b));
 if (unknown.length) {
-  console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+  console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${[...ALL, ...ON_REQUEST].join(', ')}`);
   process.exit(2);
 }
 

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DeployModelError } from '../src/errors.js';
 import type { IoHelper } from '../src/io/io-host.js';
-import { sha256File } from '../src/bundling/_hash.js';
+import { sha256File } from '../src/bundling/hash.js';
 import { writeDeterministicZip } from '../src/bundling/zip.js';
 import { LAYER_NODE_MODULES, planOrtLayer, readPackageJson, type LayerArchitecture, type LayerFile } from './plan-ort-layer.js';
 
@@ -13,9 +13,10 @@ export { planOrtLayer, LAYER_NODE_MODULES, NODE_ARCH, type LayerArchitecture, ty
 
 /**
  * Part of the cache key. Bump it whenever the plan or the zip bytes can change for the same
- * onnxruntime-node release: a new file rule, a new zip writer, an fflate upgrade.
+ * onnxruntime-node release: a new file rule, a new zip writer, a deflate upgrade.
+ * 2: deflate by pako (zlib's algorithm) instead of fflate, 2.5 % smaller.
  */
-export const LAYER_BUILDER_VERSION = 1;
+export const LAYER_BUILDER_VERSION = 2;
 
 export interface BuildOrtLayerOptions {
   architecture: LayerArchitecture;
@@ -56,6 +57,9 @@ interface CacheRecord {
   unzippedBytes: number;
 }
 
+/** The layer's deflate (see `ZipOptions.deflate`). */
+export const LAYER_DEFLATE = 'zlib' as const;
+
 const PACKAGE_ROOT_JSON = new RegExp(`^${LAYER_NODE_MODULES}/(@[^/]+/)?[^/]+/package\\.json$`);
 
 /** The installed onnxruntime-node package folder. */
@@ -93,7 +97,9 @@ export async function buildOrtLayer(options: BuildOrtLayerOptions): Promise<OrtL
   }
 
   const started = Date.now();
-  const zip = await writeDeterministicZip(plan.map((f) => ({ path: f.to, file: f.from })), outFile);
+  // zlib's deflate: 2.5 % smaller than fflate on the native library that is most of the layer,
+  // for about 6 s more of a build that the cache makes once per onnxruntime release.
+  const zip = await writeDeterministicZip(plan.map((f) => ({ path: f.to, file: f.from })), outFile, { deflate: LAYER_DEFLATE });
   const result: OrtLayerResult = {
     zip: { file: zip.file, bytes: zip.bytes, sha256: zip.sha256 }, files, unzippedBytes: zip.unzippedBytes,
     ortVersion, architecture, cacheKey, cached: false,

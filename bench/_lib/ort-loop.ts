@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveOrtPath } from '../../handlers/pool/_spawn-worker.js';
+import { resolveOrtPath } from '../../handlers/pool/resolve-ort-path.js';
 
 /**
  * In-process onnxruntime throughput: a fresh process whose `loops` worker threads each run their
@@ -73,6 +73,49 @@ export async function runOrtLoop(options: { modelPath: string; shape: readonly n
     const sorted = r.latencies.sort((a, b) => a - b);
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
     return { throughput: r.runs / r.seconds, cpuPerRun: r.cpuMs / Math.max(1, r.runs), p50: at(50), p99: at(99) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const ROW_COST_SCRIPT = String.raw`'use strict';
+const ort = require(process.env.ORT_PATH);
+const cfg = JSON.parse(process.argv[2]);
+(async () => {
+  const session = await ort.InferenceSession.create(cfg.modelPath, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const out = {};
+  for (let round = 0; round < 3; round++) {
+    for (const b of cfg.batches) {
+      const shape = [b, ...cfg.shape.slice(1)];
+      const n = shape.reduce((a, c) => a * c, 1);
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = (i % 251) / 251;
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+      for (let i = 0; i < 2; i++) await session.run(feeds);
+      const runs = Math.max(3, Math.round(48 / b));
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < runs; i++) await session.run(feeds);
+      const c = process.cpuUsage(c0);
+      (out[b] = out[b] || []).push((c.user + c.system) / 1000 / runs / b);
+    }
+  }
+  for (const b of Object.keys(out)) out[b] = out[b].sort((x, y) => x - y)[1];
+  process.stdout.write(JSON.stringify(out));
+})();
+`;
+
+/**
+ * onnxruntime's own CPU per row (one intra-op thread, median of 3 rounds) at each batch size: the
+ * most dynamic batching can gain on a model is its per-row cost alone over its per-row cost in a
+ * batch.
+ */
+export async function ortRowCost(modelPath: string, shape: readonly number[], batches: readonly number[]): Promise<Record<number, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'deploy-model-bench-rows-'));
+  try {
+    const file = join(dir, 'row-cost.cjs');
+    await writeFile(file, ROW_COST_SCRIPT);
+    const { stdout } = await promisify(execFile)(process.execPath, [file, JSON.stringify({ modelPath, shape, batches })], { env: { ...process.env, ORT_PATH: resolveOrtPath() } });
+    return JSON.parse(stdout) as Record<number, number>;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -41,7 +41,7 @@ function floatValue(name: string, dtype: Dtype, i: number, v: unknown): number {
 }
 
 /** Converts flat JSON values (length already checked) to the typed array onnxruntime takes. */
-export function parseValues(name: string, dtype: Dtype, flat: readonly unknown[]): TensorData {
+export function parseValues(name: string, dtype: Dtype, flat: ArrayLike<unknown>): TensorData {
   const n = flat.length;
   switch (dtype) {
     case 'float32':
@@ -105,7 +105,7 @@ export function parseValues(name: string, dtype: Dtype, flat: readonly unknown[]
       for (let i = 0; i < n; i++) {
         if (typeof flat[i] !== 'string') throw invalid(name, dtype, i, flat[i], 'strings');
       }
-      return flat as string[];
+      return Array.isArray(flat) ? flat as string[] : Array.from(flat as ArrayLike<string>);
     }
     case 'bfloat16':
       throw new InferenceError(400, 'UNSUPPORTED_DATATYPE', `input "${name}": BF16 tensors cannot be served by onnxruntime-node`);

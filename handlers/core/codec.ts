@@ -5,6 +5,7 @@ import { decodeBase64Tensor, decodeRawTensor, encodeBase64Tensor } from './base6
 import { fromFloat16Bits } from './float16.js';
 import { InferenceError } from './inference-error.js';
 import { describe, elementCount, flattenNested, formatShape, inferShape } from './nested.js';
+import { NumericArray } from './numeric-array.js';
 import type { DecodedRequest, DecodedTensor, OutputEncoding, V2RequestTensor, V2ResponseTensor } from './types.js';
 
 /**
@@ -71,6 +72,8 @@ function simpleFormTensors(inputs: Record<string, unknown>, signature: ModelSign
     if (!spec) {
       throw new InferenceError(400, 'UNKNOWN_INPUT', `input "${name}" is not an input of the model; its inputs are ${names(signature.inputs)}`);
     }
+    // Read straight into a typed array by parseRequestJson: its nesting is the shape.
+    if (value instanceof NumericArray) return { name, shape: checkShape(name, [...value.dims], spec), datatype: v2Datatype(servableDtype(spec)), data: value };
     // Shape first: it bounds the nesting flattenNested walks.
     const shape = checkShape(name, inferShape(value), spec);
     const data = Array.isArray(value) ? flattenNested(name, value, shape, true) : [value];
@@ -109,14 +112,34 @@ function decodeTensor(t: V2RequestTensor, spec: TensorSpec): DecodedTensor {
   if (encoding !== undefined) {
     throw new InferenceError(400, 'UNSUPPORTED_ENCODING', `input "${name}": content_encoding ${describe(encoding)} is not supported; use "base64" or leave it out`);
   }
-  if (!Array.isArray(t.data)) {
-    throw new InferenceError(400, 'INVALID_DATA', `input "${name}": data must be an array (flat or nested row-major), got ${describe(t.data)}`);
+  if (t.data instanceof NumericArray) {
+    const numeric = numericData(name, dtype, shape, count, t.data);
+    if (numeric) return { name, dtype, shape, data: numeric };
   }
-  const flat = flattenNested(name, t.data, shape);
+  const data = t.data instanceof NumericArray ? t.data.toArray() : t.data;
+  if (!Array.isArray(data)) {
+    throw new InferenceError(400, 'INVALID_DATA', `input "${name}": data must be an array (flat or nested row-major), got ${describe(data)}`);
+  }
+  const flat = flattenNested(name, data, shape);
   if (flat.length !== count) {
     throw new InferenceError(400, 'DATA_SIZE_MISMATCH', `input "${name}" has ${flat.length} elements but shape ${formatShape(shape)} needs ${count}`);
   }
   return { name, dtype, shape, data: parseValues(name, dtype, flat) };
+}
+
+/**
+ * Numbers already in a typed array: flat, or nested exactly as `shape` says. Undefined for other
+ * nesting, which the caller takes the general way, for its error.
+ */
+function numericData(name: string, dtype: Dtype, shape: readonly number[], count: number, data: NumericArray) {
+  const { dims, values } = data;
+  if (dims.length !== 1 && (dims.length !== shape.length || dims.some((d, i) => d !== shape[i]))) return undefined;
+  if (values.length !== count) {
+    throw new InferenceError(400, 'DATA_SIZE_MISMATCH', `input "${name}" has ${values.length} elements but shape ${formatShape(shape)} needs ${count}`);
+  }
+  // A Float32Array is made only for FP32 data, whose values it already holds as onnxruntime takes them.
+  if (values instanceof Float32Array) return dtype === 'float32' ? values : undefined;
+  return dtype === 'float64' ? values : parseValues(name, dtype, values);
 }
 
 function checkShape(name: string, shape: unknown, spec: TensorSpec): number[] {

@@ -5,7 +5,7 @@ import { createSessionWithFallback } from './_providers.js';
 import { decodeInferenceRequest, encodeOutputTensor } from './codec.js';
 import { InferenceError } from './inference-error.js';
 import { modelMetadata } from './metadata.js';
-import type { InferenceCore, InferenceCoreOptions, V2InferenceRequest, V2InferenceResponse, V2ModelMetadata } from './types.js';
+import type { InferenceCore, InferenceCoreOptions, RawInferenceResult, RawOutput, V2InferenceRequest, V2InferenceResponse, V2ModelMetadata } from './types.js';
 
 /** onnxruntime's tensor type names are ours for every servable dtype. */
 const ORT_TO_DTYPE = new Map<string, Dtype>(
@@ -62,7 +62,7 @@ export async function createInferenceCore(options: InferenceCoreOptions): Promis
   let running = 0;
   let drained: (() => void) | undefined;
 
-  async function infer(request: V2InferenceRequest): Promise<V2InferenceResponse> {
+  async function inferRaw(request: V2InferenceRequest): Promise<RawInferenceResult> {
     if (closed) throw new InferenceError(503, 'NOT_READY', `model "${modelName}" is shutting down`);
     const decoded = decodeInferenceRequest(request, signature);
     const fetches = decoded.outputs ?? servableOutputs;
@@ -86,19 +86,25 @@ export async function createInferenceCore(options: InferenceCoreOptions): Promis
       running--;
       if (running === 0) drained?.();
     }
-    const outputs = fetches.map((name) => {
+    const outputs = fetches.map((name): RawOutput => {
       const tensor = results[name] as ort.Tensor;
       const dtype = ORT_TO_DTYPE.get(tensor.type);
       if (!dtype) throw new InferenceError(500, 'INFERENCE_FAILED', `output "${name}" has onnxruntime type ${tensor.type}, which the runtime cannot encode`);
-      const out = encodeOutputTensor(name, dtype, tensor.dims, tensor.data, decoded.outputEncoding);
+      // A CPU tensor's dispose only drops its reference to the data, which stays ours.
+      const out = { name, dtype, dims: [...tensor.dims], data: tensor.data };
       tensor.dispose();
       return out;
     });
+    return { ...(decoded.id === undefined ? {} : { id: decoded.id }), outputEncoding: decoded.outputEncoding, outputs };
+  }
+
+  async function infer(request: V2InferenceRequest): Promise<V2InferenceResponse> {
+    const raw = await inferRaw(request);
     return {
       model_name: modelName,
       model_version: '1',
-      ...(decoded.id === undefined ? {} : { id: decoded.id }),
-      outputs,
+      ...(raw.id === undefined ? {} : { id: raw.id }),
+      outputs: raw.outputs.map((o) => encodeOutputTensor(o.name, o.dtype, o.dims, o.data, raw.outputEncoding)),
     };
   }
 
@@ -107,6 +113,7 @@ export async function createInferenceCore(options: InferenceCoreOptions): Promis
     signature,
     executionProviders: providers,
     infer,
+    inferRaw,
     metadata: (): V2ModelMetadata => metadata,
     async close() {
       if (closed) return;

@@ -84,6 +84,22 @@ export interface DecodedRequest {
   outputEncoding: OutputEncoding;
 }
 
+/** An output as the model produced it, before encoding. */
+export interface RawOutput {
+  name: string;
+  dtype: Dtype;
+  dims: number[];
+  /** A typed array (onnxruntime's type for the dtype), or string[]. */
+  data: unknown;
+}
+
+export interface RawInferenceResult {
+  id?: string;
+  /** What the request asked for with `parameters.output_encoding`. */
+  outputEncoding: OutputEncoding;
+  outputs: RawOutput[];
+}
+
 /**
  * What the adapters need from an inference backend. The in-process core implements it; a worker
  * pool can implement the same interface and be handed to the same adapters.
@@ -95,6 +111,12 @@ export interface InferenceCore {
   readonly executionProviders: readonly string[];
   /** Validates the request against the signature, runs the model and encodes the outputs. */
   infer(request: V2InferenceRequest): Promise<V2InferenceResponse>;
+  /**
+   * Like `infer`, but the outputs come back unencoded, for adapters that write the response
+   * themselves (`inferenceResponseJson`, the binary tensor data extension). The adapters call it
+   * instead of `infer` when it is there, so a wrapper around a core wraps both.
+   */
+  inferRaw?(request: V2InferenceRequest): Promise<RawInferenceResult>;
   metadata(): V2ModelMetadata;
   /** Releases the model; later calls to `infer` fail with 503. */
   close(): Promise<void>;

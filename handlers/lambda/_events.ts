@@ -1,4 +1,4 @@
-import type { RouteRequest } from '../_http.js';
+import type { RouteRequest } from '../http.js';
 
 /**
  * Lambda events that carry HTTP: Function URLs and API Gateway HTTP APIs (payload 2.0), and API
@@ -9,8 +9,6 @@ export type HttpEventKind = 'v2' | 'v1';
 
 export interface HttpEvent extends RouteRequest {
   kind: HttpEventKind;
-  /** Bytes of the body after base64 decoding. */
-  bodyBytes: number;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -26,9 +24,10 @@ function lowerHeaders(headers: unknown): Record<string, string | undefined> {
   return out;
 }
 
-function decodeBody(body: unknown, isBase64Encoded: unknown): Buffer | undefined {
+/** A text body stays the string it arrived as: turning it into bytes and back cost two copies. */
+function decodeBody(body: unknown, isBase64Encoded: unknown): Buffer | string | undefined {
   if (typeof body !== 'string') return undefined;
-  return isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  return isBase64Encoded === true ? Buffer.from(body, 'base64') : body;
 }
 
 /** An HTTP API stage other than `$default` prefixes rawPath with `/{stage}`; routes ignore it. */
@@ -46,11 +45,11 @@ export function httpEventRequest(event: unknown): HttpEvent | undefined {
   if (event.version === '2.0' && isObject(ctx.http) && typeof ctx.http.method === 'string') {
     const rawPath = typeof event.rawPath === 'string' ? event.rawPath : typeof ctx.http.path === 'string' ? ctx.http.path : '/';
     const body = decodeBody(event.body, event.isBase64Encoded);
-    return { kind: 'v2', method: ctx.http.method, path: stripStage(rawPath, ctx.stage), headers: lowerHeaders(event.headers), body, bodyBytes: body?.length ?? 0 };
+    return { kind: 'v2', method: ctx.http.method, path: stripStage(rawPath, ctx.stage), headers: lowerHeaders(event.headers), body };
   }
   if (typeof event.httpMethod === 'string' && typeof event.path === 'string') {
     const body = decodeBody(event.body, event.isBase64Encoded);
-    return { kind: 'v1', method: event.httpMethod, path: event.path, headers: lowerHeaders(event.headers), body, bodyBytes: body?.length ?? 0 };
+    return { kind: 'v1', method: event.httpMethod, path: event.path, headers: lowerHeaders(event.headers), body };
   }
   return undefined;
 }

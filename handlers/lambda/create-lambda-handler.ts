@@ -1,7 +1,8 @@
-import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../_http.js';
+import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError, toInferenceError, type InferenceErrorBody } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
-import { predict } from '../core/predict.js';
+import { predict, predictJson } from '../core/predict.js';
+import { inferenceResponseJson, JsonText } from '../core/response-json.js';
 import type { InferenceCore } from '../core/types.js';
 import { httpEventRequest } from './_events.js';
 
@@ -40,6 +41,17 @@ function tooLarge(what: 'request' | 'response', bytes: number, limit: number): I
       : 'ask for base64 outputs (parameters.output_encoding "base64"), request fewer outputs, split the batch, or deploy to the container target'));
 }
 
+/**
+ * The body's size in bytes when it is over `limit`. A string is measured only when it could be:
+ * a UTF-16 unit is at most 3 bytes of UTF-8.
+ */
+function overLimit(body: Buffer | string | undefined, limit: number): number | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body === 'string' && body.length * 3 <= limit) return undefined;
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  return bytes > limit ? bytes : undefined;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -53,7 +65,7 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
   const limit = options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT;
   const log = options.log ?? ((line: string) => console.error(line));
   const ready = (): RouteResult => ({ status: 200, body: { status: 'ready' } });
-  const infer = async (req: RouteRequest): Promise<RouteResult> => ({ status: 200, body: await predict(core, parseJsonBody(req)) });
+  const infer = async (req: RouteRequest): Promise<RouteResult> => ({ status: 200, body: await predictJson(core, parseJsonBody(req, core.signature)) });
 
   const routes: Route[] = [
     { method: 'GET', path: '/', handle: ready },
@@ -67,9 +79,9 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
     {
       method: 'POST', path: MODEL_INFER_PATH, handle: async (req, [name, v]) => {
         checkModel(core, name, v);
-        const body = parseJsonBody(req);
+        const body = parseJsonBody(req, core.signature);
         if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', `the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to POST /invocations`);
-        return { status: 200, body: await core.infer(body as never) };
+        return { status: 200, body: core.inferRaw ? inferenceResponseJson(core.modelName, await core.inferRaw(body as never)) : await core.infer(body as never) };
       },
     },
   ];
@@ -82,17 +94,19 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
 
   async function http(event: NonNullable<ReturnType<typeof httpEventRequest>>): Promise<LambdaHttpResult> {
     let result: RouteResult;
-    if (event.bodyBytes > limit) {
-      result = errorResult(tooLarge('request', event.bodyBytes, limit));
+    const requestBytes = overLimit(event.body, limit);
+    if (requestBytes !== undefined) {
+      result = errorResult(tooLarge('request', requestBytes, limit));
     } else {
       result = await dispatch(routes, event);
     }
     logServerError(result.status, result.body);
-    let body = JSON.stringify(result.body);
+    const json = result.body instanceof JsonText ? result.body : undefined;
+    let body = json ? json.text : JSON.stringify(result.body);
     // The response Lambda returns is this object serialized, so the body's quotes count twice.
     // Escaping at most doubles a byte, so the exact (costly: 6 ms for 1.4 MB) count is only
     // needed near the limit.
-    const bodyBytes = Buffer.byteLength(body);
+    const bodyBytes = json ? json.bytes : Buffer.byteLength(body);
     const encoded = 2 * bodyBytes + 122 <= limit ? bodyBytes + 122 : Buffer.byteLength(JSON.stringify(body)) + 120;
     if (encoded > limit) {
       result = errorResult(tooLarge('response', encoded, limit));

@@ -1,6 +1,7 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { WORKER_SOURCE, type FromWorker, type WorkerData } from './_worker-source.js';
+
+export { resolveOrtPath } from './resolve-ort-path.js';
 
 export interface ReadyWorker {
   worker: Worker;
@@ -8,18 +9,6 @@ export interface ReadyWorker {
   failed: { provider: string; message: string }[];
   inputNames: string[];
   outputNames: string[];
-}
-
-/**
- * onnxruntime-node's entry point, resolved the way the main thread would load it: beside the
- * bundle or package (node_modules), or on NODE_PATH. The bare name is the last resort.
- */
-export function resolveOrtPath(): string {
-  try {
-    return createRequire(import.meta.url).resolve('onnxruntime-node');
-  } catch {
-    return 'onnxruntime-node';
-  }
 }
 
 /** Starts one worker and resolves when its session is loaded; rejects with onnxruntime's message. */

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { DTYPES, ortType } from '../../src/model/dtypes.js';
 import type { Dtype, ModelSignature } from '../../src/model/types.js';
+import { isRequestBuffer } from '../core/base64.js';
 import { decodeInferenceRequest, encodeOutputTensor } from '../core/codec.js';
 import { InferenceError, toInferenceError } from '../core/inference-error.js';
 import { modelMetadata } from '../core/metadata.js';
@@ -46,12 +47,16 @@ function checkNames(ready: ReadyWorker, signature: ModelSignature, modelPath: st
   }
 }
 
-/** Typed arrays that own their whole buffer move to the worker without a copy. */
+/**
+ * Typed arrays that own their whole buffer, or views into a request body's own buffer, move to the
+ * worker without a copy (a view that is not transferred would copy its whole buffer).
+ */
 function transferList(tensors: readonly WireTensor[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const t of tensors) {
     const d = t.data;
-    if (ArrayBuffer.isView(d) && d.buffer instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && !out.includes(d.buffer)) out.push(d.buffer);
+    if (!ArrayBuffer.isView(d) || !(d.buffer instanceof ArrayBuffer) || out.includes(d.buffer)) continue;
+    if ((d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) || isRequestBuffer(d.buffer)) out.push(d.buffer);
   }
   return out;
 }

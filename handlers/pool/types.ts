@@ -1,5 +1,6 @@
-import type { Dtype } from '../../src/model/types.js';
-import type { InferenceCore, InferenceCoreOptions, OutputEncoding, V2InferenceRequest } from '../core/types.js';
+import type { InferenceCore, InferenceCoreOptions, RawInferenceResult, V2InferenceRequest } from '../core/types.js';
+
+export type { RawInferenceResult, RawOutput } from '../core/types.js';
 import type { BatchingOptions } from './batching.js';
 
 export interface WorkerPoolOptions extends InferenceCoreOptions {
@@ -63,22 +64,6 @@ export interface PoolStats {
   computeInfer: TimedCount;
   /** Runs by the number of rows merged into them, ascending. */
   batches: { batchSize: number; count: number; requests: number; computeInfer: TimedCount }[];
-}
-
-/** An output as the model produced it, before encoding. */
-export interface RawOutput {
-  name: string;
-  dtype: Dtype;
-  dims: number[];
-  /** A typed array (onnxruntime's type for the dtype), or string[]. */
-  data: unknown;
-}
-
-export interface RawInferenceResult {
-  id?: string;
-  /** What the request asked for with `parameters.output_encoding`. */
-  outputEncoding: OutputEncoding;
-  outputs: RawOutput[];
 }
 
 /**

@@ -1,7 +1,8 @@
-import { checkModel, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../_http.js';
+import { checkModel, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
-import { predict } from '../core/predict.js';
+import { predictJson } from '../core/predict.js';
+import { inferenceResponseJson } from '../core/response-json.js';
 import type { InferenceCore, V2InferenceRequest } from '../core/types.js';
 import { OverloadedError } from '../pool/overloaded-error.js';
 import type { PoolStats, RawInferenceResult } from '../pool/types.js';
@@ -21,15 +22,15 @@ const MODEL_STATS_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/stats$
  * given (the `Inference-Header-Content-Length` header, or `json-header-size` in a SageMaker or
  * Vertex AI binary media type), else JSON.
  */
-function inferenceBody(req: RouteRequest): unknown {
+function inferenceBody(req: RouteRequest, core: RoutedCore): unknown {
   const headerLength = req.headers[INFERENCE_HEADER_CONTENT_LENGTH] ?? binaryMediaType(req.headers['content-type'])?.headerLength;
-  return headerLength === undefined ? parseJsonBody(req) : parseBinaryRequest(req.body ?? Buffer.alloc(0), headerLength);
+  return headerLength === undefined ? parseJsonBody(req, core.signature) : parseBinaryRequest(Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body ?? ''), headerLength);
 }
 
 /** A v2 request answered as JSON, or with binary outputs when it asks for them, in the request's binary media type. */
 async function inferV2(core: RoutedCore, body: V2InferenceRequest, req: RouteRequest): Promise<RouteResult> {
   const binary = binaryOutputs(body);
-  if (!binary) return { status: 200, body: await core.infer(body) };
+  if (!binary) return { status: 200, body: core.inferRaw ? inferenceResponseJson(core.modelName, await core.inferRaw(body)) : await core.infer(body) };
   const raw = core.inferRaw ? await core.inferRaw(body) : await inferRawThroughBase64(core, body);
   return binaryResult(core.modelName, raw, binary, binaryMediaType(req.headers['content-type'])?.type);
 }
@@ -66,8 +67,8 @@ export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Rou
   };
   const live = (): RouteResult => ({ status: 200, body: { status: 'live' } });
   const score = withRetryAfter(async (req: RouteRequest): Promise<RouteResult> => {
-    const body = inferenceBody(req);
-    return isInstancesRequest(body) ? { status: 200, body: await predict(core, body) } : inferV2(core, body as V2InferenceRequest, req);
+    const body = inferenceBody(req, core);
+    return isInstancesRequest(body) ? { status: 200, body: await predictJson(core, body) } : inferV2(core, body as V2InferenceRequest, req);
   });
 
   const routes: Route[] = [
@@ -80,7 +81,7 @@ export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Rou
     {
       method: 'POST', path: MODEL_INFER_PATH, handle: withRetryAfter(async (req, [name, v]) => {
         checkModel(core, name, v);
-        const body = inferenceBody(req);
+        const body = inferenceBody(req, core);
         if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', 'the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to a predict route such as POST /invocations');
         return inferV2(core, body as V2InferenceRequest, req);
       }),

@@ -1,5 +1,5 @@
 import { dtypeFromV2, v2Datatype } from '../../src/model/dtypes.js';
-import type { RouteResult } from '../_http.js';
+import type { RouteResult } from '../http.js';
 import { decodeBase64Tensor } from '../core/base64.js';
 import { encodeOutputTensor } from '../core/codec.js';
 import { InferenceError } from '../core/inference-error.js';
@@ -143,6 +143,15 @@ function rawBytes(o: RawOutput): Uint8Array {
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
+/** A response body sent as it lies in several pieces (no copy into one buffer). */
+export class BinaryBody {
+  readonly bytes: number;
+
+  constructor(readonly chunks: readonly Uint8Array[]) {
+    this.bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+  }
+}
+
 /** The binary response: the JSON header, then each binary output's bytes in output order. */
 export function binaryResult(modelName: string, raw: RawInferenceResult, binary: (name: string) => boolean, mediaType?: BinaryMediaType['type']): RouteResult {
   const chunks: Uint8Array[] = [];
@@ -156,7 +165,7 @@ export function binaryResult(modelName: string, raw: RawInferenceResult, binary:
   const header = Buffer.from(JSON.stringify({ model_name: modelName, model_version: '1', ...(raw.id === undefined ? {} : { id: raw.id }), outputs }), 'utf8');
   return {
     status: 200,
-    body: Buffer.concat([header, ...chunks]),
+    body: new BinaryBody([header, ...chunks]),
     headers: {
       'content-type': mediaType ? `${mediaType};json-header-size=${header.length}` : 'application/octet-stream',
       [INFERENCE_HEADER_CONTENT_LENGTH]: String(header.length),

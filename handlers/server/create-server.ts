@@ -1,11 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelSignature } from '../../src/model/types.js';
-import { dispatch, errorResult, type RouteRequest, type RouteResult } from '../_http.js';
+import { dispatch, errorResult, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError, type InferenceErrorBody } from '../core/inference-error.js';
+import { JsonText } from '../core/response-json.js';
 import type { InferenceCore } from '../core/types.js';
 import { createWorkerPool } from '../pool/create-worker-pool.js';
 import type { BatchingOptions } from '../pool/batching.js';
+import { adoptRequestBuffer } from '../core/base64.js';
+import { BinaryBody, binaryMediaType, INFERENCE_HEADER_CONTENT_LENGTH } from './binary.js';
 import { serverRoutes, type RoutedCore } from './_routes.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -57,6 +60,21 @@ export interface RuntimeServer {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
+/** The JSON header length of a binary tensor data request (0 for any other body). */
+function binaryHeaderLength(req: http.IncomingMessage): number {
+  const raw = req.headers[INFERENCE_HEADER_CONTENT_LENGTH] ?? binaryMediaType(req.headers['content-type'])?.headerLength;
+  const n = Number(raw);
+  return typeof raw === 'string' && Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** A fresh buffer for `bytes` of body whose byte `headerLength` falls on an 8-byte boundary. */
+function bodyBuffer(bytes: number, headerLength: number): Buffer {
+  const pad = (8 - (headerLength % 8)) % 8;
+  const buffer = new ArrayBuffer(pad + bytes);
+  adoptRequestBuffer(buffer);
+  return Buffer.from(buffer, pad, bytes);
+}
+
 function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -85,16 +103,22 @@ export function createServer(options: ServerOptions): RuntimeServer {
       const err = result.body as Partial<InferenceErrorBody>;
       if (typeof err.error === 'string') log(`deploy-model: ${err.code}: ${err.error}`);
     }
-    // Binary tensor data responses arrive as bytes, with their own content-type.
-    const body = Buffer.isBuffer(result.body) ? result.body : JSON.stringify(result.body);
+    // Binary tensor data responses arrive as pieces of bytes, with their own content-type.
+    const json = result.body instanceof JsonText ? result.body : undefined;
+    const pieces = result.body instanceof BinaryBody ? result.body : undefined;
+    const body = pieces ? '' : Buffer.isBuffer(result.body) ? result.body : json ? json.text : JSON.stringify(result.body);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
+      'content-length': pieces ? pieces.bytes : json ? json.bytes : Buffer.byteLength(body),
       ...result.headers,
     };
     if (draining) headers.connection = 'close';
     res.writeHead(result.status, headers);
-    res.end(body);
+    if (!pieces) return void res.end(body);
+    // One writev for the header and every output, none of them copied into one buffer first.
+    res.cork();
+    for (const piece of pieces.chunks) res.write(piece);
+    res.end();
   }
 
   function tooLarge(bytes: number | undefined): InferenceError {
@@ -115,14 +139,19 @@ export function createServer(options: ServerOptions): RuntimeServer {
         resolve(undefined);
       };
       if (Number.isFinite(declared) && declared > maxBody) return reject413(declared);
+      // With its length known, the body goes straight into a buffer of its own, laid out so the
+      // binary tensors after a JSON header start 8-byte aligned: the codec then takes them as
+      // they lie, and a worker pool gets the buffer transferred (one copy from the socket, in all).
+      const sized = Number.isSafeInteger(declared) && declared >= 0 ? bodyBuffer(declared, binaryHeaderLength(req)) : undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (chunk: Buffer) => {
+        if (sized && size + chunk.length <= sized.length) chunk.copy(sized, size);
+        else chunks.push(chunk);
         size += chunk.length;
         if (size > maxBody) return reject413(undefined);
-        chunks.push(chunk);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('end', () => resolve(sized && size === sized.length ? sized : Buffer.concat(sized ? [sized.subarray(0, Math.min(size, sized.length)), ...chunks] : chunks)));
       req.on('error', reject);
     });
   }

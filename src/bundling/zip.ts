@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Deflate } from 'fflate';
@@ -42,7 +43,17 @@ export interface ZipOptions {
    * @default 9
    */
   level?: number;
+  /**
+   * The deflate implementation. Both are pure JavaScript at a pinned version, so the bytes are the
+   * same on every machine and Node release. `fflate` is about three times faster; `zlib` (pako, a
+   * port of zlib 1.2's deflate) is 2.5 % smaller on native libraries (onnxruntime's 45.8 MB
+   * `libonnxruntime.so.1`: 17.46 MB against 17.91 MB), smaller even than Info-ZIP's `zip -9`.
+   * @default 'fflate'
+   */
+  deflate?: ZipDeflate;
 }
+
+export type ZipDeflate = 'fflate' | 'zlib';
 
 export interface ZipResult {
   file: string;
@@ -82,6 +93,12 @@ export async function writeDeterministicZip(
   options: ZipOptions = {},
 ): Promise<ZipResult> {
   const level = options.level ?? 9;
+  const deflate = options.deflate ?? 'fflate';
+  if (deflate !== 'fflate' && deflate !== 'zlib') {
+    throw new DeployModelError('ZIP_INVALID_DEFLATE', `Zip deflate "${String(deflate)}" is not one of "fflate" and "zlib". Use "fflate" (faster) or "zlib" (smaller).`, {
+      details: { deflate },
+    });
+  }
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new DeployModelError('ZIP_INVALID_LEVEL', `Zip level ${level} is not an integer from 0 to 9. Use 9 (smallest) or 0 (store).`, {
       details: { level },
@@ -105,7 +122,7 @@ export async function writeDeterministicZip(
       await writeAt(out, placeholder, offset);
       offset += placeholder.length;
 
-      const data = await writeEntryData(out, p.entry, offset, method, level);
+      const data = await writeEntryData(out, p.entry, offset, method, level, deflate);
       offset += data.compressedSize;
       if (data.uncompressedSize > MAX_32 || offset > MAX_32) throw tooLarge(p.name);
       unzippedBytes += data.uncompressedSize;
@@ -227,7 +244,7 @@ interface EntryData {
   uncompressedSize: number;
 }
 
-async function writeEntryData(out: FileHandle, entry: ZipEntry, start: number, method: number, level: number): Promise<EntryData> {
+async function writeEntryData(out: FileHandle, entry: ZipEntry, start: number, method: number, level: number, kind: ZipDeflate): Promise<EntryData> {
   let crc = 0;
   let uncompressedSize = 0;
   let position = start;
@@ -240,9 +257,9 @@ async function writeEntryData(out: FileHandle, entry: ZipEntry, start: number, m
     }
     return { crc, compressedSize: position - start, uncompressedSize };
   }
-  // fflate calls back synchronously inside push(); collect, then write before the next chunk.
+  // Both deflaters call back synchronously inside push(); collect, then write before the next chunk.
   let pending: Uint8Array[] = [];
-  const deflate = new Deflate({ level: level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 }, (data) => pending.push(data));
+  const deflate = kind === 'zlib' ? zlibDeflater(level, (data) => pending.push(data)) : new Deflate({ level: level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 }, (data) => pending.push(data));
   const drain = async (): Promise<void> => {
     const ready = pending;
     pending = [];
@@ -260,6 +277,31 @@ async function writeEntryData(out: FileHandle, entry: ZipEntry, start: number, m
   deflate.push(new Uint8Array(0), true);
   await drain();
   return { crc, compressedSize: position - start, uncompressedSize };
+}
+
+/** pako's streaming deflate (raw, no zlib header), behind fflate's push(chunk, final) shape. */
+interface PakoDeflate {
+  push(data: Uint8Array, final: boolean): boolean;
+  onData(chunk: Uint8Array): void;
+  onEnd(status: number): void;
+  err: number;
+  msg: string;
+}
+
+let pako: { Deflate: new (options: { level: number; raw: boolean; memLevel: number; chunkSize: number }) => PakoDeflate } | undefined;
+
+function zlibDeflater(level: number, onData: (data: Uint8Array) => void): { push(data: Uint8Array, final: boolean): void } {
+  // Loaded on first use: only the layer build asks for it.
+  pako ??= createRequire(import.meta.url)('pako') as typeof pako;
+  // memLevel 8 and the 64 kB output chunks are part of the format, like ZIP_CHUNK_BYTES.
+  const d = new pako!.Deflate({ level, raw: true, memLevel: 8, chunkSize: 64 * 1024 });
+  d.onData = onData;
+  d.onEnd = () => {};
+  return {
+    push(data, final) {
+      if (!d.push(data, final) || d.err) throw new Error(`deflate failed: ${d.msg || d.err}`);
+    },
+  };
 }
 
 async function writeAt(out: FileHandle, data: Uint8Array, position: number): Promise<void> {

@@ -56,6 +56,9 @@ async function makeTree(): Promise<string> {
   return dir;
 }
 
+/** Written by Node 20.20 and Node 22.23 alike. */
+const PINNED_ZLIB_SHA256 = 'e2e0c00356a1b8fc9755717a2dab7f67287f6b92dc5e22a092a08a2605397184';
+
 const zipOf = (dir: string): Promise<ZipResult> => zipDirectory(dir, join(root, `out-${n++}`, 'x.zip'));
 
 describe('writeDeterministicZip / zipDirectory', () => {
@@ -183,6 +186,37 @@ describe('entries from memory', () => {
     const dest = join(root, `m-${n++}`);
     await unzip(zip.file, dest);
     expect(await readFile(join(dest, 'a'), 'utf8')).toBe('aaaaaaaaaaaaaaaaaaaaaaaa');
+  });
+});
+
+describe("deflate: 'zlib'", () => {
+  // zlib's level 9 follows long match chains: small inputs keep these tests quick.
+  const content = () => Buffer.concat([bigContent().subarray(0, 200_000), randomBytesFixed(20_000)]);
+
+  it('round-trips, gives the same bytes every time, and is smaller than fflate', async () => {
+    const entries = [{ path: 'big.bin', data: content() }, { path: 'run.sh', data: '#!/bin/sh\n', mode: 0o755 }];
+    const zlib = await writeDeterministicZip(entries, join(root, `out-${n++}`, 'z.zip'), { deflate: 'zlib' });
+    const again = await writeDeterministicZip(entries, join(root, `out-${n++}`, 'z.zip'), { deflate: 'zlib' });
+    const fflate = await writeDeterministicZip(entries, join(root, `out-${n++}`, 'f.zip'));
+    expect(again.sha256).toBe(zlib.sha256);
+    expect(zlib.sha256).not.toBe(fflate.sha256);
+    expect(zlib.bytes).toBeLessThan(fflate.bytes);
+    const out = join(root, `unz-${n++}`);
+    await unzip(zlib.file, out);
+    expect(await readFile(join(out, 'big.bin'))).toEqual(content());
+    expect((await stat(join(out, 'run.sh'))).mode & 0o777).toBe(0o755);
+  });
+
+  it('is pinned: these bytes, on every machine and Node release', async () => {
+    // pako is plain JavaScript: its output cannot follow the zlib build inside Node. A change of
+    // this hash means the deflate changed, and with it every layer's asset hash (bump
+    // LAYER_BUILDER_VERSION).
+    const z = await writeDeterministicZip([{ path: 'big.bin', data: content() }, { path: 'a.txt', data: 'hello\n' }], join(root, `out-${n++}`, 'p.zip'), { deflate: 'zlib' });
+    expect(z.sha256).toBe(PINNED_ZLIB_SHA256);
+  });
+
+  it("refuses a deflate that is neither 'fflate' nor 'zlib'", async () => {
+    await expect(writeDeterministicZip([{ path: 'a', data: 'a' }], join(root, `out-${n++}`, 'x.zip'), { deflate: 'zopfli' as never })).rejects.toMatchObject({ code: 'ZIP_INVALID_DEFLATE' });
   });
 });
 

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type StartedServer } from '../../handlers/server/create-server.js';
+import { adoptRequestBuffer, decodeRawTensor, isRequestBuffer } from '../../handlers/core/base64.js';
 import { decodeBytesElements, encodeBytesElements, parseBinaryRequest } from '../../handlers/server/binary.js';
 import { inspectModel } from '../../src/model/inspect-model.js';
 import { makeModelDir, removeModelDir, writeTinyModel } from '../_helpers/onnx-models.js';
@@ -10,7 +11,7 @@ import { floats, MODELS, runDirect, signatureOf } from './_models.js';
 const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 async function post(url: string, body: Buffer | string, headers: Record<string, string>) {
-  const res = await fetch(url, { method: 'POST', body, headers });
+  const res = await fetch(url, { method: 'POST', body, headers, ...(typeof body === 'object' && !Buffer.isBuffer(body) ? { duplex: 'half' } : {}) } as RequestInit);
   const buf = Buffer.from(await res.arrayBuffer());
   const headerLength = res.headers.get('inference-header-content-length');
   return { status: res.status, contentType: res.headers.get('content-type'), headerLength, buf, ...(headerLength ? parseBinaryResponse(buf, Number(headerLength)) : { json: JSON.parse(buf.toString()), binary: {} }) };
@@ -42,6 +43,23 @@ describe.each([['worker pool', 1], ['in-process core', 0]] as const)('binary ten
     expect(res.json).toEqual({ model_name: 'cls', model_version: '1', id: 'b1', outputs: [{ name: 'softmax_0.tmp_0', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }] });
     const direct = (await runDirect('cls', { x: new ort.Tensor('float32', x, [1, 3, 48, 192]) }))['softmax_0.tmp_0'].data as number[];
     expect(res.binary['softmax_0.tmp_0']).toEqual(bytesOf(Float32Array.from(direct)));
+  });
+
+  it('takes the tensor bytes where they lie in the body, whatever the header length, chunked or not', async () => {
+    // GIVEN the same input after JSON headers of eight different lengths (so every alignment)
+    const x = floats(3 * 48 * 192, 12);
+    const expected = bytesOf(Float32Array.from((await runDirect('cls', { x: new ort.Tensor('float32', x, [1, 3, 48, 192]) }))['softmax_0.tmp_0'].data as number[]));
+    for (let pad = 0; pad < 8; pad++) {
+      const { body, headers } = binaryRequest({ id: 'p'.repeat(pad + 1), inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32' }], parameters: { binary_data_output: true } }, [x]);
+      // WHEN it is posted with a content-length, and chunked (no length known up front)
+      const sized = await post(`${cls.url}/v2/models/cls/infer`, body, headers);
+      const chunked = await post(`${cls.url}/v2/models/cls/infer`, new Blob([body]).stream() as never, headers);
+      // THEN both answer onnxruntime's bytes
+      for (const res of [sized, chunked]) {
+        expect(res.status).toBe(200);
+        expect(res.binary['softmax_0.tmp_0']).toEqual(expected);
+      }
+    }
   });
 
   it('binary input with a JSON answer, and a JSON request asking for binary output', async () => {
@@ -158,6 +176,20 @@ describe('binary tensors of every fixed-width dtype and BYTES', () => {
     } finally {
       await srv.close();
     }
+  });
+
+  it('raw tensors are views of a request body\'s own buffer when aligned, copies otherwise', () => {
+    const buffer = new ArrayBuffer(24);
+    new Float32Array(buffer).set([1, 2, 3, 4, 5, 6]);
+    const notAdopted = decodeRawTensor('x', 'float32', [2], 2, new Uint8Array(buffer, 8, 8)) as Float32Array;
+    expect(notAdopted.buffer).not.toBe(buffer);
+    adoptRequestBuffer(buffer);
+    const view = decodeRawTensor('x', 'float32', [2], 2, new Uint8Array(buffer, 8, 8)) as Float32Array;
+    expect(view.buffer).toBe(buffer);
+    expect(Array.from(view)).toEqual([3, 4]);
+    const unaligned = decodeRawTensor('x', 'float32', [1], 1, new Uint8Array(buffer, 6, 4)) as Float32Array;
+    expect(unaligned.buffer).not.toBe(buffer);
+    expect(isRequestBuffer(buffer)).toBe(true);
   });
 
   it('parseBinaryRequest hands the codec raw bytes, and refuses a truncated BYTES element', () => {

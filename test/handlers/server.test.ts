@@ -259,7 +259,12 @@ describe('graceful shutdown', () => {
     const real = await createInferenceCore({ modelPath: MODELS.wakeword.path, signature: await signatureOf('wakeword'), modelName: 'ww' });
     let started!: () => void;
     const running = new Promise<void>((r) => { started = r; });
-    const slow: InferenceCore = { ...real, infer: async (req) => { started(); await sleep(300); return real.infer(req); } };
+    // Adapters take raw outputs where the backend gives them, so a wrapper wraps both.
+    const slow: InferenceCore = {
+      ...real,
+      infer: async (req) => { started(); await sleep(300); return real.infer(req); },
+      inferRaw: async (req) => { started(); await sleep(300); return real.inferRaw!(req); },
+    };
     const runtime = createServer({ core: slow });
     const { port } = await runtime.listen(0, '127.0.0.1');
     const { tensors } = await validInput('wakeword');

@@ -1,4 +1,6 @@
+import type { ModelSignature } from '../src/model/types.js';
 import { InferenceError, toInferenceError } from './core/inference-error.js';
+import { parseRequestJson } from './core/parse-request-json.js';
 import type { InferenceCore } from './core/types.js';
 
 /**
@@ -10,11 +12,13 @@ export interface RouteRequest {
   path: string;
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
-  body?: Buffer;
+  /** Bytes, or text as a Lambda event carries a body that is not base64-encoded. */
+  body?: Buffer | string;
 }
 
 export interface RouteResult {
   status: number;
+  /** Serialised with JSON.stringify; a `JsonText` is sent as it is, a Buffer (server) as bytes. */
   body: unknown;
   headers?: Record<string, string>;
 }
@@ -78,19 +82,29 @@ function isJsonMediaType(contentType: string): boolean {
   return type === 'application/json' || type === 'text/json' || type.endsWith('+json');
 }
 
-/** Parses a JSON body: 415 for a content-type that is neither JSON nor absent, 400 BAD_JSON otherwise. */
-export function parseJsonBody(req: RouteRequest): unknown {
+/**
+ * Parses a JSON body: 415 for a content-type that is neither JSON nor absent, 400 BAD_JSON otherwise.
+ * Tensor data comes back as typed arrays where it can (`parseRequestJson`); with `signature`, the
+ * simple form's float32 inputs too.
+ */
+export function parseJsonBody(req: RouteRequest, signature?: Pick<ModelSignature, 'inputs'>): unknown {
   const contentType = req.headers['content-type'];
   if (contentType !== undefined && contentType !== '' && !isJsonMediaType(contentType)) {
     throw new InferenceError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type "${contentType}" is not supported; send the request as JSON with content-type: application/json`);
   }
-  const text = req.body?.toString('utf8') ?? '';
-  if (text.trim() === '') throw new InferenceError(400, 'BAD_JSON', 'the request body is empty; send a JSON inference request');
+  const body = req.body ?? '';
   try {
-    return JSON.parse(text);
+    return parseRequestJson(body, signature ? float32Inputs(signature) : undefined);
   } catch (e) {
+    // Errors as JSON.parse words them, on the text as it was decoded (an empty body has its own).
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') throw new InferenceError(400, 'BAD_JSON', 'the request body is empty; send a JSON inference request');
     throw new InferenceError(400, 'BAD_JSON', `the request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+function float32Inputs(signature: Pick<ModelSignature, 'inputs'>): (name: string) => boolean {
+  return (name) => signature.inputs.some((s) => s.name === name && s.dtype === 'float32');
 }
 
 /** Checks `/v2/models/{name}[/versions/{v}]` names this model. */
