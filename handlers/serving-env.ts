@@ -31,8 +31,25 @@ export const SERVING_ENV = {
   preferredBatchSizes: 'DM_PREFERRED_BATCH_SIZES',
 } as const;
 
+/**
+ * onnxruntime's own switch for its telemetry uploader (Linux and macOS, started with the first
+ * session; it would resolve and post to mobile.events.data.microsoft.com). onnxruntime-node 1.30
+ * has no session option for it, only this variable, read from the process environment.
+ */
+export const ORT_TELEMETRY_OFF = { ORT_DISABLE_TELEMETRY: '1' } as const;
+
+/**
+ * Turns onnxruntime's telemetry off for this process unless the environment already decided.
+ * Call it on the main thread before the first session: a worker thread's `process.env` is a copy
+ * that onnxruntime does not read.
+ */
+export function disableOrtTelemetry(env: Record<string, string | undefined> = process.env): void {
+  env.ORT_DISABLE_TELEMETRY ??= ORT_TELEMETRY_OFF.ORT_DISABLE_TELEMETRY;
+}
+
 export function servingEnv(input: ServingEnvInput): Record<string, string> {
   const env: Record<string, string> = {
+    ...ORT_TELEMETRY_OFF,
     [SERVING_ENV.modelName]: input.modelName,
     [SERVING_ENV.executionProviders]: input.runtime.executionProviders.join(','),
   };

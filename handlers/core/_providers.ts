@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { disableOrtTelemetry } from '../serving-env.js';
 
 export interface SessionWithProviders {
   session: ort.InferenceSession;
@@ -28,6 +29,7 @@ export async function createSessionWithFallback(
 ): Promise<SessionWithProviders> {
   let providers = requested.length ? [...requested] : ['cpu'];
   const failed: SessionWithProviders['failed'] = [];
+  disableOrtTelemetry();
   for (;;) {
     try {
       const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: providers });

@@ -3,7 +3,7 @@ import type { Dtype, ModelSignature } from '../../src/model/types.js';
 import { ortType } from '../../src/model/dtypes.js';
 import { createSessionWithFallback } from './_providers.js';
 import { decodeInferenceRequest, encodeOutputTensor } from './codec.js';
-import { InferenceError } from './inference-error.js';
+import { InferenceError, kernelRefusal } from './inference-error.js';
 import { modelMetadata } from './metadata.js';
 import type { InferenceCore, InferenceCoreOptions, RawInferenceResult, RawOutput, V2InferenceRequest, V2InferenceResponse, V2ModelMetadata } from './types.js';
 
@@ -81,7 +81,7 @@ export async function createInferenceCore(options: InferenceCoreOptions): Promis
       results = await session.run(feeds, fetches);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      throw new InferenceError(500, 'INFERENCE_FAILED', `model "${modelName}" failed on this input: ${message}`, { cause: e });
+      throw kernelRefusal(message) ?? new InferenceError(500, 'INFERENCE_FAILED', `model "${modelName}" failed on this input: ${message}`, { cause: e });
     } finally {
       running--;
       if (running === 0) drained?.();

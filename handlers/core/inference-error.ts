@@ -41,6 +41,27 @@ export function isInferenceError(e: unknown): e is InferenceError {
     || (e instanceof Error && e.name === 'InferenceError' && typeof (e as InferenceError).status === 'number');
 }
 
+/**
+ * How onnxruntime reports a kernel that refused to run (`ExecuteKernel` in
+ * onnxruntime/core/framework/sequential_executor.cc). onnxruntime-node keeps only the message of
+ * the status, not its code.
+ */
+const KERNEL_REFUSED = /^Non-zero status code returned while running (\S+) node\. Name:'([^']*)' Status Message: ([\s\S]*)$/;
+/** Kernel failures that are the server's: memory, the GPU and its libraries. */
+const SERVER_FAULT = /alloc|out of memory|\bCUDA\b|cudnn|cublas|tensorrt|\bdevice\b|bad_alloc|std::/i;
+
+/**
+ * A kernel's refusal of a request whose names, dtypes and shapes already passed the signature's
+ * checks: the values are what it refused (an index out of range, too few samples for a window),
+ * so it is the client's to fix. onnxruntime's kernels answer those with INVALID_ARGUMENT; memory
+ * and device failures stay server faults.
+ */
+export function kernelRefusal(message: string): InferenceError | undefined {
+  const m = KERNEL_REFUSED.exec(message.trim());
+  if (!m || SERVER_FAULT.test(m[3]!)) return undefined;
+  return new InferenceError(400, 'INPUT_VALUES_REJECTED', `the model refused the input values: its ${m[1]} node '${m[2]}' says: ${m[3]!.trim()}`);
+}
+
 /** Anything thrown becomes an InferenceError; unknown errors are 500 INTERNAL. */
 export function toInferenceError(e: unknown): InferenceError {
   if (isInferenceError(e)) return e;

@@ -6,12 +6,18 @@ import { inferenceResponseJson, JsonText } from '../core/response-json.js';
 import type { InferenceCore } from '../core/types.js';
 import { httpEventRequest } from './_events.js';
 
-/** Lambda's limit on a synchronous invocation's request and response payloads. */
+/** Lambda's limit on a synchronous invocation's request payload: 6 MiB. */
 export const LAMBDA_PAYLOAD_LIMIT = 6_291_456;
+/**
+ * What the Runtime API takes back from the function as its response: 6 MiB and 100 bytes
+ * (`MaxPayloadSize` of AWS's Lambda runtime interface emulator, interop/model.go).
+ */
+export const LAMBDA_RESPONSE_SLACK_BYTES = 100;
 
 export interface LambdaHandlerOptions {
   /**
-   * Largest request body (after base64 decoding) and largest encoded response, in bytes.
+   * Largest request body (after base64 decoding), in bytes; the encoded response may be 100 bytes
+   * more, as Lambda's Runtime API allows.
    * @default 6291456 (Lambda's synchronous payload limit)
    */
   maxPayloadBytes?: number;
@@ -63,6 +69,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerOptions = {}): LambdaHandler {
   const limit = options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT;
+  const responseLimit = limit + LAMBDA_RESPONSE_SLACK_BYTES;
   const log = options.log ?? ((line: string) => console.error(line));
   const ready = (): RouteResult => ({ status: 200, body: { status: 'ready' } });
   const infer = async (req: RouteRequest): Promise<RouteResult> => ({ status: 200, body: await predictJson(core, parseJsonBody(req, core.signature)) });
@@ -102,17 +109,20 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
     }
     logServerError(result.status, result.body);
     const json = result.body instanceof JsonText ? result.body : undefined;
-    let body = json ? json.text : JSON.stringify(result.body);
+    const body = json ? json.text : JSON.stringify(result.body);
     // The response Lambda returns is this object serialized, so the body's quotes count twice.
     // Escaping at most doubles a byte, so the exact (costly: 6 ms for 1.4 MB) count is only
     // needed near the limit.
     const bodyBytes = json ? json.bytes : Buffer.byteLength(body);
-    const encoded = 2 * bodyBytes + 122 <= limit ? bodyBytes + 122 : Buffer.byteLength(JSON.stringify(body)) + 120;
-    if (encoded > limit) {
-      result = errorResult(tooLarge('response', encoded, limit));
-      body = JSON.stringify(result.body);
+    const headers = { ...JSON_HEADERS, ...result.headers };
+    const wrapper = (b: string): LambdaHttpResult => ({ statusCode: result.status, headers, body: b, isBase64Encoded: false });
+    // Near the limit, the exact size of what the runtime will send: this object, serialised.
+    const encoded = 2 * bodyBytes + 512 <= responseLimit ? undefined : Buffer.byteLength(JSON.stringify(wrapper(body)));
+    if (encoded !== undefined && encoded > responseLimit) {
+      result = errorResult(tooLarge('response', encoded, responseLimit));
+      return { statusCode: result.status, headers: { ...JSON_HEADERS, ...result.headers }, body: JSON.stringify(result.body), isBase64Encoded: false };
     }
-    return { statusCode: result.status, headers: { ...JSON_HEADERS, ...result.headers }, body, isBase64Encoded: false };
+    return wrapper(body);
   }
 
   async function direct(event: unknown): Promise<unknown> {
@@ -122,7 +132,7 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
       }
       const response = await predict(core, event);
       const bytes = Buffer.byteLength(JSON.stringify(response));
-      if (bytes > limit) throw tooLarge('response', bytes, limit);
+      if (bytes > responseLimit) throw tooLarge('response', bytes, responseLimit);
       return response;
     } catch (e) {
       const err = toInferenceError(e);

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { disableOrtTelemetry } from '../serving-env.js';
 import { WORKER_SOURCE, type FromWorker, type WorkerData } from './_worker-source.js';
 
 export { resolveOrtPath } from './resolve-ort-path.js';
@@ -13,6 +14,8 @@ export interface ReadyWorker {
 
 /** Starts one worker and resolves when its session is loaded; rejects with onnxruntime's message. */
 export function spawnWorker(data: WorkerData, name: string): Promise<ReadyWorker> {
+  // Workers get a copy of process.env, but onnxruntime reads the process's own: set it here.
+  disableOrtTelemetry();
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, name });
   return new Promise((resolve, reject) => {
     const onMessage = (msg: FromWorker) => {

@@ -4,7 +4,7 @@ import { DTYPES, ortType } from '../../src/model/dtypes.js';
 import type { Dtype, ModelSignature } from '../../src/model/types.js';
 import { isRequestBuffer } from '../core/base64.js';
 import { decodeInferenceRequest, encodeOutputTensor } from '../core/codec.js';
-import { InferenceError, toInferenceError } from '../core/inference-error.js';
+import { InferenceError, kernelRefusal, toInferenceError } from '../core/inference-error.js';
 import { modelMetadata } from '../core/metadata.js';
 import type { DecodedTensor, V2InferenceRequest, V2InferenceResponse } from '../core/types.js';
 import { BatchQueue, type QueuedJob } from './_batch-queue.js';
@@ -189,7 +189,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       // One bad request must not fail the others merged with it.
       retryAlone(jobs);
     } else {
-      jobs[0].reject(new InferenceError(500, 'INFERENCE_FAILED', `model "${modelName}" failed on this input: ${msg.message}`));
+      jobs[0].reject(kernelRefusal(msg.message) ?? new InferenceError(500, 'INFERENCE_FAILED', `model "${modelName}" failed on this input: ${msg.message}`));
     }
     schedule();
   }

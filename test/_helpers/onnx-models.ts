@@ -220,3 +220,18 @@ export function tensorInfo(name: string, elemType: number, shape: Dim[] | undefi
 export function floatBytes(values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
 }
+
+/** y = table[ids], table float32 [3, 2]: an id outside [-3, 2] is refused by the Gather kernel (INVALID_ARGUMENT). */
+export function gatherModelBytes(): Uint8Array {
+  return encodeModel({
+    nodes: [nodeProto('Gather', ['table', 'ids'], ['y'])],
+    inputs: [tensorInfo('ids', T.INT64, ['n'])],
+    outputs: [tensorInfo('y', T.FLOAT, ['n', 2])],
+    initializers: [{ name: 'table', dataType: T.FLOAT, dims: [3, 2], rawData: floatBytes([1, 2, 3, 4, 5, 6]) }],
+  });
+}
+
+/** y = zeros(n): a large `n` makes onnxruntime fail to allocate the output (a fault of the server, not of the values). */
+export function constantOfShapeModelBytes(): Uint8Array {
+  return encodeModel({ nodes: [nodeProto('ConstantOfShape', ['n'], ['y'])], inputs: [tensorInfo('n', T.INT64, [1])], outputs: [tensorInfo('y', T.FLOAT, ['m'])] });
+}

@@ -1,8 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInferenceCore } from '../../handlers/core/create-inference-core.js';
 import { InferenceError } from '../../handlers/core/inference-error.js';
 import type { InferenceCore, V2InferenceRequest, V2RequestTensor } from '../../handlers/core/types.js';
 import { unflatten } from '../../handlers/core/nested.js';
+import { inspectModel } from '../../src/model/inspect-model.js';
+import { constantOfShapeModelBytes, gatherModelBytes } from '../_helpers/onnx-models.js';
 import { floats, MODEL_KEYS, MODELS, runDirect, signatureOf, validInput, wire, type ModelKey } from './_models.js';
 
 const cores = new Map<ModelKey, InferenceCore>();
@@ -258,11 +263,43 @@ describe('request validation, before onnxruntime runs', () => {
     }
   });
 
-  it('a failure inside onnxruntime: 500 INFERENCE_FAILED with onnxruntime\'s message', async () => {
+  it("values a kernel refuses are the client's: 400 INPUT_VALUES_REJECTED with onnxruntime's message", async () => {
     // det's graph cannot broadcast a width of 7 (it needs multiples of 32)
-    const e = await expectError(core('det').infer({ inputs: [{ name: 'x', shape: [1, 3, 48, 7], datatype: 'FP32', data: Array.from(floats(3 * 48 * 7)) }] }), 500, 'INFERENCE_FAILED');
-    expect(e.message).toContain('det');
-    expect(e.message).toMatch(/broadcast/i);
+    const e = await expectError(core('det').infer({ inputs: [{ name: 'x', shape: [1, 3, 48, 7], datatype: 'FP32', data: Array.from(floats(3 * 48 * 7)) }] }), 400, 'INPUT_VALUES_REJECTED');
+    expect(e.message).toMatch(/^the model refused the input values: its \S+ node '[^']+' says: .*broadcast/i);
+    // an id outside the table
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dm-kernel-'));
+    try {
+      const gather = path.join(dir, 'gather.onnx');
+      await writeFile(gather, gatherModelBytes());
+      const g = await createInferenceCore({ modelPath: gather, signature: await inspectModel(gather), modelName: 'g' });
+      try {
+        const refused = await expectError(g.infer({ inputs: [{ name: 'ids', shape: [2], datatype: 'INT64', data: [1, 7] }] }), 400, 'INPUT_VALUES_REJECTED');
+        expect(refused.message).toBe("the model refused the input values: its Gather node 'Gather_y' says: indices element out of data bounds, idx=7 must be within the inclusive range [-3,2]");
+        expect((await g.infer({ inputs: [{ name: 'ids', shape: [2], datatype: 'INT64', data: [1, -3] }] })).outputs[0]!.data).toEqual([3, 4, 1, 2]);
+      } finally {
+        await g.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a kernel that fails for want of memory is the server\'s: 500 INFERENCE_FAILED', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dm-kernel-'));
+    try {
+      const file = path.join(dir, 'zeros.onnx');
+      await writeFile(file, constantOfShapeModelBytes());
+      const z = await createInferenceCore({ modelPath: file, signature: await inspectModel(file), modelName: 'z' });
+      try {
+        const e = await expectError(z.infer({ inputs: [{ name: 'n', shape: [1], datatype: 'INT64', data: [2 ** 40] }] }), 500, 'INFERENCE_FAILED');
+        expect(e.message).toContain('Failed to allocate memory');
+      } finally {
+        await z.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -77,6 +77,11 @@ describe('createWorkerPool', () => {
       expect(res.outputs[0].data).toEqual(direct.output.data);
       expect(res.outputs[1].data).toEqual(direct.stateN.data);
       await expect(vad.infer({ inputs: [{ name: 'input', shape: [1, 512], datatype: 'FP32', data: [1] }] })).rejects.toMatchObject({ status: 400, code: 'MISSING_INPUT' });
+      // Too few samples for silero's STFT window: onnxruntime's Pad kernel refuses the values, a 400 with its message
+      const short = tensors.map((t) => (t.name === 'input' ? { name: 'input', shape: [1, 10], datatype: 'FP32', data: Array(10).fill(0.1) } : t));
+      await expect(vad.infer({ inputs: short })).rejects.toMatchObject({
+        status: 400, code: 'INPUT_VALUES_REJECTED', message: expect.stringMatching(/^the model refused the input values: its Pad node '[^']+' says: Pad reflect: post-pad \(64\) exceeds maximum allowed \(9\)/),
+      });
     } finally {
       await vad.close();
     }

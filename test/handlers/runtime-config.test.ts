@@ -34,17 +34,17 @@ describe('the worker pool variables', () => {
   it('servingEnv writes them from the config, and reading them back gives the same settings', () => {
     const env = servingEnv({ modelName: 'm', runtime: { executionProviders: ['cuda', 'cpu'], intraOpThreads: 2 }, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] }, entry: 'server' });
     expect(env).toEqual({
-      DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cuda,cpu', DM_INTRA_OP_THREADS: '2',
+      ORT_DISABLE_TELEMETRY: '1', DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cuda,cpu', DM_INTRA_OP_THREADS: '2',
       DM_MAX_BATCH_SIZE: '8', DM_MAX_QUEUE_DELAY_MS: '5', DM_PREFERRED_BATCH_SIZES: '4,8',
     });
     expect(readRuntimeConfig({ ...base, ...env })).toMatchObject({
       modelName: 'm', executionProviders: ['cuda', 'cpu'], intraOpThreads: 2, batching: { maxBatchSize: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4, 8] },
     });
-    expect(servingEnv({ modelName: 'm', runtime, entry: 'server' })).toEqual({ DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cpu' });
+    expect(servingEnv({ modelName: 'm', runtime, entry: 'server' })).toEqual({ ORT_DISABLE_TELEMETRY: '1', DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cpu' });
   });
 
   it('the Lambda handler has no pool, so batching is not written for it', () => {
-    expect(servingEnv({ modelName: 'm', runtime, batching: { maxBatchSize: 8, maxQueueDelayMs: 5 }, entry: 'lambda' })).toEqual({ DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cpu' });
+    expect(servingEnv({ modelName: 'm', runtime, batching: { maxBatchSize: 8, maxQueueDelayMs: 5 }, entry: 'lambda' })).toEqual({ ORT_DISABLE_TELEMETRY: '1', DM_MODEL_NAME: 'm', DM_EXECUTION_PROVIDERS: 'cpu' });
   });
 
   it('the container image carries them, and the server in it reads them back', () => {

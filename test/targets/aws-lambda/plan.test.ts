@@ -67,7 +67,7 @@ describe('the aws-lambda plan', () => {
       logRetentionDays: 30,
       urlAuth: 'iam',
       aliasName: 'live',
-      environment: { DM_MODEL_NAME: 'adder', DM_EXECUTION_PROVIDERS: 'cpu' },
+      environment: { ORT_DISABLE_TELEMETRY: '1', DM_MODEL_NAME: 'adder', DM_EXECUTION_PROVIDERS: 'cpu' },
     });
   });
 

@@ -54,6 +54,7 @@ describe('the container plan', () => {
         platform: 'linux/amd64',
       },
       environment: {
+        ORT_DISABLE_TELEMETRY: '1',
         DM_MODEL_NAME: 'ocr-cls',
         DM_EXECUTION_PROVIDERS: 'cpu',
         DM_INTRA_OP_THREADS: '2',
