@@ -1,6 +1,8 @@
 import type { ModelSignature } from '../src/model/types.js';
+import type { RouteDoc } from './api-docs/openapi-document.js';
 import { InferenceError, toInferenceError } from './core/inference-error.js';
 import { parseRequestJson } from './core/parse-request-json.js';
+import { JsonText } from './core/response-json.js';
 import type { InferenceCore } from './core/types.js';
 
 /**
@@ -27,7 +29,36 @@ export interface Route {
   method: 'GET' | 'POST';
   /** An exact path, or a pattern whose groups are handed to `handle`. */
   path: string | RegExp;
+  /** What `/openapi.json` says of it. */
+  doc: RouteDoc;
   handle(req: RouteRequest, params: string[]): RouteResult | Promise<RouteResult>;
+}
+
+/** What `/openapi.json` says of the routes both adapters serve. */
+export const DOCS = {
+  server: { path: '/v2', kind: 'server-metadata', summary: 'Server metadata (KServe v2)' },
+  live: { path: '/v2/health/live', kind: 'live', summary: 'Liveness (KServe v2)' },
+  ready: { path: '/v2/health/ready', kind: 'ready', summary: 'Readiness (KServe v2)' },
+  model: { path: '/v2/models/{name}', kind: 'model-metadata', summary: 'Model metadata: inputs and outputs with datatypes and shapes (KServe v2)' },
+  modelReady: { path: '/v2/models/{name}/ready', kind: 'model-ready', summary: 'Model readiness (KServe v2)' },
+  infer: { path: '/v2/models/{name}/infer', kind: 'infer', summary: 'Inference (KServe v2 / Open Inference Protocol)' },
+  ping: { path: '/ping', kind: 'ready', summary: 'SageMaker health check' },
+  invocations: { path: '/invocations', kind: 'predict', summary: 'SageMaker prediction: v2 inputs or instances' },
+  root: { path: '/', kind: 'ready', summary: 'Readiness' },
+  score: { path: '/score', kind: 'predict', summary: 'Azure ML scoring: v2 inputs or instances' },
+  health: { path: '/health', kind: 'ready', summary: 'Readiness' },
+  rootPredict: { path: '/', kind: 'predict', summary: 'Prediction: v2 inputs or instances' },
+} as const satisfies Record<string, RouteDoc>;
+
+/** A body sent as it is (with the route's own content-type), such as an HTML page. */
+export class TextBody extends JsonText {
+  constructor(text: string) {
+    super(text, Buffer.byteLength(text));
+  }
+
+  override toJSON(): unknown {
+    return this.text;
+  }
 }
 
 /** `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`, with an optional action. */

@@ -1,3 +1,4 @@
+import { exampleShapesFromEnv } from './api-docs/api-routes.js';
 import { createLambdaHandler } from './lambda/create-lambda-handler.js';
 import { createCoreFromEnv } from './runtime-config.js';
 
@@ -6,8 +7,9 @@ import { createCoreFromEnv } from './runtime-config.js';
  * request path (init also gets the full CPU of the function's memory size). A failure here throws,
  * so Lambda reports an init error carrying this message.
  */
+const exampleShapes = exampleShapesFromEnv(process.env);
 const core = await createCoreFromEnv(process.env).catch((e: unknown) => {
   throw new Error(`deploy-model: the inference runtime could not start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 });
 
-export const handler = createLambdaHandler(core);
+export const handler = createLambdaHandler(core, { ...(exampleShapes ? { exampleShapes } : {}) });

@@ -1,3 +1,4 @@
+import { exampleShapesFromEnv } from './api-docs/api-routes.js';
 import { createServingCoreFromEnv } from './create-serving-core-from-env.js';
 import { startServer } from './server/create-server.js';
 
@@ -30,6 +31,7 @@ function intEnv(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const port = intEnv('AIP_HTTP_PORT', intEnv('PORT', 8080));
   const core = await createServingCoreFromEnv(env, log);
+  const exampleShapes = exampleShapesFromEnv(env);
   const server = await startServer({
     core,
     port,
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: intEnv('DM_REQUEST_TIMEOUT_MS', 60_000),
     ...(env.AIP_HEALTH_ROUTE ? { healthRoute: env.AIP_HEALTH_ROUTE } : {}),
     ...(env.AIP_PREDICT_ROUTE ? { predictRoute: env.AIP_PREDICT_ROUTE } : {}),
+    ...(exampleShapes ? { exampleShapes } : {}),
     log,
   });
   const pool = 'workers' in core

@@ -12,6 +12,8 @@ export interface ServingEnvInput {
     executionProviders: readonly string[];
     intraOpThreads?: number;
   };
+  /** `model.inputs` of the config: their shapes make the example request of `/openapi.json` and `/docs`. */
+  inputs?: Readonly<Record<string, { readonly shape: readonly number[] }>>;
   /** `model.batching` of the config; only the server's worker pool batches. */
   batching?: { maxBatchSize: number; maxQueueDelayMs: number; preferredBatchSizes?: readonly number[] };
   /**
@@ -29,6 +31,7 @@ export const SERVING_ENV = {
   maxBatchSize: 'DM_MAX_BATCH_SIZE',
   maxQueueDelayMs: 'DM_MAX_QUEUE_DELAY_MS',
   preferredBatchSizes: 'DM_PREFERRED_BATCH_SIZES',
+  exampleShapes: 'DM_EXAMPLE_SHAPES',
 } as const;
 
 /**
@@ -54,6 +57,8 @@ export function servingEnv(input: ServingEnvInput): Record<string, string> {
     [SERVING_ENV.executionProviders]: input.runtime.executionProviders.join(','),
   };
   if (input.runtime.intraOpThreads !== undefined) env[SERVING_ENV.intraOpThreads] = String(input.runtime.intraOpThreads);
+  const shapes = Object.entries(input.inputs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (shapes.length) env[SERVING_ENV.exampleShapes] = JSON.stringify(Object.fromEntries(shapes.map(([k, v]) => [k, v.shape])));
   const b = input.batching;
   if (b && input.entry === 'server') {
     env[SERVING_ENV.maxBatchSize] = String(b.maxBatchSize);

@@ -1,4 +1,5 @@
-import { checkModel, dispatch, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
+import { withApiDocs } from '../api-docs/api-routes.js';
+import { checkModel, dispatch, DOCS, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError, toInferenceError, type InferenceErrorBody } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
 import { predict, predictJson } from '../core/predict.js';
@@ -21,6 +22,8 @@ export interface LambdaHandlerOptions {
    * @default 6291456 (Lambda's synchronous payload limit)
    */
   maxPayloadBytes?: number;
+  /** Shapes for the example request in `/openapi.json` and `/docs` (`DM_EXAMPLE_SHAPES`). @default - dynamic dims as 1 */
+  exampleShapes?: Record<string, number[]>;
   /**
    * Where unexpected (500) errors are logged.
    * @default console.error
@@ -74,24 +77,29 @@ export function createLambdaHandler(core: InferenceCore, options: LambdaHandlerO
   const ready = (): RouteResult => ({ status: 200, body: { status: 'ready' } });
   const infer = async (req: RouteRequest): Promise<RouteResult> => ({ status: 200, body: await predictJson(core, parseJsonBody(req, core.signature)) });
 
-  const routes: Route[] = [
-    { method: 'GET', path: '/', handle: ready },
-    { method: 'GET', path: '/health', handle: ready },
-    { method: 'GET', path: '/v2/health/ready', handle: ready },
-    { method: 'GET', path: '/v2/health/live', handle: () => ({ status: 200, body: { status: 'live' } }) },
-    { method: 'GET', path: MODEL_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },
-    { method: 'GET', path: MODEL_READY_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: { name, ready: true } }; } },
-    { method: 'POST', path: '/', handle: infer },
-    { method: 'POST', path: '/invocations', handle: infer },
+  const routes: Route[] = withApiDocs([
+    // KServe v2 / Open Inference Protocol
+    { method: 'GET', path: '/v2', doc: DOCS.server, handle: () => ({ status: 200, body: { name: 'deploy-model', version: '1', extensions: [] } }) },
+    { method: 'GET', path: '/v2/health/live', doc: DOCS.live, handle: () => ({ status: 200, body: { status: 'live' } }) },
+    { method: 'GET', path: '/v2/health/ready', doc: DOCS.ready, handle: ready },
+    { method: 'GET', path: MODEL_PATH, doc: DOCS.model, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },
+    { method: 'GET', path: MODEL_READY_PATH, doc: DOCS.modelReady, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: { name, ready: true } }; } },
     {
-      method: 'POST', path: MODEL_INFER_PATH, handle: async (req, [name, v]) => {
+      method: 'POST', path: MODEL_INFER_PATH, doc: DOCS.infer, handle: async (req, [name, v]) => {
         checkModel(core, name, v);
         const body = parseJsonBody(req, core.signature);
         if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', `the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to POST /invocations`);
         return { status: 200, body: core.inferRaw ? inferenceResponseJson(core.modelName, await core.inferRaw(body as never)) : await core.infer(body as never) };
       },
     },
-  ];
+    // SageMaker's and Azure ML's routes, as the container serves them, so one client works against both
+    { method: 'GET', path: '/ping', doc: DOCS.ping, handle: ready },
+    { method: 'POST', path: '/invocations', doc: DOCS.invocations, handle: infer },
+    { method: 'GET', path: '/', doc: DOCS.root, handle: ready },
+    { method: 'POST', path: '/score', doc: DOCS.score, handle: infer },
+    { method: 'GET', path: '/health', doc: DOCS.health, handle: ready },
+    { method: 'POST', path: '/', doc: DOCS.rootPredict, handle: infer },
+  ], core, { host: 'an AWS Lambda Function URL', ...(options.exampleShapes ? { exampleShapes: options.exampleShapes } : {}) });
 
   // Client errors are the client's to read; server errors also go to the function's log.
   const logServerError = (status: number, body: unknown) => {

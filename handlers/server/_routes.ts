@@ -1,4 +1,5 @@
-import { checkModel, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
+import { withApiDocs } from '../api-docs/api-routes.js';
+import { checkModel, DOCS, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError } from '../core/inference-error.js';
 import { isInstancesRequest } from '../core/instances.js';
 import { predictJson } from '../core/predict.js';
@@ -54,6 +55,8 @@ export interface ServerRouteOptions {
   predictRoute?: string;
   /** True once shutdown has begun: readiness turns 503 so load balancers stop sending. */
   draining: () => boolean;
+  /** Shapes for the example request of `/openapi.json` (`DM_EXAMPLE_SHAPES`). */
+  exampleShapes?: Record<string, number[]>;
 }
 
 /**
@@ -73,41 +76,46 @@ export function serverRoutes(core: RoutedCore, options: ServerRouteOptions): Rou
 
   const routes: Route[] = [
     // KServe v2 / Open Inference Protocol
-    { method: 'GET', path: '/v2', handle: () => ({ status: 200, body: { name: 'deploy-model', version: '1', extensions: ['binary_tensor_data', 'statistics'] } }) },
-    { method: 'GET', path: '/v2/health/live', handle: live },
-    { method: 'GET', path: '/v2/health/ready', handle: ready },
-    { method: 'GET', path: MODEL_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },
-    { method: 'GET', path: MODEL_READY_PATH, handle: (_r, [name, v]) => { checkModel(core, name, v); ready(); return { status: 200, body: { name, ready: true } }; } },
+    { method: 'GET', path: '/v2', doc: DOCS.server, handle: () => ({ status: 200, body: { name: 'deploy-model', version: '1', extensions: ['binary_tensor_data', 'statistics'] } }) },
+    { method: 'GET', path: '/v2/health/live', doc: DOCS.live, handle: live },
+    { method: 'GET', path: '/v2/health/ready', doc: DOCS.ready, handle: ready },
+    { method: 'GET', path: MODEL_PATH, doc: DOCS.model, handle: (_r, [name, v]) => { checkModel(core, name, v); return { status: 200, body: core.metadata() }; } },
+    { method: 'GET', path: MODEL_READY_PATH, doc: DOCS.modelReady, handle: (_r, [name, v]) => { checkModel(core, name, v); ready(); return { status: 200, body: { name, ready: true } }; } },
     {
-      method: 'POST', path: MODEL_INFER_PATH, handle: withRetryAfter(async (req, [name, v]) => {
+      method: 'POST', path: MODEL_INFER_PATH, doc: DOCS.infer, handle: withRetryAfter(async (req, [name, v]) => {
         checkModel(core, name, v);
         const body = inferenceBody(req, core);
         if (isInstancesRequest(body)) throw new InferenceError(400, 'INVALID_REQUEST', 'the v2 infer route takes { "inputs": [...] }; send { "instances": [...] } to a predict route such as POST /invocations');
         return inferV2(core, body as V2InferenceRequest, req);
       }),
     },
-    {
-      method: 'GET', path: MODEL_STATS_PATH, handle: (_r, [name, v]) => {
-        checkModel(core, name, v);
-        if (!core.stats) throw new InferenceError(404, 'ROUTE_NOT_FOUND', 'statistics are kept by the worker pool; this server runs the model in-process (DM_WORKERS=0)');
-        return { status: 200, body: modelStatistics(core.modelName, core.stats()) };
-      },
-    },
+    // Statistics are the worker pool's; a server running the model in-process (DM_WORKERS=0) has none.
+    ...(core.stats ? [statsRoute(core)] : []),
     // SageMaker
-    { method: 'GET', path: '/ping', handle: ready },
-    { method: 'POST', path: '/invocations', handle: score },
+    { method: 'GET', path: '/ping', doc: DOCS.ping, handle: ready },
+    { method: 'POST', path: '/invocations', doc: DOCS.invocations, handle: score },
     // Azure ML
-    { method: 'GET', path: '/', handle: ready },
-    { method: 'POST', path: '/score', handle: score },
+    { method: 'GET', path: '/', doc: DOCS.root, handle: ready },
+    { method: 'POST', path: '/score', doc: DOCS.score, handle: score },
     // The Lambda adapter's routes, so one client works against both
-    { method: 'GET', path: '/health', handle: ready },
-    { method: 'POST', path: '/', handle: score },
+    { method: 'GET', path: '/health', doc: DOCS.health, handle: ready },
+    { method: 'POST', path: '/', doc: DOCS.rootPredict, handle: score },
   ];
   // Vertex AI's routes come from its environment and go first, so they win over any default.
   const vertex: Route[] = [];
-  if (options.healthRoute) vertex.push({ method: 'GET', path: trimSlash(options.healthRoute), handle: ready });
-  if (options.predictRoute) vertex.push({ method: 'POST', path: trimSlash(options.predictRoute), handle: score });
-  return [...vertex, ...routes];
+  if (options.healthRoute) vertex.push({ method: 'GET', path: trimSlash(options.healthRoute), doc: { path: trimSlash(options.healthRoute), kind: 'ready', summary: 'Vertex AI health check (AIP_HEALTH_ROUTE)' }, handle: ready });
+  if (options.predictRoute) vertex.push({ method: 'POST', path: trimSlash(options.predictRoute), doc: { path: trimSlash(options.predictRoute), kind: 'predict', summary: 'Vertex AI prediction (AIP_PREDICT_ROUTE): v2 inputs or instances' }, handle: score });
+  return withApiDocs([...vertex, ...routes], core, { host: 'HTTP', ...(options.exampleShapes ? { exampleShapes: options.exampleShapes } : {}) });
+}
+
+function statsRoute(core: RoutedCore): Route {
+  return {
+    method: 'GET', path: MODEL_STATS_PATH, doc: { path: '/v2/models/{name}/stats', kind: 'stats', summary: 'KServe v2 statistics of the worker pool: requests, batches, queue and run times' },
+    handle: (_r, [name, v]) => {
+      checkModel(core, name, v);
+      return { status: 200, body: modelStatistics(core.modelName, core.stats!()) };
+    },
+  };
 }
 
 function trimSlash(path: string): string {

@@ -40,6 +40,8 @@ export interface ServerOptions {
   healthRoute?: string;
   /** Vertex AI's predict route (AIP_PREDICT_ROUTE). @default - none */
   predictRoute?: string;
+  /** Shapes for the example request in `/openapi.json` and `/docs` (`DM_EXAMPLE_SHAPES`). @default - dynamic dims as 1 */
+  exampleShapes?: Record<string, number[]>;
   /**
    * Where server errors (500) are logged.
    * @default console.error
@@ -95,7 +97,7 @@ export function createServer(options: ServerOptions): RuntimeServer {
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
-  const routes = serverRoutes(core, { healthRoute: options.healthRoute, predictRoute: options.predictRoute, draining: () => draining });
+  const routes = serverRoutes(core, { healthRoute: options.healthRoute, predictRoute: options.predictRoute, draining: () => draining, ...(options.exampleShapes ? { exampleShapes: options.exampleShapes } : {}) });
 
   function send(res: http.ServerResponse, result: RouteResult): void {
     // 503s (overloaded, shutting down) are expected under load; logging each would flood the log.

@@ -46,7 +46,8 @@ export interface AwsLambdaPlan extends TargetPlanBase, LambdaStackPlan {
 
 /** What the stack's values are resolved from: a target entry of a config, and the model's size. */
 export interface LambdaStackInput {
-  readonly config: Pick<ProjectConfig, 'name' | 'runtime'>;
+  /** `model.inputs`, when given, shapes the example request of the function's `/openapi.json`. */
+  readonly config: Pick<ProjectConfig, 'name' | 'runtime'> & { readonly model?: Pick<ProjectConfig['model'], 'inputs'> };
   readonly stage: string;
   readonly targetName: string;
   readonly target: AwsLambdaTargetConfig;
@@ -81,7 +82,7 @@ export function lambdaStackPlan(input: LambdaStackInput): LambdaStackPlan {
     logRetentionDays: target.logRetentionDays,
     urlAuth: target.url.auth,
     aliasName: LIVE_ALIAS_NAME,
-    environment: servingEnv({ modelName: config.name, runtime: config.runtime, entry: 'lambda' }),
+    environment: servingEnv({ modelName: config.name, runtime: config.runtime, inputs: config.model?.inputs, entry: 'lambda' }),
   };
 }
 

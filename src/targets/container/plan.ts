@@ -77,7 +77,7 @@ export function planContainer(input: PlanInput<ContainerTargetConfig>): Containe
     // runtime.*, the pool and batching settings travel in the image's env (DM_EXECUTION_PROVIDERS, DM_MAX_BATCH_SIZE, ...).
     environment: imageEnv({
       baseImage: target.baseImage, modelName: config.name, port: target.port, contract: target.contract,
-      serverEnv: servingEnv({ modelName: config.name, runtime: config.runtime, batching: config.model.batching, entry: 'server' }),
+      serverEnv: servingEnv({ modelName: config.name, runtime: config.runtime, inputs: config.model.inputs, batching: config.model.batching, entry: 'server' }),
     }),
     contract: target.contract,
     port: target.port,

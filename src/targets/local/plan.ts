@@ -50,6 +50,6 @@ export function planLocal(input: PlanInput<LocalTargetConfig>): LocalPlan {
     ...(target.port === undefined ? {} : { port: target.port }),
     runtime: 'nodejs22.x',
     handler: 'index.handler',
-    environment: servingEnv({ modelName: config.name, runtime: config.runtime, entry: 'lambda' }),
+    environment: servingEnv({ modelName: config.name, runtime: config.runtime, inputs: config.model.inputs, entry: 'lambda' }),
   };
 }
