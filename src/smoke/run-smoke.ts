@@ -1,3 +1,4 @@
+import { isDeployModelError } from '../errors.js';
 import type { ModelSignature } from '../model/types.js';
 import { dtypeFromV2 } from '../model/dtypes.js';
 import type { SmokeConfig } from '../config/schema.js';
@@ -49,6 +50,9 @@ export async function runSmoke(options: { signature: ModelSignature; smoke: Smok
     try {
       last = await client(request);
     } catch (e) {
+      // A coded failure of the call itself (credentials, throttling, a fault of the cloud service)
+      // is no verdict on the model: it ends the smoke test as an error that says what to do.
+      if (isDeployModelError(e)) throw e;
       checks.push({ name: 'request', passed: false, message: `the request failed: ${(e as Error).message}` });
       return { status: 'failed', latencyMs: { p50: 0, max: 0 }, checks };
     }

@@ -4,6 +4,8 @@ import type { IoHelper, IoLevel } from '../../io/io-host.js';
 
 /** Code of the toolkit's message announcing a stack's deploy result (payload: `{ noOp, outputs }`). */
 const DEPLOY_RESULT_CODE = 'CDK_TOOLKIT_I5900';
+/** Code of the toolkit's start of watching one stack operation (after ExecuteChangeSet). */
+const STACK_MONITOR_START_CODE = 'CDK_TOOLKIT_I5501';
 /** Code of one stack event while CloudFormation works (payload: `{ event: StackEvent }`). */
 const STACK_ACTIVITY_CODE = 'CDK_TOOLKIT_I5502';
 /** Code of one stack's diff (message: the rendered diff; payload: `{ formattedDiff: { diff } }`). */
@@ -37,13 +39,21 @@ export class ToolkitIoBridge implements IIoHost {
   readonly errors: string[] = [];
   /** CloudFormation's reasons for the resources that failed, in order: why a deploy failed. */
   readonly failures: string[] = [];
+  /** Logical ids of the resources that failed while CloudFormation rolled the stack back: what the rollback could not restore. */
+  readonly rollbackFailures: string[] = [];
   /** The toolkit's rendering of the stack's diff, when it diffed. */
   diffText: string | undefined;
+  /** Resolves when the toolkit starts watching a stack operation (CloudFormation works from then on). */
+  readonly operationStarted: Promise<void>;
+  private started!: () => void;
+  private rollingBack = false;
 
   /**
    * @param quiet every message at most `debug` (a diff: the caller reports the result itself)
    */
-  constructor(private readonly io: IoHelper, private readonly stackName: string, private readonly quiet = false) {}
+  constructor(private readonly io: IoHelper, private readonly stackName: string, private readonly quiet = false) {
+    this.operationStarted = new Promise<void>((resolve) => (this.started = resolve));
+  }
 
   async notify(msg: IoMessage<unknown>): Promise<void> {
     if (msg.code === DEPLOY_RESULT_CODE) {
@@ -56,8 +66,11 @@ export class ToolkitIoBridge implements IIoHost {
     }
     let level = LEVELS[msg.level] ?? 'debug';
     if (msg.level === 'error') this.errors.push(msg.message);
+    if (msg.code === STACK_MONITOR_START_CODE) this.started();
     if (msg.code === STACK_ACTIVITY_CODE) {
       const event = (msg.data as { event?: StackEventLike } | undefined)?.event;
+      if (event?.ResourceType === 'AWS::CloudFormation::Stack' && event.ResourceStatus) this.rollingBack = /ROLLBACK_IN_PROGRESS$/.test(event.ResourceStatus);
+      else if (this.rollingBack && event?.ResourceStatus?.endsWith('_FAILED') && event.LogicalResourceId) this.rollbackFailures.push(event.LogicalResourceId);
       // A failed resource is the news in a failed deploy: show it without --verbose.
       if (event?.ResourceStatus?.endsWith('_FAILED') && event.ResourceStatusReason) {
         this.failures.push(`${event.LogicalResourceId} (${event.ResourceType}) ${event.ResourceStatus}: ${event.ResourceStatusReason}`);

@@ -4,7 +4,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeployModelError } from '../../errors.js';
 import { errorBody, readErrorBody } from '../../smoke/error-body.js';
 import type { InferenceCall, InferenceClient } from '../../smoke/run-smoke.js';
-import { awsReason, isCredentialsError, noCredentials } from '../../kits/aws/aws-errors.js';
+import { accessDenied, awsReason, isAccessDenied, isCredentialsError, isThrottling, noCredentials } from '../../kits/aws/aws-errors.js';
 import { overrideNote } from '../../kits/aws/endpoint-override.js';
 
 export interface LambdaInvokeClientOptions {
@@ -49,8 +49,7 @@ export function lambdaInvokeClient(options: LambdaInvokeClientOptions): Inferenc
         Payload: Buffer.from(JSON.stringify(request)),
       }));
     } catch (e) {
-      if (isCredentialsError(e)) throw noCredentials(options.region, `invoke ${options.functionName}:${options.qualifier}`, e);
-      throw new DeployModelError('AWS_INVOKE_FAILED', `Invoking ${options.functionName}:${options.qualifier} in ${options.region} failed: ${awsReason(e)}. Check that the credentials may call lambda:InvokeFunction on it.${overrideNote('Lambda')}`, { cause: e, details: { functionName: options.functionName, qualifier: options.qualifier } });
+      throw invokeError(e, options);
     }
     const latencyMs = performance.now() - started;
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
@@ -65,3 +64,33 @@ export function lambdaInvokeClient(options: LambdaInvokeClientOptions): Inferenc
     return { status: 200, body, latencyMs };
   };
 }
+
+/**
+ * Why Invoke itself failed (not the function: a function error is an answer). The SDK retried
+ * throttling and 5xx answers with backoff before this; what is left says what to do.
+ */
+function invokeError(e: unknown, options: LambdaInvokeClientOptions): DeployModelError {
+  const { functionName, qualifier, region } = options;
+  const what = `${functionName}:${qualifier}`;
+  const details = { functionName, qualifier, region };
+  if (isCredentialsError(e)) return noCredentials(region, `invoke ${what}`, e);
+  if (isAccessDenied(e)) return accessDenied(region, `invoke ${what}`, e);
+  const err = e as { $metadata?: { httpStatusCode?: number }; Reason?: string };
+  if (isThrottling(e)) {
+    // TooManyRequestsException's Reason says which limit: the account's concurrency, the function's reserved concurrency, or the call rate.
+    const reason = err.Reason ? ` (${err.Reason})` : '';
+    return new DeployModelError('AWS_INVOKE_THROTTLED',
+      `Lambda throttled the invocations of ${what} in ${region}${reason}, past the SDK's retries: ${plain(awsReason(e))}. The concurrency of the function or of the account is used up. Fix: deploy again when the load is lower, give the function its own concurrency with \`reservedConcurrency\` in the target's config, or ask for a higher "Concurrent executions" quota in the Service Quotas console.${overrideNote('Lambda')}`,
+      { cause: e, details: { ...details, reason: err.Reason } });
+  }
+  const status = err.$metadata?.httpStatusCode ?? 0;
+  if (status >= 500) {
+    return new DeployModelError('AWS_INVOKE_FAILED',
+      `Lambda answered ${status} to the invocations of ${what} in ${region}, past the SDK's retries: ${plain(awsReason(e))}. This is a fault of the Lambda service, not of the function. Fix: run the command again in a few minutes; the AWS Health Dashboard shows whether Lambda has trouble in ${region}.${overrideNote('Lambda')}`,
+      { cause: e, details: { ...details, status } });
+  }
+  return new DeployModelError('AWS_INVOKE_FAILED', `Invoking ${what} in ${region} failed: ${plain(awsReason(e))}. Check that the credentials may call lambda:InvokeFunction on it.${overrideNote('Lambda')}`, { cause: e, details });
+}
+
+/** A reason without its final full stop, to go inside a sentence. */
+const plain = (text: string): string => text.replace(/\.\s*$/, '');

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
-import { awsReason, isCredentialsError, noCredentials } from '../../kits/aws/aws-errors.js';
+import { accessDenied, awsReason, isAccessDenied, isCredentialsError, isThrottling, noCredentials, throttled } from '../../kits/aws/aws-errors.js';
 import { endpointOverride } from '../../kits/aws/endpoint-override.js';
 
 /** What DescribeEndpoint says about an endpoint, as deploy-model uses it. */
@@ -35,6 +35,9 @@ function isNotFound(e: unknown): boolean {
 function sageMakerError(e: unknown, region: string, what: string): DeployModelError {
   if (e instanceof DeployModelError) return e;
   if (isCredentialsError(e)) return noCredentials(region, what, e);
+  if (isAccessDenied(e)) return accessDenied(region, what, e);
+  // The SDK retried throttling with backoff before this.
+  if (isThrottling(e)) return throttled('SageMaker', region, what, e);
   const override = endpointOverride('SageMaker');
   const check = override
     ? `SageMaker calls go to ${override.url} (${override.variable}), not to AWS: check that it is up and serves the SageMaker API, or unset ${override.variable}`

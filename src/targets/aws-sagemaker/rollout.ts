@@ -12,8 +12,8 @@
  *             serve, which the next deploy's stage reconciles. A first deploy has none to go back to.
  */
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS as OUTPUTS } from '../../../infra/outputs.js';
-import { DeployModelError } from '../../errors.js';
-import { deployStack } from '../../kits/aws/deploy-stack.js';
+import { DeployModelError, isDeployModelError } from '../../errors.js';
+import { deployStack, STACK_TIMEOUT_ENV, stackTimeoutMinutes } from '../../kits/aws/deploy-stack.js';
 import { describeStack } from '../../kits/aws/describe-stack.js';
 import { endpointOverride } from '../../kits/aws/endpoint-override.js';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -27,6 +27,13 @@ import type { AwsSageMakerPlan } from './plan.js';
 import { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
 import { sageMakerStackArtifacts, synthChecked } from './synth.js';
+
+/**
+ * How long a stack operation on an endpoint is waited for when DEPLOY_MODEL_STACK_TIMEOUT_MINUTES
+ * does not say: GPU instances start in minutes, the model download and a TensorRT engine build
+ * (up to startupHealthCheckTimeoutSeconds, 3600 s at most) add to it, then bakeSeconds.
+ */
+export const SAGEMAKER_STACK_TIMEOUT_MINUTES = 180;
 
 /** What promote and rollback need from stage. */
 export interface SageMakerCandidateState {
@@ -82,7 +89,11 @@ export function sageMakerRollout(options: SageMakerConnectionOptions = {}): Roll
       const back = await withSageMakerClients(plan.region, options, (clients) =>
         switchEndpointConfig(clients.control, plan.endpointName, previous, plan.region, ctx.io, clients.pollMs, clients.updateTimeoutMs));
       if (back?.configName !== previous || back.status !== 'InService') {
-        throw new DeployModelError('SAGEMAKER_ROLLBACK_FAILED', `The smoke test of ${configName} failed, and putting endpoint ${plan.endpointName} back on ${previous} did not succeed: it is ${back?.status ?? 'gone'} on ${back?.configName ?? '-'}${back?.failureReason ? ` (${back.failureReason})` : ''}. Check the endpoint in the SageMaker console and the logs in ${plan.logGroupName}.`, { details: { ...candidate.details, previous } });
+        const serving = back && SERVING.has(back.status) ? `endpoint config ${back.configName}, which failed the smoke test, serves` : 'nothing serves';
+        throw new DeployModelError('SAGEMAKER_ROLLBACK_FAILED',
+          `The smoke test of ${configName} failed, and putting endpoint ${plan.endpointName} back on ${previous} did not succeed: it is ${back?.status ?? 'gone'} on ${back?.configName ?? '-'}${back?.failureReason ? ` (FailureReason: ${back.failureReason})` : ''}, so ${serving}. ` +
+          `Fix: read why ${previous} could not start in ${plan.logGroupName} (\`aws logs tail ${plan.logGroupName} --region ${plan.region}\`), then put it back with \`aws sagemaker update-endpoint --endpoint-name ${plan.endpointName} --endpoint-config-name ${previous} --retain-deployment-config --region ${plan.region}\`, or deploy a version that passes its smoke test.`,
+          { details: { ...candidate.details, previous, status: back?.status, serving: back?.configName, failureReason: back?.failureReason } });
       }
       ctx.io.info('DM_SAGEMAKER_ROLLED_BACK', `Endpoint ${plan.endpointName} serves ${previous} again`, { endpointConfigName: previous });
       // The report carries the candidate's details (a rollback returns no details of its own).
@@ -116,9 +127,12 @@ async function deployAndReconcile(ctx: SageMakerContext, clients: SageMakerClien
   let outputs: Record<string, string>;
   let noOp: boolean;
   try {
-    ({ outputs, noOp } = await deployStack({ assemblyDir, stackName: plan.stackName, region: plan.region, io }));
+    ({ outputs, noOp } = await deployStack({
+      assemblyDir, stackName: plan.stackName, region: plan.region, io, timeoutMinutes: stackTimeoutMinutes(SAGEMAKER_STACK_TIMEOUT_MINUTES),
+    }));
   } catch (e) {
     await watch.stop();
+    if (isDeployModelError(e) && e.code === 'AWS_STACK_TIMEOUT') throw await endpointTimeout(ctx, clients, e);
     throw await endpointFailure(ctx, clients, e, watch.failureReason, started);
   }
   await watch.stop();
@@ -169,6 +183,8 @@ function failureMessage(plan: AwsSageMakerPlan, reason: string | undefined, live
 async function endpointFailure(ctx: SageMakerContext, clients: SageMakerClients, e: unknown, seenReason: string | undefined, started: Date): Promise<unknown> {
   const { plan } = ctx;
   const live = await describeEndpoint(clients.control, plan.endpointName, plan.region).catch(() => undefined);
+  const quota = quotaExceeded(plan, e, live);
+  if (quota) return quota;
   const reason = seenReason ?? failureSince(live, started);
   if (!reason) return e;
   ctx.io.error('DM_SAGEMAKER_ENDPOINT_FAILED', `Endpoint ${plan.endpointName}: ${reason}`, { endpointName: plan.endpointName, failureReason: reason, logGroupName: plan.logGroupName });
@@ -176,4 +192,42 @@ async function endpointFailure(ctx: SageMakerContext, clients: SageMakerClients,
   return new DeployModelError('SAGEMAKER_ENDPOINT_FAILED', `${failureMessage(plan, reason, live)}${cloudFormation}`, {
     cause: e, details: { endpointName: plan.endpointName, failureReason: reason, logGroupName: plan.logGroupName, serving: live?.configName },
   });
+}
+
+function serviceLine(live: EndpointSnapshot | undefined): string {
+  return live && SERVING.has(live.status) ? `Endpoint config ${live.configName} keeps serving.` : 'The endpoint is not serving.';
+}
+
+/**
+ * SageMaker refused the instances: ResourceLimitExceeded ("The account-level service limit
+ * '<instance type> for endpoint usage' is N Instances..."), which CloudFormation reports as the
+ * endpoint's handler error. Undefined for any other failure.
+ */
+function quotaExceeded(plan: AwsSageMakerPlan, e: unknown, live: EndpointSnapshot | undefined): DeployModelError | undefined {
+  // toolkit-lib wraps long reasons over lines: read them as one.
+  const text = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+  if (!/ResourceLimitExceeded|account-level service limit/.test(text)) return undefined;
+  const quota = /service limit '([^']+)'/.exec(text)?.[1];
+  const limit = /The account-level service limit[^"]*?(?=\.?" \(|\. Please|$)/.exec(text)?.[0];
+  return new DeployModelError('SAGEMAKER_QUOTA_EXCEEDED',
+    `SageMaker refused the instances of endpoint ${plan.endpointName}: ${limit ?? 'an account quota is used up (ResourceLimitExceeded)'}. CloudFormation rolled stack ${plan.stackName} back. ${serviceLine(live)}\n` +
+    `Fix: ask for more in the Service Quotas console (Amazon SageMaker${quota ? `, quota '${quota}'` : ''}; \`aws service-quotas list-service-quotas --service-code sagemaker --region ${plan.region}\` lists them), or choose another instanceType, fewer instances (instanceCount, autoscaling.max) or another region.`,
+    { cause: e, details: { endpointName: plan.endpointName, quota, instanceType: plan.instanceType, serving: live?.configName } });
+}
+
+/** The stack's operation on the endpoint outlived its timeout; it was left to go on. */
+async function endpointTimeout(ctx: SageMakerContext, clients: SageMakerClients, e: DeployModelError): Promise<DeployModelError> {
+  const { plan } = ctx;
+  const live = await describeEndpoint(clients.control, plan.endpointName, plan.region).catch(() => undefined);
+  const minutes = Number(e.details.timeoutMinutes);
+  const waited = minutes >= 1 ? `${Math.round(minutes * 10) / 10} min` : `${Math.round(minutes * 600) / 10} s`;
+  const serving = live && SERVING.has(live.status) ? `Endpoint config ${live.configName} serves while the endpoint is ${live.status}.` : 'The endpoint is not serving.';
+  const next = e.details.cancelled
+    ? 'deploy-model cancelled the stack update: once SageMaker ends the endpoint\'s update, CloudFormation puts the endpoint back on the configuration it served before, so the untested one does not stay.'
+    : `deploy-model stopped waiting; CloudFormation's operation on stack ${plan.stackName} goes on (a first deploy cannot be cancelled).`;
+  ctx.io.error('DM_SAGEMAKER_ENDPOINT_TIMEOUT', `Endpoint ${plan.endpointName}: still ${live?.status ?? 'not there'} after ${waited}`, { endpointName: plan.endpointName, status: live?.status });
+  return new DeployModelError('SAGEMAKER_ENDPOINT_TIMEOUT',
+    `Endpoint ${plan.endpointName} is still ${live?.status ?? 'not there'} after ${waited} (${STACK_TIMEOUT_ENV}, else ${SAGEMAKER_STACK_TIMEOUT_MINUTES} min for SageMaker). ${next} ${serving}\n` +
+    `Fix: read the container logs (\`aws logs tail ${plan.logGroupName} --region ${plan.region}\`): instances that never start (no capacity, a model download that fails, a TensorRT build longer than startupHealthCheckTimeoutSeconds) keep an update going. \`deploy-model status\` shows when the stack settles; deploy again then. If this model only needs longer, raise ${STACK_TIMEOUT_ENV}.`,
+    { cause: e, details: { endpointName: plan.endpointName, stackName: plan.stackName, status: live?.status, serving: live?.configName, timeoutMinutes: minutes, cancelled: e.details.cancelled } });
 }

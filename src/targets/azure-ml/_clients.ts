@@ -38,6 +38,12 @@ export interface AzureConnectionOptions {
    * @default - `DEPLOY_MODEL_OPERATION_POLL_MS`, else 10000
    */
   pollIntervalMs?: number;
+  /**
+   * First wait before Blob Storage retries a failed upload (429, 5xx, a dropped connection); it
+   * grows exponentially over its 4 tries, to at most 120 s.
+   * @default - `DEPLOY_MODEL_RETRY_DELAY_MS`, else 4000 (the storage SDK's own)
+   */
+  retryDelayMs?: number;
 }
 
 export interface AzureClients {
@@ -85,10 +91,12 @@ export async function createAzureClients(subscriptionId: string, options: AzureC
     endpoint: armEndpoint, $host: armEndpoint, credentialScopes: [ARM_SCOPE], ...tls,
   });
   const blobEndpoint = options.blobEndpoint ?? process.env.DEPLOY_MODEL_AZURE_BLOB_ENDPOINT;
+  const retryDelayInMs = options.retryDelayMs ?? (Number(process.env.DEPLOY_MODEL_RETRY_DELAY_MS) || undefined);
+  const blobOptions = { ...tls, ...(retryDelayInMs ? { retryOptions: { retryDelayInMs } } : {}) };
   return {
     ml, credential, ca, blobEndpoint,
     pollIntervalMs: options.pollIntervalMs ?? (Number(process.env.DEPLOY_MODEL_OPERATION_POLL_MS) || 10_000),
     // StoragePipelineOptions does not declare tlsOptions, but hands it to core-rest-pipeline, which honours it.
-    containerClient: (url) => new ContainerClient(url, credential, tls as object),
+    containerClient: (url) => new ContainerClient(url, credential, blobOptions as object),
   };
 }

@@ -45,21 +45,34 @@ export function azureError(e: unknown, what: string, ctx: AzureErrorContext): De
       { cause: e, details });
   }
   if (err.statusCode === 401) {
-    return new DeployModelError('AZURE_CREDENTIALS_INVALID', `${what} failed: the credentials were refused (${message}). Run \`az login\` again (or check the tenant with \`az account show\`).`, { cause: e, details });
-  }
-  if (err.statusCode === 403) {
-    return new DeployModelError('AZURE_PERMISSION_DENIED',
-      `${what} failed: permission denied (${message}). Grant the deploying identity Contributor (or AzureML Data Scientist) on workspace ${ctx.workspace}, and Storage Blob Data Contributor on its storage account.`,
+    return new DeployModelError('AZURE_CREDENTIALS_INVALID',
+      `${what} failed: Azure refused the credentials${code ? ` (${code})` : ''}: ${message.split('\n')[0]} Fix: run \`az login\` again (or get a fresh token for DEPLOY_MODEL_AZURE_ACCESS_TOKEN with \`az account get-access-token\`), and check the tenant and subscription with \`az account show\`.`,
       { cause: e, details });
   }
+  if (err.statusCode === 403) {
+    // Blob Storage's data-plane refusal (the identity lacks a Storage Blob Data role), or ARM's AuthorizationFailed naming the action.
+    const blob = code === 'AuthorizationPermissionMismatch' || code === 'AuthorizationFailure' || /^Uploading|from datastore/.test(what);
+    const action = /perform action '([^']+)'/.exec(message)?.[1];
+    const fix = blob
+      ? `grant the deploying identity Storage Blob Data Contributor on the workspace's storage account (\`az role assignment create --role "Storage Blob Data Contributor" --assignee <identity> --scope <storage account id>\`); the upload uses Entra ID, not account keys`
+      : `grant the deploying identity Contributor (or AzureML Data Scientist) on workspace ${ctx.workspace}${action ? ` (it lacks ${action})` : ''}: \`az role assignment create --role "AzureML Data Scientist" --assignee <identity> --scope /subscriptions/${ctx.subscriptionId}/resourceGroups/${ctx.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${ctx.workspace}\`; a grant takes a few minutes to apply`;
+    return new DeployModelError('AZURE_PERMISSION_DENIED', `${what} failed: permission denied${code ? ` (${code})` : ''}: ${message.split('\n')[0]} Fix: ${fix}.`, { cause: e, details: { ...details, ...(action ? { action } : {}) } });
+  }
   if (err.statusCode === 404 && /workspace|ResourceGroupNotFound|ResourceNotFound/i.test(`${code} ${message}`) && /workspace|resource group/i.test(what)) {
+    const group = code === 'ResourceGroupNotFound';
     return new DeployModelError('AZURE_WORKSPACE_NOT_FOUND',
-      `${what} failed: workspace ${ctx.workspace} was not found in resource group ${ctx.resourceGroup} of subscription ${ctx.subscriptionId} (${message}). Check the names (\`az ml workspace list -g ${ctx.resourceGroup}\`).`,
+      `${what} failed: ${group ? `resource group ${ctx.resourceGroup} does not exist in subscription ${ctx.subscriptionId}` : `workspace ${ctx.workspace} was not found in resource group ${ctx.resourceGroup} of subscription ${ctx.subscriptionId}`} (${message}). Nothing was changed. Fix: correct subscriptionId, resourceGroup or workspace in the target's config; \`az ml workspace list --resource-group ${ctx.resourceGroup} --subscription ${ctx.subscriptionId}\` lists the workspaces${group ? ` (\`az group list --subscription ${ctx.subscriptionId}\` the groups)` : ''}.`,
       { cause: e, details });
   }
   if (failed) {
     return new DeployModelError('AZURE_OPERATION_FAILED',
       `${what} failed: ${code ? `${code}: ` : ''}${message}. The deployment's container logs: \`az ml online-deployment get-logs\`.`,
+      { cause: e, details });
+  }
+  if (err.statusCode && (err.statusCode === 429 || err.statusCode >= 500)) {
+    // The SDK's retry policies (core-rest-pipeline's, and Blob Storage's own) retried these with backoff first.
+    return new DeployModelError('AZURE_SERVICE_ERROR',
+      `${what} failed: Azure answered HTTP ${err.statusCode}${code ? ` ${code}` : ''} (${message.split('\n')[0]}), still after the SDK's retries. Fix: run the command again in a few minutes (a deploy skips the files already uploaded); https://azure.status.microsoft shows whether the service has trouble in the workspace's region.`,
       { cause: e, details });
   }
   return new DeployModelError('AZURE_API_ERROR', `${what} failed: ${err.statusCode ? `HTTP ${err.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`, { cause: e, details });

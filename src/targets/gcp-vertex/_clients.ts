@@ -32,6 +32,17 @@ export interface VertexConnectionOptions {
    * @default - `DEPLOY_MODEL_OPERATION_POLL_MS`, else 10000
    */
   pollIntervalMs?: number;
+  /**
+   * First wait before deploy-model retries a rate-limited call, or an unavailable one that reads;
+   * it doubles on each of the 4 retries (with jitter, at most 32 s).
+   * @default - `DEPLOY_MODEL_RETRY_DELAY_MS`, else 1000
+   */
+  retryDelayMs?: number;
+}
+
+/** First wait of deploy-model's own retries of throttled or unavailable calls, when the caller does not say. */
+export function retryDelayMs(option?: number): number {
+  return option ?? (Number(process.env.DEPLOY_MODEL_RETRY_DELAY_MS) || 1000);
 }
 
 export interface VertexClients {
@@ -40,6 +51,7 @@ export interface VertexClients {
   prediction: v1.PredictionServiceClient;
   storage: Storage;
   pollIntervalMs: number;
+  retryDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -78,7 +90,7 @@ export async function vertexAuthClient(options: VertexConnectionOptions): Promis
 /** Creates the clients. `@google-cloud/aiplatform` takes seconds to load, so it is imported here, on first use. */
 export async function createVertexClients(region: string, options: VertexConnectionOptions = {}): Promise<VertexClients> {
   const authClient = await vertexAuthClient(options);
-  const [{ v1: aiplatform }, { Storage }, grpc] = await Promise.all([
+  const [{ v1: aiplatform }, { Storage, IdempotencyStrategy }, grpc] = await Promise.all([
     import('@google-cloud/aiplatform'), import('@google-cloud/storage'), import('@grpc/grpc-js'),
   ]);
   const { host, port } = splitHostPort(options.apiEndpoint ?? process.env.DEPLOY_MODEL_VERTEX_ENDPOINT ?? `${region}-aiplatform.googleapis.com:443`);
@@ -89,10 +101,16 @@ export async function createVertexClients(region: string, options: VertexConnect
   const models = new aiplatform.ModelServiceClient(clientOptions);
   const prediction = new aiplatform.PredictionServiceClient(clientOptions);
   const storageEndpoint = options.storageEndpoint ?? process.env.DEPLOY_MODEL_GCS_ENDPOINT;
-  const storage = new Storage({ authClient, ...(storageEndpoint ? { apiEndpoint: storageEndpoint, useAuthWithCustomEndpoint: true } : {}) });
+  const storage = new Storage({
+    authClient, ...(storageEndpoint ? { apiEndpoint: storageEndpoint, useAuthWithCustomEndpoint: true } : {}),
+    // Objects are content-addressed (the repository's digest is in their names): writing one again
+    // writes the same bytes, so a 429 or 5xx on an upload is retried, which the library's default
+    // (RetryConditional) does only for uploads with a generation precondition.
+    retryOptions: { idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+  });
   const pollIntervalMs = options.pollIntervalMs ?? (Number(process.env.DEPLOY_MODEL_OPERATION_POLL_MS) || 10_000);
   return {
-    endpoints, models, prediction, storage, pollIntervalMs,
+    endpoints, models, prediction, storage, pollIntervalMs, retryDelayMs: retryDelayMs(options.retryDelayMs),
     async close() {
       await Promise.all([endpoints.close(), models.close(), prediction.close()]);
     },

@@ -18,10 +18,17 @@ function storageError(e: unknown, what: string, uri: string): DeployModelError {
   if (code === 404) {
     return new DeployModelError('GCS_BUCKET_NOT_FOUND', `${what} failed: the bucket of ${uri} does not exist (${message}). Create it in the endpoint's region (\`gcloud storage buckets create gs://BUCKET --location REGION\`) or fix stagingBucket.`, { cause: e, details: { uri } });
   }
-  if (code === 401 || code === 403) {
-    return new DeployModelError('GCS_PERMISSION_DENIED', `${what} failed: access to ${uri} was refused (${message}). Grant the deploying identity roles/storage.objectAdmin on the bucket, or run \`gcloud auth application-default login\`.`, { cause: e, details: { uri } });
+  if (code === 401) {
+    return new DeployModelError('GCP_CREDENTIALS_INVALID', `${what} failed: Cloud Storage refused the credentials (${message}). Fix: run \`gcloud auth application-default login\` (or set DEPLOY_MODEL_GCP_ACCESS_TOKEN to a fresh \`gcloud auth print-access-token\`) and deploy again.`, { cause: e, details: { uri, status: code } });
   }
-  return new DeployModelError('GCS_UPLOAD_FAILED', `${what} failed: ${message}`, { cause: e, details: { uri } });
+  if (code === 403) {
+    return new DeployModelError('GCS_PERMISSION_DENIED', `${what} failed: access to ${uri} was refused (${message}). Fix: grant the deploying identity roles/storage.objectAdmin on the bucket (\`gcloud storage buckets add-iam-policy-binding gs://${parseGsUri(uri).bucket} --member=<identity> --role=roles/storage.objectAdmin\`).`, { cause: e, details: { uri, status: code } });
+  }
+  // 408, 429 and 5xx were retried with backoff by the storage client before this.
+  const retried = typeof code === 'number' && (code === 408 || code === 429 || code >= 500);
+  return new DeployModelError('GCS_UPLOAD_FAILED',
+    `${what} failed: ${message}${retried ? ` (HTTP ${code}, still after the storage client's retries)` : ''}. Fix: ${retried ? 'run the command again in a few minutes (a deploy skips the files already uploaded); https://status.cloud.google.com shows whether Cloud Storage has trouble' : 'check the bucket and the network (and DEPLOY_MODEL_GCS_ENDPOINT if set), then run the command again'}.`,
+    { cause: e, details: { uri, status: code } });
 }
 
 /**

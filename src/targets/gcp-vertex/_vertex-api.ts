@@ -1,7 +1,7 @@
 /** The Vertex AI calls the driver makes, one SDK call (and its operation) each, errors translated. */
 import type { IoHelper } from '../../io/io-host.js';
 import type { VertexClients } from './_clients.js';
-import { vertexError, waitForOperation, type PolledOperation } from './_operations.js';
+import { isRetryable, vertexError, waitForOperation, type PolledOperation } from './_operations.js';
 import type { LiveDeployedModel, VertexDeployedModelSpec, VertexEndpointSpec, VertexModelSpec } from './plan.js';
 
 export interface VertexEndpointState {
@@ -23,11 +23,20 @@ export class VertexApi {
     private readonly timeoutMs: number,
   ) {}
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw vertexError(e, what, this.project);
+  /**
+   * One call, retried with backoff when Vertex AI limits its rate, or is unavailable and the call
+   * is `idempotent` (it reads, or sets what it sets twice alike).
+   */
+  private async call<T>(what: string, fn: () => Promise<T>, idempotent = false): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt >= ATTEMPTS || !isRetryable(e, idempotent)) throw vertexError(e, what, this.project);
+        const delay = backoff(this.clients.retryDelayMs, attempt);
+        this.io.info('DM_VERTEX_RETRY', `${what}: ${(e as Error).message.replace(/^\d+ [A-Z_]+: /, '')}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1} of ${ATTEMPTS})`, { call: what, attempt, code: (e as { code?: number }).code });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
@@ -37,13 +46,13 @@ export class VertexApi {
 
   async findEndpoint(parent: string, displayName: string): Promise<VertexEndpointState | undefined> {
     const [endpoints] = await this.call(`Listing endpoints in ${parent}`, () =>
-      this.clients.endpoints.listEndpoints({ parent, filter: `display_name="${displayName}"` }, { autoPaginate: true }));
+      this.clients.endpoints.listEndpoints({ parent, filter: `display_name="${displayName}"` }, { autoPaginate: true }), true);
     const found = endpoints.find((e) => e.displayName === displayName);
     return found ? toState(found) : undefined;
   }
 
   async getEndpoint(name: string): Promise<VertexEndpointState> {
-    const [endpoint] = await this.call(`Reading endpoint ${name}`, () => this.clients.endpoints.getEndpoint({ name }));
+    const [endpoint] = await this.call(`Reading endpoint ${name}`, () => this.clients.endpoints.getEndpoint({ name }), true);
     return toState(endpoint);
   }
 
@@ -69,7 +78,7 @@ export class VertexApi {
   /** Models carrying all these labels. */
   async listModels(parent: string, labels: Record<string, string>): Promise<Array<{ name: string; displayName: string }>> {
     const filter = Object.entries(labels).map(([k, v]) => `labels.${k}="${v}"`).join(' AND ');
-    const [models] = await this.call(`Listing models in ${parent}`, () => this.clients.models.listModels({ parent, filter }, { autoPaginate: true }));
+    const [models] = await this.call(`Listing models in ${parent}`, () => this.clients.models.listModels({ parent, filter }, { autoPaginate: true }), true);
     return models.map((m) => ({ name: m.name ?? '', displayName: m.displayName ?? '' }));
   }
 
@@ -95,9 +104,19 @@ export class VertexApi {
   }
 
   async setTraffic(endpoint: string, trafficSplit: Record<string, number>): Promise<void> {
+    // Setting the same split twice leaves the same split.
     await this.call(`Moving traffic on ${endpoint}`, () =>
-      this.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit }, updateMask: { paths: ['traffic_split'] } }));
+      this.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit }, updateMask: { paths: ['traffic_split'] } }), true);
   }
+}
+
+/** Tries of one call, the first included. */
+const ATTEMPTS = 5;
+
+/** The wait before retry `attempt` (1-based): `base` doubled each time, at most 32 s, with equal jitter. */
+function backoff(base: number, attempt: number): number {
+  const delay = Math.min(base * 2 ** (attempt - 1), 32_000);
+  return delay / 2 + Math.random() * (delay / 2);
 }
 
 function toState(e: { name?: string | null; displayName?: string | null; deployedModels?: Array<{ id?: string | null; displayName?: string | null; model?: string | null }> | null; trafficSplit?: Record<string, number> | null }): VertexEndpointState {

@@ -191,14 +191,21 @@ export async function executeChangeSet(ctx: FakeContext, stack: CfnStack, change
   const previousResources = new Map([...stack.resources].map(([id, r]) => [id, { ...r }]));
   changeSet.executionStatus = 'EXECUTE_IN_PROGRESS';
   setStackStatus(stack, isCreate ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS', 'User Initiated');
-  await ctx.faults.takeInterruption();
+  // CancelUpdateStack (updates only) stops the operation before its next resource and rolls it back.
+  const cancelled = new Promise<void>((wake) => { stack.cancel = { requested: false, wake }; });
+  const held = ctx.faults.takeInterruption();
+  if (held) await Promise.race([held, cancelled]);
   await tick();
   const template = changeSet.template;
   const env = resolveEnv(ctx, stack, template, parameterValues(template, changeSet.parameters));
   const journal: Journal = { created: [], updated: [], replaced: [] };
-  let failure: { id: string; reason: string } | undefined;
+  let failure: Failure | undefined;
   try {
     for (const id of creationOrder(template)) {
+      if (stack.cancel?.requested) {
+        failure = { id: stack.stackName, reason: 'Resource update cancelled', cancelled: true };
+        break;
+      }
       const condition = template.Resources![id]!.Condition;
       if (condition && !env.conditions[condition]) continue;
       const reason = await applyResource(ctx, stack, id, template, env, journal);
@@ -218,6 +225,8 @@ export async function executeChangeSet(ctx: FakeContext, stack: CfnStack, change
       failure = { id: stack.stackName, reason: (e as Error).message };
     }
   }
+  if (!failure && stack.cancel?.requested) failure = { id: stack.stackName, reason: 'Resource update cancelled', cancelled: true };
+  stack.cancel = undefined;
   if (failure) {
     changeSet.executionStatus = 'EXECUTE_FAILED';
     await rollBack(ctx, stack, journal, previousResources, isCreate, failure, options);
@@ -248,28 +257,74 @@ export async function executeChangeSet(ctx: FakeContext, stack: CfnStack, change
   setStackStatus(stack, isCreate ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE');
 }
 
+interface Failure { id: string; reason: string; cancelled?: boolean }
+
+/** What a rollback still has to do once its failed restores are retried (or skipped). */
+interface PendingRollback {
+  journal: Journal;
+  previousResources: Map<string, StackResource>;
+  options: ExecuteOptions;
+  /** Resources whose restore failed, with the record they are to get back. */
+  failed: StackResource[];
+}
+
 async function rollBack(
   ctx: FakeContext, stack: CfnStack, journal: Journal, previousResources: Map<string, StackResource>,
-  isCreate: boolean, failure: { id: string; reason: string }, options: ExecuteOptions,
+  isCreate: boolean, failure: Failure, options: ExecuteOptions,
 ): Promise<void> {
   const verb = isCreate ? 'create' : 'update';
-  const reason = `The following resource(s) failed to ${verb}: [${failure.id}]. `;
+  const reason = failure.cancelled ? 'Stack update cancelled' : `The following resource(s) failed to ${verb}: [${failure.id}]. `;
   if (options.disableRollback) {
     setStackStatus(stack, isCreate ? 'CREATE_FAILED' : 'UPDATE_FAILED', reason);
     return;
   }
   setStackStatus(stack, isCreate ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS', isCreate ? `${reason}Rollback requested by user.` : reason);
   // Undo in-place updates by updating back to the previous properties.
-  for (const before of journal.updated.reverse()) {
+  const failed = await restore(ctx, stack, journal.updated.reverse());
+  await finishRollback(ctx, stack, { journal, previousResources, options, failed }, isCreate);
+}
+
+/** Updates each resource back to its record before the update; returns those whose restore failed (events emitted). */
+async function restore(ctx: FakeContext, stack: CfnStack, records: StackResource[], skip: ReadonlySet<string> = new Set()): Promise<StackResource[]> {
+  const failed: StackResource[] = [];
+  for (const before of records) {
     const current = stack.resources.get(before.logicalId)!;
     emitEvent(stack, { logicalId: before.logicalId, physicalId: before.physicalId, type: before.type, status: 'UPDATE_IN_PROGRESS' });
+    if (skip.has(before.logicalId)) {
+      // ContinueUpdateRollback's ResourcesToSkip: CloudFormation marks it rolled back without touching it.
+      emitEvent(stack, { logicalId: before.logicalId, physicalId: before.physicalId, type: before.type, status: 'UPDATE_COMPLETE', reason: 'Resource skipped during rollback' });
+      continue;
+    }
+    const injected = ctx.faults.takeRollbackFailure(before.logicalId, before.type);
     try {
+      if (injected !== undefined) throw new Error(injected);
       await provisionerFor(ctx, before.type).update?.(request(ctx, stack, before, before.properties), existing(current));
-    } catch {
-      // CloudFormation would end in UPDATE_ROLLBACK_FAILED; the fake restores the record anyway.
+    } catch (e) {
+      if (injected !== undefined) {
+        emitEvent(stack, { logicalId: before.logicalId, physicalId: before.physicalId, type: before.type, status: 'UPDATE_FAILED', reason: (e as Error).message });
+        failed.push(before);
+        continue;
+      }
+      // Any other error of a provisioner: the fake restores the record anyway.
     }
     emitEvent(stack, { logicalId: before.logicalId, physicalId: before.physicalId, type: before.type, status: 'UPDATE_COMPLETE' });
   }
+  return failed;
+}
+
+/**
+ * Ends a rollback: when a restore failed, the stack stays `UPDATE_ROLLBACK_FAILED` (nothing is
+ * cleaned up yet, as on AWS) until ContinueUpdateRollback; otherwise what the operation created is
+ * deleted and the records return to what they were.
+ */
+async function finishRollback(ctx: FakeContext, stack: CfnStack, pending: PendingRollback, isCreate: boolean): Promise<void> {
+  const { journal, previousResources, options, failed } = pending;
+  if (failed.length > 0) {
+    stack.pendingRollback = pending;
+    setStackStatus(stack, 'UPDATE_ROLLBACK_FAILED', `The following resource(s) failed to update: [${failed.map((r) => r.logicalId).join(', ')}]. `);
+    return;
+  }
+  stack.pendingRollback = undefined;
   if (!isCreate) setStackStatus(stack, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
   const discard = [...journal.created, ...journal.replaced.map((r) => r.replacement)].reverse();
   // Rollback deletes what it created unless `DeletionPolicy: Retain` (and not RetainExceptOnCreate).
@@ -277,6 +332,15 @@ async function rollBack(
   for (const id of [...stack.resources.keys()]) if (!previousResources.has(id)) stack.resources.delete(id);
   for (const [id, r] of previousResources) stack.resources.set(id, r);
   setStackStatus(stack, isCreate ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE');
+}
+
+/** ContinueUpdateRollback: retries the restores that failed (or skips `resourcesToSkip`), then cleans up. */
+export async function continueUpdateRollback(ctx: FakeContext, stack: CfnStack, resourcesToSkip: readonly string[]): Promise<void> {
+  const pending = stack.pendingRollback as PendingRollback;
+  setStackStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', 'User Initiated');
+  await tick();
+  const failed = await restore(ctx, stack, pending.failed, new Set(resourcesToSkip));
+  await finishRollback(ctx, stack, { ...pending, failed }, false);
 }
 
 /** DeleteStack: deletes every resource (honouring `DeletionPolicy: Retain`), newest first. */

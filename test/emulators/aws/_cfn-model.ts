@@ -141,6 +141,10 @@ export interface CfnStack {
   terminationProtection: boolean;
   /** Settles when the operation in progress (if any) ends. */
   operation?: Promise<void>;
+  /** While a change set executes: CancelUpdateStack sets `requested` and wakes a held operation. */
+  cancel?: { requested: boolean; wake: () => void };
+  /** Set while the stack is `UPDATE_ROLLBACK_FAILED`: what ContinueUpdateRollback finishes. */
+  pendingRollback?: unknown;
 }
 
 export const NO_CHANGES_REASON =

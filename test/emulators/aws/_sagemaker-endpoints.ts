@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * log go to `sm.logs`; the FailureReason is SageMaker's generic one, as on AWS.
  */
 async function startContainer(ctx: FakeContext, sm: SageMakerFake, endpoint: FakeSageMakerEndpoint, configName: string): Promise<ServedConfig> {
-  const fault = sm.faults.takeFailure(endpoint.name);
+  const fault = sm.faults.takeFailure(endpoint.name, configName);
   const hold = sm.faults.takeHold(endpoint.name);
   await sleep(sm.transitionMs);
   if (hold) await hold;
@@ -100,11 +100,25 @@ async function loadTriton(dir: string, env: Record<string, string>, variantName:
   };
 }
 
+/**
+ * SageMaker's answer when the account's quota of this instance type for endpoints is used up
+ * (ResourceLimitExceeded, HTTP 400), checked before anything starts.
+ */
+function checkLimit(ctx: FakeContext, sm: SageMakerFake, name: string, configName: string): void {
+  const limit = sm.faults.takeLimit(name);
+  if (!limit) return;
+  const variant = sm.endpointConfigs.get(configName)?.variants[0];
+  const quota = limit.quota ?? `${variant?.InstanceType ?? 'ml.g5.xlarge'} for endpoint usage`;
+  const delta = variant?.InitialInstanceCount ?? 1;
+  throw new AwsError('ResourceLimitExceeded', `The account-level service limit '${quota}' is 0 Instances, with current utilization of 0 Instances and a request delta of ${delta} Instances. Please use AWS Service Quotas to request an increase for this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for this quota.`);
+}
+
 /** CreateEndpoint: `Creating`, then `InService` or `Failed` after `transitionMs`. */
 export function createEndpoint(ctx: FakeContext, name: string, configName: string, deploymentConfig?: unknown): FakeSageMakerEndpoint {
   const sm = sageMakerFake(ctx.state);
   if (sm.endpoints.has(name)) throw new AwsError('ValidationException', `Cannot create already existing endpoint "${sageMakerArn(ctx, 'endpoint', name)}".`);
   if (!sm.endpointConfigs.has(configName)) throw new AwsError('ValidationException', `Could not find endpoint configuration "${sageMakerArn(ctx, 'endpoint-config', configName)}".`);
+  checkLimit(ctx, sm, name, configName);
   const now = new Date();
   const endpoint: FakeSageMakerEndpoint = {
     name, arn: sageMakerArn(ctx, 'endpoint', name), configName, status: 'Creating', created: now, lastModified: now, deploymentConfig,
@@ -135,6 +149,7 @@ export function updateEndpoint(ctx: FakeContext, name: string, configName: strin
     throw new AwsError('ValidationException', `Cannot update in-progress endpoint "${endpoint.arn}".`);
   }
   if (!sm.endpointConfigs.has(configName)) throw new AwsError('ValidationException', `Could not find endpoint configuration "${sageMakerArn(ctx, 'endpoint-config', configName)}".`);
+  checkLimit(ctx, sm, name, configName);
   endpoint.status = 'Updating';
   endpoint.failureReason = undefined;
   if (deploymentConfig !== undefined) endpoint.deploymentConfig = deploymentConfig;

@@ -83,7 +83,8 @@ export const PING_HEALTH_CHECK_FAILURE = (variant = 'AllTraffic') =>
 
 /** Faults of the SageMaker fake; each is consumed as it fires. */
 export class SageMakerFaults {
-  private readonly failures: Array<{ endpoint?: string; reason?: string }> = [];
+  private readonly failures: Array<{ endpoint?: string; configName?: string; reason?: string }> = [];
+  private readonly limits: Array<{ endpoint?: string; quota?: string }> = [];
   private readonly holds: Array<{ endpoint?: string; released: Promise<void> }> = [];
   private readonly breaks: string[] = [];
 
@@ -92,8 +93,17 @@ export class SageMakerFaults {
    * update rolls back to the configuration in service; both set `FailureReason`.
    * @default reason - the ping health check failure
    */
-  failNextEndpoint(options: { endpoint?: string; reason?: string } = {}): void {
+  failNextEndpoint(options: { endpoint?: string; configName?: string; reason?: string } = {}): void {
     this.failures.push(options);
+  }
+
+  /**
+   * The next CreateEndpoint or UpdateEndpoint (of `endpoint`, or of any) is refused at once with
+   * SageMaker's ResourceLimitExceeded: the account's instance quota for endpoints is used up.
+   * @default quota - '<instance type of the config> for endpoint usage'
+   */
+  quotaExceeded(options: { endpoint?: string; quota?: string } = {}): void {
+    this.limits.push(options);
   }
 
   /** The next create or update stays `Creating`/`Updating` until `release()`. */
@@ -114,14 +124,21 @@ export class SageMakerFaults {
 
   reset(): void {
     this.failures.length = 0;
+    this.limits.length = 0;
     this.holds.length = 0;
     this.breaks.length = 0;
   }
 
   /** @internal */
-  takeFailure(endpoint: string): { reason?: string } | undefined {
-    const i = this.failures.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+  takeFailure(endpoint: string, configName: string): { reason?: string } | undefined {
+    const i = this.failures.findIndex((f) => (f.endpoint === undefined || f.endpoint === endpoint) && (f.configName === undefined || f.configName === configName));
     return i < 0 ? undefined : this.failures.splice(i, 1)[0];
+  }
+
+  /** @internal */
+  takeLimit(endpoint: string): { quota?: string } | undefined {
+    const i = this.limits.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+    return i < 0 ? undefined : this.limits.splice(i, 1)[0];
   }
 
   /** @internal */

@@ -1,6 +1,6 @@
 import type { FakeContext } from './_context.js';
 import { createChangeSet, loadTemplate, newStack, type ChangeSetInput } from './_cfn-changeset.js';
-import { deleteStack, executeChangeSet } from './_cfn-execute.js';
+import { continueUpdateRollback, deleteStack, executeChangeSet } from './_cfn-execute.js';
 import { NO_CHANGES_REASON, type CfnStack, type ChangeSet, type ResourceChange } from './_cfn-model.js';
 import { queryErrorReply, queryReply, type AwsServiceModule, type ParsedCall } from './_service.js';
 import { AwsError, parseQueryForm, toXml, type WireRequest } from './_wire.js';
@@ -98,7 +98,7 @@ function resourceSummary(s: CfnStack): Array<Record<string, unknown>> {
 
 type Params = Record<string, any>;
 
-const LIST_PARAMS = ['Parameters', 'Tags', 'Capabilities', 'NotificationARNs', 'StackStatusFilter', 'ResourceTypes', 'RetainResources'];
+const LIST_PARAMS = ['Parameters', 'Tags', 'Capabilities', 'NotificationARNs', 'StackStatusFilter', 'ResourceTypes', 'RetainResources', 'ResourcesToSkip'];
 type Handler = (p: Params, ctx: FakeContext) => Record<string, unknown>;
 
 const ACTIONS: Record<string, Handler> = {
@@ -157,7 +157,8 @@ const ACTIONS: Record<string, Handler> = {
     if (cs.status !== 'CREATE_COMPLETE' || cs.executionStatus !== 'AVAILABLE') {
       throw new AwsError('InvalidChangeSetStatus', `ChangeSet [${cs.id}] cannot be executed in its current status of [${cs.status}]`);
     }
-    if (isInProgress(stack)) throw new AwsError('ValidationError', `Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
+    // A failed rollback must be continued (ContinueUpdateRollback) before the stack takes another update.
+    if (isInProgress(stack) || stack.status === 'UPDATE_ROLLBACK_FAILED') throw new AwsError('ValidationError', `Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
     for (const other of stack.changeSets.values()) if (other !== cs) other.executionStatus = 'OBSOLETE';
     startOperation(stack, executeChangeSet(ctx, stack, cs, executeOptions(p)));
     return {};
@@ -178,6 +179,22 @@ const ACTIONS: Record<string, Handler> = {
     if (cs.status === 'FAILED') throw new AwsError('ValidationError', cs.statusReason ?? 'Update failed');
     startOperation(stack, executeChangeSet(ctx, stack, cs, executeOptions(p)));
     return { StackId: stack.stackId };
+  },
+  CancelUpdateStack(p, ctx) {
+    const stack = requireStack(ctx, p.StackName);
+    if (stack.status !== 'UPDATE_IN_PROGRESS' || !stack.cancel) throw new AwsError('ValidationError', 'CancelUpdateStack cannot be called from current stack status');
+    stack.cancel.requested = true;
+    stack.cancel.wake();
+    return {};
+  },
+  ContinueUpdateRollback(p, ctx) {
+    const stack = requireStack(ctx, p.StackName);
+    if (stack.status !== 'UPDATE_ROLLBACK_FAILED' || !stack.pendingRollback) {
+      throw new AwsError('ValidationError', `Stack ${stack.stackId} is in ${stack.status} state and can not continue update rollback.`);
+    }
+    const skip = Array.isArray(p.ResourcesToSkip) ? p.ResourcesToSkip.map(String) : [];
+    startOperation(stack, continueUpdateRollback(ctx, stack, skip));
+    return {};
   },
   DeleteStack(p, ctx) {
     const stack = findStack(ctx, p.StackName);

@@ -1,9 +1,26 @@
 /**
+ * An error a service answers, in the service's own wire shape (awsQuery XML, JSON `__type`,
+ * REST-JSON `x-amzn-errortype`, S3 XML): the fake formats it as the named service does.
+ */
+export interface AwsFault {
+  /** The error code on the wire, e.g. `ExpiredToken`, `AccessDenied`, `ServiceException`. */
+  readonly code: string;
+  readonly message: string;
+  /** @default 400 */
+  readonly status?: number;
+  /** Extra fields some shapes carry (Lambda's `Reason`). */
+  readonly fields?: Record<string, string>;
+}
+
+/**
  * Faults a test injects into the fake. Each one is consumed as it fires, so a test that asks for
  * one throttled call gets exactly one, and the retry that follows succeeds.
  */
 export class Faults {
   private readonly throttles = new Map<string, number>();
+  private readonly callFailures: Array<{ key: string; fault: AwsFault; remaining: number }> = [];
+  private readonly rollbackFailures: Array<{ target: string; reason: string }> = [];
+  private expired = false;
   private readonly resourceFailures: Array<{ target: string; reason: string; remaining: number }> = [];
   private readonly changeSetFailures: string[] = [];
   private readonly interruptions: Array<{ released: Promise<void>; release: () => void; taken: boolean }> = [];
@@ -16,6 +33,37 @@ export class Faults {
   throttle(service: string, action: string, times = 1): void {
     const key = `${service}:${action}`;
     this.throttles.set(key, (this.throttles.get(key) ?? 0) + times);
+  }
+
+  /**
+   * The next `times` calls of `service`/`action` answer `fault` in the service's wire shape (see
+   * `AWS_FAULTS` for the real ones: expired tokens, denied actions, service errors). Whether the
+   * SDK retries depends on the code and status, as against AWS.
+   */
+  failCall(service: string, action: string, fault: AwsFault, times = 1): void {
+    this.callFailures.push({ key: `${service}:${action}`, fault, remaining: times });
+  }
+
+  /**
+   * The credentials expire: every signed request is refused as AWS refuses an expired session
+   * token (`ExpiredToken` on awsQuery services and S3, `ExpiredTokenException` on JSON ones), until
+   * `renewCredentials()`. Unsigned requests (a public Function URL) are not affected.
+   */
+  expireCredentials(): void {
+    this.expired = true;
+  }
+
+  renewCredentials(): void {
+    this.expired = false;
+  }
+
+  /**
+   * When the next stack rollback restores a resource with this logical id or type, the restore
+   * fails with `reason`: the stack ends `UPDATE_ROLLBACK_FAILED`, as CloudFormation leaves it, until
+   * ContinueUpdateRollback (which retries the restore, or skips the resources it is told to).
+   */
+  failRollback(logicalIdOrType: string, reason: string): void {
+    this.rollbackFailures.push({ target: logicalIdOrType, reason });
   }
 
   /**
@@ -56,6 +104,9 @@ export class Faults {
   /** Drops every pending fault and releases interrupted operations. */
   reset(): void {
     this.throttles.clear();
+    this.expired = false;
+    this.callFailures.length = 0;
+    this.rollbackFailures.length = 0;
     this.resourceFailures.length = 0;
     this.changeSetFailures.length = 0;
     for (const i of this.interruptions) i.release();
@@ -72,6 +123,28 @@ export class Faults {
     if (left <= 0) return false;
     this.throttles.set(key, left - 1);
     return true;
+  }
+
+  /** @internal The error a signed call to `service` gets while the credentials are expired. */
+  expiredCredentials(service: string): AwsFault | undefined {
+    if (!this.expired) return undefined;
+    if (service === 's3') return { code: 'ExpiredToken', status: 400, message: 'The provided token has expired.' };
+    return ['sts', 'cloudformation'].includes(service) ? AWS_FAULTS.expiredToken : AWS_FAULTS.expiredTokenException;
+  }
+
+  /** @internal */
+  takeCallFailure(service: string, action: string): AwsFault | undefined {
+    const index = this.callFailures.findIndex((f) => f.key === `${service}:${action}`);
+    if (index < 0) return undefined;
+    const entry = this.callFailures[index]!;
+    if (--entry.remaining <= 0) this.callFailures.splice(index, 1);
+    return entry.fault;
+  }
+
+  /** @internal */
+  takeRollbackFailure(logicalId: string, type: string): string | undefined {
+    const index = this.rollbackFailures.findIndex((f) => f.target === logicalId || f.target === type);
+    return index < 0 ? undefined : this.rollbackFailures.splice(index, 1)[0]!.reason;
   }
 
   /** @internal */
@@ -102,3 +175,26 @@ export class Faults {
     return this.initFailures.get(functionName);
   }
 }
+
+/**
+ * Errors as AWS answers them, for `faults.failCall`. Codes, statuses and messages are the
+ * services' own (the AWS "Common Errors" of each API reference; IAM's "not authorized to perform"
+ * wording); the SDK classifies them as against AWS (`@smithy/core` retry: 429 and the
+ * THROTTLING_ERROR_CODES are throttling, 500/502/503/504 transient, the rest final).
+ */
+export const AWS_FAULTS = {
+  /** Temporary credentials past their expiry, on an awsQuery service (STS, CloudFormation). */
+  expiredToken: { code: 'ExpiredToken', status: 403, message: 'The security token included in the request is expired' },
+  /** The same on a JSON or REST-JSON service (Lambda, SageMaker). */
+  expiredTokenException: { code: 'ExpiredTokenException', status: 403, message: 'The security token included in the request is expired' },
+  /** IAM denied `action` to `principal` (awsQuery and S3: `AccessDenied`; JSON services: `AccessDeniedException`). */
+  accessDenied(principal: string, action: string, resource: string, code = 'AccessDenied'): AwsFault {
+    return { code, status: 403, message: `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action` };
+  },
+  /** Lambda Invoke refused for concurrency (`Reason`: ConcurrentInvocationLimitExceeded, ReservedFunctionConcurrentInvocationLimitExceeded, CallerRateLimitExceeded). */
+  lambdaThrottled(reason = 'ConcurrentInvocationLimitExceeded'): AwsFault {
+    return { code: 'TooManyRequestsException', status: 429, message: 'Rate Exceeded.', fields: { Reason: reason } };
+  },
+  /** Lambda's own internal error (Invoke's ServiceException, HTTP 500). */
+  lambdaServiceException: { code: 'ServiceException', status: 500, message: 'The Lambda service encountered an internal error.' },
+} as const satisfies Record<string, AwsFault | ((...args: never[]) => AwsFault)>;

@@ -1,5 +1,5 @@
 export { startAwsFake, type AwsFake, type AwsFakeOptions, type RecordedCall } from './start-aws-fake.js';
-export { Faults } from './faults.js';
+export { AWS_FAULTS, Faults, type AwsFault } from './faults.js';
 export { inProcessFunctionRunner, errorPayload, type FunctionRunner, type FunctionSpec, type InvokeResult, type RunningFunction } from './function-runner.js';
 export {
   defaultProvisioners, generatedName, type ExistingResource, type ProvisionRequest, type ProvisionedResource, type ResourceProvisioner,

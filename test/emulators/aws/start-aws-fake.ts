@@ -124,7 +124,11 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
     calls.push(record);
     let reply: WireReply;
     try {
+      const expired = req.scope ? faults.expiredCredentials(service.name) : undefined;
+      if (expired) throw new AwsError(expired.code, expired.message, expired.status ?? 400);
       if (faults.takeThrottle(service.name, call.action)) throw service.throttlingError();
+      const failure = faults.takeCallFailure(service.name, call.action);
+      if (failure) throw new AwsError(failure.code, failure.message, failure.status ?? 400, failure.fields ?? {});
       reply = await service.handle(call, req, ctx);
     } catch (e) {
       if (!(e instanceof AwsError)) internalErrors.push(e as Error);

@@ -120,8 +120,11 @@ export function armRoutes(ctx: FakeContext) {
 
   function workspaceOf(sub: string, rg: string, ws: string): Workspace {
     const found = state.workspaces.find((w) => w.subscriptionId === sub && w.resourceGroup.toLowerCase() === rg.toLowerCase() && w.workspace.toLowerCase() === ws.toLowerCase());
+    if (!found && !state.workspaces.some((w) => w.subscriptionId === sub && w.resourceGroup.toLowerCase() === rg.toLowerCase())) {
+      throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+    }
     if (!found) {
-      throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.MachineLearningServices/workspaces/${ws}' under resource group '${rg}' was not found.`);
+      throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.MachineLearningServices/workspaces/${ws}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
     }
     return found;
   }

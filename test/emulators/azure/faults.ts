@@ -20,6 +20,7 @@ export class AzureFaults {
   private readonly hangs: OperationKind[] = [];
   private readonly inference: string[] = [];
   private readonly startups: number[] = [];
+  private readonly expiredTokens = new Set<string>();
 
   /** The next `times` requests matching `method` and `path` answer this error. */
   failRequest(match: { method?: string; path: RegExp }, fault: HttpFault, times = 1): void {
@@ -40,6 +41,33 @@ export class AzureFaults {
       status: 409, code: 'MissingSubscriptionRegistration',
       message: `The subscription '${subscriptionId}' is not registered to use namespace 'Microsoft.MachineLearningServices'. See https://aka.ms/rps-not-found for how to register subscriptions.`,
     });
+  }
+
+  /**
+   * Azure RBAC refused `action` to the caller on the next request matching (ARM's 403
+   * AuthorizationFailed, with its wording).
+   */
+  authorizationFailed(match: { method?: string; path: RegExp }, action: string, scope: string): void {
+    this.failRequest(match, {
+      status: 403, code: 'AuthorizationFailed',
+      message: `The client 'deployer@contoso.onmicrosoft.com' with object id '11111111-1111-1111-1111-111111111111' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    });
+  }
+
+  /**
+   * The next `times` blob uploads (PUT of a block blob) answer this Blob Storage error, e.g. 403
+   * AuthorizationPermissionMismatch (the identity has no Storage Blob Data role) or 503 ServerBusy.
+   */
+  failBlobUpload(fault: { status: number; code: string; message: string }, times = 1): void {
+    this.failRequest({ method: 'PUT', path: /^\/[^/]+\/azureml-blobstore-[^/]+\/.+/ }, fault, times);
+  }
+
+  /**
+   * Requests bearing this bearer token are refused as Azure refuses an expired one: Resource
+   * Manager with 401 ExpiredAuthenticationToken, Blob Storage with 401 InvalidAuthenticationInfo.
+   */
+  expireToken(token: string): void {
+    this.expiredTokens.add(token);
   }
 
   /** The next `times` requests matching answer 429 with Retry-After (which the SDK honours and retries). */
@@ -72,10 +100,16 @@ export class AzureFaults {
 
   reset(): void {
     this.requests.length = 0;
+    this.expiredTokens.clear();
     this.operations.length = 0;
     this.hangs.length = 0;
     this.inference.length = 0;
     this.startups.length = 0;
+  }
+
+  /** @internal */
+  isExpired(authorization: string | undefined): boolean {
+    return !!authorization && this.expiredTokens.has(authorization.replace(/^Bearer /, ''));
   }
 
   /** @internal */

@@ -30,7 +30,7 @@ export interface AzureFake {
   /**
    * The environment variables that point deploy-model at the fake: DEPLOY_MODEL_AZURE_ARM_ENDPOINT,
    * DEPLOY_MODEL_AZURE_BLOB_ENDPOINT, DEPLOY_MODEL_AZURE_CA_FILE, DEPLOY_MODEL_AZURE_ACCESS_TOKEN,
-   * DEPLOY_MODEL_OPERATION_POLL_MS.
+   * DEPLOY_MODEL_OPERATION_POLL_MS, DEPLOY_MODEL_RETRY_DELAY_MS.
    */
   readonly env: Readonly<Record<string, string>>;
   readonly state: AzureState;
@@ -42,6 +42,16 @@ export interface AzureFake {
 }
 
 const ACCOUNT = 'dmstore';
+
+/**
+ * Blob Storage's error shape: XML `<Error><Code/><Message/></Error>` (the message ends with the
+ * request id and time) and the code again in `x-ms-error-code`, which @azure/storage-blob reads.
+ */
+function blobError(status: number, code: string, message: string, detail?: string): WireReply {
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${esc(code)}</Code><Message>${esc(message)}\nRequestId:${randomUUID()}\nTime:${new Date().toISOString()}</Message>${detail ? `<AuthenticationErrorDetail>${esc(detail)}</AuthenticationErrorDetail>` : ''}</Error>`;
+  return { status, headers: { 'content-type': 'application/xml', 'x-ms-error-code': code }, body: Buffer.from(xml) };
+}
 
 function readBody(req: import('node:http').IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -88,10 +98,16 @@ export async function startAzureFake(options: AzureFakeOptions = {}): Promise<Az
       }
       requests.push(record);
       let reply: WireReply;
+      const isBlob = wire.path.startsWith(`/${ACCOUNT}/`);
       try {
         const fault = faults.takeRequest(wire.method, wire.path);
-        if (fault) {
-          reply = { status: fault.status, headers: fault.headers, body: { error: { code: fault.code, message: fault.message } } };
+        if (faults.isExpired(headers.authorization) && !wire.path.startsWith('/endpoints/')) {
+          reply = isBlob
+            ? blobError(401, 'InvalidAuthenticationInfo', 'Server failed to authenticate the request. Please refer to the information in the www-authenticate header.', 'Lifetime validation failed. The token is expired.')
+            : { status: 401, headers: { 'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", error="invalid_token", error_description="The authentication failed because of expired token."' }, body: { error: { code: 'ExpiredAuthenticationToken', message: `The access token expiry UTC time '${new Date(Date.now() - 3_600_000).toUTCString()}' is earlier than current UTC time '${new Date().toUTCString()}'.` } } };
+        } else if (fault) {
+          const shaped = isBlob ? blobError(fault.status, fault.code, fault.message) : { status: fault.status, body: { error: { code: fault.code, message: fault.message } } };
+          reply = { ...shaped, headers: { ...shaped.headers, ...fault.headers } };
         } else if (wire.path.startsWith('/endpoints/')) {
           reply = await scoring(wire, record);
         } else if (wire.path.startsWith(`/${ACCOUNT}/`)) {
@@ -103,7 +119,7 @@ export async function startAzureFake(options: AzureFakeOptions = {}): Promise<Az
       } catch (e) {
         if (!(e instanceof ArmError)) internalErrors.push(e as Error);
         reply = e instanceof ArmError
-          ? { status: e.status, headers: wire.path.startsWith(`/${ACCOUNT}/`) ? { 'x-ms-error-code': e.code } : {}, body: { error: { code: e.code, message: e.message } } }
+          ? isBlob ? blobError(e.status, e.code, e.message) : { status: e.status, body: { error: { code: e.code, message: e.message } } }
           : { status: 500, body: { error: { code: 'InternalServerError', message: (e as Error).message } } };
       }
       record.status = reply.status;
@@ -126,6 +142,7 @@ export async function startAzureFake(options: AzureFakeOptions = {}): Promise<Az
     DEPLOY_MODEL_AZURE_CA_FILE: cert.certFile,
     DEPLOY_MODEL_AZURE_ACCESS_TOKEN: 'fake-azure-token',
     DEPLOY_MODEL_OPERATION_POLL_MS: '20',
+    DEPLOY_MODEL_RETRY_DELAY_MS: '10',
   };
 
   return {

@@ -15,12 +15,27 @@ export interface GcsObject {
   contentType: string;
 }
 
+/** An error the Cloud Storage JSON API answers: `{ error: { code, message, errors: [{ reason }] } }`. */
+export interface GcsFault {
+  status: number;
+  message: string;
+  /** `errors[0].reason`, e.g. 'forbidden', 'authError', 'backendError', 'rateLimitExceeded'. */
+  reason: string;
+}
+
 export interface GcsFake {
   readonly endpoint: string;
   readonly buckets: Map<string, Map<string, GcsObject>>;
   /** Authorization headers seen, for tests that check credentials reach the API. */
   readonly authorizations: string[];
+  /** Every request answered, in order, with the status it got. */
+  readonly requests: Array<{ method: string; path: string; status?: number }>;
   createBucket(name: string): void;
+  /**
+   * The next `times` requests matching `method` and `path` (e.g. uploads: `POST`,
+   * `/^\/upload\//`) answer this error, in the JSON API's shape.
+   */
+  failRequest(match: { method?: string; path: RegExp }, fault: GcsFault, times?: number): void;
   /** Writes every object under `gs://bucket/prefix/` into `dir` (as Triton reads a gs:// repository); returns how many. */
   download(uri: string, dir: string): Promise<number>;
   /** Copies every object under `from` to the same relative names under `to` (as Vertex AI copies a Model's artifacts); returns how many. */
@@ -55,8 +70,8 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-function gcsError(res: http.ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { error: { code: status, message, errors: [{ message, domain: 'global', reason: status === 404 ? 'notFound' : 'invalid' }] } });
+function gcsError(res: http.ServerResponse, status: number, message: string, reason = status === 404 ? 'notFound' : 'invalid'): void {
+  sendJson(res, status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
 }
 
 function metadata(bucket: string, name: string, o: GcsObject) {
@@ -95,6 +110,8 @@ function locate(buckets: Map<string, Map<string, GcsObject>>, uri: string): { bu
 export async function startGcsFake(): Promise<GcsFake> {
   const buckets = new Map<string, Map<string, GcsObject>>();
   const authorizations: string[] = [];
+  const faults: Array<{ method?: string; path: RegExp; fault: GcsFault; remaining: number }> = [];
+  const requests: GcsFake['requests'] = [];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -102,6 +119,15 @@ export async function startGcsFake(): Promise<GcsFake> {
     req.on('end', () => {
       if (req.headers.authorization) authorizations.push(req.headers.authorization);
       const url = new URL(req.url ?? '/', 'http://gcs');
+      const record: { method: string; path: string; status?: number } = { method: req.method ?? 'GET', path: url.pathname };
+      requests.push(record);
+      res.on('finish', () => (record.status = res.statusCode));
+      const f = faults.findIndex((x) => (!x.method || x.method === req.method) && x.path.test(url.pathname));
+      if (f >= 0) {
+        const { fault } = faults[f];
+        if (--faults[f].remaining <= 0) faults.splice(f, 1);
+        return gcsError(res, fault.status, fault.message, fault.reason);
+      }
       const body = Buffer.concat(chunks);
       const list = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
       const one = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
@@ -152,8 +178,12 @@ export async function startGcsFake(): Promise<GcsFake> {
     endpoint: `http://127.0.0.1:${port}`,
     buckets,
     authorizations,
+    requests,
     createBucket(name) {
       if (!buckets.has(name)) buckets.set(name, new Map());
+    },
+    failRequest(match, fault, times = 1) {
+      faults.push({ ...match, fault, remaining: times });
     },
     async download(uri, dir) {
       const { bucket, prefix } = locate(buckets, uri);

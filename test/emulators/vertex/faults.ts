@@ -6,6 +6,11 @@ export interface RpcFault {
   /** gRPC status code, e.g. 8 (RESOURCE_EXHAUSTED) or 7 (PERMISSION_DENIED). */
   code: number;
   message: string;
+  /**
+   * The status's google.rpc.ErrorInfo, sent as Google's APIs send it (`grpc-status-details-bin`);
+   * google-gax surfaces it as the error's `reason`, `domain` and `errorInfoMetadata`.
+   */
+  errorInfo?: { reason: string; domain: string; metadata?: Record<string, string> };
 }
 
 export class VertexFaults {
@@ -32,6 +37,47 @@ export class VertexFaults {
     this.failCall(method, {
       code: 7,
       message: `Vertex AI API has not been used in project ${project} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/aiplatform.googleapis.com/overview?project=${project} then retry. [SERVICE_DISABLED]`,
+    });
+  }
+
+  /**
+   * The next `times` calls of `method` answer UNAVAILABLE, as Google's front ends do when a
+   * backend is briefly unreachable.
+   */
+  unavailable(method: string, times = 1): void {
+    this.failCall(method, { code: 14, message: 'The service is currently unavailable.' }, times);
+  }
+
+  /**
+   * The next `times` calls of `method` are refused for their rate: RESOURCE_EXHAUSTED with
+   * ErrorInfo RATE_LIMIT_EXCEEDED for Vertex AI's per-minute "Resource management requests" quota.
+   */
+  rateLimited(method: string, times = 1, projectNumber = '123456789012', region = 'us-central1'): void {
+    this.failCall(method, {
+      code: 8,
+      message: `Quota exceeded for quota metric 'Resource management requests' and limit 'Resource management requests per minute per region' of service 'aiplatform.googleapis.com' for consumer 'project_number:${projectNumber}'.`,
+      errorInfo: {
+        reason: 'RATE_LIMIT_EXCEEDED', domain: 'googleapis.com',
+        metadata: { service: 'aiplatform.googleapis.com', consumer: `projects/${projectNumber}`, quota_metric: 'aiplatform.googleapis.com/resource_management_requests', quota_limit: 'ResourceManagementRequestsPerMinutePerProjectPerRegion', quota_location: region },
+      },
+    }, times);
+  }
+
+  /** IAM refused `permission` to the caller on the next call of `method` (PERMISSION_DENIED, ErrorInfo IAM_PERMISSION_DENIED). */
+  permissionDenied(method: string, permission: string, resource = 'projects/my-project/locations/us-central1'): void {
+    this.failCall(method, {
+      code: 7,
+      message: `Permission '${permission}' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`,
+      errorInfo: { reason: 'IAM_PERMISSION_DENIED', domain: 'aiplatform.googleapis.com', metadata: { permission, resource } },
+    });
+  }
+
+  /** The next call of `method` carries a token Google refuses (UNAUTHENTICATED, ErrorInfo ACCESS_TOKEN_EXPIRED). */
+  invalidCredentials(method: string): void {
+    this.failCall(method, {
+      code: 16,
+      message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      errorInfo: { reason: 'ACCESS_TOKEN_EXPIRED', domain: 'googleapis.com', metadata: { service: 'aiplatform.googleapis.com' } },
     });
   }
 

@@ -8,6 +8,7 @@ import {
   endpointService, modelService, operationsService, predictionService, RpcError, STATUS,
   type ServiceContext, type VertexState,
 } from './_services.js';
+import { statusDetails } from './_status-details.js';
 import { VertexFaults } from './faults.js';
 import { applyEnv } from '../_apply-env.js';
 
@@ -33,7 +34,8 @@ export interface VertexFake {
   readonly gcs: GcsFake;
   /**
    * The environment variables that point deploy-model at the fake: DEPLOY_MODEL_VERTEX_ENDPOINT,
-   * DEPLOY_MODEL_GCS_ENDPOINT, DEPLOY_MODEL_GCP_ACCESS_TOKEN, DEPLOY_MODEL_OPERATION_POLL_MS.
+   * DEPLOY_MODEL_GCS_ENDPOINT, DEPLOY_MODEL_GCP_ACCESS_TOKEN, DEPLOY_MODEL_OPERATION_POLL_MS,
+   * DEPLOY_MODEL_RETRY_DELAY_MS.
    */
   readonly env: Readonly<Record<string, string>>;
   readonly state: VertexState;
@@ -81,11 +83,11 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
         const record: RecordedRpc = { service: service.name, method, request: call.request };
         calls.push(record);
         const fault = faults.takeCall(method);
-        const answer = (error: { code: number; details: string } | null, value?: object) => {
+        const answer = (error: { code: number; details: string; metadata?: grpc.Metadata } | null, value?: object) => {
           record.code = error ? error.code : STATUS.OK;
           callback(error as never, value);
         };
-        if (fault) return answer({ code: fault.code, details: fault.message });
+        if (fault) return answer({ code: fault.code, details: fault.message, ...(fault.errorInfo ? { metadata: statusDetails(fault) } : {}) });
         Promise.resolve()
           .then(() => handler(call.request))
           .then((value) => answer(null, value), (e: unknown) => {
@@ -105,6 +107,7 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
     DEPLOY_MODEL_GCS_ENDPOINT: gcs.endpoint,
     DEPLOY_MODEL_GCP_ACCESS_TOKEN: 'fake-vertex-token',
     DEPLOY_MODEL_OPERATION_POLL_MS: '20',
+    DEPLOY_MODEL_RETRY_DELAY_MS: '10',
   };
 
   return {
