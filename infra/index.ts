@@ -42,3 +42,27 @@ export {
 } from './sagemaker-target-stack.js';
 export { sageMakerStackPlan, type AwsSageMakerPlan, type SageMakerStackPlan } from '../src/targets/aws-sagemaker/index.js';
 export { DEFAULT_SAGEMAKER_TRITON_VERSION, SAGEMAKER_TRITON_IMAGES, sageMakerTritonImage } from '../src/kits/sagemaker/triton-images.js';
+export {
+  buildModelFunctionZip,
+  buildOnnxRuntimeLayerZip,
+  buildTritonModelArchive,
+  type BuildModelFunctionZipOptions,
+  type BuildOnnxRuntimeLayerZipOptions,
+  type BuildTritonModelArchiveOptions,
+  type BuiltFile,
+  type ModelFunctionZip,
+  type OnnxRuntimeLayerZip,
+  type TritonModelArchive,
+  type TritonModelOptions,
+} from './build-assets.js';
+export { DeployModelError, isDeployModelError } from '../src/errors.js';
+export {
+  WebStaticSite,
+  WEB_STATIC_SITE_CONTENT_TYPES,
+  WEB_STATIC_SITE_OUTPUTS,
+  type WebStaticSiteOutputKey,
+  type WebStaticSiteProps,
+} from './web-static-site.js';
+export { buildWebStack, WebTargetStack, type BuildWebStackOptions } from './web-target-stack.js';
+export { WEB_SITE_VERSION_OUTPUT } from './outputs.js';
+export type { WebPlan, WebStackPlan } from '../src/targets/web/index.js';

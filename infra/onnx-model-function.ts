@@ -1,14 +1,18 @@
 /** The OnnxModelFunction construct: an ONNX model on AWS Lambda with its version, `live` alias and Function URL. */
+import path from 'node:path';
 import { Annotations, AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
-import { sha256FileSync } from '../src/bundling/hash.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { sha256FileSync } from '../src/bundling/hash.js';
 import { DeployModelError } from '../src/errors.js';
-import { readZipContents, type ZipContents } from './_zip-contents.js';
 import { assertLambdaPackageFits, defaultLambdaMemoryMb, LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../src/kits/aws/lambda-limits.js';
+import { modelNameFromFile, resolveModelFile, type ModelFile } from './_model-file.js';
+import { SynthBuiltCode } from './_synth-built-code.js';
+import { readZipContents } from './_zip-contents.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
+import { fileStamp, synthBuild } from './run-asset-builder.js';
 import { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
 
 export { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
@@ -17,22 +21,42 @@ export { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOut
 const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
 
 export interface OnnxModelFunctionProps {
-  /** Path of the function zip (handler bundle + model) built by `buildFunctionArtifact`. */
-  readonly code: string;
+  /**
+   * Path of the .onnx model, relative to the directory the CDK app runs in, or absolute. At synth
+   * the function zip is built from it (the bundled handler, the model with its external data, the
+   * signature read from the graph) and cached by content: the same model gives the same asset
+   * hash. Give `model` or `code`, not both.
+   * @default - none: `code` is required
+   */
+  readonly model?: string;
+
+  /**
+   * Path of a function zip you built (handler bundle + model), e.g. with `buildModelFunctionZip`.
+   * Give `model` or `code`, not both.
+   * @default - built at synth from `model`
+   */
+  readonly code?: string;
 
   /**
    * Size of the .onnx model in bytes; the memory default is derived from it.
-   * @default - required unless `memorySize` is given
+   * @default - with `model`, the model's size (external data included); with `code`, required
+   * unless `memorySize` is given
    */
   readonly modelBytes?: number;
 
-  /** Model name the handler serves (`/v2/models/{name}`), passed as `DM_MODEL_NAME`. */
-  readonly modelName: string;
+  /**
+   * Model name the handler serves (`/v2/models/{name}`), passed as `DM_MODEL_NAME`.
+   * @default - with `model`, the file's name without `.onnx` (`models/det.onnx` serves `det`);
+   * required with `code`
+   */
+  readonly modelName?: string;
 
   /**
    * The onnxruntime-node layer. An `OnnxRuntimeLayer` is checked against `architecture` and its
    * size counts against Lambda's 250 MB limit; for any other layer pass `layerUnzippedBytes`.
-   * @default - no layer: the code zip must contain onnxruntime-node itself
+   * @default - with `model`, `OnnxRuntimeLayer.shared(this, architecture)`: the layer for the
+   * architecture, built at synth and shared by the stack's functions; with `code`, no layer (the
+   * zip must contain onnxruntime-node itself)
    */
   readonly layer?: OnnxRuntimeLayer | lambda.ILayerVersion;
 
@@ -44,7 +68,7 @@ export interface OnnxModelFunctionProps {
 
   /**
    * Unzipped size of `code` in bytes.
-   * @default - read from the zip's central directory
+   * @default - read from the zip's central directory, or from the zip built from `model`
    */
   readonly unzippedBytes?: number;
 
@@ -127,7 +151,7 @@ export interface OnnxModelFunctionProps {
   /**
    * Start Node with `--enable-source-maps`, so stack traces point into the TypeScript sources.
    * It costs cold-start time, so it is only worth it when the zip ships source maps.
-   * @default - true when the code zip contains a `.map` file
+   * @default - true when the code zip contains a `.map` file (the zip built from `model` has none)
    */
   readonly sourceMaps?: boolean;
 
@@ -138,13 +162,25 @@ export interface OnnxModelFunctionProps {
   readonly description?: string;
 }
 
+/** The function's code: a zip that was given, or the one built at synth from a model. */
+interface FunctionCode {
+  readonly code: lambda.Code;
+  readonly modelName?: string;
+  readonly modelBytes?: number;
+  readonly unzippedBytes?: number;
+  readonly names?: readonly string[];
+}
+
 /**
  * An ONNX model served on AWS Lambda: a Node.js function with the onnxruntime-node layer, a
  * published version, a `live` alias (optionally with provisioned concurrency) and a Function URL
- * on the alias, with IAM auth by default. Needs no deploy-model config: any CDK app can use it.
+ * on the alias, with IAM auth by default. Needs no deploy-model config and no prior build: with
+ * `model`, the function zip and the layer are built at synth, in any CDK app.
  */
 export class OnnxModelFunction extends Construct {
   readonly function: lambda.Function;
+  /** The name the model serves under (`/v2/models/{name}`). */
+  readonly modelName: string;
   /** The version published from this deployment's code and configuration. */
   readonly currentVersion: lambda.Version;
   /** The `live` alias: what the Function URL and callers invoke. */
@@ -162,24 +198,17 @@ export class OnnxModelFunction extends Construct {
 
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_22_X;
-    const layer = props.layer;
-    if (layer instanceof OnnxRuntimeLayer && layer.architecture.name !== architecture.name) {
-      throw new DeployModelError('LAMBDA_LAYER_ARCHITECTURE_MISMATCH', `${this.node.path}: the onnxruntime layer is built for ${layer.architecture.name} but the function runs on ${architecture.name}; the native binaries would not load. Build the layer for ${architecture.name} or set architecture to ${layer.architecture.name}.`, { details: { layer: layer.architecture.name, function: architecture.name } });
+    if ((props.model === undefined) === (props.code === undefined)) {
+      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: ${props.model === undefined ? 'neither model nor code is given' : 'both model and code are given'}. Pass model (the .onnx file; the function zip is built at synth) or code (a function zip you built), not both.`, { details: { model: props.model, code: props.code } });
     }
-
-    let zip: ZipContents | undefined;
-    const contents = (): ZipContents => (zip ??= readZipContents(props.code));
-    const functionBytes = props.unzippedBytes ?? contents().unzippedBytes;
-    const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
-    assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
-
-    if (props.memorySize === undefined && props.modelBytes === undefined) {
-      throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: neither memorySize nor modelBytes is given; the memory default is derived from the model's size. Pass modelBytes (the .onnx file's size in bytes) or memorySize.`, { details: {} });
+    const model = props.model === undefined ? undefined : resolveModelFile(props.model, this.node.path);
+    const modelName = props.modelName ?? (model ? modelNameFromFile(model.file) : undefined);
+    if (modelName === undefined) {
+      throw new DeployModelError('LAMBDA_MODEL_NAME_MISSING', `${this.node.path}: modelName is not given; with code, the function cannot tell which name the model serves under /v2/models/{name}. Pass modelName, e.g. 'ocr-det'.`, { details: { code: props.code } });
     }
-    this.memorySize = props.memorySize ?? defaultLambdaMemoryMb(props.modelBytes!);
-    if (!Number.isInteger(this.memorySize) || this.memorySize < LAMBDA_MEMORY_MIN_MB || this.memorySize > LAMBDA_MEMORY_MAX_MB) {
-      throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: memorySize ${this.memorySize} is not a whole number of MB between ${LAMBDA_MEMORY_MIN_MB} and ${LAMBDA_MEMORY_MAX_MB}. Pick a value in that range, or leave it out to derive it from the model size.`, { details: { memorySize: this.memorySize } });
-    }
+    this.modelName = modelName;
+    // The checks that need no build come first, so a wrong prop fails before a large model is zipped.
+    if (props.memorySize !== undefined) this.checkMemory(props.memorySize);
     const provisioned = props.provisionedConcurrentExecutions || undefined;
     const reserved = props.reservedConcurrentExecutions;
     if (provisioned !== undefined && reserved !== undefined && provisioned > reserved) {
@@ -188,18 +217,35 @@ export class OnnxModelFunction extends Construct {
     if (props.aliasVersion !== undefined && !/^[1-9]\d*$/.test(props.aliasVersion)) {
       throw new DeployModelError('LAMBDA_ALIAS_VERSION_INVALID', `${this.node.path}: aliasVersion '${props.aliasVersion}' is not a published version number (1, 2, ...). Pass the version the live alias serves now, or leave it out to move the alias to the new version.`, { details: { aliasVersion: props.aliasVersion } });
     }
-
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     if (!props.logGroup && !RETENTION_DAYS.includes(retention)) {
       throw new DeployModelError('LAMBDA_LOG_RETENTION_INVALID', `${this.node.path}: log retention ${retention} days is not one CloudWatch Logs accepts. Use one of ${RETENTION_DAYS.join(', ')} (${logs.RetentionDays.INFINITE} keeps logs forever).`, { details: { logRetention: retention, allowed: RETENTION_DAYS } });
     }
+
+    const layer = props.layer ?? (model ? OnnxRuntimeLayer.shared(this, architecture) : undefined);
+    if (layer instanceof OnnxRuntimeLayer && layer.architecture.name !== architecture.name) {
+      throw new DeployModelError('LAMBDA_LAYER_ARCHITECTURE_MISMATCH', `${this.node.path}: the onnxruntime layer is built for ${layer.architecture.name} but the function runs on ${architecture.name}; the native binaries would not load. Build the layer for ${architecture.name} or set architecture to ${layer.architecture.name}.`, { details: { layer: layer.architecture.name, function: architecture.name } });
+    }
+    const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
+    // Before building anything: a model that alone breaks the limit fails at once.
+    if (model) assertLambdaPackageFits({ functionBytes: model.bytes, layerBytes, what: this.node.path });
+    const source = model ? this.buildCode(model) : givenCode(props.code!);
+    const functionBytes = props.unzippedBytes ?? source.unzippedBytes ?? model?.bytes ?? 0;
+    assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
+
+    const modelBytes = props.modelBytes ?? source.modelBytes;
+    if (props.memorySize === undefined && modelBytes === undefined) {
+      throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: neither memorySize nor modelBytes is given; the memory default is derived from the model's size. Pass modelBytes (the .onnx file's size in bytes) or memorySize.`, { details: {} });
+    }
+    this.memorySize = this.checkMemory(props.memorySize ?? defaultLambdaMemoryMb(modelBytes!));
+
     this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', { retention });
 
     // Our own role instead of the default one: the default attaches the AWS managed
     // AWSLambdaBasicExecutionRole, which may write to every log group in the account.
     this.role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${props.modelName}: writes its own logs, nothing else`,
+      description: `Execution role of ${modelName}: writes its own logs, nothing else`,
       inlinePolicies: {
         Logs: new iam.PolicyDocument({
           statements: [new iam.PolicyStatement({
@@ -210,14 +256,12 @@ export class OnnxModelFunction extends Construct {
       },
     });
 
-    const sourceMaps = props.sourceMaps ?? contents().names.some((n) => /\.m?js\.map$/.test(n));
+    const sourceMaps = props.sourceMaps ?? (source.names ?? []).some((n) => /\.m?js\.map$/.test(n));
     this.function = new lambda.Function(this, 'Function', {
       runtime,
       architecture,
       handler: 'index.handler',
-      // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
-      // same process must get a new asset key, or CloudFormation never sees the change.
-      code: lambda.Code.fromAsset(props.code, { assetHash: sha256FileSync(props.code), assetHashType: AssetHashType.CUSTOM }),
+      code: source.code,
       layers: layer ? [layer] : undefined,
       memorySize: this.memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -225,11 +269,11 @@ export class OnnxModelFunction extends Construct {
       reservedConcurrentExecutions: reserved,
       role: this.role,
       logGroup: this.logGroup,
-      description: props.description ?? `deploy-model: ${props.modelName}`,
+      description: props.description ?? `deploy-model: ${modelName}`,
       environment: {
         ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...props.environment,
-        DM_MODEL_NAME: props.modelName,
+        DM_MODEL_NAME: modelName,
       },
       // Old versions stay so that a failed smoke test, or a rollback, can keep the alias on them.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
@@ -260,9 +304,32 @@ export class OnnxModelFunction extends Construct {
     if (urlAuth === 'none') {
       Annotations.of(this).addWarningV2(
         'deploy-model:publicFunctionUrl',
-        `The Function URL of ${props.modelName} has auth 'none': anyone on the internet can invoke the model and you pay for every call. Use urlAuth 'iam' (SigV4-signed requests) unless the URL is meant to be public.`,
+        `The Function URL of ${modelName} has auth 'none': anyone on the internet can invoke the model and you pay for every call. Use urlAuth 'iam' (SigV4-signed requests) unless the URL is meant to be public.`,
       );
     }
+  }
+
+  private checkMemory(memorySize: number): number {
+    if (!Number.isInteger(memorySize) || memorySize < LAMBDA_MEMORY_MIN_MB || memorySize > LAMBDA_MEMORY_MAX_MB) {
+      throw new DeployModelError('LAMBDA_MEMORY_INVALID', `${this.node.path}: memorySize ${memorySize} is not a whole number of MB between ${LAMBDA_MEMORY_MIN_MB} and ${LAMBDA_MEMORY_MAX_MB}. Pick a value in that range, or leave it out to derive it from the model size.`, { details: { memorySize } });
+    }
+    return memorySize;
+  }
+
+  /**
+   * The function zip built at synth from `model` (CDK asset bundling with a local build): bound
+   * here, before the function exists, so that its sizes are known for the limit and the memory
+   * default. Its asset hash is the zip's content, so the same model gives the same hash.
+   */
+  private buildCode(model: ModelFile): FunctionCode {
+    const build = synthBuild({ kind: 'function', options: { model: model.file }, stamp: fileStamp(model.file) }, this.node.path);
+    const code = new SynthBuiltCode(lambda.Code.fromAsset(path.dirname(model.file), { assetHashType: AssetHashType.OUTPUT, bundling: build.bundling }), build);
+    code.bind(this);
+    const built = build.result();
+    // Without a build (CDK skips bundling for stacks it does not deploy) the model's size stands in.
+    return built
+      ? { code, modelBytes: built.modelBytes, unzippedBytes: built.unzippedBytes, names: built.files }
+      : { code, modelBytes: model.bytes };
   }
 
   /**
@@ -287,4 +354,16 @@ export class OnnxModelFunction extends Construct {
     }
     return outputs;
   }
+}
+
+/** A zip built before: its asset hash is its own sha256, its sizes and names read from its central directory. */
+function givenCode(file: string): FunctionCode {
+  const contents = readZipContents(file);
+  // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
+  // same process must get a new asset key, or CloudFormation never sees the change.
+  return {
+    code: lambda.Code.fromAsset(file, { assetHash: sha256FileSync(file), assetHashType: AssetHashType.CUSTOM }),
+    unzippedBytes: contents.unzippedBytes,
+    names: contents.names,
+  };
 }

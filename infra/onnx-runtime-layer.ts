@@ -1,22 +1,28 @@
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { AssetHashType } from 'aws-cdk-lib';
-import { sha256FileSync } from '../src/bundling/hash.js';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import path from 'node:path';
+import { AssetHashType, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { LayerArchitecture } from '../layers/build-layer.js';
+import { planOrtLayer, type LayerArchitecture } from '../layers/plan-ort-layer.js';
+import { sha256FileSync } from '../src/bundling/hash.js';
+import { DeployModelError } from '../src/errors.js';
 import type { IoHelper } from '../src/io/io-host.js';
 import { readZipContents } from './_zip-contents.js';
+import { SynthBuiltCode } from './_synth-built-code.js';
+import { synthBuild } from './run-asset-builder.js';
 
 /** Runtimes the layer is published for: onnxruntime-node is an N-API addon, so one build serves both. */
 export const ONNX_RUNTIME_LAYER_RUNTIMES: readonly lambda.Runtime[] = [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X];
 
 export interface OnnxRuntimeLayerProps {
   /**
-   * Path of the layer zip (`nodejs/node_modules/onnxruntime-node/...`, pruned to one
-   * architecture), as built by `buildOrtLayer` in `layers/build-layer.ts`.
+   * Path of a layer zip you built (`nodejs/node_modules/onnxruntime-node/...`, pruned to one
+   * architecture), e.g. with `buildOnnxRuntimeLayerZip`.
+   * @default - built at synth for `architecture` from the onnxruntime-node installed next to
+   * deploy-model, and cached by content (the same onnxruntime-node gives the same zip and asset hash)
    */
-  readonly code: string;
+  readonly code?: string;
 
   /**
    * The CPU architecture the zip was built for; the layer is only compatible with it.
@@ -32,7 +38,7 @@ export interface OnnxRuntimeLayerProps {
 
   /**
    * Uncompressed size of the zip's contents in bytes, counted against Lambda's 250 MB limit.
-   * @default - read from the zip's central directory
+   * @default - read from the zip's central directory, or the size of the files of the layer built at synth
    */
   readonly unzippedBytes?: number;
 
@@ -69,15 +75,25 @@ export interface BuildOnnxRuntimeLayerProps extends Omit<OnnxRuntimeLayerProps, 
 }
 
 /**
- * The onnxruntime-node Lambda layer for one CPU architecture.
- *
- * Constructs are synchronous, so this takes a zip that was built before; `OnnxRuntimeLayer.build`
- * builds the zip first and then creates the layer.
+ * The onnxruntime-node Lambda layer for one CPU architecture: built at synth (CDK asset bundling
+ * with a local build, no Docker), or from a zip you pass as `code`.
  */
 export class OnnxRuntimeLayer extends lambda.LayerVersion {
   /**
-   * Builds the pruned layer zip for `props.architecture` with `buildOrtLayer`, then creates the
-   * layer from it.
+   * The layer for `architecture` that the functions of `scope`'s stack share: created on first
+   * use, built at synth.
+   */
+  static shared(scope: Construct, architecture: lambda.Architecture = lambda.Architecture.X86_64): OnnxRuntimeLayer {
+    const stack = Stack.of(scope);
+    const id = `OnnxRuntimeLayer-${architecture.name}`;
+    const existing = stack.node.tryFindChild(id);
+    if (existing instanceof OnnxRuntimeLayer) return existing;
+    return new OnnxRuntimeLayer(stack, id, { architecture });
+  }
+
+  /**
+   * Builds the pruned layer zip for `props.architecture` into `outDir`, then creates the layer
+   * from it. The constructor does the same at synth when `code` is left out.
    */
   static async build(scope: Construct, id: string, props: BuildOnnxRuntimeLayerProps): Promise<OnnxRuntimeLayer> {
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
@@ -95,21 +111,32 @@ export class OnnxRuntimeLayer extends lambda.LayerVersion {
   /** Uncompressed size of the layer's files in bytes. */
   readonly unzippedBytes: number;
 
-  constructor(scope: Construct, id: string, props: OnnxRuntimeLayerProps) {
+  constructor(scope: Construct, id: string, props: OnnxRuntimeLayerProps = {}) {
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const ortVersion = props.ortVersion ?? installedOrtVersion();
-    const unzippedBytes = props.unzippedBytes ?? readZipContents(props.code).unzippedBytes;
-    super(scope, id, {
-      // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
-      // same process must get a new asset key, or CloudFormation never sees the change.
-      code: lambda.Code.fromAsset(props.code, { assetHash: sha256FileSync(props.code), assetHashType: AssetHashType.CUSTOM }),
+    const layerProps = {
       compatibleArchitectures: [architecture],
       compatibleRuntimes: props.compatibleRuntimes ?? [...ONNX_RUNTIME_LAYER_RUNTIMES],
       description: `onnxruntime-node ${ortVersion} (${architecture.name}, CPU), built by deploy-model`,
       license: 'MIT',
       layerVersionName: props.layerVersionName,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
-    });
+    };
+    let unzippedBytes: number;
+    if (props.code !== undefined) {
+      unzippedBytes = props.unzippedBytes ?? readZipContents(props.code).unzippedBytes;
+      // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
+      // same process must get a new asset key, or CloudFormation never sees the change.
+      super(scope, id, { ...layerProps, code: lambda.Code.fromAsset(props.code, { assetHash: sha256FileSync(props.code), assetHashType: AssetHashType.CUSTOM }) });
+    } else {
+      const ort = installedOrt(`${scope.node.path}/${id}`);
+      const arch = architecture.name as LayerArchitecture;
+      unzippedBytes = props.unzippedBytes ?? planOrtLayer(ort.dir, arch).reduce((sum, f) => sum + statSync(f.from).size, 0);
+      const build = synthBuild({ kind: 'layer', options: { architecture: arch }, stamp: ort.version }, `${scope.node.path}/${id}`);
+      // The asset hash is the built zip's: the same onnxruntime-node gives the same hash.
+      const code = new SynthBuiltCode(lambda.Code.fromAsset(ort.dir, { assetHashType: AssetHashType.OUTPUT, bundling: build.bundling }), build);
+      super(scope, id, { ...layerProps, code });
+    }
     this.architecture = architecture;
     this.ortVersion = ortVersion;
     this.unzippedBytes = unzippedBytes;
@@ -119,4 +146,14 @@ export class OnnxRuntimeLayer extends lambda.LayerVersion {
 function installedOrtVersion(): string {
   const require = createRequire(import.meta.url);
   return (require('onnxruntime-node/package.json') as { version: string }).version;
+}
+
+/** The onnxruntime-node package next to deploy-model, which the layer is built from. */
+function installedOrt(what: string): { dir: string; version: string } {
+  try {
+    const file = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    return { dir: path.dirname(file), version: installedOrtVersion() };
+  } catch (cause) {
+    throw new DeployModelError('ORT_NOT_INSTALLED', `${what}: onnxruntime-node is not installed next to deploy-model, so its Lambda layer cannot be built. Install it (npm install onnxruntime-node; set ONNXRUNTIME_NODE_INSTALL=skip to leave out its GPU libraries, which the layer does not use), or pass a layer zip as code.`, { cause, details: {} });
+  }
 }

@@ -28,3 +28,16 @@ export const TRITON_SAGEMAKER_ENDPOINT_OUTPUTS = {
 } as const;
 
 export type TritonSageMakerEndpointOutputKey = keyof typeof TRITON_SAGEMAKER_ENDPOINT_OUTPUTS;
+
+/** Logical ids of the stack outputs written by `WebStaticSite.addStackOutputs()`; deploy and status read them back. */
+export const WEB_STATIC_SITE_OUTPUTS = {
+  bucketName: 'SiteBucketName',
+  distributionId: 'DistributionId',
+  domainName: 'DistributionDomainName',
+  url: 'SiteUrl',
+} as const;
+
+export type WebStaticSiteOutputKey = keyof typeof WEB_STATIC_SITE_OUTPUTS;
+
+/** The output of a web target's stack naming the version the site serves (the bundle's content hash). */
+export const WEB_SITE_VERSION_OUTPUT = 'SiteVersion';

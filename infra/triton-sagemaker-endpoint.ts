@@ -1,7 +1,6 @@
 /** The TritonSageMakerEndpoint construct: an ONNX model served by NVIDIA Triton on a SageMaker real-time endpoint. */
 import {
-  AssetHashType, AssetStaging, Aws, CfnDeletionPolicy, CfnMapping, CfnOutput, Duration, FileAssetPackaging, Names, RemovalPolicy, Stack, Token, Validations,
-  type CfnResource, type FileAssetLocation,
+  Aws, CfnDeletionPolicy, CfnMapping, CfnOutput, Duration, Names, RemovalPolicy, Stack, Token, Validations, type CfnResource, type FileAssetLocation,
 } from 'aws-cdk-lib';
 import * as applicationautoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -11,7 +10,6 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { DeployModelError } from '../src/errors.js';
 import { executionPolicyStatements, wildcardReason } from '../src/kits/sagemaker/execution-policy.js';
-import { archiveSha256 } from '../src/kits/sagemaker/sha256-archive.js';
 import { endpointPropsProblem } from '../src/kits/sagemaker/endpoint-props-problem.js';
 import { endpointLogGroup, ENDPOINT_NAME_MAX, sageMakerEndpointName } from '../src/kits/sagemaker/names.js';
 import {
@@ -21,7 +19,10 @@ import {
 import {
   DEFAULT_SAGEMAKER_TRITON_VERSION, parseEcrImage, SAGEMAKER_TRITON_IMAGES, SAGEMAKER_TRITON_REPOSITORY, sageMakerTritonImage,
 } from '../src/kits/sagemaker/triton-images.js';
+import { stageModelArchive } from './_model-archive.js';
+import { modelNameFromFile, resolveModelFile } from './_model-file.js';
 import { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS, type TritonSageMakerEndpointOutputKey } from './outputs.js';
+import type { TritonSageMakerAutoscaling, TritonSageMakerEndpointProps } from './triton-sagemaker-endpoint-props.js';
 
 /** The one production variant: SageMaker's conventional name, also used by the alarms and autoscaling. */
 export const VARIANT_NAME = 'AllTraffic';
@@ -31,155 +32,14 @@ export const TRITON_MODEL_NAME_ENV = 'SAGEMAKER_TRITON_DEFAULT_MODEL_NAME';
 
 export { TRITON_SAGEMAKER_ENDPOINT_OUTPUTS, type TritonSageMakerEndpointOutputKey } from './outputs.js';
 
-export interface TritonSageMakerAutoscaling {
-  /**
-   * Fewest instances.
-   * @default 1
-   */
-  readonly minCapacity?: number;
-  /** Most instances. */
-  readonly maxCapacity: number;
-  /**
-   * Invocations per instance per minute that target tracking holds each instance at.
-   * @default 1000
-   */
-  readonly targetInvocationsPerInstance?: number;
-  /**
-   * Wait after a scale-in before the next one.
-   * @default Duration.minutes(5)
-   */
-  readonly scaleInCooldown?: Duration;
-  /**
-   * Wait after a scale-out before the next one; a GPU instance with a TensorRT build takes
-   * minutes to serve.
-   * @default Duration.minutes(5)
-   */
-  readonly scaleOutCooldown?: Duration;
-}
-
-export interface TritonSageMakerEndpointProps {
-  /**
-   * Path of the model archive written by `packTritonRepository`: the Triton model repository at
-   * its root (`<modelName>/config.pbtxt`, `<modelName>/1/model.onnx`). Uploaded as an S3 asset.
-   */
-  readonly modelArchive: string;
-
-  /**
-   * sha256 of `modelArchive` (hex), when the caller already has it from packing.
-   * @default - computed from the file
-   */
-  readonly modelArchiveSha256?: string;
-
-  /**
-   * Triton's name of the model: its folder in the archive. SageMaker's Triton image loads it
-   * through `SAGEMAKER_TRITON_DEFAULT_MODEL_NAME`.
-   */
-  readonly modelName: string;
-
-  /** Instance type with an NVIDIA GPU, e.g. `ml.g5.xlarge`. */
-  readonly instanceType: string;
-
-  /**
-   * Instances the endpoint starts with; each is billed per hour while the endpoint exists.
-   * @default 1
-   */
-  readonly instanceCount?: number;
-
-  /**
-   * The serving image.
-   * @default - SageMaker's Triton image for the stack's region and `tritonVersion`
-   * (`sageMakerTritonImage`; a region-agnostic stack picks it with a CloudFormation mapping)
-   */
-  readonly image?: string;
-
-  /**
-   * Triton release of SageMaker's image. Ignored when `image` is given.
-   * @default DEFAULT_SAGEMAKER_TRITON_VERSION
-   */
-  readonly tritonVersion?: string;
-
-  /**
-   * The instances' AMI, which fixes the NVIDIA driver.
-   * @default 'al2-ami-sagemaker-inference-gpu-3-1'
-   */
-  readonly inferenceAmiVersion?: string;
-
-  /**
-   * EBS volume per instance in GB; EBS-backed families (ml.p3) only.
-   * @default - the instance's own storage
-   */
-  readonly volumeSizeGb?: number;
-
-  /**
-   * How long SageMaker waits for the container to pass /ping; covers the TensorRT engine build.
-   * @default Duration.seconds(1200)
-   */
-  readonly startupHealthCheckTimeout?: Duration;
-
-  /**
-   * How long SageMaker may take to download and extract the model archive.
-   * @default Duration.seconds(900)
-   */
-  readonly modelDownloadTimeout?: Duration;
-
-  /**
-   * Target-tracking autoscaling on invocations per instance.
-   * @default - none: `instanceCount` instances, always
-   */
-  readonly autoscaling?: TritonSageMakerAutoscaling;
-
-  /**
-   * Subnets and security groups for the instances' network interfaces.
-   * @default - no VPC
-   */
-  readonly vpc?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
-
-  /**
-   * The endpoint's name. It is fixed so that the log group, the alarms and the autoscaling
-   * target can name it before it exists.
-   * @default - derived from the construct's path, at most 54 characters
-   */
-  readonly endpointName?: string;
-
-  /**
-   * How long the endpoint's logs are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * During an update, how long SageMaker keeps the previous instances after the traffic moved,
-   * rolling back if an alarm fires.
-   * @default Duration.seconds(300)
-   */
-  readonly bakingPeriod?: Duration;
-
-  /**
-   * More alarms that roll an update back (up to 9 besides the 5XX alarm this construct creates).
-   * @default - none
-   */
-  readonly rollbackAlarms?: cloudwatch.IAlarm[];
-
-  /**
-   * Keeps the container off the network (SageMaker itself still downloads the model); Triton
-   * needs no network.
-   * @default true
-   */
-  readonly networkIsolation?: boolean;
-
-  /**
-   * More environment variables for the container. `SAGEMAKER_TRITON_DEFAULT_MODEL_NAME` is always
-   * set from `modelName`.
-   * @default - none
-   */
-  readonly environment?: Record<string, string>;
-}
+export type { TritonSageMakerAutoscaling, TritonSageMakerEndpointProps } from './triton-sagemaker-endpoint-props.js';
 
 /**
  * An ONNX model served by NVIDIA Triton on a SageMaker real-time endpoint: the model archive as an
  * S3 asset, an execution role that may read only that archive and write the endpoint's logs, the
  * Model, the EndpointConfig and the Endpoint, with blue/green updates that roll back when the 5XX
- * alarm fires, and optional autoscaling. Needs no deploy-model config: any CDK app can use it.
+ * alarm fires, and optional autoscaling. Needs no deploy-model config and no prior build: with
+ * `model`, the archive is built at synth, in any CDK app.
  *
  * Model and EndpointConfig are replaced on every change, and the replaced ones are kept
  * (`UpdateReplacePolicy: Retain`) so that a deploy whose smoke test fails can put the endpoint
@@ -187,6 +47,8 @@ export interface TritonSageMakerEndpointProps {
  */
 export class TritonSageMakerEndpoint extends Construct {
   readonly endpointName: string;
+  /** Triton's name of the model, its folder in the archive. */
+  readonly modelName: string;
   /** Where the model archive is uploaded: the bootstrap bucket, key `<hash>.tar.gz`. */
   readonly modelData: FileAssetLocation;
   readonly role: iam.Role;
@@ -204,13 +66,38 @@ export class TritonSageMakerEndpoint extends Construct {
     super(scope, id);
     const instanceCount = props.instanceCount ?? 1;
     const tritonVersion = props.tritonVersion ?? DEFAULT_SAGEMAKER_TRITON_VERSION;
-    const problem = endpointPropsProblem({ ...props, instanceCount, tritonVersion: props.image ? undefined : tritonVersion });
+    if ((props.model === undefined) === (props.modelArchive === undefined)) {
+      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: ${props.model === undefined ? 'neither model nor modelArchive is given' : 'both model and modelArchive are given'}. Pass model (the .onnx file; the Triton archive is built at synth) or modelArchive (an archive you built), not both.`, { details: { model: props.model, modelArchive: props.modelArchive } });
+    }
+    if (props.triton && props.model === undefined) {
+      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: triton settings apply to the archive built from model, but modelArchive is given; its config.pbtxt is already written. Pass model instead of modelArchive, or leave triton out.`, { details: { modelArchive: props.modelArchive } });
+    }
+    const model = props.model === undefined ? undefined : resolveModelFile(props.model, this.node.path);
+    const modelName = props.modelName ?? (model ? modelNameFromFile(model.file) : undefined);
+    if (modelName === undefined) {
+      throw new DeployModelError('SAGEMAKER_MODEL_NAME', `${this.node.path}: modelName is not given; with modelArchive it must name the model's folder in the archive, which SageMaker's Triton image loads. Pass modelName.`, { details: { modelArchive: props.modelArchive } });
+    }
+    this.modelName = modelName;
+    const problem = endpointPropsProblem({ ...props, modelName, instanceCount, tritonVersion: props.image ? undefined : tritonVersion });
     if (problem) throw new DeployModelError(problem.code, `${this.node.path}: ${problem.message}`, { details: problem.details });
+    // The rest of the checks that need no build, before the model archive is built.
+    const alarmCount = 1 + (props.rollbackAlarms?.length ?? 0);
+    if (alarmCount > 10) {
+      throw new DeployModelError('SAGEMAKER_TOO_MANY_ALARMS', `${this.node.path}: ${alarmCount} rollback alarms; SageMaker accepts at most 10 (the 5XX alarm plus 9 of rollbackAlarms). Combine alarms with a CloudWatch composite alarm.`, { details: { alarms: alarmCount } });
+    }
+    if (props.autoscaling) {
+      const { minCapacity: min = 1, maxCapacity: max } = props.autoscaling;
+      if (max < min || instanceCount < min || instanceCount > max) {
+        throw new DeployModelError('SAGEMAKER_AUTOSCALING_RANGE', `${this.node.path}: autoscaling needs minCapacity <= instanceCount <= maxCapacity; got ${min} <= ${instanceCount} <= ${max}. Adjust the three.`, { details: { min, instanceCount, max } });
+      }
+    }
 
     this.endpointName = props.endpointName ?? sageMakerEndpointName(Names.uniqueResourceName(this, { maxLength: 256 }), ENDPOINT_NAME_MAX);
     this.image = props.image ?? this.defaultImage(tritonVersion);
 
-    this.modelData = this.addModelArchive(props.modelArchive, props.modelArchiveSha256);
+    this.modelData = stageModelArchive(this, model
+      ? { model, modelName, tritonVersion, ...(props.triton ? { triton: props.triton } : {}) }
+      : { archive: props.modelArchive!, ...(props.modelArchiveSha256 ? { sha256: props.modelArchiveSha256 } : {}) });
     // The name SageMaker writes to; created here so that it has a retention and goes with the stack.
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: endpointLogGroup(this.endpointName),
@@ -226,7 +113,7 @@ export class TritonSageMakerEndpoint extends Construct {
       primaryContainer: {
         image: this.image,
         modelDataUrl: this.modelData.s3ObjectUrl,
-        environment: { ...props.environment, [TRITON_MODEL_NAME_ENV]: props.modelName },
+        environment: { ...props.environment, [TRITON_MODEL_NAME_ENV]: modelName },
       },
       vpcConfig: props.vpc ? { subnets: props.vpc.subnetIds, securityGroupIds: props.vpc.securityGroupIds } : undefined,
     });
@@ -263,9 +150,6 @@ export class TritonSageMakerEndpoint extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const alarms = [this.errorAlarm, ...(props.rollbackAlarms ?? [])];
-    if (alarms.length > 10) {
-      throw new DeployModelError('SAGEMAKER_TOO_MANY_ALARMS', `${this.node.path}: ${alarms.length} rollback alarms; SageMaker accepts at most 10 (the 5XX alarm plus 9 of rollbackAlarms). Combine alarms with a CloudWatch composite alarm.`, { details: { alarms: alarms.length } });
-    }
     const baking = props.bakingPeriod?.toSeconds() ?? DEFAULT_BAKE_SECONDS;
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointName: this.endpointName,
@@ -282,7 +166,7 @@ export class TritonSageMakerEndpoint extends Construct {
     });
     this.endpoint.node.addDependency(this.logGroup);
 
-    if (props.autoscaling) this.scalableTarget = this.addAutoscaling(props.autoscaling, instanceCount);
+    if (props.autoscaling) this.scalableTarget = this.addAutoscaling(props.autoscaling);
   }
 
   /**
@@ -305,26 +189,6 @@ export class TritonSageMakerEndpoint extends Construct {
       outputs[key] = new CfnOutput(stack, `${prefix}${TRITON_SAGEMAKER_ENDPOINT_OUTPUTS[key]}`, { value: Token.asString(value), description });
     }
     return outputs;
-  }
-
-  /**
-   * Stages the archive like an `Asset` does, but asks for the object key `<hash>.tar.gz`, the
-   * suffix SageMaker documents for model data: the synthesizer appends only the last extension of
-   * the file (`<hash>.gz`, aws/aws-cdk#30257), so the `.tar` goes into the asset's source hash.
-   * The hash is the archive's content hash: AssetStaging caches hashes by path for the life of the
-   * process, and the build rewrites the archive at the same path.
-   */
-  private addModelArchive(file: string, sha256?: string): FileAssetLocation {
-    const staging = new AssetStaging(this, 'ModelArchive', {
-      sourcePath: file, assetHashType: AssetHashType.CUSTOM, assetHash: sha256 ?? archiveSha256(file),
-    });
-    const tar = /\.tar\.gz$/.test(file) ? '.tar' : '';
-    return Stack.of(this).synthesizer.addFileAsset({
-      fileName: staging.relativeStagedPath(Stack.of(this)),
-      packaging: FileAssetPackaging.FILE,
-      sourceHash: `${staging.assetHash}${tar}`,
-      displayName: `${this.node.path}/ModelArchive`,
-    });
   }
 
   private defaultImage(tritonVersion: string): string {
@@ -367,11 +231,8 @@ export class TritonSageMakerEndpoint extends Construct {
     return role;
   }
 
-  private addAutoscaling(scaling: TritonSageMakerAutoscaling, instanceCount: number): applicationautoscaling.CfnScalableTarget {
+  private addAutoscaling(scaling: TritonSageMakerAutoscaling): applicationautoscaling.CfnScalableTarget {
     const min = scaling.minCapacity ?? 1;
-    if (scaling.maxCapacity < min || instanceCount < min || instanceCount > scaling.maxCapacity) {
-      throw new DeployModelError('SAGEMAKER_AUTOSCALING_RANGE', `${this.node.path}: autoscaling needs minCapacity <= instanceCount <= maxCapacity; got ${min} <= ${instanceCount} <= ${scaling.maxCapacity}. Adjust the three.`, { details: { min, instanceCount, max: scaling.maxCapacity } });
-    }
     // No RoleARN: Application Auto Scaling then uses (and creates) its service-linked role for SageMaker.
     const target = new applicationautoscaling.CfnScalableTarget(this, 'ScalableTarget', {
       serviceNamespace: 'sagemaker',

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeployModelError } from '../errors.js';
 import { smokeRequest } from '../smoke/smoke-input.js';
+import type { Deployment } from '../targets/driver.js';
 import type { Project, Toolkit } from '../toolkit/toolkit.js';
 import { renderBenchHtml } from './render-bench-html.js';
 import { runLoad, type LoadRun } from './run-load.js';
@@ -46,6 +47,14 @@ export async function benchTarget(toolkit: Toolkit, project: Project, targetName
     throw new DeployModelError('BENCH_DURATION_INVALID', `Duration ${seconds} s is not between 0 and 3600 seconds. Pass --duration in seconds, e.g. 10.`, { kind: 'usage', details: { seconds } });
   }
   const deployment = await toolkit.connect(project, targetName);
+  try {
+    return await benchDeployment(toolkit, project, targetName, deployment, concurrency, seconds);
+  } finally {
+    await deployment.close?.();
+  }
+}
+
+async function benchDeployment(toolkit: Toolkit, project: Project, targetName: string, deployment: Deployment, concurrency: number[], seconds: number): Promise<BenchReport> {
   const io = toolkit.progress(targetName);
   const type = project.loaded.config.targets[targetName]!.type;
   const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);

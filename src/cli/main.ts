@@ -8,6 +8,8 @@ import { registerManage } from './commands/manage.js';
 import { registerPlan } from './commands/plan.js';
 import { registerServe } from './commands/serve.js';
 import { registerBench } from './commands/bench.js';
+import { registerPermissions } from './commands/permissions.js';
+import { registerLogs } from './commands/logs.js';
 import { runMain } from './run-main.js';
 import { packageVersion } from '../package-root.js';
 
@@ -31,6 +33,8 @@ Docs: the README of the deploy-model package.`);
   registerDeploy(program);
   registerServe(program);
   registerBench(program);
+  registerPermissions(program);
+  registerLogs(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

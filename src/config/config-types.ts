@@ -486,25 +486,27 @@ export interface AzureMlTargetInput {
 }
 
 /**
- * An OCI image serving the model over HTTP (KServe v2, SageMaker, Vertex AI, Azure ML routes), built with docker, podman or buildah, optionally pushed, with Kubernetes and KServe manifests.
+ * An OCI image serving the model over HTTP, built with docker, podman or buildah, smoke-tested, optionally pushed, with Kubernetes and KServe manifests; engines: the Node onnxruntime server (CPU), NVIDIA Triton (GPU nodes) or OpenVINO Model Server (CPU); one or several platforms.
  */
 export interface ContainerTargetInput {
   type: "container";
   /**
-   * The serving engine in the image: 'onnxruntime' (the project's Node runtime, CPU). Default: 'onnxruntime'.
+   * The serving engine in the image: 'onnxruntime' (the project's Node runtime, CPU), 'triton' (NVIDIA Triton + TensorRT, GPU nodes) or 'openvino' (OpenVINO Model Server, CPU). Default: 'onnxruntime'.
    * @default "onnxruntime"
    */
-  engine?: "onnxruntime";
+  engine?: "onnxruntime" | "triton" | "openvino";
   /**
-   * The image the server is layered on; it must provide node (20+) and glibc. Default: 'docker.io/library/node:22-bookworm-slim'.
-   * @default "docker.io/library/node:22-bookworm-slim"
+   * The image the server is layered on: with onnxruntime it must provide node (20+) and glibc; with triton a Triton release image; with openvino an OpenVINO Model Server image. Default: docker.io/library/node:22-bookworm-slim, nvcr.io/nvidia/tritonserver:<tritonVersion>-py3 or docker.io/openvino/model_server:2026.2 by engine.
    */
   baseImage?: string;
   /**
-   * CPU architecture of the image (linux/amd64 or linux/arm64). Default: 'x86_64'.
-   * @default "x86_64"
+   * CPU architecture of a single-architecture image (linux/amd64 or linux/arm64); use platforms for several. Default: 'x86_64' unless platforms is set.
    */
   architecture?: "x86_64" | "arm64";
+  /**
+   * The platforms to build, e.g. ['linux/amd64', 'linux/arm64']: one image each, pushed as one manifest list. Default: the platform of architecture (linux/amd64).
+   */
+  platforms?: Array<"linux/amd64" | "linux/arm64">;
   /**
    * Registry and repository to push to, e.g. registry.example.com/ocr-det (no tag). Default: not pushed, the image stays local.
    */
@@ -565,6 +567,122 @@ export interface ContainerTargetInput {
    */
   targetCpuUtilization?: number;
   /**
+   * Triton's options with engine 'triton': engine ('tensorrt' or 'onnxruntime'), precision, int8Calibration, workspaceMb, instancesPerGpu, tritonVersion, engineCachePath, warmup (as on the GPU targets), and engineCacheVolume. Default: the GPU targets' defaults, an emptyDir engine cache.
+   */
+  triton?: {
+    /**
+     * 'tensorrt' builds TensorRT engines on the serving GPU at load (faster inference, slower start); 'onnxruntime' runs ONNX Runtime's CUDA provider. Default: 'tensorrt'.
+     * @default "tensorrt"
+     */
+    engine?: "tensorrt" | "onnxruntime";
+    /**
+     * TensorRT precision; 'int8' needs int8Calibration. Ignored by engine 'onnxruntime'. Default: 'fp16'.
+     * @default "fp16"
+     */
+    precision?: "fp16" | "fp32" | "int8";
+    /**
+     * INT8 calibration table, shipped with the model. Default: none (required when precision is 'int8').
+     */
+    int8Calibration?: {
+      /**
+       * Path of the calibration table file, relative to the config file.
+       */
+      table: string;
+      /**
+       * Who wrote the table: ONNX Runtime's calibration tools ('onnxruntime') or TensorRT ('tensorrt'). Default: 'onnxruntime'.
+       * @default "onnxruntime"
+       */
+      format?: "onnxruntime" | "tensorrt";
+    };
+    /**
+     * TensorRT's maximum scratch GPU memory, in MB. Default: 4096.
+     * @default 4096
+     */
+    workspaceMb?: number;
+    /**
+     * Model instances per GPU (Triton instance_group count). Default: 1.
+     * @default 1
+     */
+    instancesPerGpu?: number;
+    /**
+     * Triton release (YY.MM) of the serving image. Default: '25.06'.
+     * @default "25.06"
+     */
+    tritonVersion?: string;
+    /**
+     * Absolute directory on the serving host where TensorRT engines are cached across server restarts. Default: <model repository>/<model>/trt_engine_cache on SageMaker and containers, /var/tmp/trt_engine_cache on Vertex AI and Azure ML.
+     */
+    engineCachePath?: string;
+    /**
+     * Runs one generated request before the model reports ready, so engines are built during startup rather than in the first request. Default: true.
+     * @default true
+     */
+    warmup?: boolean;
+    /**
+     * The volume on the TensorRT engine cache: 'emptyDir' (kept across container restarts) or { persistentVolumeClaim: 'name' } (kept across pods). Default: 'emptyDir'.
+     * @default "emptyDir"
+     */
+    engineCacheVolume?: "emptyDir" | {
+      persistentVolumeClaim: string;
+    };
+  };
+  /**
+   * OpenVINO Model Server's options with engine 'openvino': performanceHint ('LATENCY', 'THROUGHPUT', 'CUMULATIVE_THROUGHPUT') and streams. Default: THROUGHPUT with model.batching, else LATENCY; streams chosen by the hint.
+   */
+  openvino?: {
+    /**
+     * OpenVINO's PERFORMANCE_HINT: 'LATENCY', 'THROUGHPUT' or 'CUMULATIVE_THROUGHPUT'. Default: THROUGHPUT with model.batching, else LATENCY.
+     */
+    performanceHint?: "LATENCY" | "THROUGHPUT" | "CUMULATIVE_THROUGHPUT";
+    /**
+     * OpenVINO's NUM_STREAMS, a number or 'AUTO'. Default: chosen by the performance hint.
+     */
+    streams?: number | "AUTO";
+  };
+  /**
+   * GPUs per pod and the GPU node pool (engine 'triton'): { count, resource, nodeSelector, tolerations }, or false. Default: with triton, 1 x nvidia.com/gpu on nodes labelled nvidia.com/gpu.present=true, tolerating the nvidia.com/gpu taint.
+   */
+  gpu?: false | {
+    /**
+     * GPUs per pod. Default: 1.
+     * @default 1
+     */
+    count?: number;
+    /**
+     * The extended resource the device plugin advertises. Default: 'nvidia.com/gpu'.
+     * @default "nvidia.com/gpu"
+     */
+    resource?: string;
+    /**
+     * Node labels of the GPU pool, e.g. { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }. Default: { 'nvidia.com/gpu.present': 'true' }.
+     * @default {"nvidia.com/gpu.present":"true"}
+     */
+    nodeSelector?: Record<string, string>;
+    /**
+     * Tolerations for the GPU pool's taints. Default: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }].
+     * @default [{"key":"nvidia.com/gpu","operator":"Exists","effect":"NoSchedule"}]
+     */
+    tolerations?: Array<{
+      /**
+       * The taint key, e.g. nvidia.com/gpu.
+       */
+      key?: string;
+      /**
+       * 'Exists' or 'Equal'. Default: 'Equal'.
+       * @default "Equal"
+       */
+      operator?: "Exists" | "Equal";
+      /**
+       * The taint value, with operator 'Equal'.
+       */
+      value?: string;
+      /**
+       * The taint effect tolerated. Default: every effect.
+       */
+      effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+    }>;
+  };
+  /**
    * Also write a KServe InferenceService (custom container predictor, protocol v2): true, false, or { mode: 'serverless' | 'raw' } to pin KServe's deployment mode. Default: true (the cluster's default mode, a manifest valid in both).
    * @default true
    */
@@ -576,8 +694,84 @@ export interface ContainerTargetInput {
   };
 }
 
+/**
+ * A static web bundle running the model in the browser with onnxruntime-web (WebAssembly, optionally WebGPU): the runtime files, the model, a typed client and an index page; served locally or from S3 + CloudFront.
+ */
+export interface WebTargetInput {
+  type: "web";
+  /**
+   * Where the bundle is served from: 'local' (127.0.0.1), 'aws' (S3 + CloudFront), or a static host whose header file the build writes: 'netlify', 'cloudflare-pages', 'vercel', 'nginx', 'github-pages'. Default: 'local'.
+   * @default "local"
+   */
+  host?: "local" | "aws" | "netlify" | "cloudflare-pages" | "vercel" | "nginx" | "github-pages";
+  /**
+   * AWS region of the bucket and the stack, e.g. eu-west-1; required when host is 'aws'. Default: none.
+   */
+  region?: string;
+  /**
+   * Loopback port of the local static server (host 'local'). Default: a free port chosen at deploy time.
+   */
+  port?: number;
+  /**
+   * The model file the browser loads: 'onnx' as it is, or 'ort' (ONNX Runtime format, converted by onnxruntime-node at build). Default: 'onnx'.
+   * @default "onnx"
+   */
+  modelFormat?: "onnx" | "ort";
+  /**
+   * WebAssembly threads; more than 1 needs Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers, which the build configures for the host. Default: 1.
+   * @default 1
+   */
+  threads?: number;
+  /**
+   * Experimental: try WebGPU first; it is used only when shader-f16 is there for float16 models and its outputs match WASM's on the smoke input. Default: false.
+   * @default false
+   */
+  webgpu?: boolean;
+  /**
+   * Model size in MB above which validate warns that it may not fit a browser tab. Default: 100.
+   * @default 100
+   */
+  warnModelMb?: number;
+  /**
+   * Largest absolute difference between the browser's outputs and onnxruntime-node's that the smoke test accepts. Default: 1e-4.
+   * @default 0.0001
+   */
+  tolerance?: number;
+  /**
+   * CloudFront price class (host 'aws'): PriceClass_100 (North America, Europe), PriceClass_200, PriceClass_All. Default: 'PriceClass_100'.
+   * @default "PriceClass_100"
+   */
+  priceClass?: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+}
+
+/**
+ * A package to drop into a React Native app: a typed client over onnxruntime-react-native, the model as an asset, the Metro and Expo settings. Built and type-checked here; the native build and on-device runs are the app's.
+ */
+export interface ReactNativeTargetInput {
+  type: "react-native";
+  /**
+   * The model asset: 'onnx' as it is, or 'ort' (converted by onnxruntime-node at build). Default: 'onnx'.
+   * @default "onnx"
+   */
+  modelFormat?: "onnx" | "ort";
+  /**
+   * Name of the generated package, e.g. @acme/ocr-det-model. Default: '<name>-model'.
+   */
+  packageName?: string;
+  /**
+   * Execution providers the client asks for, in order: 'cpu', 'xnnpack', 'coreml' (iOS), 'nnapi' (Android). Default: ['cpu'].
+   * @default ["cpu"]
+   */
+  executionProviders?: Array<"cpu" | "xnnpack" | "coreml" | "nnapi">;
+  /**
+   * Write the Expo settings (config plugin entry for app.json) besides the Metro asset extensions. Default: true.
+   * @default true
+   */
+  expo?: boolean;
+}
+
 /** One entry of `targets`, discriminated by `type`. */
-export type TargetInput = LocalTargetInput | AwsLambdaTargetInput | AwsSageMakerTargetInput | GcpVertexTargetInput | AzureMlTargetInput | ContainerTargetInput;
+export type TargetInput = LocalTargetInput | AwsLambdaTargetInput | AwsSageMakerTargetInput | GcpVertexTargetInput | AzureMlTargetInput | ContainerTargetInput | WebTargetInput | ReactNativeTargetInput;
 
 /** What you write in deploy-model.config.ts: `export default defineConfig({ ... })`. */
 export interface UserConfig {

@@ -2,6 +2,7 @@ import { isDeployModelError } from '../errors.js';
 import type { ModelSignature } from '../model/types.js';
 import { dtypeFromV2 } from '../model/dtypes.js';
 import type { SmokeConfig } from '../config/schema.js';
+import { compareOutputs, type V2OutputTensor as ReferenceTensor } from './compare-outputs.js';
 import { readErrorBody } from './error-body.js';
 import type { V2Request } from './smoke-input.js';
 
@@ -28,6 +29,20 @@ export interface SmokeResult {
 
 interface V2OutputTensor { name?: unknown; datatype?: unknown; shape?: unknown; data?: unknown }
 
+/**
+ * Outputs the answer must match (golden outputs): given by a target that can compute them, such
+ * as the web target, whose bundle holds onnxruntime-node's answer to the smoke request.
+ */
+export interface SmokeReference {
+  /** What computed the outputs, for the checks' names, e.g. `onnxruntime-node`. */
+  source: string;
+  /** The request the outputs answer: a smoke test that sends another request cannot use them. */
+  request: V2Request;
+  outputs: ReferenceTensor[];
+  /** Largest absolute difference accepted, per value. */
+  tolerance: number;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -38,10 +53,10 @@ const round = (n: number): number => Math.round(n * 10) / 10;
 
 /**
  * Sends the smoke request `smoke.requests` times and checks the answer against the signature:
- * status, output names, dtypes, shapes, finite floats, expected shapes, median latency.
- * Every check says what differed.
+ * status, output names, dtypes, shapes, finite floats, expected shapes, the reference outputs when
+ * the target gives them, median latency. Every check says what differed.
  */
-export async function runSmoke(options: { signature: ModelSignature; smoke: SmokeConfig; request: V2Request; client: InferenceClient }): Promise<SmokeResult> {
+export async function runSmoke(options: { signature: ModelSignature; smoke: SmokeConfig; request: V2Request; client: InferenceClient; reference?: SmokeReference }): Promise<SmokeResult> {
   const { signature, smoke, request, client } = options;
   const checks: SmokeCheck[] = [];
   const latencies: number[] = [];
@@ -130,7 +145,19 @@ export async function runSmoke(options: { signature: ModelSignature; smoke: Smok
       checks.push({ name: `${name} expected shape`, passed: false, message: `smoke.expectShapes names '${name}', which is not an output of the model` });
     }
   }
+  if (options.reference) checks.push(...referenceChecks(options.reference, request, outputs));
   const fast = latencyMs.p50 <= smoke.maxLatencyMs;
   checks.push({ name: 'latency', passed: fast, message: `p50 ${latencyMs.p50} ms ${fast ? '<=' : '>'} maxLatencyMs ${smoke.maxLatencyMs}` });
   return { status: checks.every((c) => c.passed) ? 'passed' : 'failed', latencyMs, checks };
+}
+
+/** One check per reference output: the answer's values within the tolerance of the reference's. */
+function referenceChecks(reference: SmokeReference, request: V2Request, outputs: V2OutputTensor[]): SmokeCheck[] {
+  const name = `outputs match ${reference.source}`;
+  if (JSON.stringify(reference.request) !== JSON.stringify(request)) {
+    return [{ name, passed: false, message: `the reference outputs answer another request than the smoke request (smoke.input or model.inputs changed since the build): build again with DEPLOY_MODEL_NO_BUILD_CACHE=1` }];
+  }
+  const actual = outputs.map((o) => ({ name: String(o.name), datatype: String(o.datatype), shape: Array.isArray(o.shape) ? (o.shape as number[]) : [], data: Array.isArray(o.data) ? o.data : [] }));
+  return compareOutputs({ outputs: reference.outputs }, { outputs: actual }, reference.tolerance)
+    .map((c) => ({ name: `${c.name} matches ${reference.source}`, passed: c.passed, message: c.message }));
 }

@@ -104,7 +104,7 @@ function tensorFrom(name: string, value: unknown, signature: ModelSignature, whe
 }
 
 /** The request the smoke test sends: generated, read from a JSON file, or given inline. */
-export async function smokeRequest(signature: ModelSignature, config: Config, rootDir: string): Promise<V2Request> {
+export async function smokeRequest(signature: ModelSignature, config: Pick<Config, 'smoke' | 'model'>, rootDir: string): Promise<V2Request> {
   const input = config.smoke.input;
   if (input === 'auto') return generateSmokeRequest(signature, config.model.inputs);
   let raw: unknown = input;

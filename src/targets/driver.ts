@@ -3,8 +3,11 @@ import type { ConfigSource } from '../config/load-config.js';
 import type { ProjectConfig } from '../config/schema.js';
 import type { IoHelper } from '../io/io-host.js';
 import type { ModelSignature } from '../model/types.js';
-import type { InferenceClient, SmokeResult } from '../smoke/run-smoke.js';
+import type { InferenceClient, SmokeReference, SmokeResult } from '../smoke/run-smoke.js';
 import type { TargetPlanBase } from './target-module.js';
+import type { LogLine, LogsOptions } from '../kits/logs/log-line.js';
+
+export type { LogLine, LogsOptions } from '../kits/logs/log-line.js';
 
 /** Everything a driver gets: the loaded config, the model's signature, the plan, where to write. */
 export interface TargetContext<T extends { type: string } = { type: string }, P extends TargetPlanBase = TargetPlanBase> {
@@ -49,6 +52,10 @@ export interface Deployment {
   version?: string;
   /** Calls the deployed thing for smoke tests and `invoke`. */
   client: InferenceClient;
+  /** Outputs the smoke test must match, where the target computed them at build. @default - none */
+  reference?: SmokeReference;
+  /** Releases what `connect` opened (a browser); the toolkit calls it when done. @default - nothing to release */
+  close?(): Promise<void>;
   details?: Record<string, unknown>;
 }
 
@@ -77,6 +84,8 @@ export interface Candidate<S = unknown> {
   version: string;
   /** Calls the candidate itself, for the smoke test. */
   client: InferenceClient;
+  /** Outputs the smoke test must match, where the target computed them at build. @default - none */
+  reference?: SmokeReference;
   /** The version serving before, which a failed smoke test leaves serving; undefined on a first deploy. */
   previous?: string;
   /** The candidate already is what serves: nothing to promote or roll back. */
@@ -169,5 +178,12 @@ export interface TargetDriver<T extends { type: string } = { type: string }, P e
   destroy(ctx: TargetContext<T, P>): Promise<DestroyResult>;
   /** What a deploy of this plan would change. @default - not supported: the toolkit says so */
   diff?(ctx: TargetContext<T, P>, build: BuildResult): Promise<TargetDiff>;
+  /**
+   * The deployment's logs from `options.since` on (the toolkit always passes it), oldest first;
+   * with `follow`, new lines until `signal` aborts. Throws NOT_DEPLOYED when there is nothing to
+   * read, TARGET_ACTION_UNAVAILABLE (saying where the logs are) when deploy-model cannot read them.
+   * @default - unavailable: the toolkit says so
+   */
+  logs?(ctx: TargetContext<T, P>, options: LogsOptions): AsyncIterable<LogLine>;
 }
 

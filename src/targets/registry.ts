@@ -9,9 +9,11 @@ import { azureMlTarget } from './azure-ml/index.js';
 import { containerTarget } from './container/index.js';
 import { gcpVertexTarget } from './gcp-vertex/index.js';
 import { localTarget } from './local/index.js';
+import { reactNativeTarget } from './react-native/index.js';
 import type { TargetModule } from './target-module.js';
+import { webTarget } from './web/index.js';
 
-export const TARGETS = [localTarget, awsLambdaTarget, awsSageMakerTarget, gcpVertexTarget, azureMlTarget, containerTarget] as const;
+export const TARGETS = [localTarget, awsLambdaTarget, awsSageMakerTarget, gcpVertexTarget, azureMlTarget, containerTarget, webTarget, reactNativeTarget] as const;
 
 /** Maps a tuple of modules to the tuple of their schemas (generic, so that the tuple stays a tuple). */
 type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends { readonly schema: infer S } ? S : never };

@@ -4,11 +4,10 @@
  * serving is decided here, once, for every target.
  */
 import { DeployModelError } from '../errors.js';
-import type { SmokeResult } from '../smoke/run-smoke.js';
-import type { InferenceClient } from '../smoke/run-smoke.js';
+import type { InferenceClient, SmokeReference, SmokeResult } from '../smoke/run-smoke.js';
 import type { BuildResult, Candidate, DeployResult, TargetContext, TargetDriver } from '../targets/driver.js';
 
-export type Smoke = (client: InferenceClient) => Promise<SmokeResult>;
+export type Smoke = (client: InferenceClient, reference?: SmokeReference) => Promise<SmokeResult>;
 
 export async function runRollout(ctx: TargetContext, driver: TargetDriver, build: BuildResult, smoke: Smoke, signal?: AbortSignal): Promise<DeployResult> {
   const hooks = driver.rollout;
@@ -25,7 +24,7 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
 
   let result: SmokeResult;
   try {
-    result = await smoke(candidate.client);
+    result = await smoke(candidate.client, candidate.reference);
   } catch (e) {
     // The smoke test itself broke (not a failed check): the candidate must not stay in the way.
     if (candidate.unchanged) await releaseQuietly(ctx, driver, candidate);

@@ -7,10 +7,12 @@ import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config
 import { problemLine, type ConfigProblem } from '../config/format-issues.js';
 import { inspectModel } from '../model/inspect-model.js';
 import type { ModelSignature } from '../model/types.js';
-import { runSmoke, type InferenceCall, type SmokeResult } from '../smoke/run-smoke.js';
+import { runSmoke, type InferenceCall, type SmokeReference, type SmokeResult } from '../smoke/run-smoke.js';
 import { generatedInputHint } from '../smoke/generated-input-hint.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
 import type { BuildResult, Deployment, DestroyResult, TargetContext, TargetDiff, TargetDriver, TargetStatus } from '../targets/driver.js';
+import { targetLogs } from './target-logs.js';
+import type { LogLine, LogsOptions } from '../kits/logs/log-line.js';
 import { targetModule } from '../targets/registry.js';
 import { basePlan } from '../targets/base-plan.js';
 import type { PlanInput, TargetPlanBase } from '../targets/target-module.js';
@@ -144,7 +146,7 @@ export class Toolkit {
       try {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
         const driver = await this.driver(ctx);
-        const smoke = (client: Parameters<typeof runSmoke>[0]['client']) => this.smokeWith(ctx, client, request);
+        const smoke = (client: Parameters<typeof runSmoke>[0]['client'], reference?: SmokeReference) => this.smokeWith(ctx, client, request, reference);
         const result = await withDeployLock(ctx.workDir, ctx.targetName, 'deploy', async () => {
           const built = await this.buildTarget(ctx);
           if (options.confirmDisruptive && driver.diff) {
@@ -193,7 +195,12 @@ export class Toolkit {
       const started = performance.now();
       try {
         const deployment = await (await this.driver(ctx)).connect(ctx);
-        const smoke = await this.smokeWith(ctx, deployment.client, request);
+        let smoke: SmokeResult;
+        try {
+          smoke = await this.smokeWith(ctx, deployment.client, request, deployment.reference);
+        } finally {
+          await deployment.close?.();
+        }
         return { name: ctx.targetName, type: ctx.target.type, endpoint: deployment.endpoint, version: deployment.version, status: smoke.status, latencyMs: smoke.latencyMs, checks: smoke.checks, durationMs: since(started) };
       } catch (e) {
         return this.failedReport(ctx, e, started);
@@ -210,7 +217,22 @@ export class Toolkit {
 
   /** Sends one request to a live target. */
   async invoke(project: Project, target: string, request: V2Request): Promise<InferenceCall> {
-    return (await this.connect(project, target)).client(request);
+    const deployment = await this.connect(project, target);
+    try {
+      return await deployment.client(request);
+    } finally {
+      await deployment.close?.();
+    }
+  }
+
+  /**
+   * One target's logs from `options.since` (default: an hour ago) on, oldest first; with
+   * `follow`, new lines until `options.signal` aborts. Throws NOT_DEPLOYED, or
+   * TARGET_ACTION_UNAVAILABLE saying where a target's logs are when deploy-model cannot read them.
+   */
+  logs(project: Project, target: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    const [ctx] = this.unplannedContexts(project, [target]);
+    return targetLogs(ctx!, () => this.driver(ctx!), options);
   }
 
   /**
@@ -345,9 +367,9 @@ export class Toolkit {
     return (await targetModule(ctx.target.type).driver()) as TargetDriver;
   }
 
-  private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request): Promise<SmokeResult> {
+  private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request, reference?: SmokeReference): Promise<SmokeResult> {
     ctx.io.info('DM_SMOKE_START', `Smoke-testing ${ctx.targetName} with ${ctx.config.smoke.requests} request(s)`);
-    let result = await runSmoke({ signature: ctx.signature, smoke: ctx.config.smoke, request, client });
+    let result = await runSmoke({ signature: ctx.signature, smoke: ctx.config.smoke, request, client, ...(reference ? { reference } : {}) });
     // An input deploy-model made up that the model refused: the hint says how to give a real one.
     const refused = result.checks.find((c) => c.name === 'status' && !c.passed && /^HTTP (4\d\d|500)/.test(c.message));
     if (refused && ctx.config.smoke.input === 'auto') result = { ...result, checks: [...result.checks, generatedInputHint(ctx.signature, request)] };

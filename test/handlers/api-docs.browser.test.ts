@@ -61,7 +61,7 @@ describe.skipIf(!executable)(executable ? title : `${title} (skipped: Chromium i
         routes: await page.$$eval('#routes tr', (rows) => rows.length),
       };
       await page.click('#send');
-      await page.waitForFunction(() => /^\d{3} /.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => /^\d{3} /.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 60_000 });
       const status = await page.textContent('#status');
       const response = JSON.parse((await page.textContent('#response')) ?? '{}') as { model_name?: string; outputs?: Array<{ name: string; shape: number[] }> };
       return { rendered, status, response, requested, consoleErrors };

@@ -44,7 +44,7 @@ describe('files that are not there', () => {
     const sub = join(dir, 'missing');
     await mkdir(sub);
     await writeTinyModel(sub, 'add');
-    const e = await expectModelError(join(sub, 'model.onnx'), 'MODEL_NOT_FOUND', /Check model\.path/);
+    const e = await expectModelError(join(sub, 'model.onnx'), 'MODEL_NOT_FOUND', /Check the path \(model\.path in a config/);
     expect(e.message).toContain('add.onnx');
   });
 

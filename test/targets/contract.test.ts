@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KNOWN_TARGET_TYPES, type TARGETS } from '../../src/targets/registry.js';
+import { findChromium } from '../../src/targets/web/find-chromium.js';
 import { containerBuilder, TEST_BASE_IMAGE } from '../_helpers/container-builder.js';
 import { localFunctionRunner, startAwsFake } from '../emulators/aws/index.js';
 import { sageMakerFake } from '../emulators/aws/sagemaker.js';
@@ -81,6 +82,22 @@ const FIXTURES: Record<(typeof TARGETS)[number]['type'], ContractFixture> = {
     },
     // The image is in a registry: nothing here serves it, and it has no endpoint to call.
     deployedState: 'unknown', invocable: false, remoteState: false,
+  },
+  // Served on 127.0.0.1; every deploy's smoke test runs the page in headless Chromium.
+  web: {
+    entry: { type: 'web' },
+    async deploySkipReason() {
+      return findChromium() ? undefined : 'Chromium is not installed (apt-get install chromium; CI installs it)';
+    },
+    deployedState: 'running', invocable: true, remoteState: false,
+  },
+  // Build-only: the app's own build ships the package, so deploy refuses it (test/targets/react-native/toolkit.test.ts).
+  'react-native': {
+    entry: { type: 'react-native' },
+    async deploySkipReason() {
+      return 'react-native is build-only: deploy refuses it with TARGET_ACTION_UNAVAILABLE';
+    },
+    deployedState: 'not-deployed', invocable: false, remoteState: false,
   },
 };
 

@@ -81,9 +81,15 @@ const SHIPPED: Record<string, () => Promise<Record<string, string>>> = {
  */
 const TRITON_TARGETS: Record<string, string> = { 'aws-sagemaker': 'sagemaker', 'gcp-vertex': 'vertex', 'azure-ml': 'azure' };
 
+/**
+ * The on-device targets run the model in onnxruntime-web or onnxruntime-react-native on the user's
+ * device, not in the project runtime: `runtime.*` has nothing to reach there.
+ */
+const ON_DEVICE_TARGETS = ['web', 'react-native'];
+
 describe('runtime.* reaches every target that runs the project runtime', () => {
   it('the tables cover every registered target type', () => {
-    expect([...Object.keys(SHIPPED), ...Object.keys(TRITON_TARGETS)].sort()).toEqual([...KNOWN_TARGET_TYPES].sort());
+    expect([...Object.keys(SHIPPED), ...Object.keys(TRITON_TARGETS), ...ON_DEVICE_TARGETS].sort()).toEqual([...KNOWN_TARGET_TYPES].sort());
   });
 
   it.each(Object.entries(TRITON_TARGETS))('%s ships runtime.intraOpThreads in config.pbtxt', async (_type, targetName) => {

@@ -46,7 +46,12 @@ Examples:
       if (cli.json) cli.outJson(report);
       else {
         cli.out(renderReport(report, cli.style));
-        const local = report.targets.filter((t) => t.type === 'local' && t.status === 'passed');
+        // Served from this machine by a background process: the local target, and web on host 'local'.
+        const background = (name: string) => {
+          const target = project.loaded.config.targets[name];
+          return target?.type === 'local' || (target?.type === 'web' && target.host === 'local');
+        };
+        const local = report.targets.filter((t) => background(t.name) && t.status === 'passed');
         if (local.length) {
           const where = `${opts.config ? ` --config ${opts.config}` : ''}${opts.stage && opts.stage !== 'dev' ? ` --stage ${opts.stage}` : ''}`;
           cli.note(`\nThe local deployment keeps running in the background. Stop it with: npx deploy-model destroy${where} --target ${local.map((t) => t.name).join(',')}`);

@@ -48,7 +48,11 @@ export function registerManage(program: Command): void {
       const cli = makeContext(opts);
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
       const names = opts.target?.length ? opts.target : Object.keys(project.loaded.config.targets);
-      const cloud = names.filter((n) => project.loaded.config.targets[n]?.type !== 'local');
+      // What runs on this machine or is published by hand is stopped or left without asking.
+      const cloud = names.filter((n) => {
+        const target = project.loaded.config.targets[n];
+        return target?.type !== 'local' && target?.type !== 'react-native' && !(target?.type === 'web' && target.host !== 'aws');
+      });
       if (cloud.length && !opts.yes) {
         const ok = await cli.host.confirm(`Destroy ${cloud.join(', ')} (stage ${project.loaded.stage})? This deletes cloud resources.`, false);
         if (!ok) {

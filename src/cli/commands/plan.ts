@@ -1,7 +1,7 @@
 /** `deploy-model plan` and `deploy-model diff`: what a deploy would do, and what it would change. */
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { EXIT } from '../../errors.js';
+import { DeployModelError, EXIT, isDeployModelError } from '../../errors.js';
 import type { TargetChange } from '../../targets/driver.js';
 import type { DiffReport } from '../../toolkit/toolkit.js';
 import { configOptions, targetOption } from '../common-options.js';
@@ -41,8 +41,15 @@ export function registerPlan(program: Command): void {
     .addHelpText('after', '\nExit 0 when nothing would change, 1 when something would, 2 on an error (as `cdk diff --fail`).')
     .action(async (opts: Opts) => {
       const cli = makeContext(opts);
-      const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
-      const reports = await cli.toolkit.diff(project, opts.target);
+      let reports: DiffReport[];
+      try {
+        const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
+        reports = await cli.toolkit.diff(project, opts.target);
+      } catch (e) {
+        // Exit 1 says "something would change" (CI accepts it), so a diff that could not be made must not exit 1.
+        if (isDeployModelError(e) && e.kind === 'user') throw new DeployModelError(e.code, e.message, { kind: 'usage', cause: e.cause ?? e, details: e.details });
+        throw e;
+      }
       if (cli.json) cli.outJson({ targets: reports });
       else cli.out(reports.map((r) => renderDiff(r, cli.style)).join('\n'));
       process.exitCode = reports.every((r) => r.supported && r.unchanged) ? EXIT.ok : EXIT.failure;

@@ -7,6 +7,6 @@ export function archiveSha256(file: string): string {
   try {
     return sha256FileSync(file);
   } catch (e) {
-    throw new DeployModelError('SAGEMAKER_MODEL_ARCHIVE', `Cannot read the model archive ${file}: ${(e as Error).message}. Build it first (deploy-model build, or packTritonRepository).`, { cause: e, details: { file } });
+    throw new DeployModelError('SAGEMAKER_MODEL_ARCHIVE', `Cannot read the model archive ${file}: ${(e as Error).message}. Build it first (deploy-model build, or buildTritonModelArchive from deploy-model/cdk), or give the endpoint the model instead of an archive.`, { cause: e, details: { file } });
   }
 }

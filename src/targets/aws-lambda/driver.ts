@@ -86,6 +86,8 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig, AwsLambdaPlan>
     };
   },
 
+  async *logs(ctx: Ctx, options) { yield* (await import('./logs.js')).lambdaLogs(ctx, deployedStack(ctx), options); },
+
   /** Read from the stack's status and outputs: no local state, so CI sees what a laptop deployed. */
   async status(ctx: Ctx) {
     const { stackName, region } = deployedStack(ctx);

@@ -96,6 +96,8 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
       };
     },
 
+    async *logs(ctx: Ctx, logsOptions) { yield* (await import('./logs.js')).sageMakerLogs(ctx, deployed(ctx), logsOptions); },
+
     async status(ctx: Ctx): Promise<TargetStatus> {
       const names = deployed(ctx);
       return withSageMakerClients(names.region, options, async (clients) => {

@@ -57,6 +57,11 @@ export function planBuildContext(input: BuildContextInput): BuildContextPlan {
       return { path: `${IMAGE_LAYOUT.nodeModules}/${f.to.slice(prefix.length)}`, from: f.from };
     }),
   ];
+  return finishBuildContext(files, input.platform);
+}
+
+/** Refuses two files at one path and sorts the files by path: every engine's context ends here. */
+export function finishBuildContext(files: ContextFile[], platform: Platform): BuildContextPlan {
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) {
@@ -64,8 +69,8 @@ export function planBuildContext(input: BuildContextInput): BuildContextPlan {
     }
     seen.add(f.path);
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, platform: input.platform };
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files: sorted, platform };
 }
 
 export interface WrittenBuildContext {

@@ -4,13 +4,14 @@ import { statSync } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
 import { inferUrl } from '../../smoke/infer-url.js';
-import type { InferenceClient } from '../../smoke/run-smoke.js';
 import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
 import { exec } from './_exec.js';
 import { buildContainerArtifacts, builtManifests, type ContainerArtifacts, type ContainerContext } from './build.js';
 import { detectBuilder, planRemoveImage, type Builder } from './builders.js';
 import { diffContainer } from './diff.js';
+import { detectGpuRuntime, ensureBaseImage } from './host-checks.js';
 import { buildImage, pushImage, removeImage, sameRefs, tagImage, type BuiltImage } from './image.js';
+import { buildPlatformImages, pushManifestList, removeManifestList, smokeOtherPlatforms, type PlatformImage } from './multi-platform.js';
 import { readImageRecord, removeImageRecord, writeImageRecord, type ImageRecord } from './image-record.js';
 import { writeManifests } from './manifests.js';
 import type { ContainerPlan } from './plan.js';
@@ -20,6 +21,8 @@ import type { ContainerTargetConfig } from './schema.js';
 interface ContainerCandidateState {
   builder: Builder;
   image: BuiltImage;
+  /** Several platforms: each one's image; `image` then stands for their manifest list. @default - one platform */
+  platforms?: PlatformImage[];
   /** The container running the image on loopback for the smoke test. */
   container: string;
   /** What the last deploy recorded, when there is a record. */
@@ -46,15 +49,36 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
       // Already in the registry under the same references: smoke-tested again, not pushed again.
       const unchanged = plan.image.push && previous?.pushed === true && sameRefs(previous.refs, artifacts.refs);
       const builder = await detectBuilder({ ...(plan.builder.preferred ? { preferred: plan.builder.preferred } : {}), order: plan.builder.order, mustRun: true, io: ctx.io });
-      const image = await buildImage({ builder, contextDir: artifacts.context.dir, platform: artifacts.context.platform, refs: artifacts.refs, io: ctx.io });
-      const state: ContainerCandidateState = { builder, image, container: `${plan.run.namePrefix}-${randomBytes(4).toString('hex')}`, ...(previous ? { previous } : {}) };
+      // A GPU engine needs the GPUs where it runs: checked before pulling a multi-gigabyte base.
+      const gpu = plan.run.gpu ? await detectGpuRuntime(builder) : undefined;
+      if (gpu) ctx.io.info('DM_CONTAINER_GPU_RUNTIME', `GPU container runtime: ${gpu.detail}`, { detail: gpu.detail });
+      await ensureBaseImage(builder, plan.image.baseImage, plan.image.platforms, { engine: plan.engine, io: ctx.io });
+      const multi = artifacts.contexts.length > 1;
+      let image: BuiltImage;
+      let platforms: PlatformImage[] | undefined;
+      if (multi) {
+        platforms = await buildPlatformImages({ builder, artifacts, engine: plan.engine, io: ctx.io });
+        image = { ref: artifacts.contentRef, refs: [...artifacts.refs], sizeBytes: platforms.reduce((n, p) => n + p.image.sizeBytes, 0), buildMs: platforms.reduce((n, p) => n + p.image.buildMs, 0) };
+      } else {
+        image = await buildImage({ builder, contextDir: artifacts.context.dir, platform: artifacts.context.platform, refs: artifacts.refs, io: ctx.io, checkNativeFiles: plan.engine === 'onnxruntime' });
+      }
+      const state: ContainerCandidateState = { builder, image, ...(platforms ? { platforms } : {}), container: `${plan.run.namePrefix}-${randomBytes(4).toString('hex')}`, ...(previous ? { previous } : {}) };
+      // The image this machine runs natively is the one the rollout core smoke-tests.
+      const native = platforms?.find((p) => p.runsHere === 'native') ?? platforms?.[0];
       let url: string;
       try {
-        ({ url } = await runContainer(builder, image.ref, {
+        ({ url } = await runContainer(builder, native?.image.ref ?? image.ref, {
           name: state.container, port: plan.run.containerPort, healthPath: plan.run.readyPath, readyTimeoutMs: plan.run.readyTimeoutMs, io: ctx.io,
+          ...(gpu ? { gpuFlags: gpu.flags } : {}), ...(plan.run.tmpfs.length > 0 ? { tmpfs: plan.run.tmpfs } : {}),
+          ...(native && native.runsHere !== 'native' ? { platform: native.platform } : {}),
         }));
+        if (platforms && native) {
+          native.smoke = 'run here; the rollout\'s smoke test calls it';
+          await smokeOtherPlatforms({ ctx, builder, platforms, reference: { platform: native.platform, url } });
+        }
       } catch (e) {
         // No rollback follows a failed stage: the image it built goes now.
+        if (multi) await stopContainer(builder, state.container, { io: ctx.io }).catch(() => undefined);
         if (!unchanged) await discardImage(ctx, state).catch((cause) => warnKept(ctx, state, cause));
         throw e;
       }
@@ -68,6 +92,7 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
         state,
         details: {
           image: image.ref, refs: image.refs, sizeBytes: image.sizeBytes, buildMs: image.buildMs,
+          ...(platforms ? { platforms: platforms.map((p) => ({ platform: p.platform, ref: p.image.ref, sizeBytes: p.image.sizeBytes, runsHere: p.runsHere, smoke: p.smoke })) } : {}),
           ...(plan.image.push ? { pushTo: plan.image.repository } : {}),
         },
       };
@@ -79,9 +104,10 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
     },
 
     async promote(ctx: ContainerContext, candidate: ContainerCandidate) {
-      const { builder, image, container } = candidate.state;
+      const { builder, image, container, platforms } = candidate.state;
       await stopContainer(builder, container, { io: ctx.io });
-      if (ctx.plan.image.push) await pushImage(builder, image.refs, ctx.io);
+      if (ctx.plan.image.push && platforms) await pushManifestList(builder, platforms, image.refs, ctx.io);
+      else if (ctx.plan.image.push) await pushImage(builder, image.refs, ctx.io);
       else ctx.io.info('DM_CONTAINER_NOT_PUSHED', `${image.ref} stays local: set \`push\` on the target to push it to a registry`, { ref: image.ref });
       await writeImageRecord(ctx.workDir, {
         ref: image.ref, refs: image.refs, contentTag: candidate.version, builder: builder.name, sizeBytes: image.sizeBytes, buildMs: image.buildMs, pushed: ctx.plan.image.push,
@@ -128,7 +154,13 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
  * took from the recorded image is given back to it.
  */
 async function discardImage(ctx: ContainerContext, state: ContainerCandidateState): Promise<void> {
-  const { builder, image, previous } = state;
+  const { builder, image, previous, platforms } = state;
+  if (platforms) {
+    // Per-platform images and their local list; the references they carry are this build's own.
+    await removeManifestList(builder, image.ref).catch(() => undefined);
+    await removeImage(builder, platforms.map((p) => p.image.ref), ctx.io);
+    return;
+  }
   const sameImage = previous?.ref === image.ref;
   const remove = sameImage ? image.refs.filter((r) => !previous.refs.includes(r)) : image.refs;
   if (remove.length > 0) await removeImage(builder, remove, ctx.io);

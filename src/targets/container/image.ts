@@ -3,7 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { exec, runOrThrow, tail } from './_exec.js';
-import { parseImageSize, planBuild, planImageSize, planLogin, planPull, planPush, planRemoveImage, planTag, type Builder, type Platform } from './builders.js';
+import { parseImageSize, planBuild, planImagePlatform, planImageSize, planLogin, planPull, planPush, planRemoveImage, planTag, type Builder, type Platform } from './builders.js';
+import { assertElfReport, machineName } from './elf-machine.js';
+import { inspectImageNativeFiles } from './image-contents.js';
 import type { ContainerImagePlan } from './plan.js';
 
 export interface ImageRefs {
@@ -33,6 +35,11 @@ export interface BuildImageOptions {
   platform: Platform;
   refs: readonly string[];
   io?: IoHelper;
+  /**
+   * Reads every native file the image ships (its ELF header) and refuses one built for another
+   * machine. @default false
+   */
+  checkNativeFiles?: boolean;
 }
 
 export interface BuiltImage {
@@ -40,6 +47,8 @@ export interface BuiltImage {
   refs: string[];
   sizeBytes: number;
   buildMs: number;
+  /** How many native files were read and found right for the platform, when checked. */
+  nativeFiles?: number;
 }
 
 /** Builds the image from a written context; progress lines stream to the IoHost. */
@@ -53,8 +62,25 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   await runOrThrow(argv, `Building the image ${ref} with ${builder.name}`, { ...(io ? { io } : {}), timeoutMs: 30 * 60_000 });
   const buildMs = Math.round(performance.now() - started);
   const sizeBytes = await imageSize(builder, ref);
-  io?.info('DM_CONTAINER_BUILT', `Built ${ref}: ${(sizeBytes / 1e6).toFixed(1)} MB in ${(buildMs / 1000).toFixed(1)} s`, { ref, refs: options.refs, sizeBytes, buildMs });
-  return { ref, refs: [...options.refs], sizeBytes, buildMs };
+  io?.info('DM_CONTAINER_BUILT', `Built ${ref}: ${(sizeBytes / 1e6).toFixed(1)} MB in ${(buildMs / 1000).toFixed(1)} s`, { ref, refs: options.refs, sizeBytes, buildMs, platform: options.platform });
+  const built: BuiltImage = { ref, refs: [...options.refs], sizeBytes, buildMs };
+  // The builder labels the image with the platform it was asked for; the base must really be of it.
+  const labelled = (await runOrThrow(planImagePlatform(builder, ref), `Inspecting ${ref}`)).stdout.trim();
+  if (labelled !== options.platform) {
+    throw new DeployModelError('CONTAINER_WRONG_ARCHITECTURE', `${builder.name} built ${ref} for ${labelled || 'an unknown platform'}, not ${options.platform}: the base image is not published for ${options.platform}. Set baseImage to one that is.`, {
+      details: { ref, platform: options.platform, labelled },
+    });
+  }
+  if (options.checkNativeFiles) {
+    const report = await inspectImageNativeFiles(builder, ref, options.platform);
+    assertElfReport(report, `The image ${ref}`);
+    built.nativeFiles = report.files.length;
+    const app = report.files.filter((f) => f.path.startsWith('/app/'));
+    io?.info('DM_CONTAINER_NATIVE_FILES', `${ref}: ${report.files.length} native files, all ${machineName(report.files[0]?.machine ?? 0)} (${app.map((f) => f.path.split('/').pop()).join(', ')} among them)`, {
+      ref, platform: options.platform, files: report.files.length, app: app.map((f) => f.path),
+    });
+  }
+  return built;
 }
 
 /** The image's size in bytes as the builder reports it (uncompressed, all layers). */

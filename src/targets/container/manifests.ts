@@ -9,7 +9,8 @@ import { stringify } from 'yaml';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { CONTAINER_UID } from './dockerfile.js';
-import type { ContainerTargetConfig, KserveMode } from './schema.js';
+import { KSERVE_RUNTIME } from './engines.js';
+import type { ContainerEngine, ContainerTargetConfig, KserveMode } from './schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,6 +22,26 @@ export interface ManifestInput {
   target: Pick<ContainerTargetConfig, 'port' | 'resources' | 'replicas' | 'targetCpuUtilization' | 'kserve'>;
   /** @default - none (the namespace of `kubectl apply`) */
   namespace?: string;
+  /** @default 'onnxruntime' */
+  engine?: ContainerEngine;
+  /** The uid the server runs as. @default CONTAINER_UID */
+  uid?: number;
+  /** GPUs and the node pool. @default - none: a CPU pod on any node */
+  gpu?: GpuScheduling;
+  /** Engine 'triton': the TensorRT engine cache, a volume at this path. @default - none */
+  engineCache?: { path: string; volume: 'emptyDir' | { persistentVolumeClaim: string } };
+  /** How long the first start may take (engine builds), sizing the startup probe. @default - 60 (the Node server), 120 (OVMS) */
+  startupBudgetSeconds?: number;
+  /** Flags appended to the KServe runtime's own (KServe concatenates them). @default - none */
+  runtimeArgs?: readonly string[];
+}
+
+/** The GPUs a pod requests and where it may be scheduled. */
+export interface GpuScheduling {
+  count: number;
+  resource: string;
+  nodeSelector: Record<string, string>;
+  tolerations: Array<{ key?: string; operator: 'Exists' | 'Equal'; value?: string; effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }>;
 }
 
 /** The objects, by the file each is written to (`<key>.yaml`). */
@@ -46,10 +67,17 @@ const DEPLOYMENT_MODE: Record<KserveMode, string> = { serverless: 'Serverless', 
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-/** What `kserve` asks for: no InferenceService, or one whose mode is pinned or left to the cluster. */
-function resolveKserve(kserve: ContainerTargetConfig['kserve']): { mode?: KserveMode } | undefined {
+/**
+ * What `kserve` asks for: no InferenceService, or one whose mode is pinned or left to the cluster.
+ * A pod that must land on a GPU pool (a node selector or tolerations) is pinned to raw mode unless
+ * serverless is asked for: Knative refuses both fields with its default flags
+ * (`kubernetes.podspec-nodeselector`, `kubernetes.podspec-tolerations`).
+ */
+export function resolveKserve(kserve: ContainerTargetConfig['kserve'], gpu?: GpuScheduling): { mode?: KserveMode } | undefined {
   if (kserve === false) return undefined;
-  return kserve === true || !kserve.mode ? {} : { mode: kserve.mode };
+  if (kserve !== true && kserve.mode) return { mode: kserve.mode };
+  const pinned = gpu && (Object.keys(gpu.nodeSelector).length > 0 || gpu.tolerations.length > 0);
+  return pinned ? { mode: 'raw' } : {};
 }
 
 /**
@@ -62,21 +90,43 @@ function resolveKserve(kserve: ContainerTargetConfig['kserve']): { mode?: Kserve
  */
 export function planManifests(input: ManifestInput): Manifests {
   const { name, target } = input;
+  const engine = input.engine ?? 'onnxruntime';
+  const uid = input.uid ?? CONTAINER_UID;
+  const gpu = input.gpu && input.gpu.count > 0 ? input.gpu : undefined;
   // Functions, not shared objects: every object gets its own copy, so editing one never edits another.
   const selector = () => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'predictor' });
   const labels = () => ({ ...selector(), 'app.kubernetes.io/managed-by': 'deploy-model' });
   const metadata = (objectName: string) => ({ name: objectName, ...(input.namespace ? { namespace: input.namespace } : {}), labels: labels() });
-  const resources = () => ({ requests: { cpu: target.resources.cpu, memory: target.resources.memory }, limits: { memory: target.resources.memory } });
-  const podSecurity = () => ({ runAsNonRoot: true, runAsUser: CONTAINER_UID, runAsGroup: CONTAINER_UID, seccompProfile: { type: 'RuntimeDefault' } });
+  // Extended resources (GPUs) are limits only: Kubernetes sets the request equal to the limit.
+  const gpuLimit = () => (gpu ? { [gpu.resource]: String(gpu.count) } : {});
+  const resources = () => ({ requests: { cpu: target.resources.cpu, memory: target.resources.memory }, limits: { memory: target.resources.memory, ...gpuLimit() } });
+  const podSecurity = () => ({ runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } });
   const containerSecurity = () => ({
-    runAsNonRoot: true, runAsUser: CONTAINER_UID, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
+    runAsNonRoot: true, runAsUser: uid, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
   });
-  const probes = (port: string) => ({
-    // The model loads before the server listens; the startup probe gives it a minute before liveness counts.
-    startupProbe: { httpGet: { path: LIVE_PATH, port }, periodSeconds: 2, failureThreshold: 30 },
-    readinessProbe: { httpGet: { path: READY_PATH, port }, periodSeconds: 5, failureThreshold: 2 },
-    livenessProbe: { httpGet: { path: LIVE_PATH, port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-  });
+  // The model loads (Triton: TensorRT builds its engines) before the server is ready; the startup
+  // probe waits that long before liveness counts.
+  const budget = input.startupBudgetSeconds ?? (engine === 'openvino' ? 120 : 60);
+  const startupPeriod = budget > 120 ? 10 : 2;
+  const startupProbe = (port: string | number) => ({ httpGet: { path: LIVE_PATH, port }, periodSeconds: startupPeriod, failureThreshold: Math.ceil(budget / startupPeriod) });
+  const readinessProbe = (port: string | number) => ({ httpGet: { path: READY_PATH, port }, periodSeconds: 5, failureThreshold: 2 });
+  const livenessProbe = (port: string | number) => ({ httpGet: { path: LIVE_PATH, port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+  const scheduling = () => (gpu ? {
+    ...(Object.keys(gpu.nodeSelector).length > 0 ? { nodeSelector: { ...gpu.nodeSelector } } : {}),
+    ...(gpu.tolerations.length > 0 ? { tolerations: gpu.tolerations.map((t) => ({ ...t })) } : {}),
+  } : {});
+  const cacheVolume = () => {
+    const cache = input.engineCache;
+    if (!cache) return undefined;
+    return cache.volume === 'emptyDir'
+      ? { name: 'engine-cache', emptyDir: {} }
+      : { name: 'engine-cache', persistentVolumeClaim: { claimName: cache.volume.persistentVolumeClaim } };
+  };
+  const cacheMount = () => (input.engineCache ? [{ name: 'engine-cache', mountPath: input.engineCache.path }] : []);
+  const cacheVolumes = () => {
+    const v = cacheVolume();
+    return v ? [v] : [];
+  };
 
   const deployment = {
     apiVersion: 'apps/v1',
@@ -92,19 +142,22 @@ export function planManifests(input: ManifestInput): Manifests {
           // Matches the server's drain: in-flight requests finish before the pod goes.
           terminationGracePeriodSeconds: 30,
           securityContext: podSecurity(),
+          ...scheduling(),
           containers: [{
             name: 'server',
             image: input.image,
             // The tag is the content hash: a given tag never changes, so a cached copy is right.
             imagePullPolicy: 'IfNotPresent',
             ports: [{ name: 'http', containerPort: target.port, protocol: 'TCP' }],
-            env: [{ name: 'PORT', value: String(target.port) }, { name: 'HOME', value: '/tmp' }],
+            env: engine === 'onnxruntime' ? [{ name: 'PORT', value: String(target.port) }, { name: 'HOME', value: '/tmp' }] : [{ name: 'HOME', value: '/tmp' }],
             resources: resources(),
-            ...probes('http'),
+            startupProbe: startupProbe('http'),
+            readinessProbe: readinessProbe('http'),
+            livenessProbe: livenessProbe('http'),
             securityContext: containerSecurity(),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...cacheMount()],
           }],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }, ...cacheVolumes()],
         },
       },
     },
@@ -138,44 +191,74 @@ export function planManifests(input: ManifestInput): Manifests {
       : mode === 'serverless' ? { scaleMetric: 'concurrency' } : {};
     // `autoscalerClass: hpa` makes KServe's webhook check the HPA metric and target at admission.
     const annotations = mode ? { [KSERVE_DEPLOYMENT_MODE]: DEPLOYMENT_MODE[mode], ...(mode === 'raw' ? { 'serving.kserve.io/autoscalerClass': 'hpa' } : {}) } : undefined;
+    // The restricted profile at container level, which Knative allows: the pod's fields, repeated.
+    const isvcContainerSecurity = () => ({ ...containerSecurity(), runAsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } });
+    const common = {
+      minReplicas: target.replicas.min,
+      maxReplicas: target.replicas.max,
+      ...scaling,
+      automountServiceAccountToken: false,
+      // Only a plain Deployment takes the pod-level context: Knative refuses it unless its
+      // kubernetes.podspec-securitycontext flag is on, and it is off by default.
+      ...(mode === 'raw' ? { securityContext: podSecurity() } : {}),
+      ...scheduling(),
+      ...(input.engineCache ? { volumes: cacheVolumes() } : {}),
+    };
+    const predictor = engine === 'onnxruntime'
+      ? {
+        ...common,
+        // A custom-container predictor: KServe runs our image as is. `predictor.model` would need a
+        // ServingRuntime that knows our server; the container named kserve-container with PROTOCOL=v2
+        // is how KServe learns a custom predictor speaks the Open Inference Protocol (v2).
+        // No /tmp volume: the server writes nothing to disk, and the pod stays the same in every mode.
+        containers: [{
+          name: 'kserve-container',
+          image: input.image,
+          imagePullPolicy: 'IfNotPresent',
+          // Knative accepts one port, named http1 (HTTP/1.1) or h2c.
+          ports: [{ name: 'http1', containerPort: target.port, protocol: 'TCP' }],
+          // No PORT: Knative reserves it and sets it to the containerPort; the image's ENV has it too.
+          env: [{ name: 'PROTOCOL', value: 'v2' }],
+          resources: resources(),
+          readinessProbe: readinessProbe(target.port),
+          livenessProbe: livenessProbe(target.port),
+          securityContext: isvcContainerSecurity(),
+        }],
+      }
+      : {
+        ...common,
+        // KServe's own runtime for the engine, with our image in place of the runtime's: it holds the
+        // model where the runtime looks (MODEL_MOUNT), so no storageUri and no download. KServe merges
+        // these container fields into the runtime's container, appends `args` to the runtime's own, and
+        // keeps the runtime's resources where ours leave a key out (utils.go `MergeRuntimeContainers`),
+        // so the CPU limit is set explicitly: the runtime's would cap the server at one CPU.
+        model: {
+          modelFormat: { ...KSERVE_RUNTIME[engine].modelFormat },
+          runtime: KSERVE_RUNTIME[engine].runtime,
+          protocolVersion: 'v2',
+          image: input.image,
+          imagePullPolicy: 'IfNotPresent',
+          ...(input.runtimeArgs && input.runtimeArgs.length > 0 ? { args: [...input.runtimeArgs] } : {}),
+          // The runtime serves HTTP on 8080 (its --http-port / --rest_port); validate refuses another port.
+          ports: [{ name: 'http1', containerPort: 8080, protocol: 'TCP' }],
+          resources: { requests: { cpu: target.resources.cpu, memory: target.resources.memory }, limits: { cpu: target.resources.cpu, memory: target.resources.memory, ...gpuLimit() } },
+          startupProbe: startupProbe(8080),
+          readinessProbe: readinessProbe(8080),
+          livenessProbe: livenessProbe(8080),
+          securityContext: isvcContainerSecurity(),
+          ...(input.engineCache ? { volumeMounts: cacheMount() } : {}),
+        },
+      };
     return {
       apiVersion: 'serving.kserve.io/v1beta1',
       kind: 'InferenceService',
       metadata: { ...metadata(name), ...(annotations ? { annotations } : {}) },
-      spec: {
-        // A custom-container predictor: KServe runs our image as is. `predictor.model` would need a
-        // ServingRuntime that knows our server; the container named kserve-container with PROTOCOL=v2
-        // is how KServe learns a custom predictor speaks the Open Inference Protocol (v2).
-        predictor: {
-          minReplicas: target.replicas.min,
-          maxReplicas: target.replicas.max,
-          ...scaling,
-          automountServiceAccountToken: false,
-          // Only a plain Deployment takes the pod-level context: Knative refuses it unless its
-          // kubernetes.podspec-securitycontext flag is on, and it is off by default.
-          ...(mode === 'raw' ? { securityContext: podSecurity() } : {}),
-          // No /tmp volume: the server writes nothing to disk, and the pod stays the same in every mode.
-          containers: [{
-            name: 'kserve-container',
-            image: input.image,
-            imagePullPolicy: 'IfNotPresent',
-            // Knative accepts one port, named http1 (HTTP/1.1) or h2c.
-            ports: [{ name: 'http1', containerPort: target.port, protocol: 'TCP' }],
-            // No PORT: Knative reserves it and sets it to the containerPort; the image's ENV has it too.
-            env: [{ name: 'PROTOCOL', value: 'v2' }],
-            resources: resources(),
-            readinessProbe: { httpGet: { path: READY_PATH, port: target.port }, periodSeconds: 5, failureThreshold: 2 },
-            livenessProbe: { httpGet: { path: LIVE_PATH, port: target.port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-            // The restricted profile at container level, which Knative allows: the pod's fields, repeated.
-            securityContext: { ...containerSecurity(), runAsGroup: CONTAINER_UID, seccompProfile: { type: 'RuntimeDefault' } },
-          }],
-        },
-      },
+      spec: { predictor },
     };
   };
 
   const manifests: Manifests = { deployment, service, hpa };
-  const kserve = resolveKserve(target.kserve);
+  const kserve = resolveKserve(target.kserve, gpu);
   if (kserve) manifests.inferenceService = inferenceService(kserve.mode);
   return manifests;
 }
@@ -218,16 +301,32 @@ export function validateManifests(manifests: Manifests): void {
       }
       const predictor = isvc.spec?.predictor;
       if (!predictor) throw new Error('spec.predictor is required');
-      new PodSpec(predictor as never).validate();
+      new PodSpec(predictorAsPodSpec(predictor) as never).validate();
     });
     const mode = isvc.metadata?.annotations?.[KSERVE_DEPLOYMENT_MODE];
-    const refusals = mode === 'RawDeployment' || mode === 'Standard' ? [] : knativeRefusals(isvc.spec!.predictor!);
+    const refusals = mode === 'RawDeployment' || mode === 'Standard' ? [] : knativeRefusals(predictorAsPodSpec(isvc.spec!.predictor!));
     if (refusals.length > 0) {
       throw new DeployModelError('CONTAINER_MANIFEST_INVALID', `The generated InferenceService would be refused in KServe's serverless mode (Knative, default feature flags): ${refusals.map((r) => `${r.path} ${r.rule}; ${r.fix}`).join('. ')}.`, {
         details: { manifest: 'InferenceService', refusals },
       });
     }
   }
+}
+
+// ModelSpec's own fields (predictor_model.go `ModelSpec`, PredictorExtensionSpec); the rest is the container KServe merges into the runtime's.
+const MODEL_SPEC_FIELDS = new Set(['modelFormat', 'runtime', 'protocolVersion', 'storageUri', 'runtimeVersion', 'storage']);
+
+/**
+ * The predictor as the pod spec it becomes: a `model` predictor's container fields go into the
+ * container named kserve-container (the runtime's own fields, merged in by KServe, are not known
+ * here; test/references/kubernetes/ merges them from the runtimes' definitions).
+ */
+export function predictorAsPodSpec(predictor: Json): Json {
+  const model = predictor.model as Json | undefined;
+  if (!model) return predictor;
+  const { model: _model, ...rest } = predictor;
+  const container = Object.fromEntries(Object.entries(model).filter(([k]) => !MODEL_SPEC_FIELDS.has(k)));
+  return { ...rest, containers: [{ name: 'kserve-container', ...container }] };
 }
 
 /** A field of the predictor that Knative or KServe's webhook would refuse, and what to do instead. */
@@ -271,9 +370,15 @@ export function knativeRefusals(predictor: Json): KnativeRefusal[] {
   const raw = "set kserve: { mode: 'raw' } to run it as a plain Deployment";
   for (const key of Object.keys(predictor)) {
     if (KSERVE_FIELDS.has(key) || KNATIVE_POD_FIELDS.has(key)) continue;
-    refuse(key, key === 'securityContext' ? "is refused: a pod-level securityContext needs Knative's kubernetes.podspec-securitycontext flag, off by default" : 'is not a pod field Knative allows with its default flags', raw);
+    const flag = key === 'securityContext' ? 'kubernetes.podspec-securitycontext' : key === 'nodeSelector' ? 'kubernetes.podspec-nodeselector' : key === 'tolerations' ? 'kubernetes.podspec-tolerations' : undefined;
+    const rule = key === 'securityContext' ? "is refused: a pod-level securityContext needs Knative's kubernetes.podspec-securitycontext flag, off by default"
+      : flag ? `is refused: it needs Knative's ${flag} flag, off by default` : 'is not a pod field Knative allows with its default flags';
+    refuse(key, rule, flag && flag !== 'kubernetes.podspec-securitycontext' ? `${raw}, or enable ${flag} in Knative's config-features` : raw);
   }
   if (predictor.automountServiceAccountToken === true) refuse('automountServiceAccountToken', 'may only be false on Knative', raw);
+  ((predictor.volumes ?? []) as Json[]).forEach((v, i) => {
+    if (v.persistentVolumeClaim !== undefined) refuse(`volumes[${i}].persistentVolumeClaim`, "needs Knative's kubernetes.podspec-persistent-volume-claim flag, off by default", raw);
+  });
   if (typeof predictor.scaleMetric === 'string' && !KPA_METRICS.has(predictor.scaleMetric)) {
     refuse('scaleMetric', `'${predictor.scaleMetric}' is not a metric Knative's autoscaler scales on (concurrency, rps)`, raw);
   }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { exec, runOrThrow, tail } from './_exec.js';
-import { planContainerState, planLogs, planRemoveContainer, planRun, planStop, type Builder } from './builders.js';
+import { planContainerState, planLogs, planRemoveContainer, planRun, planStop, type Builder, type Platform } from './builders.js';
 
 export interface RunContainerOptions {
   /** Extra environment, e.g. Vertex AI's AIP_* variables. */
@@ -19,6 +19,12 @@ export interface RunContainerOptions {
   healthPath?: string;
   /** @default 60000 */
   readyTimeoutMs?: number;
+  /** The image's platform when this machine runs it under emulation. @default - this machine's */
+  platform?: Platform;
+  /** The builder's flags that give the container the host's GPUs. @default - none */
+  gpuFlags?: readonly string[];
+  /** Writable folders (a pod's volumes). @default - none */
+  tmpfs?: readonly string[];
   io?: IoHelper;
 }
 
@@ -62,7 +68,10 @@ export async function runContainer(builder: Builder, image: string, options: Run
   const name = options.name ?? `deploy-model-${randomBytes(4).toString('hex')}`;
   const hostPort = await freeLoopbackPort();
   const url = `http://127.0.0.1:${hostPort}`;
-  const argv = planRun(builder, { image, name, hostPort, containerPort: options.port ?? 8080, env: options.env ?? {} });
+  const argv = planRun(builder, {
+    image, name, hostPort, containerPort: options.port ?? 8080, env: options.env ?? {},
+    ...(options.platform ? { platform: options.platform } : {}), ...(options.gpuFlags ? { gpuFlags: options.gpuFlags } : {}), ...(options.tmpfs ? { tmpfs: options.tmpfs } : {}),
+  });
   io?.info('DM_CONTAINER_RUN', `Running ${image} as ${name} on ${url}`, { image, name, url });
   await runOrThrow(argv, `Starting ${image}`, io ? { io } : {});
 

@@ -1,5 +1,6 @@
 /** The container target's config entry: engine, base image, builder, push, port, contract, Kubernetes resources and KServe. */
 import { z } from 'zod';
+import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 
 /** The serving contracts the image's HTTP server speaks; all routes are always served. */
 export const CONTAINER_CONTRACTS = ['kserve-v2', 'sagemaker', 'vertex', 'azure-ml'] as const;
@@ -8,6 +9,14 @@ export type ContainerContract = (typeof CONTAINER_CONTRACTS)[number];
 /** KServe deployment modes: on Knative, or as a plain Deployment (KServe's RawDeployment). */
 export const KSERVE_MODES = ['serverless', 'raw'] as const;
 export type KserveMode = (typeof KSERVE_MODES)[number];
+
+/** The serving engines an image can hold. */
+export const CONTAINER_ENGINES = ['onnxruntime', 'triton', 'openvino'] as const;
+export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
+
+/** The platforms an image can be built for. */
+export const CONTAINER_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+export type ContainerPlatform = (typeof CONTAINER_PLATFORMS)[number];
 
 export const CONTAINER_BUILDERS = ['docker', 'podman', 'buildah'] as const;
 export type ContainerBuilderName = (typeof CONTAINER_BUILDERS)[number];
@@ -24,33 +33,115 @@ const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 export const IMAGE_REPOSITORY = /^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+|[a-z0-9.-]+:\d+)(:\d+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)+$/;
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** Kubernetes label keys and values, as the API server checks them (qualified names, at most 63 characters). */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** A pod toleration (core/v1 Toleration). */
+const tolerationSchema = z
+  .object({
+    key: z.string().regex(LABEL_KEY, 'must be a label key such as nvidia.com/gpu').optional().describe('The taint key, e.g. nvidia.com/gpu.'),
+    operator: z.enum(['Exists', 'Equal']).default('Equal').describe("'Exists' or 'Equal'. Default: 'Equal'."),
+    value: z.string().regex(LABEL_VALUE, 'must be a label value').optional().describe("The taint value, with operator 'Equal'."),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional().describe('The taint effect tolerated. Default: every effect.'),
+  })
+  .strict();
+
+const gpuSchema = z
+  .object({
+    /** @default 1 */
+    count: z.number().int().min(0).max(16).default(1).describe('GPUs per pod. Default: 1.'),
+    /** @default 'nvidia.com/gpu' */
+    resource: z.string().regex(LABEL_KEY, 'must be an extended resource name such as nvidia.com/gpu').default('nvidia.com/gpu')
+      .describe("The extended resource the device plugin advertises. Default: 'nvidia.com/gpu'."),
+    /** @default { 'nvidia.com/gpu.present': 'true' } (the label NVIDIA's GPU feature discovery puts on GPU nodes) */
+    nodeSelector: z.record(z.string().regex(LABEL_KEY, 'must be a label key'), z.string().regex(LABEL_VALUE, 'must be a label value'))
+      .default({ 'nvidia.com/gpu.present': 'true' })
+      .describe("Node labels of the GPU pool, e.g. { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }. Default: { 'nvidia.com/gpu.present': 'true' }."),
+    /** @default [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] */
+    tolerations: z.array(tolerationSchema).default([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }])
+      .describe("Tolerations for the GPU pool's taints. Default: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]."),
+  })
+  .strict();
+
+/** Triton's options in a container target: the GPU targets' own, and where the engine cache lives in the pod. */
+export const containerTritonSchema = z
+  .object({
+    ...tritonOptionsShape,
+    /**
+     * The volume mounted on the engine cache (`engineCachePath`): an emptyDir keeps engines across
+     * restarts of the container, a PersistentVolumeClaim across pods (one per GPU model).
+     * @default 'emptyDir'
+     */
+    engineCacheVolume: z.union([z.literal('emptyDir'), z.object({ persistentVolumeClaim: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a PersistentVolumeClaim name') }).strict()])
+      .default('emptyDir')
+      .describe("The volume on the TensorRT engine cache: 'emptyDir' (kept across container restarts) or { persistentVolumeClaim: 'name' } (kept across pods). Default: 'emptyDir'."),
+  })
+  .strict()
+  .superRefine(checkTritonOptions);
+
+export const OPENVINO_PERFORMANCE_HINTS = ['LATENCY', 'THROUGHPUT', 'CUMULATIVE_THROUGHPUT'] as const;
+
+export const openvinoOptionsSchema = z
+  .object({
+    /**
+     * OpenVINO's PERFORMANCE_HINT for the CPU plugin.
+     * @default - 'THROUGHPUT' with model.batching, else 'LATENCY'
+     */
+    performanceHint: z.enum(OPENVINO_PERFORMANCE_HINTS).optional()
+      .describe("OpenVINO's PERFORMANCE_HINT: 'LATENCY', 'THROUGHPUT' or 'CUMULATIVE_THROUGHPUT'. Default: THROUGHPUT with model.batching, else LATENCY."),
+    /**
+     * NUM_STREAMS: parallel inference streams on the CPU.
+     * @default - chosen by the performance hint
+     */
+    streams: z.union([z.number().int().min(1).max(256), z.literal('AUTO')]).optional()
+      .describe("OpenVINO's NUM_STREAMS, a number or 'AUTO'. Default: chosen by the performance hint."),
+  })
+  .strict();
+
 export const containerTargetSchema = z
   .object({
     type: z.literal('container'),
     /**
-     * The serving engine in the image. `onnxruntime` is the project's Node runtime on CPU.
+     * The serving engine in the image: `onnxruntime` is the project's Node runtime on CPU,
+     * `triton` NVIDIA Triton with TensorRT on GPU nodes (the generated Triton model repository),
+     * `openvino` OpenVINO Model Server on CPU (a generated `config.json`). See docs/containers.md.
      * @default 'onnxruntime'
      */
     engine: z
-      .enum(['onnxruntime'], {
-        error: () => "must be 'onnxruntime' (the CPU Node runtime); 'triton' images are not supported yet, use an aws-sagemaker, gcp-vertex or azure-ml target for Triton on GPU",
+      .enum(CONTAINER_ENGINES, {
+        error: () => "must be 'onnxruntime' (the project's Node runtime, CPU), 'triton' (NVIDIA Triton on GPU nodes) or 'openvino' (OpenVINO Model Server, CPU)",
       })
       .default('onnxruntime')
-      .describe("The serving engine in the image: 'onnxruntime' (the project's Node runtime, CPU). Default: 'onnxruntime'."),
+      .describe("The serving engine in the image: 'onnxruntime' (the project's Node runtime, CPU), 'triton' (NVIDIA Triton + TensorRT, GPU nodes) or 'openvino' (OpenVINO Model Server, CPU). Default: 'onnxruntime'."),
     /**
-     * The image the server is layered on. It must provide `node` (20 or later) on the PATH and glibc.
-     * Fully qualified, because podman and buildah refuse short names such as `node:22` when they
-     * cannot prompt (CI) unless the machine has an alias for them.
-     * @default 'docker.io/library/node:22-bookworm-slim'
+     * The image the server is layered on. With engine `onnxruntime` it must provide `node` (20 or
+     * later) on the PATH and glibc; with `triton` it must be a Triton release image, with `openvino`
+     * an OpenVINO Model Server image (a mirror of the default, for instance). Fully qualified,
+     * because podman and buildah refuse short names such as `node:22` when they cannot prompt (CI)
+     * unless the machine has an alias for them.
+     * @default - per engine: 'docker.io/library/node:22-bookworm-slim' (onnxruntime),
+     * 'nvcr.io/nvidia/tritonserver:<triton.tritonVersion>-py3' (triton),
+     * 'docker.io/openvino/model_server:2026.2' (openvino)
      */
-    baseImage: z.string().min(1).default('docker.io/library/node:22-bookworm-slim')
-      .describe("The image the server is layered on; it must provide node (20+) and glibc. Default: 'docker.io/library/node:22-bookworm-slim'."),
+    baseImage: z.string().min(1).optional()
+      .describe("The image the server is layered on: with onnxruntime it must provide node (20+) and glibc; with triton a Triton release image; with openvino an OpenVINO Model Server image. Default: docker.io/library/node:22-bookworm-slim, nvcr.io/nvidia/tritonserver:<tritonVersion>-py3 or docker.io/openvino/model_server:2026.2 by engine."),
     /**
-     * CPU architecture of the image; the onnxruntime-node binaries are chosen for it.
-     * @default 'x86_64'
+     * CPU architecture of a single-architecture image; the onnxruntime-node binaries are chosen for
+     * it. Use `platforms` for several.
+     * @default - 'x86_64' (unless `platforms` is set)
      */
-    architecture: z.enum(['x86_64', 'arm64']).default('x86_64')
-      .describe("CPU architecture of the image (linux/amd64 or linux/arm64). Default: 'x86_64'."),
+    architecture: z.enum(['x86_64', 'arm64']).optional()
+      .describe("CPU architecture of a single-architecture image (linux/amd64 or linux/arm64); use platforms for several. Default: 'x86_64' unless platforms is set."),
+    /**
+     * The platforms to build, one image each, pushed together as one manifest list (an image index)
+     * under the same tags. Each image carries onnxruntime-node for its own architecture only.
+     * @default - [the platform of `architecture`]
+     */
+    platforms: z.array(z.enum(CONTAINER_PLATFORMS, { error: () => "must be 'linux/amd64' or 'linux/arm64'" })).min(1)
+      .refine((p) => new Set(p).size === p.length, { message: 'lists a platform twice' })
+      .optional()
+      .describe("The platforms to build, e.g. ['linux/amd64', 'linux/arm64']: one image each, pushed as one manifest list. Default: the platform of architecture (linux/amd64)."),
     /**
      * Registry and repository to push to, e.g. `registry.example.com/ocr-det`. Credentials come from
      * the builder's own login (`docker login`, `podman login`).
@@ -122,6 +213,31 @@ export const containerTargetSchema = z
     targetCpuUtilization: z.number().int().min(1).max(100).default(70)
       .describe('Average CPU utilisation, in percent of the request, that the HPA aims for. Default: 70.'),
     /**
+     * Triton's options with engine `triton`: the same as the GPU targets' (precision, TensorRT
+     * workspace, instances per GPU, the release, the engine cache, warmup), plus where the pod keeps
+     * the TensorRT engine cache.
+     * @default - the GPU targets' defaults (engine 'tensorrt', precision 'fp16', tritonVersion
+     * DEFAULT_TRITON_VERSION, warmup on) and an emptyDir engine cache
+     */
+    triton: containerTritonSchema.optional()
+      .describe("Triton's options with engine 'triton': engine ('tensorrt' or 'onnxruntime'), precision, int8Calibration, workspaceMb, instancesPerGpu, tritonVersion, engineCachePath, warmup (as on the GPU targets), and engineCacheVolume. Default: the GPU targets' defaults, an emptyDir engine cache."),
+    /**
+     * OpenVINO Model Server's options with engine `openvino`.
+     * @default - PERFORMANCE_HINT 'THROUGHPUT' with model.batching, else 'LATENCY'; streams from the hint
+     */
+    openvino: openvinoOptionsSchema.optional()
+      .describe("OpenVINO Model Server's options with engine 'openvino': performanceHint ('LATENCY', 'THROUGHPUT', 'CUMULATIVE_THROUGHPUT') and streams. Default: THROUGHPUT with model.batching, else LATENCY; streams chosen by the hint."),
+    /**
+     * The GPUs each pod requests and the node pool it is scheduled on: the extended resource, a
+     * node selector and tolerations for the pool's taint. Engine `triton` needs at least one GPU;
+     * the CPU engines take none.
+     * @default - with engine 'triton': { count: 1, resource: 'nvidia.com/gpu',
+     * nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+     * tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] }; none otherwise
+     */
+    gpu: z.union([z.literal(false), gpuSchema]).optional()
+      .describe("GPUs per pod and the GPU node pool (engine 'triton'): { count, resource, nodeSelector, tolerations }, or false. Default: with triton, 1 x nvidia.com/gpu on nodes labelled nvidia.com/gpu.present=true, tolerating the nvidia.com/gpu taint."),
+    /**
      * Also write a KServe InferenceService (a custom-container predictor speaking v2). `true` (or
      * `{}`) leaves the deployment mode to the cluster's `defaultDeploymentMode` and writes a manifest
      * that is valid in both modes; `{ mode }` pins it (see docs/kubernetes.md); `false` writes none.
@@ -147,7 +263,17 @@ export const containerTargetSchema = z
       .describe("Also write a KServe InferenceService (custom container predictor, protocol v2): true, false, or { mode: 'serverless' | 'raw' } to pin KServe's deployment mode. Default: true (the cluster's default mode, a manifest valid in both)."),
   })
   .strict()
-  .describe('An OCI image serving the model over HTTP (KServe v2, SageMaker, Vertex AI, Azure ML routes), built with docker, podman or buildah, optionally pushed, with Kubernetes and KServe manifests.');
+  .superRefine((value, ctx) => {
+    if (value.architecture !== undefined && value.platforms !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['architecture'], message: "set architecture or platforms, not both: platforms: ['linux/amd64', 'linux/arm64'] builds both architectures" });
+    }
+    for (const engine of ['triton', 'openvino'] as const) {
+      if (value[engine] !== undefined && value.engine !== engine) {
+        ctx.addIssue({ code: 'custom', path: [engine], message: `${engine} options apply to engine '${engine}' only; this target's engine is '${value.engine}': set engine: '${engine}' or remove ${engine}` });
+      }
+    }
+  })
+  .describe('An OCI image serving the model over HTTP, built with docker, podman or buildah, smoke-tested, optionally pushed, with Kubernetes and KServe manifests; engines: the Node onnxruntime server (CPU), NVIDIA Triton (GPU nodes) or OpenVINO Model Server (CPU); one or several platforms.');
 
 export type ContainerTargetInput = z.input<typeof containerTargetSchema>;
 export type ContainerTargetConfig = z.output<typeof containerTargetSchema>;

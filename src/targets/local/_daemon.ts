@@ -14,6 +14,7 @@ import { startFunctionUrlServer, type FunctionUrlServer, type FunctionUrlTarget 
 import { startLocalFunction } from '../../lambda-emulator/local-function.js';
 import type { LocalFunction } from '../../lambda-emulator/types.js';
 import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, DaemonVersion, StageRequest } from './daemon-protocol.js';
+import { stampedFunctionLog } from './_function-log.js';
 
 interface Running { fn: LocalFunction & FunctionUrlTarget; info: DaemonVersion }
 
@@ -77,7 +78,7 @@ function state(): DaemonState {
 async function stage(request: StageRequest): Promise<DaemonState> {
   await discard();
   note(`staging version ${request.version} of ${request.spec.functionName}`);
-  const fn = await startLocalFunction({ ...request.spec, port: 0, log: logLine }) as LocalFunction & FunctionUrlTarget;
+  const fn = await startLocalFunction({ ...request.spec, port: 0, log: stampedFunctionLog(logLine, request.version) }) as LocalFunction & FunctionUrlTarget;
   // The bootstrap is bundled; the esbuild service process need not idle beside the functions.
   await stopEsbuild().catch(() => undefined);
   const initError = fn.stats().initError;

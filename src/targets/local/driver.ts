@@ -156,6 +156,8 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
     return { removed: await stopDaemons(ctx.stateDir, keyOf(ctx)) };
   },
 
+  async *logs(ctx: LocalContext, options) { yield* (await import('./logs.js')).localLogs(ctx, options); },
+
   /** The serving version and settings against this build and plan. */
   async diff(ctx: LocalContext, build: BuildResult): Promise<TargetDiff> {
     const artifacts = build.outputs as LocalArtifacts;

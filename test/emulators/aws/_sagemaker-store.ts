@@ -1,3 +1,4 @@
+import { sendContainerLogsToCloudWatch } from './_sagemaker-logs.js';
 import type { FakeState } from './state.js';
 
 /** SageMaker's `EndpointStatus` values the fake uses. */
@@ -191,6 +192,7 @@ export function sageMakerFake(state: FakeState): SageMakerFake {
   let fake = fakes.get(state);
   if (!fake) {
     fake = new SageMakerFake();
+    sendContainerLogsToCloudWatch(state, fake);
     fakes.set(state, fake);
   }
   return fake;

@@ -22,6 +22,8 @@ export interface FunctionSpec {
   /** Where the function believes it runs (AWS_REGION, ARNs). */
   readonly region?: string;
   readonly accountId?: string;
+  /** Receives every line the function prints (runtime output, START, END, REPORT): its log stream. @default - none */
+  readonly log?: (line: string) => void;
 }
 
 export interface InvokeResult {

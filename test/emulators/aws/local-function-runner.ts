@@ -25,7 +25,7 @@ export function localFunctionRunner(options: LocalFunctionRunnerOptions = {}): F
         timeoutSeconds: spec.timeoutSeconds,
         region: spec.region,
         accountId: spec.accountId,
-        log: options.log ? (line) => options.log!(spec.functionName, spec.version, line) : undefined,
+        log: (line) => { options.log?.(spec.functionName, spec.version, line); spec.log?.(line); },
       });
       return {
         async invoke(event) {

@@ -10,6 +10,7 @@ import type { FakeContext } from './_context.js';
 import { Faults } from './faults.js';
 import { inProcessFunctionRunner, type FunctionRunner } from './function-runner.js';
 import { LambdaRuntime } from './_lambda-runtime.js';
+import { lambdaLogs } from './_lambda-logs.js';
 import { DEFAULT_SERVICES, pickService } from './_router.js';
 import type { AwsServiceModule, ParsedCall } from './_service.js';
 import { createState, type FakeState } from './state.js';
@@ -97,7 +98,7 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
   const provisioners = defaultProvisioners();
   for (const [type, p] of Object.entries(options.provisioners ?? {})) provisioners.set(type, p);
   const services = [...(options.services ?? []), ...DEFAULT_SERVICES];
-  const lambdaRuntime = new LambdaRuntime(options.functionRunner ?? inProcessFunctionRunner(), faults, state, workDir, { region, accountId });
+  const lambdaRuntime = new LambdaRuntime(lambdaLogs(options.functionRunner ?? inProcessFunctionRunner(), state), faults, state, workDir, { region, accountId });
   const calls: RecordedCall[] = [];
   const internalErrors: Error[] = [];
   let endpoint = '';

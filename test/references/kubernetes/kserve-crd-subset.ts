@@ -69,8 +69,28 @@ const container = object({
   volumeMounts: { type: 'array', items: object({ mountPath: string, name: string, readOnly: boolean, subPath: string }, ['mountPath', 'name']) },
 }, ['name']);
 
+// `spec.predictor.model` (ModelSpec: modelFormat, runtime, and PredictorExtensionSpec, which inlines a
+// corev1.Container; the CRD lists no required field at this level, and `modelFormat` requires its name).
+const { name: _containerName, ...containerFields } = (container as Extract<CrdSchema, { type: 'object' }>).properties;
+const model = object({
+  modelFormat: object({ name: string, version: string }, ['name']),
+  runtime: string,
+  protocolVersion: string,
+  storageUri: string,
+  name: string,
+  ...containerFields,
+});
+
 /** spec.predictor: PredictorSpec with the PodSpec and ComponentExtensionSpec it inlines. */
 export const PREDICTOR_SUBSET: CrdSchema = object({
+  model,
+  nodeSelector: { type: 'map', values: string },
+  tolerations: { type: 'array', items: object({ effect: string, key: string, operator: string, tolerationSeconds: int64, value: string }) },
+  volumes: { type: 'array', items: object({
+    name: string,
+    emptyDir: object({ medium: string, sizeLimit: { type: 'quantity' } }),
+    persistentVolumeClaim: object({ claimName: string, readOnly: boolean }, ['claimName']),
+  }, ['name']) },
   minReplicas: int32,
   maxReplicas: int32,
   scaleMetric: { type: 'string', enum: ['cpu', 'memory', 'concurrency', 'rps'] },

@@ -7,7 +7,6 @@ import { configSchema } from '../../../src/config/schema.js';
 import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { inspectModel } from '../../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../../src/model/types.js';
-import type { InferenceCall } from '../../../src/smoke/run-smoke.js';
 import type { ContainerArtifacts, ContainerContext } from '../../../src/targets/container/build.js';
 import { containerDriver } from '../../../src/targets/container/driver.js';
 import { writeImageRecord } from '../../../src/targets/container/image-record.js';

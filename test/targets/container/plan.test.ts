@@ -35,7 +35,7 @@ describe('the container plan', () => {
       rollout: {
         strategy: 'all-at-once',
         steps: [
-          { phase: 'stage', action: 'build the image from the build context with podman, tagged registry.example.com/ocr/cls:<content-tag> and registry.example.com/ocr/cls:v1' },
+          { phase: 'stage', action: 'build the image from the build context with podman, tagged registry.example.com/ocr/cls:<content-tag> and registry.example.com/ocr/cls:v1, and check the architecture of every ELF file it ships' },
           { phase: 'stage', action: 'run it on 127.0.0.1 (a free port) and wait for /v2/health/ready' },
           { phase: 'smoke', action: 'call its v2 infer route on 127.0.0.1; when the last deploy pushed these same tags, the image is unchanged: its run stops after the smoke test and nothing is pushed' },
           { phase: 'promote', action: 'stop the run, push registry.example.com/ocr/cls:<content-tag> and registry.example.com/ocr/cls:v1, record the image and write the manifests under k8s/' },
@@ -52,7 +52,9 @@ describe('the container plan', () => {
         baseImage: 'docker.io/library/node:22-bookworm-slim',
         architecture: 'x86_64',
         platform: 'linux/amd64',
+        platforms: ['linux/amd64'],
       },
+      uid: 10001,
       environment: {
         ORT_DISABLE_TELEMETRY: '1',
         DM_MODEL_NAME: 'ocr-cls',
@@ -70,7 +72,7 @@ describe('the container plan', () => {
       contract: 'kserve-v2',
       port: 8080,
       builder: { preferred: 'podman', order: ['podman'] },
-      run: { host: '127.0.0.1', containerPort: 8080, readyPath: '/v2/health/ready', readyTimeoutMs: 60_000, namePrefix: 'ocr-cls-dev-image' },
+      run: { host: '127.0.0.1', containerPort: 8080, readyPath: '/v2/health/ready', readyTimeoutMs: 60_000, namePrefix: 'ocr-cls-dev-image', gpu: false, tmpfs: [] },
     });
     // THEN the manifests are the planner's, naming the repository with the content tag left for the build
     expect(manifests).toEqual({
@@ -91,7 +93,7 @@ describe('the container plan', () => {
     expect(p.manifests.image).toBe('localhost/ocr-cls:<content-tag>');
     expect(p.manifests.objects.inferenceService).toBeUndefined();
     expect(p.rollout.steps.map((s) => s.action)).toEqual([
-      'build the image from the build context with the first of docker, podman that works, tagged localhost/ocr-cls:<content-tag>',
+      'build the image from the build context with the first of docker, podman that works, tagged localhost/ocr-cls:<content-tag>, and check the architecture of every ELF file it ships',
       'run it on 127.0.0.1 (a free port) and wait for /v2/health/ready',
       'call its v2 infer route on 127.0.0.1',
       'stop the run, record the image and write the manifests under k8s/; the image stays local (set push to publish it)',

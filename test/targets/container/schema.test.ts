@@ -8,8 +8,6 @@ describe('container target schema', () => {
     expect(containerTargetSchema.parse({ type: 'container' })).toEqual({
       type: 'container',
       engine: 'onnxruntime',
-      baseImage: 'docker.io/library/node:22-bookworm-slim',
-      architecture: 'x86_64',
       port: 8080,
       contract: 'kserve-v2',
       resources: { cpu: '1', memory: '1Gi' },
@@ -28,11 +26,40 @@ describe('container target schema', () => {
     expect(config.targets.image).toMatchObject({ type: 'container', push: 'registry.example.com/ocr-det', tag: 'v3' });
   });
 
-  it("refuses engine 'triton' with a message naming the supported engine and the alternative", () => {
-    const r = containerTargetSchema.safeParse({ type: 'container', engine: 'triton' });
+  it('takes the three engines and refuses another, naming them', () => {
+    for (const engine of ['onnxruntime', 'triton', 'openvino']) expect(containerTargetSchema.parse({ type: 'container', engine }).engine).toBe(engine);
+    const r = containerTargetSchema.safeParse({ type: 'container', engine: 'tensorrt' });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(['engine']);
-    expect(r.error?.issues[0]?.message).toMatch(/must be 'onnxruntime'.*not supported yet/);
+    expect(r.error?.issues[0]?.message).toMatch(/'onnxruntime'.*'triton'.*'openvino'/);
+  });
+
+  it("takes Triton's options under triton, with the GPU targets' defaults, and refuses them on another engine", () => {
+    const t = containerTargetSchema.parse({ type: 'container', engine: 'triton', triton: { precision: 'fp32' } });
+    expect(t.triton).toEqual({ engine: 'tensorrt', precision: 'fp32', workspaceMb: 4096, instancesPerGpu: 1, tritonVersion: '25.06', warmup: true, engineCacheVolume: 'emptyDir' });
+    // The GPU targets' cross-field rule: int8 needs a table.
+    expect(containerTargetSchema.safeParse({ type: 'container', engine: 'triton', triton: { precision: 'int8' } }).error?.issues[0]?.path).toEqual(['triton', 'int8Calibration']);
+    expect(containerTargetSchema.safeParse({ type: 'container', engine: 'triton', triton: { tritonVersion: '25' } }).error?.issues[0]?.path).toEqual(['triton', 'tritonVersion']);
+    const wrong = containerTargetSchema.safeParse({ type: 'container', triton: {} });
+    expect(wrong.error?.issues).toEqual([expect.objectContaining({ path: ['triton'], message: expect.stringMatching(/engine 'triton' only.*'onnxruntime'/) })]);
+    expect(containerTargetSchema.safeParse({ type: 'container', engine: 'triton', openvino: {} }).error?.issues[0]?.path).toEqual(['openvino']);
+  });
+
+  it('takes platforms or architecture, not both, and no platform twice', () => {
+    expect(containerTargetSchema.parse({ type: 'container', platforms: ['linux/amd64', 'linux/arm64'] }).platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(containerTargetSchema.safeParse({ type: 'container', platforms: ['linux/arm64'], architecture: 'arm64' }).error?.issues[0]?.path).toEqual(['architecture']);
+    expect(containerTargetSchema.safeParse({ type: 'container', platforms: ['linux/arm64', 'linux/arm64'] }).error?.issues[0]?.message).toMatch(/twice/);
+    expect(containerTargetSchema.safeParse({ type: 'container', platforms: ['linux/riscv64'] }).error?.issues[0]?.path).toEqual(['platforms', 0]);
+    expect(containerTargetSchema.safeParse({ type: 'container', platforms: [] }).success).toBe(false);
+  });
+
+  it('takes gpu as false or a count, resource, node selector and tolerations with defaults', () => {
+    expect(containerTargetSchema.parse({ type: 'container', engine: 'triton', gpu: {} }).gpu).toEqual({
+      count: 1, resource: 'nvidia.com/gpu', nodeSelector: { 'nvidia.com/gpu.present': 'true' }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    });
+    expect(containerTargetSchema.parse({ type: 'container', engine: 'triton', gpu: false }).gpu).toBe(false);
+    expect(containerTargetSchema.safeParse({ type: 'container', gpu: { nodeSelector: { 'bad key!': 'x' } } }).success).toBe(false);
+    expect(containerTargetSchema.safeParse({ type: 'container', gpu: { tolerations: [{ key: 'k', effect: 'Sometimes' }] } }).success).toBe(false);
   });
 
   it.each([
