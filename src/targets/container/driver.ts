@@ -11,7 +11,9 @@ import { detectBuilder, planRemoveImage, type Builder } from './builders.js';
 import { diffContainer } from './diff.js';
 import { detectGpuRuntime, ensureBaseImage } from './host-checks.js';
 import { buildImage, pushImage, removeImage, sameRefs, tagImage, type BuiltImage } from './image.js';
-import { buildPlatformImages, pushManifestList, removeManifestList, smokeOtherPlatforms, type PlatformImage } from './multi-platform.js';
+import {
+  announceBuild, buildPlatformImages, checkSmokeRun, describeBuild, emulatedRunFailure, pushManifestList, removeManifestList, runsHere, smokeOtherPlatforms, type PlatformImage,
+} from './multi-platform.js';
 import { readImageRecord, removeImageRecord, writeImageRecord, type ImageRecord } from './image-record.js';
 import { writeManifests } from './manifests.js';
 import type { ContainerPlan } from './plan.js';
@@ -60,18 +62,24 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
         platforms = await buildPlatformImages({ builder, artifacts, engine: plan.engine, io: ctx.io });
         image = { ref: artifacts.contentRef, refs: [...artifacts.refs], sizeBytes: platforms.reduce((n, p) => n + p.image.sizeBytes, 0), buildMs: platforms.reduce((n, p) => n + p.image.buildMs, 0) };
       } else {
+        announceBuild({ dir: artifacts.context.dir, platform: artifacts.context.platform, ref: artifacts.contentRef }, ctx.io);
         image = await buildImage({ builder, contextDir: artifacts.context.dir, platform: artifacts.context.platform, refs: artifacts.refs, io: ctx.io, checkNativeFiles: plan.engine === 'onnxruntime' });
       }
       const state: ContainerCandidateState = { builder, image, ...(platforms ? { platforms } : {}), container: `${plan.run.namePrefix}-${randomBytes(4).toString('hex')}`, ...(previous ? { previous } : {}) };
       // The image this machine runs natively is the one the rollout core smoke-tests.
       const native = platforms?.find((p) => p.runsHere === 'native') ?? platforms?.[0];
+      // A single image of another architecture (architecture: 'arm64' on an amd64 machine) runs only under emulation, if at all.
+      const smokeRef = native?.image.ref ?? image.ref;
+      const smokePlatform = native?.platform ?? artifacts.context.platform;
+      const smokeRuns = native?.runsHere ?? runsHere(smokePlatform);
       let url: string;
       try {
-        ({ url } = await runContainer(builder, native?.image.ref ?? image.ref, {
+        checkSmokeRun({ platform: smokePlatform, runsHere: smokeRuns, ref: smokeRef, io: ctx.io });
+        ({ url } = await runContainer(builder, smokeRef, {
           name: state.container, port: plan.run.containerPort, healthPath: plan.run.readyPath, readyTimeoutMs: plan.run.readyTimeoutMs, io: ctx.io,
           ...(gpu ? { gpuFlags: gpu.flags } : {}), ...(plan.run.tmpfs.length > 0 ? { tmpfs: plan.run.tmpfs } : {}),
-          ...(native && native.runsHere !== 'native' ? { platform: native.platform } : {}),
-        }));
+          ...(smokeRuns !== 'native' ? { platform: smokePlatform } : {}),
+        }).catch((e: unknown) => { throw smokeRuns === 'emulated' ? emulatedRunFailure(e, smokePlatform, smokeRef) : e; }));
         if (platforms && native) {
           native.smoke = 'run here; the rollout\'s smoke test calls it';
           await smokeOtherPlatforms({ ctx, builder, platforms, reference: { platform: native.platform, url } });
@@ -92,7 +100,7 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
         state,
         details: {
           image: image.ref, refs: image.refs, sizeBytes: image.sizeBytes, buildMs: image.buildMs,
-          ...(platforms ? { platforms: platforms.map((p) => ({ platform: p.platform, ref: p.image.ref, sizeBytes: p.image.sizeBytes, runsHere: p.runsHere, smoke: p.smoke })) } : {}),
+          ...(platforms ? { platforms: platforms.map((p) => ({ platform: p.platform, ref: p.image.ref, sizeBytes: p.image.sizeBytes, build: describeBuild(p.platform, p.build), runsHere: p.runsHere, smoke: p.smoke })) } : {}),
           ...(plan.image.push ? { pushTo: plan.image.repository } : {}),
         },
       };

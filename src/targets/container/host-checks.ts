@@ -13,11 +13,15 @@ import { gpuRunFlags, planImagePlatform, planManifestInspect, planPullPlatform, 
 type Exec = (argv: readonly string[]) => Promise<ExecResult>;
 const defaultExec: Exec = (argv) => exec(argv, { timeoutMs: 30 * 60_000 });
 
-/** What `validate` and `synth` did for each engine, for the messages below. */
+/**
+ * What a deploy had done for each engine when a host check stops it: planning runs every check of
+ * `validate`, and the build wrote the context; the manifests were planned and checked, but deploy
+ * writes them only after a smoke test passes (`synth` writes them without one).
+ */
 const CHECKED: Readonly<Record<string, string>> = {
-  onnxruntime: 'validate and synth ran (the build context and the Kubernetes and KServe manifests)',
-  triton: "validate and synth ran (the Triton model repository and its config.pbtxt, checked by the Triton planner's rules; the Kubernetes and KServe manifests)",
-  openvino: "validate and synth ran (OVMS's config.json from the signature, the operator and data type checks; the Kubernetes and KServe manifests)",
+  onnxruntime: 'the checks of validate, and the build context (the server, the model, onnxruntime-node for each platform); the Kubernetes and KServe manifests were planned and checked, not written (`deploy-model synth` writes them)',
+  triton: "the checks of validate, and the build context: the Triton model repository and its config.pbtxt, checked by the Triton planner's rules; the Kubernetes and KServe manifests were planned and checked, not written (`deploy-model synth` writes them)",
+  openvino: "the checks of validate (OpenVINO's operators and data types), and the build context: OVMS's config.json from the signature; the Kubernetes and KServe manifests were planned and checked, not written (`deploy-model synth` writes them)",
 };
 
 /** Pulled messages that mean "the image exists, but not for this platform" (podman/buildah, docker). */
@@ -99,7 +103,7 @@ export const CDI_DIRS = ['/etc/cdi', '/var/run/cdi'];
 export async function detectGpuRuntime(builder: Builder, options: { exec?: Exec; cdiDirs?: readonly string[] } = {}): Promise<GpuRuntime> {
   const run = options.exec ?? ((argv) => exec(argv, { timeoutMs: 30_000 }));
   const missing = (why: string, fix: string) => new DeployModelError('CONTAINER_NO_GPU_RUNTIME',
-    `No GPU container runtime here (${why}). What ran: ${CHECKED.triton}. What could not be checked: the Triton image was not built, run, smoke-tested or pushed, so no TensorRT engine was built and no request reached Triton. `
+    `No GPU container runtime here (${why}). What ran: ${CHECKED.triton}. What could not be checked: the Triton image was not built, run, smoke-tested or pushed, so no Triton release loaded the config.pbtxt, no TensorRT engine was built and no request reached Triton. `
     + `Fix: deploy from a machine with an NVIDIA GPU and ${fix}; \`deploy-model synth\` writes the repository and the manifests without one.`,
     { details: { builder: builder.name, why } });
   const smi = await run(['nvidia-smi', '-L']);

@@ -1,5 +1,6 @@
 /** Several platforms: one image each, each checked and (where this machine can run it) compared with the native one, pushed as one manifest list. */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { compareOutputs, type V2OutputTensor } from '../../smoke/compare-outputs.js';
@@ -25,6 +26,8 @@ export interface PlatformImage {
   platform: Platform;
   image: BuiltImage;
   runsHere: RunsHere;
+  /** How the image was built here: natively, for another platform without emulation (COPY only), or with RUN steps under qemu. */
+  build: BuildEmulation;
   /** What the comparison with the native image found, once stage ran it. */
   smoke?: string;
 }
@@ -48,17 +51,81 @@ export function runsHere(platform: Platform, host: { platform: NodeJS.Platform; 
   return /^enabled/m.test(text) && /^flags:.*F/m.test(text) ? 'emulated' : 'no';
 }
 
-/** Builds each platform's image from its context, checking the native files of the onnxruntime engine's. */
+/**
+ * How a Dockerfile builds for `platform` on this machine: `native`; `copy-only` when it is for
+ * another platform but runs nothing of it (no RUN instruction: files are copied and metadata set,
+ * so no emulation is needed); `qemu` when it has RUN steps for another platform, which the builder
+ * runs through qemu-user-static's binfmt_misc entry.
+ */
+export type BuildEmulation = 'native' | 'copy-only' | 'qemu';
+
+export function buildEmulation(dockerfile: string, platform: Platform, here: RunsHere): BuildEmulation {
+  if (here === 'native') return 'native';
+  return /^\s*RUN\s/im.test(dockerfile) ? 'qemu' : 'copy-only';
+}
+
+/** What a build needed, in words, for the progress messages and the report. */
+export function describeBuild(platform: Platform, how: BuildEmulation): string {
+  switch (how) {
+    case 'native': return `built natively for ${platform}`;
+    case 'copy-only': return `built for ${platform} without emulation: the Dockerfile only copies files (no RUN), so nothing of ${platform} ran`;
+    case 'qemu': return `built for ${platform} with its RUN steps under qemu-user-static emulation (binfmt_misc ${QEMU_BINFMT[platform]})`;
+  }
+}
+
+/**
+ * Says how a context will be built here (DM_CONTAINER_PLATFORM_BUILD), and refuses, before the
+ * build, one that needs emulation this machine does not have (CONTAINER_EMULATION_UNAVAILABLE).
+ */
+export function announceBuild(context: { dir: string; platform: Platform; ref: string }, io?: IoHelper): BuildEmulation {
+  const here = runsHere(context.platform);
+  const build = buildEmulation(readFileSync(join(context.dir, 'Dockerfile'), 'utf8'), context.platform, here);
+  if (build === 'qemu' && here === 'no') {
+    throw new DeployModelError('CONTAINER_EMULATION_UNAVAILABLE', `The Dockerfile of ${context.ref} runs commands (RUN) for ${context.platform}, which this machine cannot run: no qemu-user binfmt_misc entry (${QEMU_BINFMT[context.platform]}) is enabled. `
+      + `Install qemu-user-static (Debian: apt-get install qemu-user-static binfmt-support), or build on a ${context.platform} host.`, { details: { platform: context.platform, ref: context.ref } });
+  }
+  io?.info('DM_CONTAINER_PLATFORM_BUILD', `${context.ref}: ${describeBuild(context.platform, build)}`, { platform: context.platform, ref: context.ref, build });
+  return build;
+}
+
+/** Builds each platform's image from its context, checking the native files of the onnxruntime engine's; says which builds needed emulation. */
 export async function buildPlatformImages(options: { builder: Builder; artifacts: ContainerArtifacts; engine: ContainerEngine; io?: IoHelper }): Promise<PlatformImage[]> {
   const out: PlatformImage[] = [];
   for (const c of options.artifacts.contexts) {
+    const build = announceBuild(c, options.io);
     const image = await buildImage({
       builder: options.builder, contextDir: c.dir, platform: c.platform, refs: [c.ref], checkNativeFiles: options.engine === 'onnxruntime',
       ...(options.io ? { io: options.io } : {}),
     });
-    out.push({ platform: c.platform, image, runsHere: runsHere(c.platform) });
+    out.push({ platform: c.platform, image, runsHere: runsHere(c.platform), build });
   }
   return out;
+}
+
+/**
+ * Before stage runs the image its smoke test calls: refuses one this machine cannot run
+ * (CONTAINER_PLATFORM_CANNOT_RUN: an image is pushed only after its smoke test), and announces a
+ * run under emulation (DM_CONTAINER_PLATFORM_EMULATED).
+ */
+export function checkSmokeRun(options: { platform: Platform; runsHere: RunsHere; ref: string; io?: IoHelper }): void {
+  const { platform, ref, io } = options;
+  if (options.runsHere === 'no') {
+    throw new DeployModelError('CONTAINER_PLATFORM_CANNOT_RUN', `${ref} was built for ${platform} and its native files checked, but this machine cannot run ${platform} images, `
+      + 'so it cannot be smoke-tested here, and an image is pushed only after its smoke test. '
+      + `Fix: deploy from a ${platform} host; or install qemu-user-static (binfmt_misc ${QEMU_BINFMT[platform]}) to run it under emulation; `
+      + `or build platforms: ['linux/amd64', 'linux/arm64'], which smoke-tests this machine's image and checks the other's files.`, { details: { platform, ref } });
+  }
+  if (options.runsHere === 'emulated') {
+    io?.info('DM_CONTAINER_PLATFORM_EMULATED', `Running ${ref} (${platform}) under qemu-user-static emulation (binfmt_misc ${QEMU_BINFMT[platform]}): slower than the platform, and not the platform itself`, { platform, ref });
+  }
+}
+
+/** A smoke-test image that did not start under emulation: the same error, saying that emulation was in the way. */
+export function emulatedRunFailure(e: unknown, platform: Platform, ref: string): unknown {
+  if (!(e instanceof DeployModelError) || (e.code !== 'CONTAINER_EXITED' && e.code !== 'CONTAINER_NOT_READY')) return e;
+  return new DeployModelError('CONTAINER_EMULATED_RUN_FAILED', `${ref} (${platform}) was run under qemu-user-static emulation for its smoke test and did not get ready: ${e.message} `
+    + `Emulation is not the platform (onnxruntime crashes under Debian 12's qemu 7.2); its native files were checked. Smoke-test it on a ${platform} host (deploy from there), `
+    + `or build platforms: ['linux/amd64', 'linux/arm64'], which smoke-tests this machine's image and reports the other's run as not done.`, { cause: e, details: { platform, ref } });
 }
 
 /**
@@ -81,6 +148,7 @@ export async function smokeOtherPlatforms(options: { ctx: ContainerContext; buil
       continue;
     }
     const emulated = p.runsHere === 'emulated';
+    checkSmokeRun({ platform: p.platform, runsHere: p.runsHere, ref: p.image.ref, io: ctx.io });
     let run;
     try {
       run = await runContainer(builder, p.image.ref, {

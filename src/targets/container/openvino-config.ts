@@ -54,19 +54,26 @@ export interface PlanOvmsParams {
  * - `plugin_config`: PERFORMANCE_HINT (`openvino.performanceHint`, else THROUGHPUT with
  *   `model.batching`, LATENCY without), NUM_STREAMS (`openvino.streams`), INFERENCE_NUM_THREADS
  *   (`runtime.intraOpThreads`).
- * Throws CONTAINER_OPENVINO_UNSUPPORTED_OP / CONTAINER_OPENVINO_UNSUPPORTED_TENSOR for a model OVMS cannot serve.
+ * OVMS does not merge concurrent requests into one run as Triton and the Node server do: with
+ * `model.batching` it accepts batches of 1 to maxBatchSize from each client and runs concurrent
+ * requests in parallel streams (THROUGHPUT).
+ * Throws CONTAINER_OPENVINO_UNSUPPORTED_OP / CONTAINER_OPENVINO_UNSUPPORTED_TENSOR for a model OVMS
+ * cannot serve, and CONTAINER_OPENVINO_BATCHING_UNSUPPORTED for `model.batching` on a model without
+ * a batch dim.
  */
 export function planOvmsConfig(params: PlanOvmsParams): OvmsPlan {
   const { signature, modelName, batching, inputShapes, runtime, options } = params;
   checkOperators(signature);
   checkTensors(signature);
+  if (batching) checkBatchable(signature);
 
   const shape: Record<string, string> = {};
   for (const input of signature.inputs) {
     if (!input.shape || input.shape.length === 0) continue;
     const pinned = inputShapes?.[input.name]?.shape;
     const dims: string[] = input.shape.map((d, i) => (typeof d === 'number' ? String(d) : pinned?.[i] !== undefined ? String(pinned[i]) : '-1'));
-    if (batching && typeof input.shape[0] === 'string') dims[0] = `1:${batching.maxBatchSize}`;
+    // A range's max must be above its min (shape.cpp `Shape::fromString`): a batch of at most one is `1`.
+    if (batching && typeof input.shape[0] === 'string') dims[0] = batching.maxBatchSize > 1 ? `1:${batching.maxBatchSize}` : '1';
     const own = input.shape.map((d) => (typeof d === 'number' ? String(d) : '-1'));
     if (dims.some((d, i) => d !== own[i])) shape[input.name] = `(${dims.join(',')})`;
   }
@@ -121,4 +128,22 @@ function checkTensors(signature: PlanOvmsParams['signature']): void {
     `OpenVINO Model Server cannot serve ${bad.map(({ role, t }) => `${role} '${t.name}' (${t.onnxTypeName})`).join(', ')} over its KServe v2 API, which has no such data type. `
     + "Add Cast nodes to float32 or float16 at the model's edges, or use engine 'onnxruntime'.",
     { details: { tensors: bad.map(({ role, t }) => ({ role, name: t.name, onnxType: t.onnxTypeName })) } });
+}
+
+/**
+ * `model.batching` gives the first dim the range `1:maxBatchSize`, which is a batch only where every
+ * input and output leaves its first dim dynamic (the rule Triton's max_batch_size and the Node
+ * server's batching apply): a range on one input of a model whose other tensors have a fixed first
+ * dim (a recurrent state, a scalar) would accept requests the model cannot run.
+ */
+function checkBatchable(signature: PlanOvmsParams['signature']): void {
+  const tensors = [...signature.inputs.map((t) => ({ role: 'input', t })), ...signature.outputs.map((t) => ({ role: 'output', t }))];
+  const bad = tensors.find(({ t }) => !(t.shape && t.shape.length > 0 && typeof t.shape[0] === 'string'));
+  if (!bad) return;
+  const shape = bad.t.shape ?? [];
+  const why = shape.length === 0 ? 'is a scalar' : `has a fixed first dim (${String(shape[0])})`;
+  throw new DeployModelError('CONTAINER_OPENVINO_BATCHING_UNSUPPORTED',
+    `model.batching is set, but ${bad.role} '${bad.t.name}' ${why} ([${shape.join(', ')}]): OVMS would accept batches of 1 to maxBatchSize along the first dim of the inputs, `
+    + 'and that is a batch only where every input and output leaves its first dim dynamic. Remove model.batching, or re-export the model with a dynamic batch dim.',
+    { details: { tensor: bad.t.name, shape } });
 }

@@ -73,13 +73,16 @@ export async function validateContainer(input: PlanInput<ContainerTargetConfig>)
     if (!isDeployModelError(e)) throw e;
     // The engine's planner refuses the model: Triton's rules (a data type its onnxruntime backend
     // refuses, batching the model cannot do) or OpenVINO's (an operator it lacks, a data type).
-    problems.push(codedProblem(`${at}.engine`, input.target.engine, e, e.code.startsWith('CONTAINER_OPENVINO')
-      ? "use engine 'onnxruntime' or 'triton', or re-export the model as the message says"
-      : 'change the model or the triton options as the message says, or use another engine'));
+    const batchingCode = e.code === 'CONTAINER_OPENVINO_BATCHING_UNSUPPORTED' || e.code === 'TRITON_BATCHING_UNSUPPORTED';
+    problems.push(codedProblem(batchingCode ? 'model.batching' : `${at}.engine`, batchingCode ? input.config.model.batching : input.target.engine, e, batchingCode
+      ? 'remove model.batching, or re-export the model with a dynamic first dim on every input and output'
+      : e.code.startsWith('CONTAINER_OPENVINO')
+        ? "use engine 'onnxruntime' or 'triton', or re-export the model as the message says"
+        : 'change the model or the triton options as the message says, or use another engine'));
     return problems;
   }
   try {
-    validateManifests(plan.manifests.objects);
+    await validateManifests(plan.manifests.objects);
   } catch (e) {
     if (!isDeployModelError(e)) throw e;
     const details = e.details as { manifest?: string; name?: string; refusals?: KnativeRefusal[] };

@@ -1,3 +1,4 @@
+// The triton and openvino engines' manifests against KServe's CRD, webhooks and own runtimes, Knative's rules and the Kubernetes API schema.
 import { describe, expect, it } from 'vitest';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodSpec } from 'kubernetes-models/v1/PodSpec';

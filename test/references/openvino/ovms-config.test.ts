@@ -1,3 +1,4 @@
+// OVMS v2026.2's config.json rules, each refused once, and every config.json the openvino engine generates for the real models checked against them.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,8 @@ describe('every config.json the openvino engine generates passes them', () => {
   const CASES: Array<[string, () => string, Partial<ModelConfig>, Record<string, unknown>?, Record<string, unknown>?]> = [
     ['cls', () => MODELS.cls, {}],
     ['cls batching', () => MODELS.cls, { batching: { maxBatchSize: 8, maxQueueDelayMs: 2 } }],
+    // `1:1` is refused (a range's max must be above its min): a batch of at most one is the dim 1.
+    ['cls batching of one', () => MODELS.cls, { batching: { maxBatchSize: 1, maxQueueDelayMs: 2 } }],
     ['cls pinned', () => MODELS.cls, { inputs: { x: { shape: [1, 3, 48, 192] } } }, { performanceHint: 'THROUGHPUT', streams: 2 }, { intraOpThreads: 4 }],
     ['det pinned and batching', () => MODELS.det, { inputs: { x: { shape: [1, 3, 640, 640] } }, batching: { maxBatchSize: 4, maxQueueDelayMs: 2 } }],
     ['rec', () => MODELS.rec, {}, { streams: 'AUTO' }],

@@ -207,8 +207,12 @@ describe.skipIf(!env.builder)(env.builder ? title : `${title} (skipped: ${env.re
       for (const ref of (build.outputs as ContainerArtifacts).refs) seen.add(ref);
       return { tc, build, smoke: (client: Parameters<typeof runSmoke>[0]['client']) => runSmoke({ signature, smoke: config.smoke, request, client }) };
     };
-    /** Containers of this target still there (running or not), by the plan's name prefix. */
-    const leftovers = async () => (await exec([builder.command, 'ps', '--all', '--format', '{{.Names}}'])).stdout.split('\n').filter((n) => n.startsWith('cls-dev-image-'));
+    const named = async () => (await exec([builder.command, 'ps', '--all', '--format', '{{.Names}}'])).stdout.split('\n').filter((n) => n.startsWith('cls-dev-image-'));
+    // Containers with the same prefix from before these steps (another run's, the two-platform test's) are not this run's.
+    let before = new Set<string>();
+    beforeAll(async () => { before = new Set(await named()); });
+    /** Containers of this target that these steps left (running or not), by the plan's name prefix. */
+    const leftovers = async () => (await named()).filter((n) => !before.has(n));
     const imageId = async (ref: string) => {
       const r = await exec([builder.command, 'image', 'inspect', '--format', '{{.Id}}', ref]);
       return r.code === 0 ? r.stdout.trim() : undefined;

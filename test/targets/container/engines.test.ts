@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
 import { planTritonConfig, tritonOptionsSchema } from '../../../src/kits/triton/index.js';
 import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
+import { IoHelper, RecordingIoHost } from '../../../src/io/io-host.js';
 import { inspectModel } from '../../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../../src/model/types.js';
 import { exec } from '../../../src/targets/container/_exec.js';
@@ -18,12 +19,12 @@ import { createBuildContexts } from '../../../src/targets/container/create-build
 import { elfMachine } from '../../../src/targets/container/elf-machine.js';
 import { detectGpuRuntime, ensureBaseImage } from '../../../src/targets/container/host-checks.js';
 import { containerTarget } from '../../../src/targets/container/index.js';
-import { runsHere } from '../../../src/targets/container/multi-platform.js';
+import { buildEmulation, checkSmokeRun, describeBuild, emulatedRunFailure, runsHere } from '../../../src/targets/container/multi-platform.js';
 import { openvinoOperatorSupport } from '../../../src/targets/container/openvino-operators.js';
 import type { ContainerPlan } from '../../../src/targets/container/plan.js';
 import type { ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 import { validateContainer } from '../../../src/targets/container/validate-container.js';
-import { isDeployModelError } from '../../../src/errors.js';
+import { DeployModelError, isDeployModelError } from '../../../src/errors.js';
 import { MODELS, SILERO_INPUTS } from '../../kits/triton/_models.js';
 import { encodeModel, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
 import { checkTritonLoad } from '../../references/triton/check-triton-load.js';
@@ -152,6 +153,18 @@ describe('bad input: each a coded error at validate, naming what, why and the fi
     expect(await problems(signature, { engine: 'openvino' })).toEqual([expect.objectContaining({ rule: expect.stringMatching(/\(CONTAINER_OPENVINO_UNSUPPORTED_TENSOR\)$/) })]);
   });
 
+  it('model.batching on a model without a batch dim (silero VAD: its state is [2, batch, 128]) refuses both engines, on model.batching', async () => {
+    const vad = await inspectModel(MODELS.silero);
+    const found = async (engine: string) => validateContainer(planInput(vad, { engine }, { inputs: SILERO_INPUTS, batching: { maxBatchSize: 8, maxQueueDelayMs: 2 } }));
+    expect(await found('openvino')).toEqual([{
+      path: 'model.batching', value: '{"maxBatchSize":8,"maxQueueDelayMs":2}',
+      rule: expect.stringMatching(/input 'state' has a fixed first dim \(2\).*\(CONTAINER_OPENVINO_BATCHING_UNSUPPORTED\)$/), fix: expect.stringMatching(/remove model\.batching/),
+    }]);
+    expect(await found('triton')).toEqual([expect.objectContaining({ path: 'model.batching', rule: expect.stringMatching(/\(TRITON_BATCHING_UNSUPPORTED\)$/) })]);
+    // Without batching, OVMS gets the pinned shape of the one input the config pins.
+    expect(plan(vad, { engine: 'openvino' }, { inputs: SILERO_INPUTS }).openvino!.config.model_config_list[0]!.config.shape).toEqual({ input: '(1,512)' });
+  });
+
   it('a GPU engine on a pod spec without GPU; a GPU on a CPU engine', async () => {
     for (const gpu of [false, { count: 0 }]) {
       expect(await problems(cls, { engine: 'triton', gpu })).toContainEqual(expect.objectContaining({ path: 'targets.image.gpu', rule: expect.stringMatching(/serves on NVIDIA GPUs.*\(CONTAINER_GPU_REQUIRED\)$/) }));
@@ -229,10 +242,34 @@ describe('this machine: what stage checks before building', () => {
     await rm(binfmt, { recursive: true });
   });
 
+  it('says how each platform is built: natively, for another platform without emulation when the Dockerfile only copies, with qemu when it runs commands', () => {
+    const copyOnly = 'FROM base\nCOPY models/ /mnt/models/\nUSER 1000:1000\nCMD ["tritonserver"]\n';
+    const runs = 'FROM base\nRUN apt-get update\nCOPY . /app\n';
+    expect(buildEmulation(copyOnly, 'linux/amd64', 'native')).toBe('native');
+    expect(buildEmulation(copyOnly, 'linux/arm64', 'no')).toBe('copy-only');
+    expect(buildEmulation(runs, 'linux/arm64', 'emulated')).toBe('qemu');
+    expect(describeBuild('linux/arm64', 'copy-only')).toMatch(/without emulation: the Dockerfile only copies files/);
+    expect(describeBuild('linux/arm64', 'qemu')).toMatch(/under qemu-user-static emulation \(binfmt_misc qemu-aarch64\)/);
+  });
+
+  it('refuses to smoke-test an image this machine cannot run, and says when a run is emulated or failed under emulation', () => {
+    const host = new RecordingIoHost();
+    expect(() => checkSmokeRun({ platform: 'linux/arm64', runsHere: 'no', ref: 'r:1' })).toThrowError(expect.objectContaining({
+      code: 'CONTAINER_PLATFORM_CANNOT_RUN', message: expect.stringMatching(/built for linux\/arm64 and its native files checked, but this machine cannot run.*pushed only after its smoke test/s),
+    }));
+    checkSmokeRun({ platform: 'linux/arm64', runsHere: 'emulated', ref: 'r:1', io: new IoHelper(host) });
+    checkSmokeRun({ platform: 'linux/amd64', runsHere: 'native', ref: 'r:1', io: new IoHelper(host) });
+    expect(host.codes()).toEqual(['DM_CONTAINER_PLATFORM_EMULATED']);
+    const exited = new DeployModelError('CONTAINER_EXITED', 'The container exited: qemu: uncaught target signal 11.');
+    expect(emulatedRunFailure(exited, 'linux/arm64', 'r:1')).toMatchObject({ code: 'CONTAINER_EMULATED_RUN_FAILED', cause: exited, message: expect.stringMatching(/under qemu-user-static emulation.*signal 11/) });
+    const other = new DeployModelError('CONTAINER_PUSH_FAILED', 'no');
+    expect(emulatedRunFailure(other, 'linux/arm64', 'r:1')).toBe(other);
+  });
+
   it('says there is no GPU runtime, with what ran and the fix, where nvidia-smi or a CDI spec is missing', async () => {
     const podman: Builder = { name: 'podman', command: 'podman', buildx: false, version: '4', canRun: true };
     const noDriver = async () => ({ code: 127, stdout: '', stderr: 'not found' });
-    await expect(detectGpuRuntime(podman, { exec: noDriver })).rejects.toMatchObject({ code: 'CONTAINER_NO_GPU_RUNTIME', message: expect.stringMatching(/No GPU container runtime here \(nvidia-smi is not installed.*What ran: validate and synth ran.*config\.pbtxt.*What could not be checked: the Triton image was not built, run, smoke-tested or pushed.*Fix: .*nvidia-ctk cdi generate/s) });
+    await expect(detectGpuRuntime(podman, { exec: noDriver })).rejects.toMatchObject({ code: 'CONTAINER_NO_GPU_RUNTIME', message: expect.stringMatching(/No GPU container runtime here \(nvidia-smi is not installed.*What ran: the checks of validate.*config\.pbtxt.*planned and checked, not written.*What could not be checked: the Triton image was not built, run, smoke-tested or pushed.*Fix: .*nvidia-ctk cdi generate/s) });
     const driver = async () => ({ code: 0, stdout: 'GPU 0: NVIDIA L4 (UUID: GPU-1)\n', stderr: '' });
     const cdi = await mkdtemp(join(tmpdir(), 'dm-cdi-'));
     await expect(detectGpuRuntime(podman, { exec: driver, cdiDirs: [cdi] })).rejects.toMatchObject({ code: 'CONTAINER_NO_GPU_RUNTIME', message: expect.stringMatching(/no CDI specification names nvidia\.com\/gpu/) });
