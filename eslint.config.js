@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's recommended rules and the project's layering (scripts/eslint/layering.js).
+// Lint: typescript-eslint's recommended rules, the project's layering (scripts/eslint/layering.js) and file headers.
 import tseslint from 'typescript-eslint';
+import fileHeader from './scripts/eslint/file-header.js';
 import layering from './scripts/eslint/layering.js';
 
 export default tseslint.config(
@@ -25,6 +26,12 @@ export default tseslint.config(
       'no-console': 'error',
       'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'only src/cli exits; throw a DeployModelError' }],
     },
+  },
+  {
+    // Each source file opens with one line on what it is for (scripts/eslint/file-header.js).
+    files: ['src/**/*.{ts,js,mjs}', 'infra/**/*.{ts,js,mjs}', 'handlers/**/*.{ts,js,mjs}', 'bench/**/*.{ts,js,mjs}'],
+    plugins: { 'deploy-model-files': fileHeader },
+    rules: { 'deploy-model-files/file-header': 'error' },
   },
   {
     // Tests read private modules of the folder they test.

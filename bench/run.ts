@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { QUICK } from './_lib/stats.js';
 
-const ALL = ['handler', 'local', 'cold-start', 'layer-size', 'server', 'synth'];
+const ALL = ['handler', 'local', 'cold-start', 'cold-start-by-size', 'layer-size', 'server', 'synth', 'cli-start', 'web'];
 // Run only when named: needs an NVIDIA GPU and tritonserver (test/gpu/README.md).
 const ON_REQUEST = ['gpu-triton'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;

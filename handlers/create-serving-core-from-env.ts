@@ -1,3 +1,4 @@
+// Picks the server's backend from the environment: a worker pool or the in-process core.
 import type { InferenceCore } from './core/types.js';
 import { createWorkerPool } from './pool/create-worker-pool.js';
 import type { WorkerPool } from './pool/types.js';

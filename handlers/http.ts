@@ -1,3 +1,4 @@
+// What the Lambda and HTTP server adapters share: a reduced request, the route table, JSON results.
 import type { ModelSignature } from '../src/model/types.js';
 import type { RouteDoc } from './api-docs/openapi-document.js';
 import { InferenceError, toInferenceError } from './core/inference-error.js';

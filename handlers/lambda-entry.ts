@@ -1,3 +1,4 @@
+// The Lambda entry point: loads the model at init and exports the handler.
 import { exampleShapesFromEnv } from './api-docs/api-routes.js';
 import { createLambdaHandler } from './lambda/create-lambda-handler.js';
 import { createCoreFromEnv } from './runtime-config.js';

@@ -1,3 +1,4 @@
+// Reads the serving environment (DM_* variables) both entry points start from.
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ModelSignature } from '../src/model/types.js';

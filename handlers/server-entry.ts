@@ -1,3 +1,4 @@
+// The container entry point: reads the environment and starts the HTTP server.
 import { exampleShapesFromEnv } from './api-docs/api-routes.js';
 import { createServingCoreFromEnv } from './create-serving-core-from-env.js';
 import { startServer } from './server/create-server.js';

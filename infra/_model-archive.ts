@@ -1,3 +1,4 @@
+// Stages a SageMaker model archive as an S3 asset with the object key SageMaker expects.
 import path from 'node:path';
 import { AssetHashType, AssetStaging, FileAssetPackaging, Stack, type FileAssetLocation } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';

@@ -1,3 +1,4 @@
+// Resolves and checks a construct's model file.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DeployModelError } from '../src/errors.js';

@@ -1,3 +1,4 @@
+/** Lambda code from an asset that the constructs build at synth. */
 import type { CfnResource } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';

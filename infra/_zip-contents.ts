@@ -1,3 +1,4 @@
+// Reads the sizes in a zip's central directory without inflating it.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DeployModelError } from '../src/errors.js';
 

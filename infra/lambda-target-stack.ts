@@ -1,11 +1,12 @@
 /** The CDK stack of one aws-lambda target, built from the target's plan (or a config entry, resolved by the same planner). */
-import { Duration, Size, Stack, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Size, Stack, Tags } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProjectConfig } from '../src/config/schema.js';
 import { lambdaStackPlan, type AwsLambdaTargetConfig, type LambdaArtifacts, type LambdaStackPlan } from '../src/targets/aws-lambda/index.js';
 import { OnnxModelFunction } from './onnx-model-function.js';
+import { LAMBDA_PREVIOUS_VERSION_OUTPUT, LIVE_ALIAS_NAME } from './outputs.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
 
 /** What the build stage produced for one aws-lambda target. */
@@ -41,6 +42,18 @@ interface AliasOption {
    * @default - the alias moves to the new version
    */
   readonly aliasVersion?: string;
+  /**
+   * The version the alias served before the last promotion, kept as the stack's
+   * `PreviousVersion` output for `deploy-model rollback`.
+   * @default - no output: nothing to roll back to
+   */
+  readonly previousVersion?: string;
+  /**
+   * A traffic step of a canary or linear rollout: the `live` alias (on `aliasVersion`) also routes
+   * `weight` (0-1) of the requests to `version`, through its RoutingConfig.
+   * @default - the alias routes every request to its version
+   */
+  readonly canary?: { readonly version: string; readonly weight: number };
 }
 
 /** The stack of a planned target: every value from its plan. */
@@ -111,6 +124,14 @@ export class LambdaTargetStack extends Stack {
       aliasVersion: options.aliasVersion,
     });
     this.model.addStackOutputs();
+    if (options.canary) {
+      // Alias routing weights: the platform's own traffic split (AWS::Lambda::Alias RoutingConfig).
+      const alias = this.model.alias.node.defaultChild as lambda.CfnAlias;
+      alias.routingConfig = { additionalVersionWeights: [{ functionVersion: options.canary.version, functionWeight: options.canary.weight }] };
+    }
+    if (options.previousVersion !== undefined) {
+      new CfnOutput(this, LAMBDA_PREVIOUS_VERSION_OUTPUT, { value: options.previousVersion, description: `Version the ${LIVE_ALIAS_NAME} alias served before the last promotion (deploy-model rollback returns to it)` });
+    }
   }
 }
 

@@ -5,11 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { sha256FileSync } from '../src/bundling/hash.js';
 import { DeployModelError } from '../src/errors.js';
 import { assertLambdaPackageFits, defaultLambdaMemoryMb, LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../src/kits/aws/lambda-limits.js';
 import { modelNameFromFile, resolveModelFile, type ModelFile } from './_model-file.js';
 import { SynthBuiltCode } from './_synth-built-code.js';
+import { zipAssetCode } from './_zip-asset-code.js';
 import { readZipContents } from './_zip-contents.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
 import { fileStamp, synthBuild } from './run-asset-builder.js';
@@ -229,7 +229,7 @@ export class OnnxModelFunction extends Construct {
     const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
     // Before building anything: a model that alone breaks the limit fails at once.
     if (model) assertLambdaPackageFits({ functionBytes: model.bytes, layerBytes, what: this.node.path });
-    const source = model ? this.buildCode(model) : givenCode(props.code!);
+    const source = model ? this.buildCode(model) : givenCode(this, props.code!);
     const functionBytes = props.unzippedBytes ?? source.unzippedBytes ?? model?.bytes ?? 0;
     assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
 
@@ -357,12 +357,11 @@ export class OnnxModelFunction extends Construct {
 }
 
 /** A zip built before: its asset hash is its own sha256, its sizes and names read from its central directory. */
-function givenCode(file: string): FunctionCode {
+function givenCode(scope: Construct, file: string): FunctionCode {
   const contents = readZipContents(file);
-  // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
-  // same process must get a new asset key, or CloudFormation never sees the change.
+  // Keyed by the zip's own sha256, and linked into the assembly rather than copied.
   return {
-    code: lambda.Code.fromAsset(file, { assetHash: sha256FileSync(file), assetHashType: AssetHashType.CUSTOM }),
+    code: zipAssetCode(scope, file),
     unzippedBytes: contents.unzippedBytes,
     names: contents.names,
   };

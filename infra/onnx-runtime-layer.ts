@@ -1,15 +1,15 @@
+// The CDK construct of the onnxruntime-node Lambda layer.
 import { statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { AssetHashType, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { planOrtLayer, type LayerArchitecture } from '../layers/plan-ort-layer.js';
-import { sha256FileSync } from '../src/bundling/hash.js';
+import { ensureOnnxRuntimeNode } from '../src/ensure-onnxruntime-node.js';
 import { DeployModelError } from '../src/errors.js';
 import type { IoHelper } from '../src/io/io-host.js';
 import { readZipContents } from './_zip-contents.js';
 import { SynthBuiltCode } from './_synth-built-code.js';
+import { zipAssetCode } from './_zip-asset-code.js';
 import { synthBuild } from './run-asset-builder.js';
 
 /** Runtimes the layer is published for: onnxruntime-node is an N-API addon, so one build serves both. */
@@ -70,7 +70,10 @@ export interface BuildOnnxRuntimeLayerProps extends Omit<OnnxRuntimeLayerProps, 
    * @default - no cache: the layer is built every time
    */
   readonly cacheDir?: string;
-  /** Progress of the build. */
+  /**
+   * Progress of the build.
+   * @default - none reported
+   */
   readonly io?: IoHelper;
 }
 
@@ -125,9 +128,8 @@ export class OnnxRuntimeLayer extends lambda.LayerVersion {
     let unzippedBytes: number;
     if (props.code !== undefined) {
       unzippedBytes = props.unzippedBytes ?? readZipContents(props.code).unzippedBytes;
-      // The zip's own sha256, not CDK's path-keyed cache: a rebuilt zip at the same path in the
-      // same process must get a new asset key, or CloudFormation never sees the change.
-      super(scope, id, { ...layerProps, code: lambda.Code.fromAsset(props.code, { assetHash: sha256FileSync(props.code), assetHashType: AssetHashType.CUSTOM }) });
+      // Keyed by the zip's own sha256, and linked into the assembly rather than copied.
+      super(scope, id, { ...layerProps, code: zipAssetCode(scope, props.code) });
     } else {
       const ort = installedOrt(`${scope.node.path}/${id}`);
       const arch = architecture.name as LayerArchitecture;
@@ -144,16 +146,19 @@ export class OnnxRuntimeLayer extends lambda.LayerVersion {
 }
 
 function installedOrtVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('onnxruntime-node/package.json') as { version: string }).version;
+  return ensureOnnxRuntimeNode().version;
 }
 
-/** The onnxruntime-node package next to deploy-model, which the layer is built from. */
+/**
+ * The onnxruntime-node package the layer is built from: the one next to deploy-model, or, in a
+ * CDK app that never ran our CLI and has none, the pinned one fetched from the npm registry into
+ * the toolkit cache (see ensureOnnxRuntimeNode).
+ */
 function installedOrt(what: string): { dir: string; version: string } {
   try {
-    const file = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-    return { dir: path.dirname(file), version: installedOrtVersion() };
+    const { dir, version } = ensureOnnxRuntimeNode({ onFetch: (message) => process.stderr.write(`deploy-model: ${message}\n`) });
+    return { dir, version };
   } catch (cause) {
-    throw new DeployModelError('ORT_NOT_INSTALLED', `${what}: onnxruntime-node is not installed next to deploy-model, so its Lambda layer cannot be built. Install it (npm install onnxruntime-node; set ONNXRUNTIME_NODE_INSTALL=skip to leave out its GPU libraries, which the layer does not use), or pass a layer zip as code.`, { cause, details: {} });
+    throw new DeployModelError('ORT_NOT_INSTALLED', `${what}: onnxruntime-node is not installed next to deploy-model and could not be fetched from the npm registry (${(cause as Error).message.split('\n')[0]}), so its Lambda layer cannot be built. Install it in the project (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node; the skip leaves out GPU libraries the layer does not use), or pass a layer zip as code.`, { cause, details: {} });
   }
 }

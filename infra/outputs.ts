@@ -18,6 +18,13 @@ export const ONNX_MODEL_FUNCTION_OUTPUTS = {
 
 export type OnnxModelFunctionOutputKey = keyof typeof ONNX_MODEL_FUNCTION_OUTPUTS;
 
+/**
+ * Logical id of the aws-lambda stack output naming the version the `live` alias served before the
+ * last promotion: what `deploy-model rollback` moves it back to. Absent until a second version is
+ * promoted, and after a rollback.
+ */
+export const LAMBDA_PREVIOUS_VERSION_OUTPUT = 'PreviousVersion';
+
 /** Logical ids of the stack outputs written by `TritonSageMakerEndpoint.addStackOutputs()`; `status` and deploy read them back. */
 export const TRITON_SAGEMAKER_ENDPOINT_OUTPUTS = {
   endpointName: 'EndpointName',

@@ -1,3 +1,4 @@
+// The CDK construct that serves a web target's bundle from S3 behind CloudFront.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

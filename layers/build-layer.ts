@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DeployModelError } from '../src/errors.js';
+import { ensureOnnxRuntimeNode } from '../src/ensure-onnxruntime-node.js';
 import type { IoHelper } from '../src/io/io-host.js';
 import { sha256File } from '../src/bundling/hash.js';
 import { writeDeterministicZip } from '../src/bundling/zip.js';
@@ -62,9 +62,12 @@ export const LAYER_DEFLATE = 'zlib' as const;
 
 const PACKAGE_ROOT_JSON = new RegExp(`^${LAYER_NODE_MODULES}/(@[^/]+/)?[^/]+/package\\.json$`);
 
-/** The installed onnxruntime-node package folder. */
+/**
+ * The onnxruntime-node package folder deploy-model loads: the installed one, else the copy fetched
+ * from the npm registry into the toolkit cache (see ensureOnnxRuntimeNode).
+ */
 export function defaultOrtPackageDir(): string {
-  return dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  return ensureOnnxRuntimeNode().dir;
 }
 
 /**

@@ -1,3 +1,4 @@
+// Finds the deploy-model package's root folder.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

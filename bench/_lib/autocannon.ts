@@ -1,3 +1,4 @@
+// Drives an HTTP endpoint with autocannon for the benchmarks, with the result fields they read.
 import { createRequire } from 'node:module';
 
 /** The part of autocannon's result the benchmarks read (the package ships no types). */

@@ -1,3 +1,4 @@
+// Writes a dense two-layer MLP model, the benchmarks' stand-in for a feed-forward block.
 import { writeFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import { floats } from './models.js';

@@ -1,3 +1,4 @@
+// The models the benchmarks run and the input shapes for their dynamic dims.
 import { fileURLToPath } from 'node:url';
 
 const modules = fileURLToPath(new URL('../../node_modules/', import.meta.url));

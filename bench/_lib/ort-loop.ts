@@ -1,3 +1,4 @@
+// In-process onnxruntime throughput, the reference the server benchmarks are measured against.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Bundles the container server and starts it in a process of its own for the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * One side of bench/synth.ts in a fresh process: `ours` (synthLambdaTarget, with or without
  * cdk-nag) or `hand` (the hand-written app); `warm` runs both alternately in this one process.
- * Prints one JSON line of milliseconds.
+ * Prints one JSON line of milliseconds, wall and CPU (this process, all threads).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,12 +42,13 @@ try {
     }
     process.stdout.write(`${JSON.stringify(runs)}\n`);
   } else {
-    const t0 = performance.now();
+    const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+    const [t0, c0] = [performance.now(), cpu()];
     const synth = side === 'hand' ? await hand() : await ours(side === 'ours');
-    const t1 = performance.now();
+    const [t1, c1] = [performance.now(), cpu()];
     synth();
-    const t2 = performance.now();
-    process.stdout.write(`${JSON.stringify({ start: t0, imports: t1 - t0, synth: t2 - t1, total: t2 })}\n`);
+    const [t2, c2] = [performance.now(), cpu()];
+    process.stdout.write(`${JSON.stringify({ start: t0, imports: t1 - t0, synth: t2 - t1, total: t2, cpuImports: c1 - c0, cpuSynth: c2 - c1, cpuTotal: c2 })}\n`);
   }
 } finally {
   rmSync(out, { recursive: true, force: true });

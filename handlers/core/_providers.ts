@@ -1,3 +1,4 @@
+// Creates the onnxruntime session on the first execution providers that load, falling back to CPU.
 import * as ort from 'onnxruntime-node';
 import { disableOrtTelemetry } from '../serving-env.js';
 

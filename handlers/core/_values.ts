@@ -1,3 +1,4 @@
+// Converts JSON tensor values to typed arrays and back, one dtype at a time.
 import type { Dtype } from '../../src/model/types.js';
 import { v2Datatype } from '../../src/model/dtypes.js';
 import { toFloat16Bits } from './float16.js';

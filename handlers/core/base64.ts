@@ -1,3 +1,4 @@
+// Base64-encoded raw tensor bytes: the compact JSON form of large tensors.
 import type { Dtype } from '../../src/model/types.js';
 import { bytesPerElement, v2Datatype } from '../../src/model/dtypes.js';
 import { InferenceError } from './inference-error.js';

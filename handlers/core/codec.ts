@@ -1,3 +1,4 @@
+// The v2 JSON codec: requests validated against the signature into tensors, outputs back to JSON.
 import type { Dtype, ModelSignature, TensorSpec } from '../../src/model/types.js';
 import { DTYPES, dtypeFromV2, v2Datatype } from '../../src/model/dtypes.js';
 import { parseValues, jsonValues } from './_values.js';

@@ -1,3 +1,4 @@
+// The inference core every adapter shares: the model loaded once, requests validated and run.
 import * as ort from 'onnxruntime-node';
 import type { Dtype, ModelSignature } from '../../src/model/types.js';
 import { ortType } from '../../src/model/dtypes.js';

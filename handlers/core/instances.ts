@@ -1,3 +1,4 @@
+// The Vertex AI instances/predictions envelope, translated to and from v2 requests.
 import type { ModelSignature, TensorSpec } from '../../src/model/types.js';
 import { v2Datatype } from '../../src/model/dtypes.js';
 import { InferenceError } from './inference-error.js';

@@ -1,3 +1,4 @@
+// The KServe v2 model metadata answered on GET /v2/models/{name}.
 import type { ModelSignature, TensorSpec } from '../../src/model/types.js';
 import { v2Datatype } from '../../src/model/dtypes.js';
 import type { V2ModelMetadata, V2TensorMetadata } from './types.js';

@@ -1,3 +1,4 @@
+// Row-major nested arrays: shape inference, flattening and rebuilding.
 import { InferenceError } from './inference-error.js';
 
 /** Row-major nested arrays: shape inference, flattening and rebuilding. */

@@ -1,3 +1,4 @@
+// Tensor data parsed from JSON straight into a typed array.
 import { unflatten } from './nested.js';
 
 /**

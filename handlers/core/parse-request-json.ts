@@ -1,3 +1,4 @@
+// A JSON parser for inference requests that reads tensor data straight into typed arrays.
 import { NumericArray } from './numeric-array.js';
 
 /**

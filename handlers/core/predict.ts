@@ -1,3 +1,4 @@
+// The scoring routes' body: instances answered as predictions, anything else as a v2 request.
 import { instancesToRequest, isInstancesRequest, toPredictions } from './instances.js';
 import { inferenceResponseJson, type JsonText } from './response-json.js';
 import type { InferenceCore, V2InferenceRequest, V2InferenceResponse } from './types.js';

@@ -1,3 +1,4 @@
+// v2 responses serialised once, written from the raw outputs.
 import type { Dtype } from '../../src/model/types.js';
 import { v2Datatype } from '../../src/model/dtypes.js';
 import { encodeOutputTensor } from './codec.js';

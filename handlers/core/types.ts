@@ -1,3 +1,4 @@
+// The Open Inference Protocol (KServe v2) shapes the runtime speaks, and the core's interfaces.
 import type { Dtype, ModelSignature } from '../../src/model/types.js';
 
 /**

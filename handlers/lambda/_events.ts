@@ -1,3 +1,4 @@
+// Reads the Lambda events that carry HTTP (Function URLs, API Gateway, ALB) into route requests.
 import type { RouteRequest } from '../http.js';
 
 /**

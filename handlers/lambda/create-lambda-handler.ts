@@ -1,3 +1,4 @@
+// The Lambda adapter: events in, route results out, within Lambda's payload limits.
 import { withApiDocs } from '../api-docs/api-routes.js';
 import { checkModel, dispatch, DOCS, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError, toInferenceError, type InferenceErrorBody } from '../core/inference-error.js';

@@ -1,3 +1,4 @@
+// The queue of pending requests and the dynamic batching rule that groups them.
 import type { BatchingOptions } from './batching.js';
 
 /** What the queue needs to know of a request. */

@@ -1,3 +1,4 @@
+// The counters behind the worker pool's statistics.
 import type { BatchingOptions } from './batching.js';
 import type { PoolStats, TimedCount } from './types.js';
 

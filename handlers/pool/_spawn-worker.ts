@@ -1,3 +1,4 @@
+// Starts and stops one worker thread of the pool.
 import { Worker } from 'node:worker_threads';
 import { disableOrtTelemetry } from '../serving-env.js';
 import { WORKER_SOURCE, type FromWorker, type WorkerData } from './_worker-source.js';

@@ -1,3 +1,4 @@
+// Dynamic batching: which models can merge concurrent requests, and how batches are split back.
 import type { ModelSignature, TensorSpec } from '../../src/model/types.js';
 import type { DecodedTensor, TensorData } from '../core/types.js';
 import type { WireTensor } from './_worker-source.js';

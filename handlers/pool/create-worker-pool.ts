@@ -1,3 +1,4 @@
+// The worker pool: one onnxruntime session per worker thread, with a bounded queue and batching.
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { DTYPES, ortType } from '../../src/model/dtypes.js';

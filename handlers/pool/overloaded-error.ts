@@ -1,3 +1,4 @@
+// The 503 with Retry-After for a request that finds the queue full.
 import { InferenceError } from '../core/inference-error.js';
 
 /**

@@ -1,3 +1,4 @@
+// How many workers and threads the pool starts, from the CPUs this process may use.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 

@@ -1,3 +1,4 @@
+// Resolves onnxruntime-node's entry point for the worker threads as the main thread loads it.
 import { createRequire } from 'node:module';
 
 /**

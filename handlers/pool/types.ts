@@ -1,3 +1,4 @@
+// The worker pool's options, statistics and interface.
 import type { InferenceCore, InferenceCoreOptions, RawInferenceResult, V2InferenceRequest } from '../core/types.js';
 
 export type { RawInferenceResult, RawOutput } from '../core/types.js';

@@ -1,3 +1,4 @@
+// The HTTP server's routes for every serving contract (KServe v2, SageMaker, Vertex AI, Azure ML).
 import { withApiDocs } from '../api-docs/api-routes.js';
 import { checkModel, DOCS, errorResult, MODEL_INFER_PATH, MODEL_PATH, MODEL_READY_PATH, parseJsonBody, type Route, type RouteRequest, type RouteResult } from '../http.js';
 import { InferenceError } from '../core/inference-error.js';

@@ -1,3 +1,4 @@
+// The v2 binary tensor data extension: requests and responses with raw tensor bytes.
 import { dtypeFromV2, v2Datatype } from '../../src/model/dtypes.js';
 import type { RouteResult } from '../http.js';
 import { decodeBase64Tensor } from '../core/base64.js';

@@ -1,3 +1,4 @@
+// The HTTP server adapter over the inference core or the worker pool.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelSignature } from '../../src/model/types.js';

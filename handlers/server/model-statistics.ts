@@ -1,3 +1,4 @@
+// The model statistics route, in the shape of Triton's statistics extension.
 import type { PoolStats } from '../pool/types.js';
 
 /**

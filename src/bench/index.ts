@@ -1,3 +1,4 @@
+// The benchmark API: load a deployed target, summarise the latencies, write the report.
 export { benchTarget, defaultBenchDir, writeBenchReport } from './bench-target.js';
 export type { BenchReport, BenchTargetOptions } from './bench-target.js';
 export { latencyHistogram, renderHistogramSvg } from './latency-histogram.js';

@@ -1,3 +1,4 @@
+/** Latency histograms: the bins, and the SVG chart of the HTML report. */
 import type { LoadRun } from './run-load.js';
 
 export interface HistogramBin {
@@ -8,14 +9,34 @@ export interface HistogramBin {
   count: number;
 }
 
+/** The smallest and the largest value, without spreading a long array into arguments (which overflows the stack). */
+function extent(values: readonly number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/**
+ * The axis the bins span: from the smallest latency (at least 0.01 ms, for the log) to the largest,
+ * widened to 1 % when all latencies are equal. The chart draws on the same axis, so that the first
+ * and the last bin end on the frame.
+ */
+export function histogramAxis(range: { min: number; max: number }): { min: number; max: number } {
+  const min = Math.max(0.01, range.min);
+  return { min, max: Math.max(min * 1.01, range.max) };
+}
+
 /**
  * Latencies in `bins` bins of equal width on a log scale between the smallest and the largest
  * (latency spreads over orders of magnitude once requests queue).
  */
 export function latencyHistogram(latencies: readonly number[], bins = 40, range?: { min: number; max: number }): HistogramBin[] {
   if (latencies.length === 0) return [];
-  const lo = Math.max(0.01, range?.min ?? Math.min(...latencies));
-  const hi = Math.max(lo * 1.01, range?.max ?? Math.max(...latencies));
+  const { min: lo, max: hi } = histogramAxis(range ?? extent(latencies));
   const [a, b] = [Math.log(lo), Math.log(hi)];
   const edges = Array.from({ length: bins + 1 }, (_, i) => Math.exp(a + ((b - a) * i) / bins));
   const counts = new Array<number>(bins).fill(0);
@@ -43,7 +64,7 @@ export function renderHistogramSvg(runs: readonly LoadRun[], options: { width?: 
   const pad = { left: 56, right: 16, top: 16, bottom: 56 };
   const all = runs.flatMap((r) => r.latencies);
   if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="60"><text x="10" y="30">no successful requests</text></svg>`;
-  const range = { min: Math.min(...all), max: Math.max(...all) };
+  const range = histogramAxis(extent(all));
   // Enough bins to show the shape, few enough that each holds several requests.
   const bins = options.bins ?? Math.min(40, Math.max(10, Math.ceil(Math.sqrt(Math.min(...runs.map((r) => r.latencies.length || 1))) * 2)));
   const hists = runs.map((r) => latencyHistogram(r.latencies, bins, range));
@@ -51,7 +72,7 @@ export function renderHistogramSvg(runs: readonly LoadRun[], options: { width?: 
   const top = Math.max(0.01, ...share.flat());
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
-  const x = (ms: number) => Math.round((pad.left + ((Math.log(Math.max(range.min, ms)) - Math.log(range.min)) / Math.max(1e-9, Math.log(range.max) - Math.log(range.min))) * plotW) * 10) / 10;
+  const x = (ms: number) => Math.round((pad.left + ((Math.log(Math.min(range.max, Math.max(range.min, ms))) - Math.log(range.min)) / Math.max(1e-9, Math.log(range.max) - Math.log(range.min))) * plotW) * 10) / 10;
   const y = (s: number) => Math.round((pad.top + plotH - (s / top) * plotH) * 10) / 10;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
@@ -74,7 +95,9 @@ export function renderHistogramSvg(runs: readonly LoadRun[], options: { width?: 
     for (const [label, v] of [['p50', runs[i].latencyMs.p50], ['p99', runs[i].latencyMs.p99]] as const) {
       parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${pad.top}" y2="${pad.top + plotH}" stroke="${color}" stroke-dasharray="${label === 'p50' ? '4 3' : '1 3'}"/>`);
     }
-    parts.push(`<rect x="${pad.left + 8 + i * 150}" y="${height - 14}" width="10" height="10" fill="${color}"/><text x="${pad.left + 22 + i * 150}" y="${height - 5}">${esc(`concurrency ${runs[i].concurrency}`)}</text>`);
+    // The legend shares the width between the runs, so that many concurrencies stay inside the frame too.
+    const step = Math.min(150, plotW / runs.length);
+    parts.push(`<rect x="${pad.left + 8 + i * step}" y="${height - 14}" width="10" height="10" fill="${color}"/><text x="${pad.left + 22 + i * step}" y="${height - 5}">${esc(`${step < 110 ? 'c' : 'concurrency '}${runs[i].concurrency}`)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

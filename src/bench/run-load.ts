@@ -1,3 +1,4 @@
+// Runs a load against an endpoint and summarises its latencies.
 import { performance } from 'node:perf_hooks';
 import type { InferenceClient } from '../smoke/run-smoke.js';
 import type { V2Request } from '../smoke/smoke-input.js';

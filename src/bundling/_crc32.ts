@@ -1,3 +1,4 @@
+// CRC-32 for zip entries, from zlib where Node has it.
 import zlib from 'node:zlib';
 
 /**

@@ -1,3 +1,4 @@
+// The zip records deploy-model writes and reads.
 import { DeployModelError } from '../errors.js';
 
 /**

@@ -1,3 +1,4 @@
+// Builds the Lambda function package: the bundled handler, the model and its signature, zipped.
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';

@@ -1,3 +1,4 @@
+// Bundles the Lambda handler with esbuild, leaving onnxruntime to the layer.
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,3 +1,4 @@
+// sha256 of a file, streamed or synchronous.
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 

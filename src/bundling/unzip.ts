@@ -1,3 +1,4 @@
+// Reads and extracts the zips deploy-model writes.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// Writes deterministic zips: sorted entries, fixed timestamps.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// The options every command or every config-loading command takes.
 import type { Command } from 'commander';
 
 /** Output options every command takes. */

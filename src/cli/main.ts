@@ -1,3 +1,4 @@
+/** The deploy-model command line: the program, its commands, and the one place that runs them. */
 import { Command } from 'commander';
 import { registerInspect } from './commands/inspect.js';
 import { registerValidate } from './commands/validate.js';
@@ -10,7 +11,10 @@ import { registerServe } from './commands/serve.js';
 import { registerBench } from './commands/bench.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerLogs } from './commands/logs.js';
+import { registerGolden } from './commands/golden.js';
+import { registerRollback } from './commands/rollback.js';
 import { runMain } from './run-main.js';
+import { loadToolkit } from './context.js';
 import { packageVersion } from '../package-root.js';
 
 
@@ -24,6 +28,9 @@ export function createProgram(): Command {
 Exit codes: 0 ok, 1 a failure you can fix (invalid config, failed smoke test), 2 usage error, 70 internal error.
 Docs: the README of the deploy-model package.`);
   program.configureHelp({ sortSubcommands: false });
+  // Command modules hold only their options and help, and import what they run when they run:
+  // `--help` and `--version` load none of it. The toolkit (schema, planners) loads before an action.
+  program.hook('preAction', loadToolkit);
   registerInit(program);
   registerInspect(program);
   registerValidate(program);
@@ -31,6 +38,8 @@ Docs: the README of the deploy-model package.`);
   registerPlan(program);
   registerManage(program);
   registerDeploy(program);
+  registerRollback(program);
+  registerGolden(program);
   registerServe(program);
   registerBench(program);
   registerPermissions(program);

@@ -1,3 +1,4 @@
+// Renders a deploy report as JUnit XML for CI.
 import type { DeployReport } from '../toolkit/toolkit.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -7,7 +8,9 @@ export function renderJunit(report: DeployReport, suiteName = 'deploy-model'): s
   const suites = report.targets.map((t) => {
     const cases = t.checks.map((c) => {
       const failure = c.passed ? '' : `<failure message="${esc(c.message)}">${esc(c.message)}</failure>`;
-      return `    <testcase classname="${esc(`${suiteName}.${t.name}`)}" name="${esc(c.name)}">${failure}</testcase>`;
+      // Golden outputs checks carry what was measured, passed or not.
+      const measured = c.maxAbsError === undefined ? '' : `<system-out>${esc(`max abs error ${c.maxAbsError ?? 'not finite'}, max rel error ${c.maxRelError ?? 'not finite'}${c.tolerance ? `, tolerance abs ${c.tolerance.abs} rel ${c.tolerance.rel}` : ''}`)}</system-out>`;
+      return `    <testcase classname="${esc(`${suiteName}.${t.name}`)}" name="${esc(c.name)}">${failure}${measured}</testcase>`;
     });
     if (t.error) {
       cases.push(`    <testcase classname="${esc(`${suiteName}.${t.name}`)}" name="deploy"><error type="${esc(t.error.code)}" message="${esc(t.error.message)}">${esc(t.error.message)}</error></testcase>`);

@@ -1,3 +1,4 @@
+// Renders a plain text table.
 const ANSI = /\u001b\[[0-9;]*m/g;
 const width = (s: string): number => s.replace(ANSI, '').length;
 

@@ -1,3 +1,4 @@
+// The one place that prints errors and exits.
 import { CommanderError, type Command } from 'commander';
 import { DeployModelError, EXIT, exitCodeFor, isDeployModelError } from '../errors.js';
 import { colorEnabled, makeStyle } from './style.js';

@@ -1,3 +1,4 @@
+// Generates the README's config reference from the schema.
 import { configJsonSchema } from './json-schema.js';
 
 type JsonSchema = {

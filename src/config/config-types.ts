@@ -92,6 +92,45 @@ export interface AwsLambdaTargetInput {
      */
     auth?: "iam" | "none";
   };
+  /**
+   * How traffic moves to a new version. Default: all at once, after the smoke test.
+   */
+  rollout?: {
+    /**
+     * 'all-at-once' moves all traffic after the smoke test; 'canary' one share first; 'linear' growing shares, each checked before the next. Default: 'all-at-once'.
+     * @default "all-at-once"
+     */
+    strategy?: "all-at-once" | "canary" | "linear";
+    /**
+     * Percent of requests on the new version at each step, increasing (1-99). Default: [10] for canary, [25, 50, 75] for linear.
+     */
+    steps?: Array<number>;
+    /**
+     * Seconds each step serves before its checks decide. Default: 60.
+     * @default 60
+     */
+    intervalSeconds?: number;
+    /**
+     * What stops the rollout at a step: the error rate and p99 latency of probe requests through the split endpoint. Default: any error stops it.
+     * @default {"maxErrorRate":0,"probeRequests":20}
+     */
+    alarms?: {
+      /**
+       * Largest share of probe requests that may fail (0-1). Default: 0.
+       * @default 0
+       */
+      maxErrorRate?: number;
+      /**
+       * Largest p99 latency of the probe requests, in ms. Default: none.
+       */
+      maxP99LatencyMs?: number;
+      /**
+       * Requests sent to the split endpoint at each step. Default: 20.
+       * @default 20
+       */
+      probeRequests?: number;
+    };
+  };
 }
 
 /**
@@ -784,9 +823,13 @@ export interface UserConfig {
    */
   model: {
     /**
-     * Path of the .onnx file, relative to the config file.
+     * The .onnx file: a path relative to the config file, or an object-storage URL (s3://bucket/key, gs://bucket/object, https://<account>.blob.core.windows.net/<container>/<blob>) downloaded once into the cache and checked against sha256.
      */
     path: string;
+    /**
+     * sha256 (64 hex digits) of the .onnx file at a URL path; a download that does not match is refused. Default: recorded on the first download and checked on every later one.
+     */
+    sha256?: string;
     /**
      * Concrete shapes for inputs with dynamic dims ({ x: { shape: [1, 3, 640, 640] } }). Default: dynamic dims resolve to 1 (first dim) or 64.
      */
@@ -856,5 +899,26 @@ export interface UserConfig {
      * Expected output shapes, e.g. { logits: [1, 1000] }; null accepts any size. Default: checked against the signature only.
      */
     expectShapes?: Record<string, Array<number | null>>;
+    /**
+     * Golden outputs the smoke test compares answers with: 'auto' records onnxruntime-node's answer to the smoke request at build; a path is a file written by `deploy-model golden` (relative to the config); 'off' checks shapes and types only. Default: 'off'.
+     */
+    golden?: "off" | "auto" | string;
+    /**
+     * Per output, the golden outputs tolerance { abs, rel, topK }; integer and bool outputs are exact. Default: chosen from how each target runs the model (README: tolerance table).
+     */
+    tolerance?: Record<string, {
+      /**
+       * Absolute tolerance. Default: the target's.
+       */
+      abs?: number;
+      /**
+       * Relative tolerance, times |expected|. Default: the target's.
+       */
+      rel?: number;
+      /**
+       * Also require the same top-k classes along the last axis, row by row. Default: not checked.
+       */
+      topK?: number;
+    }>;
   };
 }

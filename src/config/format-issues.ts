@@ -1,3 +1,4 @@
+// Turns zod issues into config problems that name the path, the value, the rule and the fix.
 import type { z } from 'zod';
 import { KNOWN_TARGET_TYPES } from './schema.js';
 

@@ -1,3 +1,4 @@
+// The JSON Schema of the config file.
 import { z } from 'zod';
 import { configSchema } from './schema.js';
 

@@ -1,10 +1,14 @@
+// Finds, bundles, imports and validates the config file.
 import { existsSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
-import { build, type BuildFailure } from 'esbuild';
+import { build, type BuildFailure, type Plugin } from 'esbuild';
 import { DeployModelError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import { isModelUrl } from '../model/remote/model-url.js';
 import { configSchema, type Config } from './schema.js';
 import { formatIssues, problemLine, type ConfigProblem } from './format-issues.js';
 
@@ -31,8 +35,10 @@ export interface ConfigSource {
   configFile: string;
   /** The config file's folder: relative paths in the config are resolved from here. */
   rootDir: string;
-  /** Absolute path of the model file. */
+  /** Absolute path of the model file; for a model at a URL, the URL until the toolkit downloads it. */
   modelPath: string;
+  /** `model.path` when it is an object-storage URL (s3://, gs://, Azure Blob). */
+  modelUrl?: string;
   stage: string;
 }
 
@@ -42,8 +48,10 @@ export interface LoadedConfig extends ConfigSource {
   configFile: string;
   /** The config file's folder: relative paths in the config are resolved from here. */
   rootDir: string;
-  /** Absolute path of the model file. */
+  /** Absolute path of the model file; for a model at a URL, the URL until the toolkit downloads it. */
   modelPath: string;
+  /** `model.path` when it is an object-storage URL (s3://, gs://, Azure Blob). */
+  modelUrl?: string;
   stage: string;
 }
 
@@ -91,6 +99,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   }
   const config = validateConfig(raw, configFile);
   const rootDir = path.dirname(configFile);
+  if (isModelUrl(config.model.path)) return { config, configFile, rootDir, modelPath: config.model.path, modelUrl: config.model.path, stage };
   return { config, configFile, rootDir, modelPath: path.resolve(rootDir, config.model.path), stage };
 }
 
@@ -123,6 +132,31 @@ function configThrew(configFile: string, modulePath: string, e: unknown, where: 
   });
 }
 
+/**
+ * `import { defineConfig } from 'deploy-model'` in a project that has not installed deploy-model
+ * (`npx deploy-model` with nothing installed): the import goes to the running package. A project
+ * that has it installed keeps its own copy.
+ */
+function selfImport(configFile: string): Plugin {
+  return {
+    name: 'deploy-model-self',
+    setup(b) {
+      b.onResolve({ filter: /^deploy-model(\/.*)?$/ }, (args) => {
+        try {
+          createRequire(configFile).resolve(args.path);
+          return undefined;
+        } catch {
+          try {
+            return { path: pathToFileURL(createRequire(path.join(packageRoot(), 'package.json')).resolve(args.path)).href, external: true };
+          } catch {
+            return undefined;
+          }
+        }
+      });
+    },
+  };
+}
+
 async function importConfigFile(configFile: string): Promise<{ value: unknown; module: string }> {
   // Bundle beside the config so bare imports resolve from the user's node_modules; packages stay
   // external (deploy-model, zod...) and only the user's own files are inlined.
@@ -137,6 +171,7 @@ async function importConfigFile(configFile: string): Promise<{ value: unknown; m
       format: 'esm',
       target: 'node20',
       packages: 'external',
+      plugins: [selfImport(configFile)],
       logLevel: 'silent',
       sourcemap: 'inline',
     });

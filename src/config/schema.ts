@@ -23,8 +23,19 @@ const inlineTensor = z.union([
 
 export const modelSchema = z
   .object({
-    /** Path of the .onnx file, relative to the config file. */
-    path: z.string().min(1).describe('Path of the .onnx file, relative to the config file.'),
+    /**
+     * The .onnx file: a path relative to the config file, or an object-storage URL
+     * (`s3://bucket/key`, `gs://bucket/object`, `https://<account>.blob.core.windows.net/<container>/<blob>`),
+     * downloaded once into the cache with its external data files and checked against `sha256`.
+     */
+    path: z.string().min(1)
+      .describe('The .onnx file: a path relative to the config file, or an object-storage URL (s3://bucket/key, gs://bucket/object, https://<account>.blob.core.windows.net/<container>/<blob>) downloaded once into the cache and checked against sha256.'),
+    /**
+     * sha256 (64 hex digits) of the .onnx file at a URL `path`; a download that does not match is refused.
+     * @default - recorded on the first download, and checked on every later one
+     */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits, as `sha256sum model.onnx` prints them').optional()
+      .describe('sha256 (64 hex digits) of the .onnx file at a URL path; a download that does not match is refused. Default: recorded on the first download and checked on every later one.'),
     /**
      * Concrete shapes for inputs with dynamic dims, used by smoke tests, warmup and TensorRT
      * profiles. Fixed dims must match the model.
@@ -100,6 +111,30 @@ export const smokeSchema = z
      */
     expectShapes: z.record(z.string(), z.array(z.number().int().min(0).nullable())).optional()
       .describe('Expected output shapes, e.g. { logits: [1, 1000] }; null accepts any size. Default: checked against the signature only.'),
+    /**
+     * Golden outputs every smoke test compares the target's answers with: `'auto'` records
+     * onnxruntime-node's answer to the smoke request on this machine's CPU at build; a string is
+     * a file written by `deploy-model golden` (several requests, recorded once and kept with the
+     * project); `'off'` checks shapes and types only.
+     * @default 'off'
+     */
+    golden: z.union([z.literal('off'), z.literal('auto'), z.string().min(1)]).optional()
+      .describe("Golden outputs the smoke test compares answers with: 'auto' records onnxruntime-node's answer to the smoke request at build; a path is a file written by `deploy-model golden` (relative to the config); 'off' checks shapes and types only. Default: 'off'."),
+    /**
+     * Per output, how far a float answer may stray from the golden outputs
+     * (`|actual - expected| <= abs + rel * |expected|`), and a top-k agreement check for
+     * classifiers. Integer and bool outputs are exact.
+     * @default - chosen from how each target runs the model (see the README's tolerance table)
+     */
+    tolerance: z.record(z.string(), z.object({
+      /** @default - the target's default */
+      abs: z.number().min(0).optional().describe("Absolute tolerance. Default: the target's."),
+      /** @default - the target's default */
+      rel: z.number().min(0).optional().describe("Relative tolerance, times |expected|. Default: the target's."),
+      /** @default - not checked */
+      topK: z.number().int().min(1).max(1000).optional().describe('Also require the same top-k classes along the last axis, row by row. Default: not checked.'),
+    }).strict()).optional()
+      .describe("Per output, the golden outputs tolerance { abs, rel, topK }; integer and bool outputs are exact. Default: chosen from how each target runs the model (README: tolerance table)."),
   })
   .strict()
   .default({ input: 'auto', maxLatencyMs: 2000, requests: 5 })

@@ -1,3 +1,4 @@
+// One Lambda execution environment: a Node process running the function's runtime.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startRuntimeApi, type RuntimeApi, type RuntimeInvocation } from './runtime-api.js';
 import type { MemoryLimit } from './_memory-limit.js';

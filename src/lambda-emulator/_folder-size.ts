@@ -1,3 +1,4 @@
+// Measures the bytes a folder holds, as du counts them.
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 

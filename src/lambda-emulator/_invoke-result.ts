@@ -1,3 +1,4 @@
+// The log lines and LogResult of a local invocation, as Lambda writes them.
 import type { InvokeResult } from './types.js';
 
 /** Lambda's `LogResult` carries the last 4 KB of an invocation's log. */

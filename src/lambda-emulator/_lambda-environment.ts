@@ -1,3 +1,4 @@
+// The environment variables Lambda gives a function, and the ones it reserves.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DeployModelError } from '../errors.js';

@@ -1,3 +1,4 @@
+// Resolves a local function's spec once and checks it against Lambda's limits.
 import { DeployModelError } from '../errors.js';
 import type { IoHelper } from '../io/io-host.js';
 import { assertNoReservedEnv, LAMBDA_NODE_RUNTIME } from './_lambda-environment.js';

@@ -1,3 +1,4 @@
+// Makes X-Ray trace headers of the shape Lambda hands its runtimes.
 import { randomBytes } from 'node:crypto';
 
 /** An X-Ray trace header of the shape Lambda hands its runtimes. */

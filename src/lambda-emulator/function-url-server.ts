@@ -1,3 +1,4 @@
+// Serves a local function through a Function URL on loopback.
 import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+// The Lambda emulator's API: run a built function on this machine as Lambda would.
 export { startLocalFunction } from './local-function.js';
 export { layoutFunction, type FunctionLayout, type LayoutFunctionOptions } from './layout-function.js';
 export { ensureLambdaNode, findLambdaNode, defaultCacheDir, nodePackageName, LAMBDA_NODE_MAJOR, type FindLambdaNodeOptions } from './lambda-node.js';

@@ -1,3 +1,4 @@
+// Finds or fetches the Node.js of the Lambda runtime for local functions.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// Lays a function's code and layers out as Lambda does.
 import fs from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// Runs a built Lambda function on this machine as Lambda would.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

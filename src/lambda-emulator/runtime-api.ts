@@ -1,3 +1,4 @@
+// The Lambda Runtime API a local function's runtime polls for work.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { canIdentifyPeers, isPeerInProcessTree } from './_peer-socket.js';

@@ -1,3 +1,4 @@
+// ONNX element types and the dtype names deploy-model uses for them.
 import type { Dtype } from './types.js';
 
 /** ONNX TensorProto.DataType numbers to our dtype vocabulary. */

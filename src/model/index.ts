@@ -1,3 +1,4 @@
+// The model API: inspect an ONNX model and check what can be served.
 export { inspectModel } from './inspect-model.js';
 export { servabilityProblems } from './servability-problems.js';
 export { UNNAMED_DIM } from './types.js';

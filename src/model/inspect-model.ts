@@ -1,3 +1,4 @@
+// Reads an ONNX model's signature: inputs, outputs, opsets, operators and sizes.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// Resolves the dynamic dims of the model's inputs to concrete sizes.
 import { DeployModelError } from '../errors.js';
 import type { TensorSpec } from './types.js';
 

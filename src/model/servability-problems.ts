@@ -1,3 +1,4 @@
+// Lists the inputs and outputs of a model that cannot be served.
 import { ortType } from './dtypes.js';
 import type { ModelSignature, TensorSpec } from './types.js';
 

@@ -1,3 +1,4 @@
+// An inference client that posts v2 JSON to a URL.
 import { performance } from 'node:perf_hooks';
 import type { InferenceClient } from './run-smoke.js';
 

@@ -1,8 +1,9 @@
+// The smoke test: calls a deployment and checks its answers.
 import { isDeployModelError } from '../errors.js';
 import type { ModelSignature } from '../model/types.js';
 import { dtypeFromV2 } from '../model/dtypes.js';
 import type { SmokeConfig } from '../config/schema.js';
-import { compareOutputs, type V2OutputTensor as ReferenceTensor } from './compare-outputs.js';
+import { compareOutputs, type OutputTolerance, type V2OutputTensor as ReferenceTensor, type WorstElement } from './compare-outputs.js';
 import { readErrorBody } from './error-body.js';
 import type { V2Request } from './smoke-input.js';
 
@@ -19,6 +20,14 @@ export interface SmokeCheck {
   name: string;
   passed: boolean;
   message: string;
+  /** A golden outputs check: the largest absolute error of the output. @default - not a golden check */
+  maxAbsError?: number | null;
+  /** A golden outputs check: the largest relative error (over the reference's non-zero values). @default - not a golden check */
+  maxRelError?: number | null;
+  /** A golden outputs check: the tolerance applied. @default - not a golden check */
+  tolerance?: OutputTolerance;
+  /** A failed golden outputs check: the element furthest outside the tolerance. @default - none */
+  element?: WorstElement;
 }
 
 export interface SmokeResult {
@@ -39,8 +48,19 @@ export interface SmokeReference {
   /** The request the outputs answer: a smoke test that sends another request cannot use them. */
   request: V2Request;
   outputs: ReferenceTensor[];
-  /** Largest absolute difference accepted, per value. */
-  tolerance: number;
+  /**
+   * A number: the largest absolute difference accepted for every value. A function: each
+   * output's tolerance (`abs + rel * |expected|`; integer and bool outputs exact).
+   */
+  tolerance: number | ((output: ReferenceTensor) => OutputTolerance);
+  /**
+   * Send `request` itself when it is not the smoke request (a golden case of its own); otherwise
+   * a reference to another request fails its check.
+   * @default false
+   */
+  sendRequest?: boolean;
+  /** The check names' suffix, e.g. `golden outputs (case 2)`. @default - `source` */
+  label?: string;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -56,7 +76,7 @@ const round = (n: number): number => Math.round(n * 10) / 10;
  * status, output names, dtypes, shapes, finite floats, expected shapes, the reference outputs when
  * the target gives them, median latency. Every check says what differed.
  */
-export async function runSmoke(options: { signature: ModelSignature; smoke: SmokeConfig; request: V2Request; client: InferenceClient; reference?: SmokeReference }): Promise<SmokeResult> {
+export async function runSmoke(options: { signature: ModelSignature; smoke: SmokeConfig; request: V2Request; client: InferenceClient; reference?: SmokeReference; golden?: SmokeReference[] }): Promise<SmokeResult> {
   const { signature, smoke, request, client } = options;
   const checks: SmokeCheck[] = [];
   const latencies: number[] = [];
@@ -146,18 +166,49 @@ export async function runSmoke(options: { signature: ModelSignature; smoke: Smok
     }
   }
   if (options.reference) checks.push(...referenceChecks(options.reference, request, outputs));
+  for (const golden of options.golden ?? []) checks.push(...(await goldenChecks(golden, request, outputs, client)));
   const fast = latencyMs.p50 <= smoke.maxLatencyMs;
   checks.push({ name: 'latency', passed: fast, message: `p50 ${latencyMs.p50} ms ${fast ? '<=' : '>'} maxLatencyMs ${smoke.maxLatencyMs}` });
   return { status: checks.every((c) => c.passed) ? 'passed' : 'failed', latencyMs, checks };
 }
 
-/** One check per reference output: the answer's values within the tolerance of the reference's. */
+/**
+ * A golden case: compared with the smoke request's answer when it is that request, else sent once
+ * on its own. A call that fails is the case's failed check, with what came back.
+ */
+async function goldenChecks(reference: SmokeReference, request: V2Request, outputs: V2OutputTensor[], client: InferenceClient): Promise<SmokeCheck[]> {
+  if (JSON.stringify(reference.request) === JSON.stringify(request)) return referenceChecks(reference, request, outputs);
+  const name = `outputs match ${reference.label ?? reference.source}`;
+  let call: InferenceCall;
+  try {
+    call = await client(reference.request);
+  } catch (e) {
+    if (isDeployModelError(e)) throw e;
+    return [{ name, passed: false, message: `the request failed: ${(e as Error).message}` }];
+  }
+  const answer = (call.body as { outputs?: V2OutputTensor[] } | undefined)?.outputs;
+  if (call.status !== 200 || !Array.isArray(answer)) {
+    const error = readErrorBody(call.body);
+    return [{ name, passed: false, message: `HTTP ${call.status}: ${error ? error.message : JSON.stringify(call.body)?.slice(0, 300)}` }];
+  }
+  return referenceChecks(reference, reference.request, answer);
+}
+
+/** One check per reference output: the answer's values within the tolerance of the reference's, with the errors measured. */
 function referenceChecks(reference: SmokeReference, request: V2Request, outputs: V2OutputTensor[]): SmokeCheck[] {
-  const name = `outputs match ${reference.source}`;
-  if (JSON.stringify(reference.request) !== JSON.stringify(request)) {
-    return [{ name, passed: false, message: `the reference outputs answer another request than the smoke request (smoke.input or model.inputs changed since the build): build again with DEPLOY_MODEL_NO_BUILD_CACHE=1` }];
+  const label = reference.label ?? reference.source;
+  if (JSON.stringify(reference.request) !== JSON.stringify(request) && !reference.sendRequest) {
+    return [{ name: `outputs match ${label}`, passed: false, message: `the reference outputs answer another request than the smoke request (smoke.input or model.inputs changed since the build): build again with DEPLOY_MODEL_NO_BUILD_CACHE=1` }];
   }
   const actual = outputs.map((o) => ({ name: String(o.name), datatype: String(o.datatype), shape: Array.isArray(o.shape) ? (o.shape as number[]) : [], data: Array.isArray(o.data) ? o.data : [] }));
   return compareOutputs({ outputs: reference.outputs }, { outputs: actual }, reference.tolerance)
-    .map((c) => ({ name: `${c.name} matches ${reference.source}`, passed: c.passed, message: c.message }));
+    .map((c) => ({
+      name: `${c.name} matches ${label}`, passed: c.passed, message: c.message,
+      ...(c.maxRelDiff !== undefined ? { maxAbsError: finiteOrNull(c.maxAbsDiff), maxRelError: finiteOrNull(c.maxRelDiff) } : {}),
+      ...(c.tolerance && typeof reference.tolerance !== 'number' ? { tolerance: c.tolerance } : {}),
+      ...(c.worst ? { element: c.worst } : {}),
+    }));
 }
+
+/** JSON has no Infinity: an error without a finite size (a shape or NaN mismatch) is null. */
+const finiteOrNull = (n: number | null): number | null => (n !== null && Number.isFinite(n) ? n : null);

@@ -1,3 +1,4 @@
+// Smoke requests, from the config's input or generated from the signature.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DeployModelError } from '../errors.js';

@@ -90,6 +90,12 @@ export interface Candidate<S = unknown> {
   previous?: string;
   /** The candidate already is what serves: nothing to promote or roll back. */
   unchanged?: boolean;
+  /**
+   * Calls the endpoint users reach (the traffic split between the versions), for the probe
+   * requests of a canary or linear rollout's steps.
+   * @default - the target cannot split traffic
+   */
+  liveClient?: InferenceClient;
   /** The driver's own state for promote and rollback. */
   state: S;
   details?: Record<string, unknown>;
@@ -114,10 +120,26 @@ export interface RolloutHooks<T extends { type: string } = { type: string }, P e
   stage(ctx: TargetContext<T, P>, build: BuildResult): Promise<Candidate<S>>;
   /** Gives the candidate the traffic and retires what served before; may return details for the report. */
   promote(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void | Record<string, unknown>>;
+  /**
+   * Gives the candidate `percent` of the requests, the previous version the rest (a canary or
+   * linear rollout's step). `rollback` must then also move that share back.
+   * @default - the platform cannot split traffic: a canary or linear rollout is refused
+   */
+  shift?(ctx: TargetContext<T, P>, candidate: Candidate<S>, percent: number): Promise<void>;
   /** Takes a failed candidate back, so the previous version serves. */
   rollback(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<RollbackResult>;
   /** Releases what `stage` opened (clients, channels) for an unchanged candidate, which is neither promoted nor rolled back. @default - nothing to release */
   release?(ctx: TargetContext<T, P>, candidate: Candidate<S>): Promise<void>;
+}
+
+/** What `rollback` did: the version it took away, and the version that serves again. */
+export interface RestoreResult {
+  /** The version that served before the rollback. */
+  from: string;
+  /** The version that serves now: the one that served before the last deploy. */
+  to: string;
+  endpoint?: string;
+  details?: Record<string, unknown>;
 }
 
 export interface TargetStatus {
@@ -176,6 +198,13 @@ export interface TargetDriver<T extends { type: string } = { type: string }, P e
   connect(ctx: TargetContext<T, P>): Promise<Deployment>;
   status(ctx: TargetContext<T, P>): Promise<TargetStatus>;
   destroy(ctx: TargetContext<T, P>): Promise<DestroyResult>;
+  /**
+   * Puts back the version that served before the last deploy, where the platform keeps it. Throws
+   * NOT_DEPLOYED when nothing serves, ROLLBACK_NO_PREVIOUS when no earlier version is kept (a first
+   * deploy, or a rollback already made).
+   * @default - unavailable: the toolkit says so (TARGET_ACTION_UNAVAILABLE)
+   */
+  restorePrevious?(ctx: TargetContext<T, P>, build: BuildResult): Promise<RestoreResult>;
   /** What a deploy of this plan would change. @default - not supported: the toolkit says so */
   diff?(ctx: TargetContext<T, P>, build: BuildResult): Promise<TargetDiff>;
   /**

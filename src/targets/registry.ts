@@ -1,25 +1,24 @@
 /**
  * The one list of target types. The config schema, the CLI's help and the exported types derive
- * from it; adding a target is a folder with an `index.ts` and a line here (src/targets/README.md).
+ * from it; adding a target is a folder with an `index.ts` and a line in `registered-targets.ts`
+ * (src/targets/README.md).
  */
 import { DeployModelError } from '../errors.js';
-import { awsLambdaTarget } from './aws-lambda/index.js';
-import { awsSageMakerTarget } from './aws-sagemaker/index.js';
-import { azureMlTarget } from './azure-ml/index.js';
-import { containerTarget } from './container/index.js';
-import { gcpVertexTarget } from './gcp-vertex/index.js';
-import { localTarget } from './local/index.js';
-import { reactNativeTarget } from './react-native/index.js';
+import { TARGETS } from './registered-targets.js';
 import type { TargetModule } from './target-module.js';
-import { webTarget } from './web/index.js';
 
-export const TARGETS = [localTarget, awsLambdaTarget, awsSageMakerTarget, gcpVertexTarget, azureMlTarget, containerTarget, webTarget, reactNativeTarget] as const;
+export { TARGETS };
 
 /** Maps a tuple of modules to the tuple of their schemas (generic, so that the tuple stays a tuple). */
 type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends { readonly schema: infer S } ? S : never };
 /** The schemas, as the tuple `z.discriminatedUnion` needs. */
 export type TargetSchemas = SchemasOf<typeof TARGETS>;
 export const targetSchemas = TARGETS.map((t) => t.schema) as unknown as TargetSchemas;
+
+/** Every target type's plan (`TargetPlanOf<'aws-lambda'>` is `AwsLambdaPlan`). */
+export type TargetPlan = ReturnType<(typeof TARGETS)[number]['plan']>;
+/** The plan of one target type, e.g. `TargetPlanOf<'container'>`. */
+export type TargetPlanOf<T extends (typeof TARGETS)[number]['type']> = ReturnType<Extract<(typeof TARGETS)[number], { type: T }>['plan']>;
 
 export const KNOWN_TARGET_TYPES: readonly string[] = TARGETS.map((t) => t.type);
 

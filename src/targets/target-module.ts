@@ -4,6 +4,7 @@ import type { ConfigProblem } from '../config/format-issues.js';
 import type { ProjectConfig } from '../config/schema.js';
 import type { ModelSignature } from '../model/types.js';
 import type { TargetDriver } from './driver.js';
+import type { TrafficPlan } from '../config/rollout-schema.js';
 
 /** Everything a planner reads: the config, the model's signature, and where the config lives. */
 export interface PlanInput<T> {
@@ -25,8 +26,10 @@ export interface RolloutStep {
 }
 
 export interface RolloutPlan {
-  readonly strategy: 'all-at-once';
+  readonly strategy: 'all-at-once' | 'canary' | 'linear';
   readonly steps: readonly RolloutStep[];
+  /** The traffic steps of a canary or linear rollout, which the rollout core runs through the `shift` hook. @default - all at once */
+  readonly traffic?: TrafficPlan;
 }
 
 /**

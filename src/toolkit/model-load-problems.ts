@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigProblem } from '../config/format-issues.js';
+import { ensureOnnxRuntimeNode } from '../ensure-onnxruntime-node.js';
 import type { ModelSignature } from '../model/types.js';
 
 function ortVersion(): string {
@@ -53,6 +54,8 @@ export async function modelLoadProblems(signature: ModelSignature, cacheDir: str
   } catch {
     // Not checked yet.
   }
+  // A programmatic caller may never have run the CLI, which fetches onnxruntime-node on first use.
+  ensureOnnxRuntimeNode();
   const ort = await import('onnxruntime-node');
   let problems: ConfigProblem[] = [];
   try {

@@ -21,5 +21,10 @@ export function projectProblems(config: ProjectConfig, signature: ModelSignature
       problems.push({ path: `model.inputs.${name}.shape`, value: JSON.stringify(shape), rule: (e as Error).message, fix: `give the model's rank and keep its fixed dims (${JSON.stringify(spec.shape)})` });
     }
   }
+  for (const name of Object.keys(config.smoke.tolerance ?? {})) {
+    if (!signature.outputs.some((o) => o.name === name)) {
+      problems.push({ path: `smoke.tolerance.${name}`, value: JSON.stringify(name), rule: `the model has no output '${name}'`, fix: `name one of its outputs: ${signature.outputs.map((o) => o.name).join(', ')}` });
+    }
+  }
   return problems;
 }

@@ -5,11 +5,13 @@
  */
 import { DeployModelError } from '../errors.js';
 import type { InferenceClient, SmokeReference, SmokeResult } from '../smoke/run-smoke.js';
+import type { V2Request } from '../smoke/smoke-input.js';
 import type { BuildResult, Candidate, DeployResult, TargetContext, TargetDriver } from '../targets/driver.js';
+import { runTrafficSteps } from './traffic-steps.js';
 
 export type Smoke = (client: InferenceClient, reference?: SmokeReference) => Promise<SmokeResult>;
 
-export async function runRollout(ctx: TargetContext, driver: TargetDriver, build: BuildResult, smoke: Smoke, signal?: AbortSignal): Promise<DeployResult> {
+export async function runRollout(ctx: TargetContext, driver: TargetDriver, build: BuildResult, smoke: Smoke, signal?: AbortSignal, request?: V2Request): Promise<DeployResult> {
   const hooks = driver.rollout;
   ctx.io.info('DM_ROLLOUT_STAGE', `${ctx.targetName}: staging the new version`, { steps: ctx.plan.rollout.steps });
   const candidate: Candidate = await hooks.stage(ctx, build);
@@ -38,6 +40,26 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
     await releaseQuietly(ctx, driver, candidate);
     // It served before and serves still, whatever its smoke test said: there was nothing to move.
     return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...candidate.details, unchanged: true } };
+  }
+  const traffic = ctx.plan.rollout.traffic;
+  // A first deploy has no version to split with: the new one takes all the traffic once it passed.
+  if (result.status === 'passed' && traffic && candidate.previous) {
+    if (!hooks.shift || !candidate.liveClient || !request) {
+      await rollbackQuietly(ctx, driver, candidate);
+      throw new DeployModelError('ROLLOUT_STRATEGY_UNSUPPORTED', `${ctx.targetName}: the ${ctx.target.type} target cannot split traffic between two versions, so rollout.strategy '${ctx.plan.rollout.strategy}' cannot run; version ${candidate.version} was taken back${candidate.previous ? ` and version ${candidate.previous} keeps serving` : ''}. Remove the rollout option (all at once, after the smoke test).`, { details: { target: ctx.targetName, type: ctx.target.type, strategy: ctx.plan.rollout.strategy } });
+    }
+    const stepped = await runTrafficSteps({ ctx, driver, candidate, traffic, smoke, request, ...(signal ? { signal } : {}) });
+    const rollout = { strategy: ctx.plan.rollout.strategy, steps: stepped.steps };
+    if (stepped.failure) {
+      ctx.io.warn('DM_ROLLOUT_STEP_FAILED', `${ctx.targetName}: ${stepped.failure.name} failed: ${stepped.failure.message}; moving all traffic back to version ${candidate.previous}`, { ...stepped.failure, version: candidate.version, previous: candidate.previous });
+      const rolledBack = await hooks.rollback(ctx, candidate);
+      const details = { ...candidate.details, ...(typeof rolledBack === 'string' ? {} : rolledBack.details), rollout: { ...rollout, failedStep: stepped.steps.length } };
+      const checks = [...(stepped.smoke ?? result).checks, stepped.failure];
+      return { ...base, ...(candidate.previousEndpoint ?? candidate.endpoint ? { endpoint: candidate.previousEndpoint ?? candidate.endpoint } : {}), smoke: { ...(stepped.smoke ?? result), status: 'failed', checks }, promoted: false, details };
+    }
+    ctx.io.info('DM_ROLLOUT_PROMOTE', `${ctx.targetName}: version ${candidate.version} passed every traffic step; giving it all the traffic`, { version: candidate.version, previous: candidate.previous, steps: stepped.steps });
+    const promoted = await hooks.promote(ctx, candidate);
+    return { ...base, endpoint: candidate.endpoint, smoke: result, promoted: true, details: { ...candidate.details, ...promoted, rollout } };
   }
   if (result.status === 'passed') {
     ctx.io.info('DM_ROLLOUT_PROMOTE', `${ctx.targetName}: version ${candidate.version} passed its smoke test; giving it the traffic`, { version: candidate.version, previous: candidate.previous });

@@ -6,10 +6,14 @@ import { IoHelper, silentIoHost, type IoHost } from '../io/io-host.js';
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/load-config.js';
 import { problemLine, type ConfigProblem } from '../config/format-issues.js';
 import { inspectModel } from '../model/inspect-model.js';
+import { fetchRemoteModel } from '../model/remote/fetch-remote-model.js';
+import { isModelUrl } from '../model/remote/model-url.js';
 import type { ModelSignature } from '../model/types.js';
 import { runSmoke, type InferenceCall, type SmokeReference, type SmokeResult } from '../smoke/run-smoke.js';
 import { generatedInputHint } from '../smoke/generated-input-hint.js';
 import { smokeRequest, type V2Request } from '../smoke/smoke-input.js';
+import { recordGoldenOutputs, resolveGoldenOutputs, writeGoldenOutputs, type GoldenOutputs } from '../smoke/golden-outputs.js';
+import { numericsOf, toleranceFor } from '../smoke/golden-tolerance.js';
 import type { BuildResult, Deployment, DestroyResult, TargetContext, TargetDiff, TargetDriver, TargetStatus } from '../targets/driver.js';
 import { targetLogs } from './target-logs.js';
 import type { LogLine, LogsOptions } from '../kits/logs/log-line.js';
@@ -56,6 +60,24 @@ export interface DeployReport {
   targets: TargetReport[];
 }
 
+/** What `rollback` did on one target. */
+export interface RollbackReport {
+  name: string;
+  type: string;
+  /** `rolled-back`: the previous version serves again; `failed`: nothing changed (see `error`). */
+  status: 'rolled-back' | 'failed';
+  /** The version taken away. */
+  from?: string;
+  /** The version that serves again. */
+  to?: string;
+  endpoint?: string;
+  /** The smoke test of the restored version (golden outputs included). */
+  smoke?: SmokeResult;
+  error?: { code: string; message: string };
+  details?: Record<string, unknown>;
+  durationMs: number;
+}
+
 /** What `diff` found for one target; `supported: false` when its driver cannot tell. */
 export type DiffReport = { name: string; type: string } & ({ supported: true } & TargetDiff | { supported: false; reason: string });
 
@@ -92,17 +114,33 @@ export class Toolkit {
     return this.io.forTarget(target);
   }
 
+  /** The signature of a model file, or of a model at an object-storage URL (downloaded once into the cache). */
   async inspect(modelPath: string): Promise<ModelSignature> {
-    return inspectModel(modelPath);
+    return inspectModel(isModelUrl(modelPath) ? await this.fetchModel(modelPath, undefined) : modelPath);
   }
 
   /** Loads the config and reads its model's signature. */
   async load(options: LoadConfigOptions = {}): Promise<Project> {
     const loaded = await loadConfig(options);
     this.io.debug('DM_CONFIG_LOADED', `Loaded ${loaded.configFile} (stage ${loaded.stage})`, { file: loaded.configFile, stage: loaded.stage });
+    if (loaded.modelUrl) loaded.modelPath = await this.fetchModel(loaded.modelUrl, loaded.config.model.sha256);
     const signature = await inspectModel(loaded.modelPath);
+    const pinned = loaded.config.model.sha256;
+    if (pinned && signature.sha256 !== pinned) {
+      throw new DeployModelError('MODEL_SHA256_MISMATCH', `model.path ${loaded.modelPath} has sha256 ${signature.sha256}, not ${pinned} (model.sha256 in the config). If the model was replaced on purpose, set model.sha256 to '${signature.sha256}'; else restore the file.`, { details: { file: loaded.modelPath, expected: pinned, actual: signature.sha256, source: 'config' } });
+    }
     this.io.debug('DM_MODEL_INSPECTED', `Model ${signature.file}: ${signature.inputs.length} inputs, ${signature.outputs.length} outputs`, { sha256: signature.sha256 });
     return { loaded, signature };
+  }
+
+  /** Downloads a model at a URL into the cache, once, checked against its sha256; returns the cached file. */
+  private async fetchModel(url: string, sha256: string | undefined): Promise<string> {
+    const fetched = await fetchRemoteModel({ url, cacheDir: this.cacheDir, ...(sha256 ? { sha256 } : {}) });
+    if (fetched.downloaded) this.io.info('DM_MODEL_DOWNLOADED', `Downloaded ${url} (sha256 ${fetched.sha256}) into the cache`, { url, sha256: fetched.sha256, file: fetched.file });
+    if (fetched.checkedAgainst === 'recorded-now') {
+      this.io.warn('DM_MODEL_SHA256_RECORDED', `model.sha256 is not set: recorded ${fetched.sha256} for ${url}, and later downloads must match it. Pin it in the config: model: { path: '${url}', sha256: '${fetched.sha256}' }`, { url, sha256: fetched.sha256 });
+    }
+    return fetched.file;
   }
 
   /** Everything that can be checked without a cloud. Returns the problems; none means valid. */
@@ -121,7 +159,38 @@ export class Toolkit {
   async build(project: Project, targets?: string[]): Promise<Record<string, BuildResult>> {
     const out: Record<string, BuildResult> = {};
     for (const ctx of await this.contexts(project, targets)) out[ctx.targetName] = await this.buildTarget(ctx);
+    // `smoke.golden: 'auto'`: the reference outputs are recorded beside the artifacts.
+    await this.golden(project, await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir));
     return out;
+  }
+
+  /**
+   * Records golden outputs: onnxruntime-node's answers, on this machine's CPU, to the smoke
+   * request and to each of `requests`, written to `file` for `smoke.golden` to name.
+   */
+  async recordGolden(project: Project, file: string, requests: V2Request[] = []): Promise<GoldenOutputs> {
+    const smoke = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
+    const golden = await recordGoldenOutputs(project.signature, [smoke, ...requests]);
+    await writeGoldenOutputs(file, golden);
+    this.io.info('DM_GOLDEN_RECORDED', `Recorded ${golden.cases.length} golden case(s) of ${golden.model.file} with onnxruntime-node ${golden.producer.version} (${golden.producer.arch}) in ${file}`, { file, cases: golden.cases.length, producer: golden.producer });
+    return golden;
+  }
+
+  /** The project's golden outputs (`smoke.golden`), recorded or read once per action; undefined when off. */
+  private async golden(project: Project, request: V2Request): Promise<GoldenOutputs | undefined> {
+    const { loaded, signature } = project;
+    const found = await resolveGoldenOutputs({
+      golden: loaded.config.smoke.golden ?? 'off', signature, request, rootDir: loaded.rootDir,
+      cacheFile: path.join(loaded.rootDir, '.deploy-model', loaded.stage, 'golden-outputs.json'),
+    });
+    if (!found) return undefined;
+    const { golden, file } = found;
+    if (golden.model.sha256 !== signature.sha256) {
+      // The golden outputs of another model version: what it answered is what this one must answer.
+      this.io.warn('DM_GOLDEN_OTHER_MODEL', `The golden outputs in ${file} were recorded from another model (${golden.model.file}, sha256 ${golden.model.sha256.slice(0, 12)}) than ${signature.file} (${signature.sha256.slice(0, 12)}): the new model must answer as the recorded one did. Record them again with \`deploy-model golden --out ${path.relative(loaded.rootDir, file) || file}\` if it should not.`, { file, recorded: golden.model.sha256, model: signature.sha256 });
+    }
+    this.io.debug('DM_GOLDEN_READY', `Golden outputs: ${golden.cases.length} case(s) from onnxruntime-node ${golden.producer.version} (${golden.producer.arch}), ${file}`, { file, cases: golden.cases.length });
+    return golden;
   }
 
   async synth(project: Project, targets?: string[]): Promise<Record<string, BuildResult>> {
@@ -141,12 +210,13 @@ export class Toolkit {
   async deploy(project: Project, targets?: string[], options: DeployOptions = {}): Promise<DeployReport> {
     const contexts = await this.contexts(project, targets);
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
+    const golden = await this.golden(project, request);
     const reports = await Promise.all(contexts.map(async (ctx): Promise<TargetReport> => {
       const started = performance.now();
       try {
         ctx.io.info('DM_DEPLOY_START', `Deploying ${ctx.targetName} (${ctx.target.type})`);
         const driver = await this.driver(ctx);
-        const smoke = (client: Parameters<typeof runSmoke>[0]['client'], reference?: SmokeReference) => this.smokeWith(ctx, client, request, reference);
+        const smoke = (client: Parameters<typeof runSmoke>[0]['client'], reference?: SmokeReference) => this.smokeWith(ctx, client, request, reference, golden);
         const result = await withDeployLock(ctx.workDir, ctx.targetName, 'deploy', async () => {
           const built = await this.buildTarget(ctx);
           if (options.confirmDisruptive && driver.diff) {
@@ -155,7 +225,7 @@ export class Toolkit {
               throw new DeployModelError('DEPLOY_NOT_CONFIRMED', `Nothing deployed to ${ctx.targetName}: the deploy would replace or delete something that serves, and it was not confirmed. Review it with \`deploy-model diff --target ${ctx.targetName}\`, then deploy with --yes.`, { kind: 'usage', details: { target: ctx.targetName, changes: diff.changes } });
             }
           }
-          return runRollout(ctx, driver, built, smoke, options.signal);
+          return runRollout(ctx, driver, built, smoke, options.signal, request);
         });
         const passed = result.smoke.status === 'passed';
         ctx.io.info(passed ? 'DM_DEPLOY_DONE' : 'DM_DEPLOY_SMOKE_FAILED', passed
@@ -171,6 +241,41 @@ export class Toolkit {
       }
     }));
     return { targets: reports };
+  }
+
+  /**
+   * Returns each selected target to the version it served before its last deploy, then
+   * smoke-tests what serves (signature checks; not the golden outputs, which describe the config's
+   * model rather than the restored one). A target type that keeps no previous version is reported as failed
+   * with TARGET_ACTION_UNAVAILABLE; one with nothing to go back to with ROLLBACK_NO_PREVIOUS.
+   */
+  async rollback(project: Project, targets?: string[]): Promise<RollbackReport[]> {
+    const contexts = await this.contexts(project, targets);
+    const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
+    return Promise.all(contexts.map(async (ctx): Promise<RollbackReport> => {
+      const started = performance.now();
+      const head = { name: ctx.targetName, type: ctx.target.type };
+      try {
+        const driver = await this.driver(ctx);
+        if (!driver.restorePrevious) {
+          throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `The ${ctx.target.type} target keeps no previous version to roll back to: ${ROLLBACK_UNAVAILABLE[ctx.target.type] ?? 'it retires the version that served once a new one is promoted. Deploy the earlier model or config again (it is smoke-tested like any other)'}.`, { kind: 'usage', details: { target: ctx.targetName, type: ctx.target.type, action: 'rollback' } });
+        }
+        const restored = await withDeployLock(ctx.workDir, ctx.targetName, 'rollback', async () => driver.restorePrevious!(ctx, await this.buildTarget(ctx)));
+        ctx.io.info('DM_ROLLBACK_DONE', `${ctx.targetName}: version ${restored.to} serves again (version ${restored.from} no longer does)`, restored);
+        const deployment = await driver.connect(ctx);
+        let smoke: SmokeResult;
+        try {
+          // Not against the golden outputs: they describe the config's model, which the restored version is not.
+          smoke = await this.smokeWith(ctx, deployment.client, request, deployment.reference);
+        } finally {
+          await deployment.close?.();
+        }
+        return { ...head, status: 'rolled-back', from: restored.from, to: restored.to, endpoint: restored.endpoint ?? deployment.endpoint, smoke, ...(restored.details ? { details: restored.details } : {}), durationMs: since(started) };
+      } catch (e) {
+        const { error } = this.failedReport(ctx, e, started);
+        return { ...head, status: 'failed', error: error!, durationMs: since(started) };
+      }
+    }));
   }
 
   /** What a deploy would change, per target, against what is deployed now. */
@@ -191,13 +296,14 @@ export class Toolkit {
   /** Smoke-tests what is live now. */
   async smoke(project: Project, targets?: string[]): Promise<DeployReport> {
     const request = await smokeRequest(project.signature, project.loaded.config, project.loaded.rootDir);
+    const golden = await this.golden(project, request);
     const reports = await Promise.all(this.unplannedContexts(project, targets).map(async (ctx): Promise<TargetReport> => {
       const started = performance.now();
       try {
         const deployment = await (await this.driver(ctx)).connect(ctx);
         let smoke: SmokeResult;
         try {
-          smoke = await this.smokeWith(ctx, deployment.client, request, deployment.reference);
+          smoke = await this.smokeWith(ctx, deployment.client, request, deployment.reference, golden);
         } finally {
           await deployment.close?.();
         }
@@ -367,9 +473,9 @@ export class Toolkit {
     return (await targetModule(ctx.target.type).driver()) as TargetDriver;
   }
 
-  private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request, reference?: SmokeReference): Promise<SmokeResult> {
-    ctx.io.info('DM_SMOKE_START', `Smoke-testing ${ctx.targetName} with ${ctx.config.smoke.requests} request(s)`);
-    let result = await runSmoke({ signature: ctx.signature, smoke: ctx.config.smoke, request, client, ...(reference ? { reference } : {}) });
+  private async smokeWith(ctx: TargetContext, client: Parameters<typeof runSmoke>[0]['client'], request: V2Request, reference?: SmokeReference, golden?: GoldenOutputs): Promise<SmokeResult> {
+    ctx.io.info('DM_SMOKE_START', `Smoke-testing ${ctx.targetName} with ${ctx.config.smoke.requests} request(s)${golden ? ` and ${golden.cases.length} golden case(s)` : ''}`);
+    let result = await runSmoke({ signature: ctx.signature, smoke: ctx.config.smoke, request, client, ...(reference ? { reference } : {}), ...(golden ? { golden: this.goldenReferences(ctx, golden) } : {}) });
     // An input deploy-model made up that the model refused: the hint says how to give a real one.
     const refused = result.checks.find((c) => c.name === 'status' && !c.passed && /^HTTP (4\d\d|500)/.test(c.message));
     if (refused && ctx.config.smoke.input === 'auto') result = { ...result, checks: [...result.checks, generatedInputHint(ctx.signature, request)] };
@@ -378,12 +484,29 @@ export class Toolkit {
     return result;
   }
 
+  /** The golden cases as the smoke test's references, with the tolerance of how this target runs the model. */
+  private goldenReferences(ctx: TargetContext, golden: GoldenOutputs): SmokeReference[] {
+    const numerics = numericsOf(ctx.target as { type: string } & Record<string, unknown>, ctx.config.runtime.executionProviders);
+    const tolerance = toleranceFor(numerics, ctx.config.smoke.tolerance);
+    ctx.io.debug('DM_GOLDEN_TOLERANCE', `${ctx.targetName}: golden outputs checked with the ${numerics} tolerance`, { numerics });
+    return golden.cases.map((c, i) => ({
+      source: `onnxruntime-node ${golden.producer.version} (${golden.producer.arch})`,
+      label: golden.cases.length > 1 ? `golden case ${i + 1}` : 'golden outputs',
+      request: c.request, outputs: c.outputs, tolerance, sendRequest: true,
+    }));
+  }
+
   private failedReport(ctx: TargetContext, e: unknown, started: number): TargetReport {
     const err = e instanceof DeployModelError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) };
     ctx.io.error('DM_TARGET_FAILED', `${ctx.targetName}: ${err.message}`, err);
     return { name: ctx.targetName, type: ctx.target.type, status: 'failed', checks: [], error: err, durationMs: since(started) };
   }
 }
+
+/** Where a target type that keeps no previous version says to go instead of `rollback`. */
+const ROLLBACK_UNAVAILABLE: Record<string, string> = {
+  'react-native': 'the package is built into the app; publish the earlier app build instead',
+};
 
 /** Whole milliseconds since a `performance.now()` reading. */
 function since(started: number): number {

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type StartedServer } from '../../handlers/server/create-server.js';
-import { benchTarget, writeBenchReport } from '../../src/bench/bench-target.js';
+import { benchHistogram, benchMachine, benchTarget, benchVersions, writeBenchReport } from '../../src/bench/bench-target.js';
 import { latencyHistogram, renderHistogramSvg } from '../../src/bench/latency-histogram.js';
 import { runLoad, summarizeLatencies } from '../../src/bench/run-load.js';
 import { RecordingIoHost } from '../../src/io/io-host.js';
@@ -65,15 +66,63 @@ describe('the report', () => {
     expect(svg).toContain('concurrency 8');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'dm-bench-report-'));
     try {
-      const report = { target: 'local', type: 'local', endpoint: 'http://127.0.0.1:1/', model: 'm', stage: 'dev', startedAt: '2026-01-02T03:04:05.000Z', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4] }], runs: [run(1, [1, 2])] };
+      const runs = [run(1, [1, 2])];
+      const report = {
+        target: 'local', type: 'local', endpoint: 'http://127.0.0.1:1/', model: 'm', stage: 'dev', startedAt: '2026-01-02T03:04:05.000Z', durationMs: 1234,
+        machine: { cpuModel: 'Test CPU 9000', cpus: 3, memoryBytes: 2 * 1024 ** 3, platform: 'linux', arch: 'x64' },
+        versions: { node: 'v20.0.0', deployModel: '0.0.1', onnxruntime: '1.2.3' },
+        settings: { concurrency: [1], durationSeconds: 1, warmupRequests: 1, target: { type: 'local', port: 8080 } },
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4] }], runs, histogram: benchHistogram(runs),
+      };
       const files = await writeBenchReport(report, dir);
       expect(JSON.parse(await readFile(files.json, 'utf8'))).toEqual(report);
       const html = await readFile(files.html, 'utf8');
       expect(html).toContain('<svg');
       expect(html).toContain('<td>1</td><td>2</td>');
+      for (const text of ['took 1.2 s', 'Test CPU 9000, 3 CPUs, 2.0 GiB', 'node v20.0.0', 'deploy-model 0.0.1', 'onnxruntime-node 1.2.3', '&quot;port&quot;:8080']) expect(html).toContain(text);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the histogram', () => {
+  const run = (concurrency: number, latencies: number[]) => ({ concurrency, latencies, latencyMs: summarizeLatencies(latencies) } as Parameters<typeof renderHistogramSvg>[0][number]);
+  /** Every x of every polyline and marker line, with the frame's left and right edges. */
+  const xs = (svg: string) => {
+    const frame = /<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/.exec(svg)!;
+    const points = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((m) => m[1].trim().split(/\s+/).map((p) => Number(p.split(',')[0])));
+    const lines = [...svg.matchAll(/<line x1="([\d.]+)"/g)].map((m) => Number(m[1]));
+    return { left: Number(frame[1]), right: Number(frame[1]) + Number(frame[2]), all: [...points, ...lines] };
+  };
+
+  it('keeps the slowest bins inside the frame, also when every latency is the same or below 0.01 ms', () => {
+    for (const runs of [[run(1, [5, 5, 5])], [run(1, [0.001, 0.5, 2]), run(8, [3, 90])], [run(1, [1, 2]), run(2, [1, 2]), run(4, [2, 3]), run(8, [3, 4]), run(16, [4, 9]), run(32, [8, 20])]]) {
+      const { left, right, all } = xs(renderHistogramSvg(runs));
+      expect(all.length).toBeGreaterThan(runs.length * 4);
+      for (const x of all) {
+        expect(x).toBeGreaterThanOrEqual(left);
+        expect(x).toBeLessThanOrEqual(right);
+      }
+    }
+  });
+
+  it('counts every run over the same bins, each answer once, from the fastest answer to the slowest', () => {
+    // 4 bins on a log scale from 1 to 100 ms: edges 1, 3.16, 10, 31.6, 100
+    const bins = benchHistogram([{ latencies: [1, 2, 3] }, { latencies: [30, 100] }], 4);
+    expect(bins).toHaveLength(4);
+    expect(bins[0].fromMs).toBe(1);
+    expect(bins[3].toMs).toBe(100);
+    expect(bins.map((b) => b.counts)).toEqual([[3, 0], [0, 0], [0, 1], [0, 1]]);
+    expect(benchHistogram([{ latencies: [] }])).toEqual([]);
+  });
+
+  it('names the machine and the versions', () => {
+    const machine = benchMachine();
+    expect(machine.cpus).toBe(os.availableParallelism());
+    expect(machine.cpuModel).toBe(os.cpus()[0].model.trim());
+    expect(machine.memoryBytes).toBe(os.totalmem());
+    expect(benchVersions()).toEqual({ node: process.version, deployModel: JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version, onnxruntime: JSON.parse(readFileSync(path.join(__dirname, '../../node_modules/onnxruntime-node/package.json'), 'utf8')).version });
   });
 });
 
@@ -115,5 +164,10 @@ describe('benchTarget', () => {
       expect(r.failed).toEqual({});
     }
     expect(host.codes()).toEqual(expect.arrayContaining(['DM_BENCH_START', 'DM_BENCH_RUN']));
+    // and the report says how long it took, with what, and how the answers spread
+    expect(report.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(report.settings).toEqual({ concurrency: [1, 2], durationSeconds: 0.5, warmupRequests: 1, target: project.loaded.config.targets.local });
+    expect(report.histogram.map((b) => b.counts.length)).toEqual(report.histogram.map(() => 2));
+    report.runs.forEach((r, i) => expect(report.histogram.reduce((n, b) => n + b.counts[i], 0)).toBe(r.ok));
   });
 });

@@ -86,6 +86,17 @@ describe('loadConfig: good configs', () => {
     expect(loaded.modelPath).toBe(path.join(root, 'm.onnx'));
   });
 
+  it("a config importing 'deploy-model' in a project that has not installed it (npx) gets the running package", async () => {
+    // GIVEN a project folder with no node_modules anywhere above it
+    const root = await mkdtemp(path.join(os.tmpdir(), 'dm-npx-'));
+    await writeFile(path.join(root, 'deploy-model.config.ts'), "import { defineConfig } from 'deploy-model';\nexport default defineConfig({ name: 'npx', model: { path: 'm.onnx' }, targets: { local: { type: 'local' } } });\n");
+    // WHEN it is loaded
+    const loaded = await loadConfig({ cwd: root });
+    // THEN defineConfig came from the running package and the config is validated as usual
+    expect(loaded.config.name).toBe('npx');
+    expect(loaded.config.targets.local).toMatchObject({ type: 'local' });
+  });
+
   it('with no config anywhere, says where it looked and how to write one', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'dm-none-'));
     await expect(loadConfig({ cwd: root })).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringMatching(/deploy-model init/) });

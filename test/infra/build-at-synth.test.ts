@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { gunzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hash } from '../../infra/_build-cache.js';
@@ -14,6 +15,7 @@ import { OnnxRuntimeLayer } from '../../infra/onnx-runtime-layer.js';
 import { assetBuilderCommand } from '../../infra/run-asset-builder.js';
 import { TritonSageMakerEndpoint } from '../../infra/triton-sagemaker-endpoint.js';
 import { DeployModelError } from '../../src/errors.js';
+import { readValidationReport } from '../../src/kits/aws/synth-stack.js';
 import { encodeModel, nodeProto, tensorInfo, tinyModelBytes } from '../_helpers/onnx-models.js';
 import { dummyZips, MB, tempDir, type DummyZips } from './_fixtures.js';
 
@@ -257,6 +259,29 @@ describe('TritonSageMakerEndpoint from a model path', () => {
     expect(caught(() => new TritonSageMakerEndpoint(stackIn(), 'E', { model: adder, modelArchive: archive, instanceType: 'ml.g5.xlarge' })).code).toBe('SAGEMAKER_MODEL_SOURCE');
     expect(caught(() => new TritonSageMakerEndpoint(stackIn(), 'E', { modelArchive: archive, instanceType: 'ml.g5.xlarge' })).code).toBe('SAGEMAKER_MODEL_NAME');
   });
+});
+
+describe('a CDK app of the constructs alone, with cdk-nag', () => {
+  it('passes AwsSolutionsChecks with no finding: a function and an endpoint built at synth from a model path', () => {
+    // GIVEN the README's app (a function and its layer for arm64, built at synth) and docs/sagemaker.md's endpoint
+    const outdir = path.join(tmp.dir, `cdk.out-${++apps}`);
+    const app = new App({ builtinCloudFormationValidation: false, outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } });
+    const stack = new Stack(app, 'Models', { env: { region: 'eu-west-1' } });
+    const det = new OnnxModelFunction(stack, 'Det', { model: adder, architecture: lambda.Architecture.ARM_64 });
+    det.addStackOutputs();
+    new TritonSageMakerEndpoint(stack, 'Endpoint', { model: adder, instanceType: 'ml.g5.xlarge' }).addStackOutputs('Sm');
+
+    // WHEN cdk-nag runs as a CDK user adds it (cdk-nag 3: a validation plugin, not an Aspect)
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+
+    // THEN it ran, and found nothing the constructs do not acknowledge with a reason
+    expect(existsSync(path.join(outdir, 'validation-report.json'))).toBe(true);
+    expect(readValidationReport(outdir)).toEqual([]);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(outdir, 'Models.template.json'), 'utf8')).Outputs as object).sort()).toEqual(
+      ['AliasArn', 'FunctionName', 'FunctionUrl', 'LiveVersion', 'LogGroupName', 'NewVersion', 'SmEndpointConfigName', 'SmEndpointName', 'SmLogGroupName', 'SmModelDataUrl', 'SmModelName'],
+    );
+  }, 180_000);
 });
 
 describe('the builders', () => {

@@ -1,3 +1,4 @@
+// The deploy and smoke commands.
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { makeContext, type GlobalOptions } from '../context.js';
@@ -43,7 +44,7 @@ Examples:
       } : {}),
       });
       if (opts.junit) await writeFile(opts.junit, renderJunit(report));
-      if (cli.json) cli.outJson(report);
+      if (cli.json) cli.outJson({ ...report, targets: cli.host.withWarnings(report.targets) });
       else {
         cli.out(renderReport(report, cli.style));
         // Served from this machine by a background process: the local target, and web on host 'local'.

@@ -1,9 +1,9 @@
+/** `deploy-model init`: a starter config beside the model, and the build outputs git-ignored. */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DeployModelError } from '../../errors.js';
-import { CONFIG_FILE_NAMES } from '../../config/load-config.js';
 import type { ModelSignature } from '../../model/types.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { outputOptions } from '../common-options.js';
@@ -61,6 +61,7 @@ export function registerInit(program: Command): void {
     .option('-n, --name <name>', 'deployment name (default: from the model file name)')
     .action(async (opts: GlobalOptions & { model?: string; dir: string; name?: string }) => {
       const cli = makeContext(opts);
+      const { CONFIG_FILE_NAMES } = await import('../../config/load-config.js');
       const dir = path.resolve(opts.dir);
       const existing = CONFIG_FILE_NAMES.map((n) => path.join(dir, n)).find((f) => existsSync(f));
       if (existing) {

@@ -1,5 +1,7 @@
+// The inspect command: prints a model's signature.
 import path from 'node:path';
 import type { Command } from 'commander';
+import { isModelUrl } from '../../model/remote/model-url.js';
 import type { ModelSignature, TensorSpec } from '../../model/types.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../render-table.js';
@@ -39,12 +41,12 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description("Read an ONNX model's signature from the graph without running it")
-    .argument('<model>', 'path of the .onnx file')
+    .argument('<model>', 'path of the .onnx file, or its s3://, gs:// or Azure Blob URL (downloaded once into the cache)')
     .option('--json', 'print the signature as JSON')
     .addHelpText('after', '\nDynamic dims show as their symbolic name, or ? when unnamed.\nExample:\n  deploy-model inspect ./models/det.onnx --json')
     .action(async (model: string, opts: GlobalOptions) => {
       const cli = makeContext(opts);
-      const sig = await cli.toolkit.inspect(path.resolve(model));
+      const sig = await cli.toolkit.inspect(isModelUrl(model) ? model : path.resolve(model));
       if (cli.json) cli.outJson(signatureJson(sig));
       else cli.out(renderSignature(sig));
     });

@@ -28,18 +28,20 @@ export function registerLogs(program: Command): void {
 Each line is printed as: TIME (UTC, ISO 8601)  SOURCE  MESSAGE; with --json, one JSON object a line:
 {"time": "...", "source": "...", "message": "..."}.
 Where the lines come from:
-  local         the local deployment's daemon log and its function's output (START, END, REPORT lines)
-  aws-lambda    CloudWatch Logs: the function's log group (stack output LogGroupName)
+  local         the local deployment's log: its daemon's lines and its function's output (START, END, REPORT)
+  aws-lambda    CloudWatch Logs: the function's log group (stack output LogGroupName), one stream per environment
   aws-sagemaker CloudWatch Logs: /aws/sagemaker/Endpoints/<endpoint>, one stream per instance
-  gcp-vertex    Cloud Logging: the endpoint's container logs (resource.type aiplatform.googleapis.com/Endpoint)
-  azure-ml      the online deployments' inference-server container logs (getLogs)
-  container     the container a deploy runs here, while it runs; otherwise where the image runs (kubectl logs)
-  web           the local web server's access log (host 'local'); other hosts serve static files only
-  react-native  none: the app's logs are on the device
+  web           host 'local': the local web server's log; other hosts serve static files (says where their logs are)
+  gcp-vertex    Cloud Logging: the endpoint's entries (entries:list), one source per deployed model
+  azure-ml      each deployment's inference-server log (getLogs, its last 5000 lines), one source per deployment
+  container     not read: where the image runs (kubectl logs, docker logs)
+  react-native  not read: on the device (adb logcat, Xcode)
+Those answer TARGET_ACTION_UNAVAILABLE (exit 2), saying where the logs are and giving the commands that
+read them there. A target with nothing deployed to read answers NOT_DEPLOYED (exit 1).
 Examples:
   deploy-model logs --target local --since 10m
   deploy-model logs --target lambda --follow
-  deploy-model logs --target vertex --since 2024-05-01T08:00:00Z --json | jq -r .message`)
+  deploy-model logs --target lambda --since 2024-05-01T08:00:00Z --json | jq -r .message`)
     .action(async (opts: Opts) => {
       // The option first: a typo fails before the config and the model are read.
       const since = parseSince(opts.since);

@@ -1,3 +1,4 @@
+// The status, destroy and invoke commands.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -19,7 +20,7 @@ export function registerManage(program: Command): void {
         const cli = makeContext(opts);
         const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
         const results = await cli.toolkit[name](project, opts.target);
-        if (cli.json) cli.outJson({ targets: Object.entries(results).map(([target, r]) => ({ name: target, type: project.loaded.config.targets[target]!.type, cached: Boolean(r.cached), artifacts: r.artifacts })) });
+        if (cli.json) cli.outJson({ targets: cli.host.withWarnings(Object.entries(results).map(([target, r]) => ({ name: target, type: project.loaded.config.targets[target]!.type, cached: Boolean(r.cached), artifacts: r.artifacts }))) });
         else cli.out(renderTable(['TARGET', column, 'SIZE', 'FILE'], Object.entries(results).flatMap(([target, r]) => r.artifacts.map((a) => [target, a.kind, formatBytes(a.bytes), path.relative(process.cwd(), a.file)]))));
       });
   artifactCommand('build', "Build each target's artifacts (handler bundle, layer, model package) without deploying", 'ARTIFACT');

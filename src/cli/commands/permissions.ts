@@ -1,12 +1,11 @@
 /** `deploy-model permissions`: the least permissions a CI identity needs for a target, and the trust that lets CI use it. */
 import type { Command } from 'commander';
 import { DeployModelError } from '../../errors.js';
-import {
-  permissionDocument, PERMISSION_TARGET_TYPES, REPORT_FORMATS, resolveCiIdentity, resolveCloudIds, targetPermissions, type TargetPermissions,
-} from '../../permissions/index.js';
+// The lists the help names, from the module that defines them; the rest loads when the command runs.
+import { PERMISSION_TARGET_TYPES, REPORT_FORMATS } from '../../permissions/target-permissions.js';
+import type { TargetPermissions } from '../../permissions/index.js';
 import { configOptions, targetOption } from '../common-options.js';
 import { makeContext, type GlobalOptions } from '../context.js';
-import { renderDocument, renderPermissions } from '../render-permissions.js';
 
 type Opts = GlobalOptions & {
   target?: string[]; format?: string; ciProvider?: string; repo?: string; branch?: string; pullRequests?: boolean;
@@ -40,6 +39,9 @@ Examples:
   deploy-model permissions --target vertex --ci-provider gitlab --repo acme/ml/ocr --format setup
 Recipes for GitHub Actions and GitLab CI: docs/ci.md in the deploy-model package.`)
     .action(async (opts: Opts) => {
+      const [{ permissionDocument, resolveCiIdentity, resolveCloudIds, targetPermissions }, { renderDocument, renderPermissions }] = await Promise.all([
+        import('../../permissions/index.js'), import('../render-permissions.js'),
+      ]);
       // Options first: a typo fails before the config and the model are read.
       const identity = resolveCiIdentity({ provider: opts.ciProvider, repo: opts.repo, branch: opts.branch, pullRequests: opts.pullRequests, gitlabUrl: opts.gitlabUrl });
       const ids = resolveCloudIds({ account: opts.account, projectNumber: opts.projectNumber });

@@ -1,6 +1,5 @@
 /** `deploy-model plan` and `deploy-model diff`: what a deploy would do, and what it would change. */
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { DeployModelError, EXIT, isDeployModelError } from '../../errors.js';
 import type { TargetChange } from '../../targets/driver.js';
 import type { DiffReport } from '../../toolkit/toolkit.js';
@@ -32,8 +31,9 @@ export function registerPlan(program: Command): void {
       const cli = makeContext(opts);
       const project = await cli.toolkit.load({ configFile: opts.config, stage: opts.stage });
       const plans = await cli.toolkit.plan(project, opts.target);
-      if (cli.json) cli.outJson({ targets: Object.values(plans) });
-      else cli.out(Object.values(plans).map((p) => `${cli.style.cyan(p.targetName)} (${p.type})\n${indent(stringify(p, { lineWidth: 0 }))}`).join('\n'));
+      if (cli.json) return cli.outJson({ targets: Object.values(plans) });
+      const { stringify } = await import('yaml');
+      cli.out(Object.values(plans).map((p) => `${cli.style.cyan(p.targetName)} (${p.type})\n${indent(stringify(p, { lineWidth: 0 }))}`).join('\n'));
     });
 
   targetOption(configOptions(program.command('diff')))

@@ -1,8 +1,8 @@
+/** `deploy-model serve`: a local target in the foreground. */
 import type { Command } from 'commander';
 import { DeployModelError } from '../../errors.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { configOptions } from '../common-options.js';
-import { serveLocalTarget } from '../../targets/local/serve.js';
 
 export function registerServe(program: Command): void {
   configOptions(program.command('serve'))
@@ -21,6 +21,7 @@ export function registerServe(program: Command): void {
         throw new DeployModelError('SERVE_NOT_LOCAL', `Target '${name}' is of type '${type}'; serve runs local targets only. Use deploy for it.`, { kind: 'usage' });
       }
       const [ctx] = await cli.toolkit.contexts(project, [name]);
+      const { serveLocalTarget } = await import('../../targets/local/serve.js');
       const running = await serveLocalTarget(ctx as Parameters<typeof serveLocalTarget>[0], { port: opts.port });
       cli.note(`Serving ${project.loaded.config.name} at ${running.url} (Ctrl-C to stop)`);
       cli.note(`  curl -s ${new URL(`v2/models/${encodeURIComponent(project.loaded.config.name)}`, running.url.endsWith('/') ? running.url : `${running.url}/`).href}`);

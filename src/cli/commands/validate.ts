@@ -1,6 +1,6 @@
+/** `deploy-model validate`: every check that needs no cloud, as coded problems. */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { problemLine } from '../../config/format-issues.js';
 import { makeContext, type GlobalOptions } from '../context.js';
 import { configOptions, targetOption } from '../common-options.js';
 
@@ -18,6 +18,7 @@ export function registerValidate(program: Command): void {
       } else if (valid) {
         cli.out(`${cli.style.green('valid')}: ${project.loaded.configFile} (model ${project.signature.file}, targets ${Object.keys(project.loaded.config.targets).join(', ')})`);
       } else {
+        const { problemLine } = await import('../../config/format-issues.js');
         cli.out(`${cli.style.red('invalid')}: ${project.loaded.configFile}\n${problems.map((p) => `  - ${problemLine(p)}`).join('\n')}`);
       }
       if (!valid) process.exitCode = EXIT.failure;

@@ -1,3 +1,4 @@
+// Parses a Triton config.pbtxt back into the plain object the renderer takes.
 import { DeployModelError } from '../../errors.js';
 import { PbtxtSyntaxError, tokenize, type Token } from './_pbtxt-lexer.js';
 import {

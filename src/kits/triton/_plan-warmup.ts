@@ -1,3 +1,4 @@
+// Plans Triton's warmup request from the model's inputs.
 import type { ModelConfig } from '../../config/schema.js';
 import { DeployModelError } from '../../errors.js';
 import { tritonDataType } from '../../model/dtypes.js';

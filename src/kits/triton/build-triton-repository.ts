@@ -1,3 +1,4 @@
+// Writes the Triton model repository: config.pbtxt and the model.
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { DeployModelError } from '../../errors.js';

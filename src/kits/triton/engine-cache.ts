@@ -1,3 +1,4 @@
+// Where the TensorRT engine cache lives on each host.
 import { posix } from 'node:path';
 import { DeployModelError } from '../../errors.js';
 import type { TritonOptions } from './schema.js';

@@ -1,3 +1,4 @@
+// The Triton kit: the model repository's plan, files and archive.
 export { buildTritonRepository, MODEL_VERSION, type BuildTritonRepositoryParams, type TritonRepository } from './build-triton-repository.js';
 export { engineCacheLocation, type EngineCacheLocation } from './engine-cache.js';
 export { packTritonRepository, type PackedRepository } from './pack-triton-repository.js';

@@ -1,3 +1,4 @@
+// Packs a Triton model repository into a reproducible model.tar.gz.
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';

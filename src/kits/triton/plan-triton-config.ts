@@ -1,3 +1,4 @@
+// Plans a Triton model config from the model's signature and the target's options.
 import { posix, win32 } from 'node:path';
 import type { ModelConfig } from '../../config/schema.js';
 import { DeployModelError } from '../../errors.js';

@@ -1,3 +1,4 @@
+// Renders a Triton model config as config.pbtxt.
 import { DeployModelError } from '../../errors.js';
 import {
   ENUMS, INTEGER_RANGE, ROOT_MESSAGE, messageFields,

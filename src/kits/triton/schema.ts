@@ -1,3 +1,4 @@
+// The Triton options shared by the GPU targets, and the Triton release they serve with.
 import { z } from 'zod';
 
 /**

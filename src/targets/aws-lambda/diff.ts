@@ -6,7 +6,7 @@ import { describeStack } from '../../kits/aws/describe-stack.js';
 import { diffStack, stackTargetDiff } from '../../kits/aws/diff-stack.js';
 import type { BuildResult, TargetDiff } from '../driver.js';
 import type { LambdaArtifacts, LambdaContext } from './build.js';
-import { liveVersionOf } from './rollout.js';
+import { liveVersionOf, previousVersionOf } from './rollout.js';
 import { synthChecked } from './synth.js';
 
 /** Replacing or deleting one of these takes the model off its URL or its callers' qualifier. */
@@ -22,10 +22,11 @@ export async function diffLambda(ctx: LambdaContext, build: BuildResult): Promis
   const artifacts = build.outputs as LambdaArtifacts;
   const deployed = await describeStack({ stackName: plan.stackName, region: plan.region });
   const liveVersion = liveVersionOf(deployed?.outputs);
+  const previousVersion = previousVersionOf(deployed?.outputs);
   // Its own assembly: `cdk.out/<stack>` stays what `synth` and `deploy` wrote.
   const outdir = path.join(ctx.workDir, 'cdk.diff');
   rmSync(outdir, { recursive: true, force: true });
-  const synth = synthChecked({ plan, artifacts: lambdaStackArtifacts(artifacts), aliasVersion: liveVersion, outdir, io: ctx.io });
+  const synth = synthChecked({ plan, artifacts: lambdaStackArtifacts(artifacts), aliasVersion: liveVersion, ...(previousVersion ? { previousVersion } : {}), outdir, io: ctx.io });
   const result = await diffStack({ assemblyDir: synth.assemblyDir, stackName: plan.stackName, region: plan.region, io: ctx.io, deployed: deployed !== undefined });
   const diff = stackTargetDiff(result, LAMBDA_SERVING_TYPES);
   const published = result.changes.some((c) => c.type === 'AWS::Lambda::Version' && c.action === 'create');

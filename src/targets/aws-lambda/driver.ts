@@ -1,13 +1,12 @@
 /** The aws-lambda driver: a CDK stack deployed through toolkit-lib, read back from its outputs, smoke-tested with Lambda Invoke. */
 import { statSync } from 'node:fs';
-import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/outputs.js';
+import { LAMBDA_PREVIOUS_VERSION_OUTPUT, ONNX_MODEL_FUNCTION_OUTPUTS as OUT, LIVE_ALIAS_NAME } from '../../../infra/outputs.js';
 import { DeployModelError } from '../../errors.js';
-import { describeStack, type StackDescription } from '../../kits/aws/describe-stack.js';
-import { destroyStack, type RetainedResource } from '../../kits/aws/destroy-stack.js';
+import type { StackDescription } from '../../kits/aws/describe-stack.js';
+import type { RetainedResource } from '../../kits/aws/destroy-stack.js';
 import { stackOutputsMissing } from '../../kits/aws/stack-outputs-missing.js';
 import type { BuildResult, TargetDriver, TargetStatus } from '../driver.js';
 import type { LambdaArtifacts, LambdaContext } from './build.js';
-import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import type { AwsLambdaPlan } from './plan.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
 import { lambdaStackName } from './stack-name.js';
@@ -29,6 +28,9 @@ function deployedStack(ctx: Ctx): Pick<AwsLambdaPlan, 'stackName' | 'region' | '
 const buildModule = () => import('./build.js');
 const synthModule = () => import('./synth.js');
 const rolloutModule = () => import('./rollout.js');
+// The AWS SDK clients (CloudFormation, Lambda: about 300 ms of loading) only where a call is made.
+const describeStack: typeof import('../../kits/aws/describe-stack.js').describeStack = async (options) => (await import('../../kits/aws/describe-stack.js')).describeStack(options);
+const destroyStack: typeof import('../../kits/aws/destroy-stack.js').destroyStack = async (options) => (await import('../../kits/aws/destroy-stack.js')).destroyStack(options);
 
 /** What `status` says about a stack, from CloudFormation's status alone. */
 export function lambdaStackState(stack: StackDescription): TargetStatus['state'] {
@@ -50,7 +52,8 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig, AwsLambdaPlan>
 
   /** Writes `cdk.out/<stack>`, the alias on the new version, with no credentials and no network call. */
   async synth(ctx: Ctx, build: BuildResult) {
-    const { synthChecked, lambdaStackArtifacts } = await synthModule();
+    const { synthChecked, lambdaStackArtifacts, warnPublicUrl } = await synthModule();
+    warnPublicUrl(ctx.plan, ctx.io);
     const result = synthChecked({ plan: ctx.plan, artifacts: lambdaStackArtifacts(build.outputs as LambdaArtifacts), rootDir: ctx.loaded.rootDir, io: ctx.io });
     return { artifacts: [{ kind: `CloudFormation template (${result.stackName})`, file: result.templateFile, bytes: statSync(result.templateFile).size }] };
   },
@@ -60,6 +63,12 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig, AwsLambdaPlan>
     promote: async (ctx: Ctx, candidate) => (await rolloutModule()).lambdaRollout.promote(ctx, candidate),
     rollback: async (ctx: Ctx, candidate) => (await rolloutModule()).lambdaRollout.rollback(ctx, candidate),
     release: async (ctx: Ctx, candidate) => (await rolloutModule()).lambdaRollout.release!(ctx, candidate),
+    shift: async (ctx: Ctx, candidate, percent) => (await rolloutModule()).lambdaRollout.shift!(ctx, candidate, percent),
+  },
+
+  /** The live alias back on the version the stack records as served before the last promotion. */
+  async restorePrevious(ctx: Ctx, build: BuildResult) {
+    return (await rolloutModule()).restoreLambdaPrevious(ctx, build);
   },
 
   async diff(ctx: Ctx, build: BuildResult) {
@@ -78,6 +87,7 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig, AwsLambdaPlan>
     if (!stack || !functionName) {
       throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no deployed function: stack ${stackName} ${stack ? `is ${stack.status} without outputs` : 'does not exist'} in ${region}. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName, stackName, status: stack?.status } });
     }
+    const { lambdaInvokeClient } = await import('./lambda-invoke-client.js');
     return {
       endpoint: stack.outputs[OUT.functionUrl] ?? functionName,
       version: stack.outputs[OUT.liveVersion],
@@ -103,8 +113,10 @@ export const awsLambdaDriver: TargetDriver<AwsLambdaTargetConfig, AwsLambdaPlan>
       details: {
         stackName, stackStatus: stack.status, lastUpdated: stack.lastUpdated, statusReason: stack.statusReason,
         functionName: outputs[OUT.functionName], logGroupName: outputs[OUT.logGroupName],
-        // A newer version that the alias does not serve failed its smoke test.
+        // A newer version that the alias does not serve failed its smoke test (or was rolled back).
         ...(newest && live && newest !== live ? { unpromotedVersion: newest } : {}),
+        // What `deploy-model rollback` would put back.
+        ...(outputs[LAMBDA_PREVIOUS_VERSION_OUTPUT] ? { previousVersion: outputs[LAMBDA_PREVIOUS_VERSION_OUTPUT] } : {}),
       },
     };
   },

@@ -5,6 +5,7 @@ import type { ProjectConfig } from '../../config/schema.js';
 import type { ModelSignature } from '../../model/types.js';
 import { defaultLambdaMemoryMb } from '../../kits/aws/lambda-limits.js';
 import { basePlan } from '../base-plan.js';
+import { trafficPlan } from '../../config/rollout-schema.js';
 import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
 import { lambdaStackName } from './stack-name.js';
@@ -99,5 +100,14 @@ function rolloutSteps(stackName: string): RolloutStep[] {
 export function planAwsLambda(input: PlanInput<AwsLambdaTargetConfig>): AwsLambdaPlan {
   const { config, stage, targetName, target, signature } = input;
   const stack = lambdaStackPlan({ config, stage, targetName, target, modelBytes: lambdaModelBytes(signature) });
-  return { ...basePlan(input, rolloutSteps(stack.stackName)), type: 'aws-lambda', ...stack };
+  const base = basePlan(input, rolloutSteps(stack.stackName));
+  const traffic = trafficPlan(target.rollout);
+  if (!traffic) return { ...base, type: 'aws-lambda', ...stack };
+  const steps: RolloutStep[] = [
+    ...base.rollout.steps.filter((s) => s.phase !== 'promote' && s.phase !== 'rollback'),
+    ...traffic.percents.map((p): RolloutStep => ({ phase: 'promote', action: `deploy stack ${stack.stackName} with the ${LIVE_ALIAS_NAME} alias routing ${p} % of requests to the new version; after ${traffic.intervalSeconds} s, smoke-test the new version and send ${traffic.alarms.probeRequests} requests through the alias (error rate <= ${traffic.alarms.maxErrorRate}${traffic.alarms.maxP99LatencyMs ? `, p99 <= ${traffic.alarms.maxP99LatencyMs} ms` : ''})` })),
+    { phase: 'promote', action: `deploy stack ${stack.stackName} again with the ${LIVE_ALIAS_NAME} alias on the new version alone` },
+    { phase: 'rollback', action: `a failed step: deploy stack ${stack.stackName} with the ${LIVE_ALIAS_NAME} alias on the version it served and no routing weights` },
+  ];
+  return { ...base, rollout: { strategy: target.rollout!.strategy, steps, traffic }, type: 'aws-lambda', ...stack };
 }

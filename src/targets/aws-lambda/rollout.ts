@@ -11,16 +11,17 @@
  */
 import { lambdaStackArtifacts } from '../../../infra/lambda-target-stack.js';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ONNX_MODEL_FUNCTION_OUTPUTS as OUT } from '../../../infra/outputs.js';
+import { LAMBDA_PREVIOUS_VERSION_OUTPUT, LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS as OUT } from '../../../infra/outputs.js';
 import { deployStack } from '../../kits/aws/deploy-stack.js';
 import { describeStack } from '../../kits/aws/describe-stack.js';
 import { stackOutputsMissing } from '../../kits/aws/stack-outputs-missing.js';
-import type { BuildResult, Candidate, RollbackOutcome, RolloutHooks } from '../driver.js';
+import { DeployModelError } from '../../errors.js';
+import type { BuildResult, Candidate, RestoreResult, RollbackOutcome, RolloutHooks } from '../driver.js';
 import type { LambdaArtifacts, LambdaContext } from './build.js';
 import { lambdaInvokeClient } from './lambda-invoke-client.js';
 import type { AwsLambdaPlan } from './plan.js';
 import type { AwsLambdaTargetConfig } from './schema.js';
-import { synthChecked } from './synth.js';
+import { synthChecked, warnPublicUrl } from './synth.js';
 
 const VERSION_RE = /^[1-9]\d*$/;
 
@@ -32,12 +33,19 @@ export interface LambdaCandidateState {
   readonly newVersion: string;
   /** The Lambda client the smoke test invokes with; closed by promote, rollback or release. */
   readonly lambda: LambdaClient;
+  /** The version the stack records for `rollback`, kept while the new version is staged and stepped. */
+  readonly recordedPrevious?: string;
+  /** The share of requests a traffic step gave the new version, which a rollback takes back. @default - none */
+  shiftedPercent?: number;
 }
 
-/** Synthesises the plan with the `live` alias on `aliasVersion` (on the new version when undefined) and deploys it. */
-async function synthAndDeploy(ctx: LambdaContext, artifacts: LambdaArtifacts, aliasVersion: string | undefined) {
+/**
+ * Synthesises the plan with the `live` alias on `aliasVersion` (on the new version when
+ * undefined), recording `previousVersion` for `rollback`, and deploys it.
+ */
+export async function synthAndDeploy(ctx: LambdaContext, artifacts: LambdaArtifacts, aliasVersion: string | undefined, previousVersion?: string, canary?: { version: string; weight: number }) {
   const { plan } = ctx;
-  const synth = synthChecked({ plan, artifacts: lambdaStackArtifacts(artifacts), aliasVersion, rootDir: ctx.loaded.rootDir, io: ctx.io });
+  const synth = synthChecked({ plan, artifacts: lambdaStackArtifacts(artifacts), aliasVersion, ...(previousVersion ? { previousVersion } : {}), ...(canary ? { canary } : {}), rootDir: ctx.loaded.rootDir, io: ctx.io });
   return deployStack({ assemblyDir: synth.assemblyDir, stackName: plan.stackName, region: plan.region, io: ctx.io });
 }
 
@@ -53,19 +61,28 @@ export function liveVersionOf(outputs: Record<string, string> | undefined): stri
   return deployed && VERSION_RE.test(deployed) ? deployed : undefined;
 }
 
+/** The version the alias served before the last promotion (the `PreviousVersion` output), when the stack records one. */
+export function previousVersionOf(outputs: Record<string, string> | undefined): string | undefined {
+  const recorded = outputs?.[LAMBDA_PREVIOUS_VERSION_OUTPUT];
+  return recorded && VERSION_RE.test(recorded) ? recorded : undefined;
+}
+
 export const lambdaRollout: RolloutHooks<AwsLambdaTargetConfig, AwsLambdaPlan, LambdaCandidateState> = {
   async stage(ctx: LambdaContext, build: BuildResult): Promise<Candidate<LambdaCandidateState>> {
     const { io, plan } = ctx;
     const { stackName, region } = plan;
     const artifacts = build.outputs as LambdaArtifacts;
 
+    warnPublicUrl(plan, io);
     const before = await describeStack({ stackName, region });
     const liveVersion = liveVersionOf(before?.outputs);
+    // Staging keeps what `rollback` would return to: it changes only when a new version is promoted.
+    const recordedPrevious = previousVersionOf(before?.outputs);
     io.info('DM_LAMBDA_PUBLISH', liveVersion
       ? `Publishing a new version of ${stackName}; the live alias stays on version ${liveVersion} until it passes its smoke test`
       : `First deploy of ${stackName}: creating the function, its first version and the live alias`,
     { stackName, liveVersion, stackStatus: before?.status });
-    const phase1 = await synthAndDeploy(ctx, artifacts, liveVersion);
+    const phase1 = await synthAndDeploy(ctx, artifacts, liveVersion, recordedPrevious);
 
     const functionName = requireOutput(phase1.outputs, OUT.functionName, plan);
     const newVersion = requireOutput(phase1.outputs, OUT.newVersion, plan);
@@ -81,9 +98,11 @@ export const lambdaRollout: RolloutHooks<AwsLambdaTargetConfig, AwsLambdaPlan, L
       endpoint,
       version: newVersion,
       client: lambdaInvokeClient({ client: lambda, functionName, qualifier: newVersion, region }),
+      // The alias users call: during a traffic step, its routing weights split the requests.
+      liveClient: lambdaInvokeClient({ client: lambda, functionName, qualifier: LIVE_ALIAS_NAME, region }),
       ...(liveVersion ? { previous: liveVersion } : {}),
       ...(unchanged ? { unchanged: true } : {}),
-      state: { artifacts, newVersion, lambda, ...(liveVersion ? { liveVersion } : {}) },
+      state: { artifacts, newVersion, lambda, ...(liveVersion ? { liveVersion } : {}), ...(recordedPrevious ? { recordedPrevious } : {}) },
       details: {
         stackName, functionName, newVersion, liveVersion: liveVersion ?? newVersion, aliasArn: phase1.outputs[OUT.aliasArn],
         logGroupName: phase1.outputs[OUT.logGroupName], unchanged, ...(liveVersion ? {} : { firstDeploy: true }),
@@ -97,15 +116,30 @@ export const lambdaRollout: RolloutHooks<AwsLambdaTargetConfig, AwsLambdaPlan, L
     // On a first deploy the alias already serves the new version; pinning it to the number keeps
     // the template what the next deploy synthesises, so an unchanged redeploy is a no-op.
     ctx.io.info('DM_LAMBDA_PROMOTE', liveVersion ? `Moving the live alias from version ${liveVersion} to ${newVersion}` : `Pinning the live alias to version ${newVersion}`, { from: liveVersion, to: newVersion });
-    await synthAndDeploy(ctx, artifacts, newVersion);
+    await synthAndDeploy(ctx, artifacts, newVersion, liveVersion);
     ctx.io.info('DM_LAMBDA_LIVE', `Version ${newVersion} is live at ${candidate.endpoint}`, { version: newVersion, endpoint: candidate.endpoint });
     // For the report: the alias serves the new version now.
     return { liveVersion: newVersion };
   },
 
+  /** A traffic step: the alias stays on the live version and routes `percent` of the requests to the new one. */
+  async shift(ctx: LambdaContext, candidate: Candidate<LambdaCandidateState>, percent: number): Promise<void> {
+    const { liveVersion, newVersion, artifacts, recordedPrevious } = candidate.state;
+    ctx.io.info('DM_LAMBDA_SHIFT', `Routing ${percent} % of the ${LIVE_ALIAS_NAME} alias's requests to version ${newVersion}, the rest to ${liveVersion}`, { version: newVersion, live: liveVersion, percent });
+    await synthAndDeploy(ctx, artifacts, liveVersion, recordedPrevious, { version: newVersion, weight: percent / 100 });
+    candidate.state.shiftedPercent = percent;
+  },
+
   async rollback(ctx: LambdaContext, candidate: Candidate<LambdaCandidateState>): Promise<RollbackOutcome> {
-    const { liveVersion, newVersion, lambda } = candidate.state;
+    const { liveVersion, newVersion, lambda, shiftedPercent, artifacts, recordedPrevious } = candidate.state;
     lambda.destroy();
+    if (liveVersion && shiftedPercent !== undefined) {
+      // A traffic step gave it a share: the alias's routing weights go.
+      ctx.io.warn('DM_LAMBDA_SHIFT_BACK', `Version ${newVersion} failed at ${shiftedPercent} % of the traffic: the ${LIVE_ALIAS_NAME} alias routes every request to version ${liveVersion} again`, { newVersion, liveVersion, percent: shiftedPercent });
+      await synthAndDeploy(ctx, artifacts, liveVersion, recordedPrevious);
+      candidate.state.shiftedPercent = undefined;
+      return 'removed';
+    }
     if (!liveVersion) {
       ctx.io.error('DM_LAMBDA_FIRST_DEPLOY_SMOKE_FAILED', `Version ${newVersion} failed its smoke test. This was the first deploy of ${ctx.plan.stackName}, so there was no previous version to keep: the live alias and the Function URL serve version ${newVersion}. Fix the model or config and deploy again (the alias moves only to a version that passes), or run \`deploy-model destroy --target ${ctx.targetName}\`.`, { version: newVersion, stackName: ctx.plan.stackName });
       return 'kept';
@@ -120,3 +154,26 @@ export const lambdaRollout: RolloutHooks<AwsLambdaTargetConfig, AwsLambdaPlan, L
     candidate.state.lambda.destroy();
   },
 };
+
+/**
+ * `deploy-model rollback`: deploys the stack with the `live` alias on the version it served before
+ * the last promotion (the stack's `PreviousVersion` output) and no previous version recorded, so a
+ * second rollback does not go forward again. The function's code is the current build's: when it
+ * differs from the deployed code, CloudFormation publishes it as a version the alias does not serve.
+ */
+export async function restoreLambdaPrevious(ctx: LambdaContext, build: BuildResult): Promise<RestoreResult> {
+  const { plan, io } = ctx;
+  const { stackName, region } = plan;
+  const before = await describeStack({ stackName, region });
+  const live = liveVersionOf(before?.outputs);
+  if (!before || !live) {
+    throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no live version to roll back: stack ${stackName} ${before ? `is ${before.status} without a ${OUT.liveVersion} output` : 'does not exist'} in ${region}. Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName, stackName } });
+  }
+  const previous = previousVersionOf(before.outputs);
+  if (!previous) {
+    throw new DeployModelError('ROLLBACK_NO_PREVIOUS', `Target '${ctx.targetName}' has no earlier version to roll back to: stack ${stackName} serves version ${live} and records no ${LAMBDA_PREVIOUS_VERSION_OUTPUT} (a first deploy, or a rollback already made). Deploy the earlier model or config to serve it again.`, { details: { target: ctx.targetName, stackName, liveVersion: live } });
+  }
+  io.info('DM_LAMBDA_ROLLBACK', `Moving the live alias of ${stackName} back from version ${live} to ${previous}`, { from: live, to: previous });
+  const deployed = await synthAndDeploy(ctx, build.outputs as LambdaArtifacts, previous);
+  return { from: live, to: previous, endpoint: deployed.outputs[OUT.functionUrl], details: { stackName, functionName: deployed.outputs[OUT.functionName] } };
+}

@@ -1,5 +1,6 @@
 /** The aws-lambda target's config entry: region, architecture, memory, concurrency, logs and the Function URL. */
 import { z } from 'zod';
+import { rolloutSchema } from '../../config/rollout-schema.js';
 import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
 
 export const awsLambdaTargetSchema = z
@@ -63,6 +64,12 @@ export const awsLambdaTargetSchema = z
       .strict()
       .default({ auth: 'iam' })
       .describe('Function URL settings.'),
+    /**
+     * How traffic moves to a new version: through the `live` alias's routing weights (the new
+     * version gets each step's share of requests), checked at each step.
+     * @default - all at once, after the smoke test
+     */
+    rollout: rolloutSchema.optional(),
   })
   .strict()
   .describe('AWS Lambda on CPU with onnxruntime-node in a pruned layer, a version and a live alias, a Function URL.');

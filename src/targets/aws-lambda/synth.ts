@@ -19,6 +19,16 @@ export function synthLambdaTarget(options: SynthLambdaTargetOptions): SynthLambd
   return synthStack(lambdaStackPlanOf(options).stackName, options, (app) => buildLambdaStack(app, options));
 }
 
+/**
+ * `url: { auth: 'none' }` opens the Function URL to anyone who finds it: every request runs the
+ * model on the account's bill. It is allowed (a public demo wants it) but said at synth and deploy,
+ * and carried in --json, so that it is never a surprise in review.
+ */
+export function warnPublicUrl(plan: Pick<SynthLambdaPlanOptions['plan'], 'urlAuth' | 'stackName'>, io: SynthStackOptions['io']): void {
+  if (plan.urlAuth !== 'none') return;
+  io?.warn('DM_LAMBDA_URL_PUBLIC', `The Function URL of ${plan.stackName} takes unauthenticated requests (url.auth: 'none'): anyone who finds it can run the model, billed to this account. Keep url.auth: 'iam' (the default) and sign requests with SigV4, or put an authorizer (API Gateway, CloudFront with Lambda@Edge) in front.`, { stackName: plan.stackName, urlAuth: plan.urlAuth });
+}
+
 /** Synthesises the plan, failing on a cdk-nag finding: our stack must pass AwsSolutionsChecks. */
 export function synthChecked(options: SynthLambdaPlanOptions): SynthLambdaTargetResult {
   const result = synthLambdaPlan(options);

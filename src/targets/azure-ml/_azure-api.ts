@@ -90,6 +90,16 @@ export class AzureApi {
     });
   }
 
+  /**
+   * The last `tail` lines of a deployment's container log (`InferenceServer`: Triton's output;
+   * `StorageInitializer`: the model download), as Azure ML keeps them: one text, lines apart.
+   */
+  async deploymentLogs(endpoint: string, deployment: string, containerType: 'InferenceServer' | 'StorageInitializer', tail: number): Promise<string> {
+    const logs = await this.call(`Reading the ${containerType} log of deployment ${deployment} of ${endpoint}`, () =>
+      this.clients.ml.onlineDeployments.getLogs(this.rg, this.ws, endpoint, deployment, { containerType, tail }));
+    return logs.content ?? '';
+  }
+
   async putDeployment(endpoint: string, name: string, body: AzureDeploymentBody): Promise<void> {
     await this.operation(`creating deployment ${name} on ${endpoint}`, (ms) =>
       this.clients.ml.onlineDeployments.beginCreateOrUpdate(this.rg, this.ws, endpoint, name, body, { updateIntervalInMs: ms }));

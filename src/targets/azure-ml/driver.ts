@@ -93,6 +93,13 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Targe
     /** Writes the resource bodies a deploy would send (`azure-resources.json`), without calling Azure. */
     synth: synthAzure,
 
+    /** What the endpoint's deployments' Triton containers printed, through `getLogs`. */
+    async *logs(ctx: AzureContext, logsOptions) {
+      const at = locate(ctx);
+      const clients = await createAzureClients(at.errors.subscriptionId, options);
+      yield* (await import('./logs.js')).azureLogs(ctx, { api: azureApi(ctx.io, clients, at), endpoint: at.names.endpoint, notDeployed: () => notDeployed(ctx, at) }, logsOptions);
+    },
+
     async diff(ctx: AzureContext, build: BuildResult) {
       const at = locate(ctx);
       const clients = await createAzureClients(ctx.plan.subscriptionId, options);

@@ -154,6 +154,9 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
   },
 
   diff: diffContainer,
+
+  /** Where the image runs, which is not here: says where its logs are. */
+  async *logs(ctx, options) { yield* (await import('./logs.js')).containerLogs(ctx, options); },
 };
 
 /**

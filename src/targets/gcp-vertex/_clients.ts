@@ -28,6 +28,11 @@ export interface VertexConnectionOptions {
    */
   storageEndpoint?: string;
   /**
+   * Base URL of the Cloud Logging API, where `logs` reads the endpoint's container logs.
+   * @default - `DEPLOY_MODEL_LOGGING_ENDPOINT`, else https://logging.googleapis.com
+   */
+  loggingEndpoint?: string;
+  /**
    * How often long-running operations are polled, in milliseconds.
    * @default - `DEPLOY_MODEL_OPERATION_POLL_MS`, else 10000
    */

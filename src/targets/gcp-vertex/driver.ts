@@ -1,7 +1,7 @@
 /** The gcp-vertex driver: the rollout hooks on Vertex AI endpoints, and status, connect and destroy. */
 import { DeployModelError } from '../../errors.js';
 import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
-import { createVertexClients, type VertexClients, type VertexConnectionOptions } from './_clients.js';
+import { createVertexClients, vertexAuthClient, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
 import { bestEffort, clearSmokeEndpoint, retire, stageOnSmokeEndpoint } from './_rollout-steps.js';
 import { deleteStaging, uploadRepository } from './_upload.js';
@@ -71,6 +71,16 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
     synth: synthVertex,
 
     diff: (ctx: VertexContext, build: BuildResult) => withClients(ctx, (clients) => diffVertex(ctx, vertexApi(ctx, clients), repositoryOf(build))),
+
+    /** What the endpoint's containers printed, from Cloud Logging. */
+    async *logs(ctx: VertexContext, logsOptions) {
+      const found = await withClients(ctx, (clients, at) => vertexApi(ctx, clients, at).findEndpoint(at.names.parent, at.names.base));
+      const at = locate(ctx);
+      if (!found) throw notDeployed(ctx, at);
+      const authClient = await vertexAuthClient(options);
+      const loggingEndpoint = options.loggingEndpoint ?? process.env.DEPLOY_MODEL_LOGGING_ENDPOINT;
+      yield* (await import('./logs.js')).vertexLogs(ctx, { project: at.project, endpointName: found.name, authClient, ...(loggingEndpoint ? { loggingEndpoint } : {}) }, logsOptions);
+    },
 
     rollout: {
       async stage(ctx: VertexContext, build: BuildResult): Promise<Candidate<VertexCandidateState | undefined>> {

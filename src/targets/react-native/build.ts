@@ -1,3 +1,4 @@
+// Writes the React Native package the plan describes.
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../../bundling/hash.js';

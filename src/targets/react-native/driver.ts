@@ -53,4 +53,7 @@ export const reactNativeDriver: TargetDriver<ReactNativeTargetConfig, RnPlan> = 
   async destroy() {
     return { removed: false };
   },
+
+  /** The app's logs are on the device: says so. */
+  async *logs(ctx: Ctx, options) { yield* (await import('./logs.js')).reactNativeLogs(ctx, options); },
 };

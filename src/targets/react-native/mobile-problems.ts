@@ -1,3 +1,4 @@
+// What stops the React Native package from loading in an app, found before it is written.
 import type { DeviceProblem } from '../../kits/on-device/device-problem.js';
 import type { ModelSignature } from '../../model/types.js';
 import { ORT_MOBILE_CORE, ORT_MOBILE_DOMAINS, ORT_REACT_NATIVE_VERSION } from './ort-react-native.js';

@@ -1,3 +1,4 @@
+// The react-native target's plan: the package's files and settings.
 import { clientTypes, type ClientTypes } from '../../kits/on-device/render-signature-types.js';
 import { basePlan } from '../base-plan.js';
 import type { PlanInput, TargetPlanBase } from '../target-module.js';

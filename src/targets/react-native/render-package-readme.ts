@@ -1,3 +1,4 @@
+// Renders the README of the generated React Native package.
 import type { MobileProblem } from './mobile-problems.js';
 import { ORT_MOBILE_CORE, ORT_REACT_NATIVE_VERSION } from './ort-react-native.js';
 

@@ -1,3 +1,4 @@
+// The react-native target's config schema.
 import { z } from 'zod';
 
 /** Execution providers onnxruntime-react-native can be asked for; unavailable ones fall back to CPU in the app. */

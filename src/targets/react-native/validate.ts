@@ -1,3 +1,4 @@
+// The react-native target's checks that need no device.
 import type { ConfigProblem } from '../../config/format-issues.js';
 import { configProblemsOf } from '../../kits/on-device/device-problem.js';
 import type { PlanInput } from '../target-module.js';

@@ -1,3 +1,4 @@
+// Writes the web bundle the plan describes.
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// Asks onnxruntime-web in Node whether it can load the model.
 import { readFile } from 'node:fs/promises';
 import type { WebModelFiles } from './model-files-of.js';
 import type { WebProblem } from './web-problems.js';

@@ -60,4 +60,6 @@ export const webDriver: TargetDriver<WebTargetConfig, WebPlan> = {
   status: async (ctx: Ctx) => (await hostOf(ctx)).status(ctx),
   destroy: async (ctx: Ctx) => (await hostOf(ctx)).destroy(ctx),
   diff: async (ctx: Ctx, build) => (await hostOf(ctx)).diff!(ctx, build),
+  /** host 'local': the local server's log; the other hosts serve static files, and it says so. */
+  async *logs(ctx: Ctx, options) { yield* (await import('./logs.js')).webLogs(ctx, options); },
 };

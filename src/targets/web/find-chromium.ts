@@ -1,3 +1,4 @@
+// Finds the Chromium the web smoke test drives.
 import { accessSync, constants } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
 

@@ -1,3 +1,4 @@
+// The content types, cache and isolation headers of the web bundle's files.
 import path from 'node:path';
 
 /**

@@ -1,3 +1,4 @@
+// The model file and its external data files, with their sizes.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelSignature } from '../../model/types.js';

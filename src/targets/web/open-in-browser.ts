@@ -1,3 +1,4 @@
+// Opens a page in headless Chromium and reads what it measured.
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
@@ -50,6 +51,8 @@ export interface BrowserPage {
   resources: LoadedResource[];
   /** Console errors and uncaught exceptions of the page. */
   consoleErrors: string[];
+  /** Milliseconds of each of `runs` runs of `request` in the page, tensors made once: the session's own run time (bench/web.ts). */
+  timeRuns(request: V2Request, runs: number): Promise<number[]>;
   screenshot(file: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -107,6 +110,10 @@ export async function openInBrowser(options: OpenInBrowserOptions): Promise<Brow
   };
   return {
     report, client, resources, consoleErrors,
+    timeRuns: (request, runs) => page.evaluate(
+      ([req, n]) => (globalThis as unknown as { deployModel: { time(r: unknown, n: number): Promise<number[]> } }).deployModel.time(req, n),
+      [request as unknown as Record<string, unknown>, runs] as const,
+    ),
     screenshot: async (file) => { await page.screenshot({ path: file, fullPage: true }); },
     close: () => browser.close(),
   };

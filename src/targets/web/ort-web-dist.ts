@@ -1,3 +1,4 @@
+// The onnxruntime-web files the web bundle ships.
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

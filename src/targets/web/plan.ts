@@ -1,3 +1,4 @@
+// The web target's plan: the bundle's files and headers, and the AWS stack where it has one.
 import path from 'node:path';
 import { transformSync } from 'esbuild';
 import type { ProjectConfig } from '../../config/schema.js';

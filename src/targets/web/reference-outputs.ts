@@ -1,3 +1,4 @@
+// onnxruntime-node's answer to the smoke request, the reference for the browser's.
 import { createInferenceCore } from '../../../handlers/core/create-inference-core.js';
 import type { V2InferenceResponse } from '../../../handlers/core/types.js';
 import { DeployModelError } from '../../errors.js';

@@ -1,3 +1,4 @@
+// Renders the web bundle's typed client.
 import type { TensorSpec } from '../../model/types.js';
 import { CLIENT_CORE } from '../../kits/on-device/client-core.js';
 import { renderSignatureTypes } from '../../kits/on-device/render-signature-types.js';

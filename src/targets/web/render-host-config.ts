@@ -1,3 +1,4 @@
+// Renders the header configuration static hosts read.
 import { CACHE_IMMUTABLE, CONTENT_TYPES, IMMUTABLE_FOLDERS, siteHeaders } from './headers.js';
 import type { WebHost } from './schema.js';
 

@@ -1,3 +1,4 @@
+// Renders the web bundle's index page.
 export interface IndexHtmlInput {
   name: string;
   ortVersion: string;

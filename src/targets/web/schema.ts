@@ -1,3 +1,4 @@
+// The web target's config schema.
 import { z } from 'zod';
 
 /**

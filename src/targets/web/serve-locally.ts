@@ -1,3 +1,4 @@
+// Serves a built web bundle on 127.0.0.1 with its headers.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -1,3 +1,4 @@
+// The web smoke test: runs the page in headless Chromium and compares its outputs.
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { V2Request } from '../../smoke/smoke-input.js';

@@ -1,3 +1,4 @@
+// Runs a web bundle in the background on 127.0.0.1 and swaps releases in.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

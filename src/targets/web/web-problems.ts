@@ -1,3 +1,4 @@
+// What stops a web build, found before anything is built.
 import type { DeviceProblem } from '../../kits/on-device/device-problem.js';
 import type { ModelSignature } from '../../model/types.js';
 import { HOSTS_WITHOUT_HEADERS, type WebTargetConfig } from './schema.js';

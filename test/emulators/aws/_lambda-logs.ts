@@ -1,3 +1,4 @@
+/** Sends what the fake's Lambda functions print to its CloudWatch Logs, as Lambda does. */
 import type { FunctionRunner } from './function-runner.js';
 import { cloudWatchLogsFake, lambdaLogStreamName } from './logs.js';
 import type { FakeState } from './state.js';

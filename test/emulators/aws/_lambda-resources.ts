@@ -107,6 +107,27 @@ function provisionedConcurrency(properties: Record<string, unknown>): number | u
   return config?.ProvisionedConcurrentExecutions === undefined ? undefined : Number(config.ProvisionedConcurrentExecutions);
 }
 
+/**
+ * CloudFormation's `AWS::Lambda::Alias` RoutingConfig (`AdditionalVersionWeights: [{ FunctionVersion,
+ * FunctionWeight }]`) in the API's shape (`{ AdditionalVersionWeights: { version: weight } }`), with
+ * the API's rules: published versions only, weights in [0, 1], one additional version.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-alias-aliasroutingconfiguration.html
+ */
+function routingConfigOf(fn: Parameters<typeof checkVersion>[0], raw: unknown): { AdditionalVersionWeights?: Record<string, number> } | undefined {
+  const list = (raw as { AdditionalVersionWeights?: Array<{ FunctionVersion?: unknown; FunctionWeight?: unknown }> } | undefined)?.AdditionalVersionWeights;
+  if (!list) return undefined;
+  if (list.length > 1) throw new Error('RoutingConfig: only one additional version is supported');
+  const weights: Record<string, number> = {};
+  for (const entry of list) {
+    const version = String(entry.FunctionVersion);
+    const weight = Number(entry.FunctionWeight);
+    checkVersion(fn, version);
+    if (!(weight >= 0 && weight <= 1)) throw new Error(`RoutingConfig: FunctionWeight ${String(entry.FunctionWeight)} is not in [0.0, 1.0]`);
+    weights[version] = weight;
+  }
+  return { AdditionalVersionWeights: weights };
+}
+
 const lambdaAlias: ResourceProvisioner = {
   replaceOn: ['Name', 'FunctionName'],
   async create({ ctx, properties }) {
@@ -119,7 +140,7 @@ const lambdaAlias: ResourceProvisioner = {
       name,
       functionVersion: version,
       description: String(properties.Description ?? ''),
-      routingConfig: properties.RoutingConfig as never,
+      routingConfig: routingConfigOf(fn, properties.RoutingConfig),
       provisionedConcurrency: provisionedConcurrency(properties),
       revisionId: newRevisionId(),
     });
@@ -134,7 +155,7 @@ const lambdaAlias: ResourceProvisioner = {
     if (!alias) throw new Error(`Alias not found: ${previous.physicalId}`);
     alias.functionVersion = version;
     alias.description = String(properties.Description ?? '');
-    alias.routingConfig = properties.RoutingConfig as never;
+    alias.routingConfig = routingConfigOf(fn, properties.RoutingConfig);
     alias.provisionedConcurrency = provisionedConcurrency(properties);
     alias.revisionId = newRevisionId();
     return previous;

@@ -30,6 +30,10 @@ export class LambdaRuntime {
         logTail: `INIT_REPORT Init Duration: 1.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.InitError\n${initFailure}\n`,
       };
     }
+    const versionFailure = this.faults.versionFailureFor(functionName, version);
+    if (versionFailure !== undefined) {
+      return { payload: Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage: versionFailure })), functionError: 'Unhandled', logTail: `ERROR\t${versionFailure}\n` };
+    }
     const key = `${functionName}:${version}:${code.sha256}`;
     let instance = this.instances.get(key);
     if (!instance) {

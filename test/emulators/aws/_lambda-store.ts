@@ -28,7 +28,17 @@ export function resolveQualifier(ctx: FakeContext, fn: LambdaFunction, qualifier
   if (published) return { version: qualifier, code: published };
   const alias = fn.aliases.get(qualifier);
   if (alias) {
-    const target = resolveQualifier(ctx, fn, alias.functionVersion);
+    // Weighted alias routing: each request goes to an additional version with its weight's probability.
+    let version = alias.functionVersion;
+    let draw = Math.random();
+    for (const [extra, weight] of Object.entries(alias.routingConfig?.AdditionalVersionWeights ?? {})) {
+      if (draw < weight) {
+        version = extra;
+        break;
+      }
+      draw -= weight;
+    }
+    const target = resolveQualifier(ctx, fn, version);
     return { ...target, alias };
   }
   throw new AwsError('ResourceNotFoundException', `Function not found: ${functionArn(ctx, fn.name, qualifier)}`, 404);

@@ -1,3 +1,4 @@
+/** Sends what the fake's SageMaker containers print to its CloudWatch Logs, as SageMaker does. */
 import type { SageMakerFake } from './_sagemaker-store.js';
 import { cloudWatchLogsFake, sageMakerLogStreamName } from './logs.js';
 import type { FakeState } from './state.js';

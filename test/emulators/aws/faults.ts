@@ -25,6 +25,7 @@ export class Faults {
   private readonly changeSetFailures: string[] = [];
   private readonly interruptions: Array<{ released: Promise<void>; release: () => void; taken: boolean }> = [];
   private readonly initFailures = new Map<string, string>();
+  private readonly versionFailures = new Map<string, string>();
 
   /**
    * The next `times` calls of `service`/`action` (e.g. `'cloudformation', 'DescribeStacks'`) answer
@@ -99,6 +100,20 @@ export class Faults {
 
   clearInitFailure(functionName: string): void {
     this.initFailures.delete(functionName);
+  }
+
+  /** Every invoke of one version of this function answers a function error (`errorType` `Error`), until cleared: a version whose error alarm fires. */
+  versionFailure(functionName: string, version: string, reason = 'Failure of this version injected by the test'): void {
+    this.versionFailures.set(`${functionName}:${version}`, reason);
+  }
+
+  clearVersionFailure(functionName: string, version: string): void {
+    this.versionFailures.delete(`${functionName}:${version}`);
+  }
+
+  /** @internal */
+  versionFailureFor(functionName: string, version: string): string | undefined {
+    return this.versionFailures.get(`${functionName}:${version}`);
   }
 
   /** Drops every pending fault and releases interrupted operations. */

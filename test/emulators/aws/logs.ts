@@ -1,3 +1,4 @@
+/** The AWS fake's CloudWatch Logs: the log groups its functions and endpoints write to, and the API that reads them. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FakeContext } from './_context.js';
 import { jsonErrorReply, parseJsonBody, type AwsServiceModule } from './_service.js';
@@ -133,6 +134,31 @@ function matcher(pattern: unknown): (message: string) => boolean {
   return (message) => terms.every((t) => message.includes(t));
 }
 
+/** `startFromHead: false` is refused for a startTime before this (FilterLogEventsRequest.startFromHead's note). */
+const NEWEST_FIRST_FROM = Date.UTC(2024, 0, 1);
+
+/** A Coral-style constraint error, as the JSON protocols answer a value out of the model's range. */
+function limitOf(value: unknown): number {
+  if (value === undefined) return PAGE_LIMIT;
+  const limit = Number(value);
+  if (Number.isInteger(limit) && limit >= 1 && limit <= PAGE_LIMIT) return limit;
+  const rule = limit < 1 ? 'greater than or equal to 1' : `less than or equal to ${PAGE_LIMIT}`;
+  throw new AwsError('InvalidParameterException', `1 validation error detected: Value '${String(value)}' at 'limit' failed to satisfy constraint: Member must have value ${rule}`);
+}
+
+/** Opaque to the client; here the direction, the page's start in the matched events, and the query it belongs to. */
+function filterToken(direction: 'f' | 'b', offset: number, query: string): string {
+  return Buffer.from(JSON.stringify({ direction, offset, query })).toString('base64url');
+}
+
+/**
+ * FilterLogEvents as the SDK's model documents it (FilterLogEventsRequest/Response): events of
+ * every stream interleaved by time; `startTime` inclusive and `endTime` inclusive ("events with a
+ * timestamp later than this time are not returned"); `startFromHead` (default true) sets the
+ * order on the first request and the token keeps it; false is refused for a startTime before
+ * 2024; `limit` 1 to 10,000 (the default); `nextToken` only while more events remain;
+ * `searchedLogStreams` always empty (no longer supported since 2020).
+ */
 function filterLogEvents(fake: CloudWatchLogsFake, p: Params): WireReply {
   const name = groupNameOf(p);
   if (!fake.group(name)) throw missingGroup();
@@ -142,36 +168,108 @@ function filterLogEvents(fake: CloudWatchLogsFake, p: Params): WireReply {
   const start = p.startTime === undefined ? -Infinity : Number(p.startTime);
   const end = p.endTime === undefined ? Infinity : Number(p.endTime);
   if (start > end) throw new AwsError('InvalidParameterException', 'End time must be greater than or equal to start time');
-  const limit = p.limit === undefined ? PAGE_LIMIT : Number(p.limit);
-  if (!(limit >= 1 && limit <= PAGE_LIMIT)) throw new AwsError('InvalidParameterException', `1 validation error detected: Value '${p.limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${PAGE_LIMIT}`);
+  const limit = limitOf(p.limit);
   const streams = p.logStreamNames as string[] | undefined;
+  if (streams !== undefined && (streams.length < 1 || streams.length > 100)) {
+    throw new AwsError('InvalidParameterException', `1 validation error detected: Value '[${streams.join(', ')}]' at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to 100 and greater than or equal to 1`);
+  }
   const prefix = p.logStreamNamePrefix as string | undefined;
   const matches = matcher(p.filterPattern);
-  const all = fake.events(name).filter((e) => e.timestamp >= start && e.timestamp < end
+  // Everything but the token and the limit: a token is good for the query it came from only.
+  const query = JSON.stringify([name, p.startTime, p.endTime, streams, prefix, p.filterPattern]);
+  let direction: 'f' | 'b' = p.startFromHead === false ? 'b' : 'f';
+  let offset = 0;
+  if (p.nextToken !== undefined) {
+    let token: { direction?: unknown; offset?: unknown; query?: unknown } | undefined;
+    try {
+      token = JSON.parse(Buffer.from(String(p.nextToken), 'base64url').toString('utf8')) as typeof token;
+    } catch {
+      token = undefined;
+    }
+    if (!token || (token.direction !== 'f' && token.direction !== 'b') || !Number.isInteger(token.offset) || (token.offset as number) < 0 || token.query !== query) {
+      throw new AwsError('InvalidParameterException', 'The specified nextToken is not valid.');
+    }
+    // The token's direction wins over startFromHead.
+    direction = token.direction;
+    offset = token.offset as number;
+  } else if (direction === 'b' && start < NEWEST_FIRST_FROM) {
+    throw new AwsError('InvalidParameterException', 'startFromHead set to false is supported only when startTime is on or after Jan 1, 2024 00:00:00 UTC.');
+  }
+  const all = fake.events(name).filter((e) => e.timestamp >= start && e.timestamp <= end
     && (!streams || streams.includes(e.logStreamName)) && (!prefix || e.logStreamName.startsWith(prefix)) && matches(e.message));
-  const offset = p.nextToken === undefined ? 0 : Number(Buffer.from(String(p.nextToken), 'base64url').toString('utf8').replace(/^offset:/, ''));
-  if (!Number.isInteger(offset) || offset < 0) throw new AwsError('InvalidParameterException', 'The specified nextToken is not valid.');
+  if (direction === 'b') all.reverse();
   const page = all.slice(offset, offset + limit);
   const more = offset + limit < all.length;
   return reply({
     events: page.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: e.eventId })),
     searchedLogStreams: [],
-    ...(more ? { nextToken: Buffer.from(`offset:${offset + limit}`).toString('base64url') } : {}),
+    ...(more ? { nextToken: filterToken(direction, offset + limit, query) } : {}),
   });
+}
+
+/** GetLogEvents' tokens: `f/` or `b/`, a 56-digit position in the stream, `/s`, like the service's. */
+function streamToken(direction: 'f' | 'b', position: number): string {
+  return `${direction}/${String(position).padStart(56, '0')}/s`;
+}
+
+/** How many bytes CloudWatch Logs counts for an event: its UTF-8 message plus 26. */
+const eventBytes = (e: FakeLogEvent): number => Buffer.byteLength(e.message) + 26;
+/** GetLogEvents without a limit answers as many events as fit in 1 MB, at most 10,000. */
+const RESPONSE_BYTES = 1_048_576;
+
+/**
+ * GetLogEvents as the SDK's model documents it (GetLogEventsRequest/Response): one stream;
+ * `startTime` inclusive, `endTime` exclusive; `startFromHead` defaults to false, so a first
+ * request answers the newest events (oldest first within the page); `limit` 1 to 10,000, by
+ * default what fits in 1 MB; `nextForwardToken` and `nextBackwardToken` always set, and at the
+ * end of the stream in that direction each is the token passed in.
+ */
+function getLogEvents(fake: CloudWatchLogsFake, p: Params): WireReply {
+  const group = fake.group(groupNameOf(p));
+  if (p.logStreamName === undefined || p.logStreamName === null) {
+    throw new AwsError('InvalidParameterException', "1 validation error detected: Value null at 'logStreamName' failed to satisfy constraint: Member must not be null");
+  }
+  if (!group) throw missingGroup();
+  const stream = group.streams.get(String(p.logStreamName));
+  if (!stream) throw new AwsError('ResourceNotFoundException', 'The specified log stream does not exist.');
+  const start = p.startTime === undefined ? -Infinity : Number(p.startTime);
+  const end = p.endTime === undefined ? Infinity : Number(p.endTime);
+  const events = stream.events.filter((e) => e.timestamp >= start && e.timestamp < end);
+  const limit = p.limit === undefined ? undefined : limitOf(p.limit);
+  /** The most events from `from` on (forward) or before `from` (backward) that the limit or 1 MB allows. */
+  const take = (from: number, forward: boolean): [number, number] => {
+    let count = 0;
+    let bytes = 0;
+    const max = limit ?? PAGE_LIMIT;
+    while (count < max) {
+      const e = forward ? events[from + count] : events[from - count - 1];
+      if (!e || (limit === undefined && bytes + eventBytes(e) > RESPONSE_BYTES)) break;
+      bytes += eventBytes(e);
+      count += 1;
+    }
+    return forward ? [from, from + count] : [from - count, from];
+  };
+  let range: [number, number];
+  let token: { direction: 'f' | 'b'; text: string } | undefined;
+  if (p.nextToken !== undefined) {
+    const m = /^([fb])\/(\d{56})\/s$/.exec(String(p.nextToken));
+    if (!m || Number(m[2]) > events.length) throw new AwsError('InvalidParameterException', 'The specified nextToken is not valid.');
+    token = { direction: m[1] as 'f' | 'b', text: String(p.nextToken) };
+    range = take(Number(m[2]), token.direction === 'f');
+  } else {
+    range = p.startFromHead === true ? take(0, true) : take(events.length, false);
+  }
+  const [from, to] = range;
+  const page = events.slice(from, to);
+  // At the end of the stream in the token's direction, that token comes back unchanged.
+  const forward = token?.direction === 'f' && page.length === 0 ? token.text : streamToken('f', to);
+  const backward = token?.direction === 'b' && page.length === 0 ? token.text : streamToken('b', from);
+  return reply({ events: page.map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime })), nextForwardToken: forward, nextBackwardToken: backward });
 }
 
 const HANDLERS: Record<string, (fake: CloudWatchLogsFake, p: Params, ctx: FakeContext) => WireReply> = {
   FilterLogEvents: filterLogEvents,
-  GetLogEvents(fake, p) {
-    const group = fake.group(groupNameOf(p));
-    if (!group) throw missingGroup();
-    const stream = group.streams.get(String(p.logStreamName));
-    if (!stream) throw new AwsError('ResourceNotFoundException', 'The specified log stream does not exist.');
-    const start = p.startTime === undefined ? -Infinity : Number(p.startTime);
-    const end = p.endTime === undefined ? Infinity : Number(p.endTime);
-    const events = stream.events.filter((e) => e.timestamp >= start && e.timestamp < end);
-    return reply({ events: events.map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime })), nextForwardToken: `f/${events.length}`, nextBackwardToken: 'b/0' });
-  },
+  GetLogEvents: getLogEvents,
   DescribeLogGroups(fake, p, ctx) {
     const prefix = String(p.logGroupNamePrefix ?? '');
     const groups = [...fake.groups.values()].filter((g) => g.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name));
@@ -219,8 +317,8 @@ const HANDLERS: Record<string, (fake: CloudWatchLogsFake, p: Params, ctx: FakeCo
 
 /**
  * CloudWatch Logs (JSON 1.1, `x-amz-target: Logs_20140328.<Action>`, signed as `logs`): FilterLogEvents
- * (paged with `nextToken`, `startTime`/`endTime`, stream names or prefix, plain-term filter
- * patterns), GetLogEvents, DescribeLogGroups, DescribeLogStreams, and the writes a test needs.
+ * (paged with `nextToken` in either direction, `startTime`/`endTime`, stream names or prefix,
+ * plain-term filter patterns), GetLogEvents (forward and backward tokens, the 1 MB page), DescribeLogGroups, DescribeLogStreams, and the writes a test needs.
  * What the fake's functions and containers print is in `cloudWatchLogsFake(fake.state)`.
  */
 export const cloudWatchLogs: AwsServiceModule = {

@@ -46,16 +46,29 @@ function objectOf(ctx: FakeContext, bucket: string, key: string): S3Object {
 
 const md5 = (data: Buffer): string => createHash('md5').update(data).digest('hex');
 
-export function putObject(ctx: FakeContext, bucket: string, key: string, body: Buffer, contentType = 'binary/octet-stream'): S3Object {
-  const object: S3Object = { body, etag: `"${md5(body)}"`, contentType, lastModified: new Date() };
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('base64');
+
+/**
+ * Stores an object. With `checksumSha256` (the base64 `x-amz-checksum-sha256` a client sent), S3
+ * checks it against the body, refusing a mismatch with BadDigest, and keeps it.
+ */
+export function putObject(ctx: FakeContext, bucket: string, key: string, body: Buffer, contentType = 'binary/octet-stream', checksumSha256?: string): S3Object {
+  if (checksumSha256 !== undefined && checksumSha256 !== sha256(body)) {
+    throw new AwsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.', 400);
+  }
+  const object: S3Object = { body, etag: `"${md5(body)}"`, contentType, lastModified: new Date(), ...(checksumSha256 ? { checksumSha256 } : {}) };
   bucketOf(ctx, bucket).set(key, object);
   return object;
 }
 
-function objectHeaders(o: S3Object): Record<string, string> {
+/** An object's headers; its checksum only when asked with `x-amz-checksum-mode: ENABLED`, as S3 does. */
+function objectHeaders(o: S3Object, req?: WireRequest): Record<string, string> {
+  const checksum: Record<string, string> = o.checksumSha256 && headerValue(req?.headers ?? {}, 'x-amz-checksum-mode') === 'ENABLED'
+    ? { 'x-amz-checksum-sha256': o.checksumSha256, 'x-amz-checksum-type': 'FULL_OBJECT' }
+    : {};
   return {
     'content-type': o.contentType, 'content-length': String(o.body.length), etag: o.etag,
-    'last-modified': o.lastModified.toUTCString(), 'accept-ranges': 'bytes',
+    'last-modified': o.lastModified.toUTCString(), 'accept-ranges': 'bytes', ...checksum,
   };
 }
 
@@ -125,8 +138,8 @@ const OPS: Record<string, Op> = {
     return xmlReply(200, `<DeleteResult xmlns="${NS}">${keys.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`).join('')}</DeleteResult>`);
   },
   PutObject: (req, ctx, { bucket, key }) => {
-    const o = putObject(ctx, bucket, key, req.body, headerValue(req.headers, 'content-type'));
-    return { status: 200, headers: { etag: o.etag } };
+    const o = putObject(ctx, bucket, key, req.body, headerValue(req.headers, 'content-type'), headerValue(req.headers, 'x-amz-checksum-sha256'));
+    return { status: 200, headers: { etag: o.etag, ...(o.checksumSha256 ? { 'x-amz-checksum-sha256': o.checksumSha256 } : {}) } };
   },
   CopyObject: (req, ctx, { bucket, key }) => {
     const source = decodeURIComponent(String(req.headers['x-amz-copy-source'])).replace(/^\//, '');
@@ -135,11 +148,11 @@ const OPS: Record<string, Op> = {
     const o = putObject(ctx, bucket, key, from.body, from.contentType);
     return xmlReply(200, `<CopyObjectResult><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(o.etag)}</ETag></CopyObjectResult>`);
   },
-  GetObject: (_req, ctx, { bucket, key }) => {
+  GetObject: (req, ctx, { bucket, key }) => {
     const o = objectOf(ctx, bucket, key);
-    return { status: 200, headers: objectHeaders(o), body: o.body };
+    return { status: 200, headers: objectHeaders(o, req), body: o.body };
   },
-  HeadObject: (_req, ctx, { bucket, key }) => ({ status: 200, headers: objectHeaders(objectOf(ctx, bucket, key)) }),
+  HeadObject: (req, ctx, { bucket, key }) => ({ status: 200, headers: objectHeaders(objectOf(ctx, bucket, key), req) }),
   DeleteObject: (_req, ctx, { bucket, key }) => {
     bucketOf(ctx, bucket).delete(key);
     return { status: 204 };

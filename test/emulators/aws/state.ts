@@ -6,6 +6,8 @@ export interface S3Object {
   readonly etag: string;
   readonly contentType: string;
   readonly lastModified: Date;
+  /** base64 sha256 of the whole object, when it was uploaded with `x-amz-checksum-sha256` (S3 keeps it and answers it under `x-amz-checksum-mode: ENABLED`). */
+  readonly checksumSha256?: string;
 }
 
 export interface SsmParameter {

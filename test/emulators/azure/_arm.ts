@@ -4,7 +4,7 @@ import path from 'node:path';
 import { serveRepository } from '../vertex/serve-repository.js';
 import { deploymentSettingsProblem, livenessAllowanceSeconds } from './_deployment-settings.js';
 import type { OperationKind } from './faults.js';
-import type { Deployment, Endpoint, FakeContext, Workspace } from './_state.js';
+import type { ContainerType, Deployment, Endpoint, FakeContext, Workspace } from './_state.js';
 
 export const API_VERSION = '2022-10-01';
 
@@ -69,7 +69,7 @@ function endpointView(e: Endpoint) {
 }
 
 function deploymentView(d: Deployment) {
-  const { server: _server, ...view } = d;
+  const { server: _server, logs: _logs, ...view } = d;
   return { ...view, type: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments' };
 }
 
@@ -102,10 +102,16 @@ async function startDeployment(ctx: FakeContext, ws: Workspace, deployment: Depl
     await writeFile(file, blob.data);
     count++;
   }
+  const print = (container: ContainerType, line: string) => deployment.logs[container].push(`${new Date().toISOString()} ${line}`);
+  print('StorageInitializer', `Downloading ${modelUri} to /var/azureml-app/azureml-models`);
   if (count === 0) throw new ArmError(400, 'ModelNotFound', `No files under ${modelUri}; the model's folder is empty.`);
+  print('StorageInitializer', `Downloaded ${count} files`);
   const server = await serveRepository(dir, { failInference }).catch((e: Error) => {
+    print('InferenceServer', `E ${e.message}`);
     throw new ArmError(400, 'ResourceNotReady', `User container has crashed or terminated: ${e.message}`);
   });
+  print('InferenceServer', `I successfully loaded '${server.modelName}' version 1`);
+  print('InferenceServer', 'I Started HTTPService at 0.0.0.0:8000');
   const ready = await fetch(`${server.url}/v2/health/ready`).then((r) => r.status, () => 0);
   if (ready !== 200) {
     await server.close();
@@ -261,6 +267,7 @@ export function armRoutes(ctx: FakeContext) {
         const endpoint = endpointOf(name);
         const deployments = deploymentsOf(name);
         if (!subName && req.method === 'GET') return { status: 200, body: { value: [...deployments.values()].map(deploymentView) } };
+        if (subName && action === 'getLogs' && req.method === 'POST') return deploymentLogs(req, deployments, name, subName);
         if (subName && !action) {
           if (req.method === 'PUT') return putDeployment(req, ws, endpoint, deployments, subName, `${id}/deployments/${subName}`);
           const deployment = deployments.get(subName);
@@ -281,6 +288,29 @@ export function armRoutes(ctx: FakeContext) {
     throw new ArmError(404, 'NoRoute', `The fake has no route for ${req.method} ${req.path}.`);
   }
 
+  /**
+   * `POST .../deployments/{name}/getLogs` (OnlineDeployments_GetLogs; @azure/arm-machinelearning's
+   * getLogsOperationSpec): a DeploymentLogsRequest `{ containerType, tail }` answered with
+   * DeploymentLogs `{ content }`, the last `tail` lines of that container's output. The service
+   * knows two container types (KnownContainerType) and refuses any other.
+   */
+  function deploymentLogs(req: WireRequest, deployments: Map<string, Deployment>, endpoint: string, name: string): WireReply {
+    const deployment = deployments.get(name);
+    if (!deployment) throw new ArmError(404, 'UserError', `Could not find deployment ${name} on endpoint ${endpoint}.`);
+    const body = json(req);
+    const containerType = body.containerType ?? 'InferenceServer';
+    if (containerType !== 'InferenceServer' && containerType !== 'StorageInitializer') {
+      throw new ArmError(400, 'BadArgument', `Container type ${containerType} is not supported; use InferenceServer or StorageInitializer.`);
+    }
+    const { tail } = body;
+    if (tail !== undefined && tail !== null && (!Number.isInteger(tail) || tail < 0)) {
+      throw new ArmError(400, 'BadArgument', `tail must be a whole number of lines, 0 or more; got ${JSON.stringify(tail)}.`);
+    }
+    const lines = deployment.logs[containerType as ContainerType];
+    const kept = typeof tail === 'number' ? lines.slice(Math.max(0, lines.length - tail)) : lines;
+    return { status: 200, body: { content: kept.map((l) => `${l}\n`).join('') } };
+  }
+
   function putDeployment(req: WireRequest, ws: Workspace, endpoint: Endpoint, deployments: Map<string, Deployment>, name: string, id: string): WireReply {
     const body = json(req);
     const props = body.properties ?? {};
@@ -295,7 +325,7 @@ export function armRoutes(ctx: FakeContext) {
     const settingsProblem = deploymentSettingsProblem(props);
     if (settingsProblem) throw new ArmError(400, 'BadArgument', settingsProblem);
     if (deployments.has(name)) throw new ArmError(400, 'BadArgument', `Deployment ${name} exists; this fake does not update deployments.`);
-    const deployment: Deployment = { id, name, location: body.location, tags: body.tags ?? {}, sku: body.sku, properties: { ...props, provisioningState: 'Creating' } };
+    const deployment: Deployment = { id, name, location: body.location, tags: body.tags ?? {}, sku: body.sku, properties: { ...props, provisioningState: 'Creating' }, logs: { StorageInitializer: [], InferenceServer: [] } };
     deployments.set(name, deployment);
     const failInference = ctx.faults.takeInferenceFailure();
     const startupSeconds = ctx.faults.takeStartup();

@@ -6,7 +6,7 @@ const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 
 /**
  * Blob Storage, path-style (`/<account>/<container>/<blob>`, as clients address an IP host):
- * single-shot block blob uploads, flat listing (XML), delete.
+ * single-shot block blob uploads, flat listing (XML), properties (HEAD), download, delete.
  */
 export function blobRoutes(ctx: FakeContext) {
   return async (req: WireRequest): Promise<WireReply> => {
@@ -35,10 +35,16 @@ export function blobRoutes(ctx: FakeContext) {
       if (!store.delete(name)) throw new ArmError(404, 'BlobNotFound', 'The specified blob does not exist.');
       return { status: 202, headers: { ...common, 'x-ms-delete-type-permanent': 'true' } };
     }
-    if (name && req.method === 'GET') {
+    if (name && (req.method === 'GET' || req.method === 'HEAD')) {
       const blob = store.get(name);
+      // A HEAD answer has no body, so Blob Storage puts the error code in x-ms-error-code only.
       if (!blob) throw new ArmError(404, 'BlobNotFound', 'The specified blob does not exist.');
-      return { status: 200, headers: { ...common, 'content-type': blob.contentType, etag: blob.etag }, body: blob.data };
+      const headers = {
+        ...common, 'content-type': blob.contentType, 'content-length': String(blob.data.length), etag: blob.etag,
+        'last-modified': blob.lastModified.toUTCString(), 'x-ms-blob-type': 'BlockBlob', 'accept-ranges': 'bytes',
+        'content-md5': createHash('md5').update(blob.data).digest('base64'),
+      };
+      return req.method === 'HEAD' ? { status: 200, headers } : { status: 200, headers, body: blob.data };
     }
     throw new ArmError(400, 'UnsupportedHttpVerb', `${req.method} ${req.path} is not supported by this fake.`);
   };

@@ -36,7 +36,12 @@ export interface Deployment {
   properties: Record<string, any> & { provisioningState: string };
   /** The Node runtime standing in for Triton on the deployment's instances. */
   server?: ServedRepository;
+  /** What the deployment's containers printed, each line starting with its time (ISO 8601), as `getLogs` answers them. */
+  logs: Record<ContainerType, string[]>;
 }
+
+/** The containers of an online deployment whose logs `getLogs` reads (KnownContainerType in @azure/arm-machinelearning). */
+export type ContainerType = 'StorageInitializer' | 'InferenceServer';
 
 export interface Operation {
   id: string;

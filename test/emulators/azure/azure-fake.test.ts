@@ -98,6 +98,16 @@ describe('the Azure fake, driven by @azure/arm-machinelearning and @azure/storag
     await ml.onlineEndpoints.beginCreateOrUpdateAndWait('rg', 'mlws', 'add-ep', { location: 'westeurope', properties: { authMode: 'Key', traffic: { blue: 100 } } }, { updateIntervalInMs: 10 });
     expect((await scoring(url, { key: primaryKey, body })).status).toBe(200);
 
+    // getLogs answers the last `tail` lines of the container's output, each starting with its time; unknown container types are refused
+    const logs = await ml.onlineDeployments.getLogs('rg', 'mlws', 'add-ep', 'blue', { containerType: 'InferenceServer', tail: 100 });
+    expect(logs.content).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z I successfully loaded 'add' version 1\n/m);
+    const last = await ml.onlineDeployments.getLogs('rg', 'mlws', 'add-ep', 'blue', { containerType: 'InferenceServer', tail: 1 });
+    expect(last.content!.split('\n').filter(Boolean)).toEqual([logs.content!.split('\n').filter(Boolean).at(-1)]);
+    const storage = await ml.onlineDeployments.getLogs('rg', 'mlws', 'add-ep', 'blue', { containerType: 'StorageInitializer', tail: 100 });
+    expect(storage.content).toMatch(/Downloaded 2 files\n$/);
+    await expect(ml.onlineDeployments.getLogs('rg', 'mlws', 'add-ep', 'blue', { containerType: 'Sidecar', tail: 10 })).rejects.toMatchObject({ statusCode: 400, code: 'BadArgument' });
+    await expect(ml.onlineDeployments.getLogs('rg', 'mlws', 'add-ep', 'nope', { containerType: 'InferenceServer' })).rejects.toMatchObject({ statusCode: 404 });
+
     // Probe and request settings outside Azure's limits are refused at once, naming the field.
     const withSettings = (properties: Record<string, unknown>) => ml.onlineDeployments.beginCreateOrUpdateAndWait('rg', 'mlws', 'add-ep', 'green', {
       location: 'westeurope', properties: { endpointComputeType: 'Managed', model: version.id, instanceType: 'Standard_NC4as_T4_v3', ...properties },

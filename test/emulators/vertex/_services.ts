@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { CloudLoggingFake } from './_cloud-logging.js';
 import type { GcsFake } from './_gcs.js';
 import { packAny, V1 } from './_protos.js';
 import type { VertexFaults, RpcFault } from './faults.js';
@@ -61,6 +62,8 @@ export interface ServiceContext {
   state: VertexState;
   faults: VertexFaults;
   gcs: GcsFake;
+  /** Where the containers' output goes, as Vertex AI sends it to Cloud Logging. */
+  logging: CloudLoggingFake;
   scratchDir: string;
   /** Pause before an operation's work, to let the client see it running. */
   operationDelayMs: number;

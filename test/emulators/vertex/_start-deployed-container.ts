@@ -44,6 +44,8 @@ export async function startDeployedContainer(ctx: ServiceContext, params: {
     },
   });
   ctx.state.containers.push(run);
+  // Container logging (on by default on the v1 API): each line of stdout and stderr becomes a Cloud Logging entry.
+  for (const line of run.process.log) ctx.logging.print({ projectNumber: ctx.state.projectNumber, location: /\/locations\/([^/]+)/.exec(endpoint)?.[1] ?? '', endpointId, deployedModelId }, line);
   const logs = `https://console.cloud.google.com/logs/viewer?project=${ctx.state.projectNumber}&resource=aiplatform.googleapis.com%2FEndpoint&advancedFilter=resource.type%3D%22aiplatform.googleapis.com%2FEndpoint%22%0Aresource.labels.endpoint_id%3D%22${endpointId}%22%0Aresource.labels.location%3D%22${location}%22`;
   if (run.process.state === 'exited') {
     throw new RpcError(STATUS.FAILED_PRECONDITION, `Model server exited unexpectedly. Model server logs can be found at ${logs}`);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { startCloudLoggingFake, type CloudLoggingFake } from './_cloud-logging.js';
 import { startGcsFake, type GcsFake } from './_gcs.js';
 import { serviceDefinition, V1 } from './_protos.js';
 import {
@@ -32,9 +33,11 @@ export interface VertexFake {
   readonly apiEndpoint: string;
   /** `http://127.0.0.1:<port>`: the Cloud Storage JSON API. */
   readonly gcs: GcsFake;
+  /** `http://127.0.0.1:<port>`: Cloud Logging's entries:list, over what the deployed containers printed. */
+  readonly logging: CloudLoggingFake;
   /**
    * The environment variables that point deploy-model at the fake: DEPLOY_MODEL_VERTEX_ENDPOINT,
-   * DEPLOY_MODEL_GCS_ENDPOINT, DEPLOY_MODEL_GCP_ACCESS_TOKEN, DEPLOY_MODEL_OPERATION_POLL_MS,
+   * DEPLOY_MODEL_GCS_ENDPOINT, DEPLOY_MODEL_LOGGING_ENDPOINT, DEPLOY_MODEL_GCP_ACCESS_TOKEN, DEPLOY_MODEL_OPERATION_POLL_MS,
    * DEPLOY_MODEL_RETRY_DELAY_MS.
    */
   readonly env: Readonly<Record<string, string>>;
@@ -65,11 +68,12 @@ const SERVICES = [
 export async function startVertexFake(options: VertexFakeOptions = {}): Promise<VertexFake> {
   const scratchDir = await mkdtemp(path.join(tmpdir(), 'vertex-fake-'));
   const gcs = await startGcsFake();
+  const logging = await startCloudLoggingFake();
   const state: VertexState = { projectNumber: options.projectNumber ?? '123456789012', endpoints: new Map(), models: new Map(), operations: new Map(), containers: [] };
   const faults = new VertexFaults();
   const calls: RecordedRpc[] = [];
   const internalErrors: Error[] = [];
-  const ctx: ServiceContext = { state, faults, gcs, scratchDir, operationDelayMs: options.operationDelayMs ?? 0, internalErrors };
+  const ctx: ServiceContext = { state, faults, gcs, logging, scratchDir, operationDelayMs: options.operationDelayMs ?? 0, internalErrors };
 
   const server = new grpc.Server();
   for (const service of SERVICES) {
@@ -105,13 +109,14 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
   const env = {
     DEPLOY_MODEL_VERTEX_ENDPOINT: apiEndpoint,
     DEPLOY_MODEL_GCS_ENDPOINT: gcs.endpoint,
+    DEPLOY_MODEL_LOGGING_ENDPOINT: logging.endpoint,
     DEPLOY_MODEL_GCP_ACCESS_TOKEN: 'fake-vertex-token',
     DEPLOY_MODEL_OPERATION_POLL_MS: '20',
     DEPLOY_MODEL_RETRY_DELAY_MS: '10',
   };
 
   return {
-    apiEndpoint, gcs, env, state, faults, calls, internalErrors,
+    apiEndpoint, gcs, logging, env, state, faults, calls, internalErrors,
     applyEnv: () => applyEnv(env),
     async stop() {
       for (const endpoint of state.endpoints.values()) {
@@ -119,6 +124,7 @@ export async function startVertexFake(options: VertexFakeOptions = {}): Promise<
       }
       server.forceShutdown();
       await gcs.stop();
+      await logging.stop();
       await rm(scratchDir, { recursive: true, force: true });
     },
   };

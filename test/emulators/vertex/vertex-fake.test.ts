@@ -164,4 +164,33 @@ describe('the Vertex AI fake, driven by @google-cloud/aiplatform and @google-clo
       .rejects.toMatchObject({ code: 3 });
     expect(fake.internalErrors).toEqual([]);
   });
+
+  it("keeps the deployed container's lines in Cloud Logging: entries:list by endpoint and time, paged, refusing what Cloud Logging refuses", async () => {
+    const [[endpoint]] = await endpoints.listEndpoints({ parent, filter: 'display_name="add-endpoint"' });
+    const endpointId = endpoint.name!.split('/').pop()!;
+    const authClient = new OAuth2Client();
+    authClient.setCredentials({ access_token: 'test-token' });
+    const list = (data: Record<string, unknown>) => authClient.request<{ entries?: Array<Record<string, any>>; nextPageToken?: string }>({ url: `${fake.logging.endpoint}/v2/entries:list`, method: 'POST', data });
+    const filter = `resource.type="aiplatform.googleapis.com/Endpoint" AND resource.labels.endpoint_id="${endpointId}"`;
+
+    // THEN the container's start-up lines, as LogEntries of the endpoint's monitored resource
+    const { data } = await list({ resourceNames: ['projects/my-project'], filter, orderBy: 'timestamp asc' });
+    expect(data.entries!.map((e) => e.textPayload)).toEqual(expect.arrayContaining([expect.stringMatching(/^I Started HTTPService at 0\.0\.0\.0:\d+$/)]));
+    expect(data.entries![0]).toMatchObject({
+      resource: { type: 'aiplatform.googleapis.com/Endpoint', labels: { endpoint_id: endpointId, location: 'us-central1' } },
+      labels: { deployed_model_id: endpoint.deployedModels![0].id }, severity: expect.any(String), insertId: expect.any(String),
+    });
+    // a later time leaves them out; a small page hands out a token for the rest
+    expect((await list({ resourceNames: ['projects/my-project'], filter: `${filter} AND timestamp>="${new Date(Date.now() + 60_000).toISOString()}"` })).data).toEqual({});
+    const first = await list({ resourceNames: ['projects/my-project'], filter, pageSize: 1 });
+    expect(first.data.entries).toHaveLength(1);
+    const second = await list({ pageToken: first.data.nextPageToken, pageSize: 1000 });
+    expect([...first.data.entries!, ...second.data.entries!]).toEqual(data.entries);
+    // no resourceNames, a page over 1000, no credentials: refused
+    await expect(list({ filter })).rejects.toMatchObject({ status: 400 });
+    await expect(list({ resourceNames: ['projects/my-project'], pageSize: 1001 })).rejects.toMatchObject({ status: 400 });
+    const bare = await fetch(`${fake.logging.endpoint}/v2/entries:list`, { method: 'POST', body: JSON.stringify({ resourceNames: ['projects/my-project'] }) });
+    expect(bare.status).toBe(401);
+    expect(fake.internalErrors).toEqual([]);
+  });
 });

@@ -20,12 +20,12 @@ describe('planManifests', () => {
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
 
-  it('validates with the Kubernetes API schemas (kubernetes-models)', () => {
+  it('validates with the Kubernetes API schemas (kubernetes-models)', async () => {
     // GIVEN the planned objects WHEN each is loaded into its model THEN the schema accepts it
     expect(() => new Deployment(m.deployment as never).validate()).not.toThrow();
     expect(() => new Service(m.service as never).validate()).not.toThrow();
     expect(() => new HorizontalPodAutoscaler(m.hpa as never).validate()).not.toThrow();
-    expect(() => validateManifests(m)).not.toThrow();
+    await expect(validateManifests(m)).resolves.toBeUndefined();
   });
 
   it('probes readiness and liveness on the v2 health routes', () => {
@@ -138,55 +138,55 @@ describe('withImage', () => {
 });
 
 describe('validateManifests', () => {
-  it('rejects what the API server would reject, naming the object', () => {
+  it('rejects what the API server would reject, naming the object', async () => {
     const m = planManifests(input);
     const broken = structuredClone(m);
     (broken.deployment as Obj).spec.template.spec.containers[0].ports[0].containerPort = '8080';
-    expect(() => validateManifests(broken)).toThrowError(expect.objectContaining({ code: 'CONTAINER_MANIFEST_INVALID', message: expect.stringContaining('Deployment') }));
+    await expect(validateManifests(broken)).rejects.toThrowError(expect.objectContaining({ code: 'CONTAINER_MANIFEST_INVALID', message: expect.stringContaining('Deployment') }));
     const isvc = structuredClone(m);
     (isvc.inferenceService as Obj).spec.predictor.containers[0].securityContext.runAsUser = 'app';
-    expect(() => validateManifests(isvc)).toThrowError(expect.objectContaining({ message: expect.stringMatching(/InferenceService.*runAsUser must be integer/) }));
+    await expect(validateManifests(isvc)).rejects.toThrowError(expect.objectContaining({ message: expect.stringMatching(/InferenceService.*runAsUser must be integer/) }));
   });
 
-  it("refuses a name Kubernetes and KServe refuse, though the config's pattern lets it through", () => {
+  it("refuses a name Kubernetes and KServe refuse, though the config's pattern lets it through", async () => {
     // GIVEN a config name ending in '-' WHEN validated THEN a coded error names it and suggests a fix
-    expect(() => validateManifests(planManifests({ ...input, name: 'ocr-' }))).toThrowError(expect.objectContaining({
+    await expect(validateManifests(planManifests({ ...input, name: 'ocr-' }))).rejects.toThrowError(expect.objectContaining({
       code: 'CONTAINER_MANIFEST_INVALID',
       message: expect.stringMatching(/The name 'ocr-' cannot name a Kubernetes Service.*end in a letter or a digit.*\(e\.g\. 'ocr'\)/),
     }));
   });
 
-  it("refuses a port Knative reserves for its queue-proxy, unless the mode is raw, naming the port and the fix", () => {
+  it("refuses a port Knative reserves for its queue-proxy, unless the mode is raw, naming the port and the fix", async () => {
     // GIVEN port 8012, Knative's queue-proxy port WHEN the InferenceService may run on Knative THEN a coded error
     const onPort = (kserve: ContainerTargetConfig['kserve']) => planManifests({ ...input, target: { ...target, port: 8012, kserve } });
     for (const kserve of [true, { mode: 'serverless' as const }]) {
-      expect(() => validateManifests(onPort(kserve))).toThrowError(expect.objectContaining({
+      await expect(validateManifests(onPort(kserve))).rejects.toThrowError(expect.objectContaining({
         code: 'CONTAINER_MANIFEST_INVALID',
         message: expect.stringMatching(/spec\.predictor\.containers\[0\]\.ports\[0\]\.containerPort 8012 is reserved by Knative.*port to another number/),
         details: expect.objectContaining({ manifest: 'InferenceService', refusals: [expect.objectContaining({ path: 'spec.predictor.containers[0].ports[0].containerPort' })] }),
       }));
     }
     // a plain Deployment has no queue-proxy
-    expect(() => validateManifests(onPort({ mode: 'raw' }))).not.toThrow();
-    expect(() => validateManifests(onPort(false))).not.toThrow();
+    await expect(validateManifests(onPort({ mode: 'raw' }))).resolves.toBeUndefined();
+    await expect(validateManifests(onPort(false))).resolves.toBeUndefined();
   });
 
-  it('refuses a pod-level securityContext, a reserved variable and a CPU metric on Knative, and allows them in raw mode', () => {
+  it('refuses a pod-level securityContext, a reserved variable and a CPU metric on Knative, and allows them in raw mode', async () => {
     const raw = planManifests({ ...input, target: { ...target, kserve: { mode: 'raw' } } });
-    expect(() => validateManifests(raw)).not.toThrow();
+    await expect(validateManifests(raw)).resolves.toBeUndefined();
     const onKnative = structuredClone(raw);
     delete (onKnative.inferenceService as Obj).metadata.annotations;
     (onKnative.inferenceService as Obj).spec.predictor.containers[0].env.push({ name: 'PORT', value: '8080' });
     expect(knativeRefusals((onKnative.inferenceService as Obj).spec.predictor).map((r) => r.path)).toEqual([
       'spec.predictor.securityContext', 'spec.predictor.scaleMetric', 'spec.predictor.containers[0].env[1]',
     ]);
-    expect(() => validateManifests(onKnative)).toThrowError(expect.objectContaining({ message: expect.stringMatching(/securityContext is refused: a pod-level securityContext needs Knative's kubernetes\.podspec-securitycontext flag.*kserve: \{ mode: 'raw' \}/) }));
+    await expect(validateManifests(onKnative)).rejects.toThrowError(expect.objectContaining({ message: expect.stringMatching(/securityContext is refused: a pod-level securityContext needs Knative's kubernetes\.podspec-securitycontext flag.*kserve: \{ mode: 'raw' \}/) }));
   });
 
-  it('finds nothing to refuse in the planned predictor, whatever the mode', () => {
+  it('finds nothing to refuse in the planned predictor, whatever the mode', async () => {
     for (const kserve of [true, { mode: 'serverless' as const }, { mode: 'raw' as const }]) {
       const m = planManifests({ ...input, target: { ...target, kserve } });
-      expect(() => validateManifests(m)).not.toThrow();
+      await expect(validateManifests(m)).resolves.toBeUndefined();
     }
   });
 });

@@ -96,6 +96,10 @@ describe.skipIf(missing)(`the page in headless Chromium${missing ? ` (skipped: $
       expect(smoke.status).toBe('passed');
       expect(page.report.maxAbsDiff).toEqual({ output: expect.any(Number), stateN: expect.any(Number) });
       for (const d of Object.values(page.report.maxAbsDiff)) expect(d).toBeLessThanOrEqual(1e-6);
+      // The session's own run times, tensors made once (what bench/web.ts compares with onnxruntime-node).
+      const times = await page.timeRuns(request, 3);
+      expect(times).toHaveLength(3);
+      for (const t of times) expect(t).toBeGreaterThan(0);
     } finally {
       await page.close();
       await s.site.close();

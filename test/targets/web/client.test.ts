@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PAGE_SCRIPT } from '../../../src/targets/web/_page-script.js';
 import { makeModelDir, REAL_MODELS, removeModelDir, writeTinyModel, type TinyModelKind } from '../../_helpers/onnx-models.js';
 import { generated, planFor } from './_bundle.js';
@@ -146,5 +146,107 @@ describe("the generated client on onnxruntime-web's WASM backend in Node, agains
     const out = await client.run({ x: { data: big.subarray(2, 6), shape: [1, 4] } });
     expect(Array.from(out.y.data)).toEqual([11, 22, 33, 44]);
     await client.release();
+  });
+});
+
+// No GPU here, and onnxruntime-web's WebGPU backend does not run in Node: the browser test runs
+// WebGPU for real on Chromium's software adapter (browser.test.ts). These tests drive the client's
+// decision itself: the adapter is `navigator.gpu` as the page sees it, and a "WebGPU" session is a
+// real onnxruntime-web WASM session whose outputs can be made wrong, as a WebGPU session's were
+// when it loaded an fp16 model and silently returned all zeros.
+describe('WebGPU (experimental) is trusted only after the adapter and the outputs are checked', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  /** navigator.gpu with one adapter having `features`. */
+  function stubAdapter(features: string[]) {
+    vi.stubGlobal('navigator', { gpu: { requestAdapter: async () => ({ features: new Set(features) }) } });
+  }
+
+  /** onnxruntime-web, whose 'webgpu' sessions are WASM sessions that answer zeros when `zeros`. */
+  function webgpuStandIn(zeros: boolean): { ort: typeof ortWeb; created: string[][] } {
+    const created: string[][] = [];
+    const ort = {
+      ...ortWeb,
+      InferenceSession: {
+        async create(model: Uint8Array, options: ortWeb.InferenceSession.SessionOptions = {}) {
+          const eps = (options.executionProviders ?? []).map(String);
+          created.push(eps);
+          const session = await ortWeb.InferenceSession.create(model, { ...options, executionProviders: ['wasm'] });
+          if (!eps.includes('webgpu') || !zeros) return session;
+          return {
+            inputNames: session.inputNames, outputNames: session.outputNames, release: () => session.release(),
+            async run(feeds: ortWeb.InferenceSession.FeedsType) {
+              const results = await session.run(feeds);
+              return Object.fromEntries(Object.entries(results).map(([k, t]) => [k, new ortWeb.Tensor('float32', new Float32Array(t.size), t.dims)]));
+            },
+          };
+        },
+      },
+    } as unknown as typeof ortWeb;
+    return { ort, created };
+  }
+
+  async function webgpuClient(kind: TinyModelKind) {
+    const file = await writeTinyModel(tiny, kind);
+    const { plan } = await planFor(file, { webgpu: true });
+    return { mod: await importClient(generated(plan, 'client.js'), `webgpu-${kind}`), model: new Uint8Array(await readFile(file)) };
+  }
+  const verify = { inputs: { x: { data: [1, 2, 3, 4], shape: [1, 4] } } };
+
+  it("falls back to WASM, saying why, when the model has float16 tensors and the adapter lacks 'shader-f16'", async () => {
+    const { mod, model } = await webgpuClient('identity-float16');
+    stubAdapter([]);
+    const { ort, created } = webgpuStandIn(false);
+    const client = await mod.createClient({ ort, model });
+    expect(client.backend).toBe('wasm');
+    expect(client.fallbackReason).toBe("the model has float16 tensors and the WebGPU adapter lacks the 'shader-f16' feature");
+    // No WebGPU session was even tried.
+    expect(created).toEqual([['wasm']]);
+    await client.release();
+    await expect(mod.createClient({ ort, model, backend: 'webgpu' })).rejects.toThrow(/^WebGPU was required \(backend: "webgpu"\) but the model has float16 tensors/);
+  });
+
+  it('falls back to WASM when there is no WebGPU or no adapter', async () => {
+    const { mod, model } = await webgpuClient('add');
+    const { ort } = webgpuStandIn(false);
+    for (const [navigator, reason] of [
+      [{}, 'this browser has no WebGPU (navigator.gpu is undefined)'],
+      [{ gpu: { requestAdapter: async () => null } }, 'the browser found no WebGPU adapter'],
+    ] as const) {
+      vi.stubGlobal('navigator', navigator);
+      const client = await mod.createClient({ ort, model, verify });
+      expect([client.backend, client.fallbackReason]).toEqual(['wasm', reason]);
+      await client.release();
+    }
+  });
+
+  it("refuses a WebGPU session whose outputs differ from WASM's on the check inputs, and runs on WASM", async () => {
+    const { mod, model } = await webgpuClient('add');
+    stubAdapter(['shader-f16']);
+    const { ort, created } = webgpuStandIn(true);
+    const client = await mod.createClient({ ort, model, verify });
+    expect(client.backend).toBe('wasm');
+    expect(client.fallbackReason).toMatch(/^WebGPU output "y" differs from WASM by \d+(\.\d+)? \(tolerance 0\.0001\)$/);
+    expect(created).toEqual([['webgpu'], ['wasm'], ['wasm']]);
+    // The answers come from WASM: y = x + bias, not zeros.
+    const out = await client.run(verify.inputs);
+    expect(Array.from(out.y.data as Float32Array).some((v) => v !== 0)).toBe(true);
+    await client.release();
+  });
+
+  it('uses WebGPU once its outputs match WASM on the check inputs, and not without check inputs', async () => {
+    const { mod, model } = await webgpuClient('add');
+    stubAdapter(['shader-f16']);
+    const { ort } = webgpuStandIn(false);
+    const trusted = await mod.createClient({ ort, model, verify });
+    expect(trusted.backend).toBe('webgpu');
+    expect(trusted.fallbackReason).toBeUndefined();
+    await trusted.release();
+    const unchecked = await mod.createClient({ ort, model });
+    expect(unchecked.backend).toBe('wasm');
+    expect(unchecked.fallbackReason).toBe('no inputs to check WebGPU against WASM were given (ClientOptions.verify)');
+    await unchecked.release();
   });
 });
