@@ -4,13 +4,15 @@
  * built before instead of bundling, zipping and packing again.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sha256File } from '../src/bundling/hash.js';
 import { DeployModelError } from '../src/errors.js';
-import { packageRoot, packageVersion } from '../src/package-root.js';
+import { toolchainFingerprint } from '../src/toolchain-fingerprint.js';
+
+export { toolchainFingerprint };
 
 /** Turns the cache off, as it does for the CLI's builds. */
 const NO_CACHE_ENV = 'DEPLOY_MODEL_NO_BUILD_CACHE';
@@ -107,31 +109,6 @@ async function readEntry<R extends CachedFile>(entry: string, fileName: string, 
   }
 }
 
-let toolchain: string | undefined;
-
-/**
- * deploy-model's version and the sizes and times of the sources that go into artifacts (the
- * runtime and the layer builder), so that editing them in a checkout rebuilds.
- */
-export function toolchainFingerprint(): string {
-  if (toolchain !== undefined) return toolchain;
-  const h = createHash('sha256').update(packageVersion());
-  for (const folder of ['handlers', 'layers']) {
-    const dir = path.join(packageRoot(), folder);
-    let names: string[];
-    try {
-      names = readdirSync(dir, { recursive: true }) as string[];
-    } catch {
-      continue;
-    }
-    for (const name of names.sort()) {
-      const info = statSync(path.join(dir, name));
-      if (info.isFile()) h.update(`${folder}/${name}\0${info.size}\0${info.mtimeMs}\n`);
-    }
-  }
-  toolchain = h.digest('hex');
-  return toolchain;
-}
 
 /** sha256 hex of the parts, each ended by a newline. */
 export function hash(...parts: string[]): string {

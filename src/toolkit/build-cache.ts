@@ -4,11 +4,10 @@
  * reused instead of bundled, zipped and packed again.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../bundling/hash.js';
-import { packageRoot, packageVersion } from '../package-root.js';
+import { toolchainFingerprint } from '../toolchain-fingerprint.js';
 import type { BuildResult } from '../targets/driver.js';
 import type { TargetPlanBase } from '../targets/target-module.js';
 
@@ -22,31 +21,6 @@ interface BuildRecord {
   result: BuildResult;
 }
 
-let toolchain: string | undefined;
-
-/**
- * deploy-model's version and, in a checkout, the sizes and times of the sources that go into
- * artifacts (the runtime and the layer builder), so that editing them rebuilds.
- */
-function toolchainFingerprint(): string {
-  if (toolchain !== undefined) return toolchain;
-  const hash = createHash('sha256').update(packageVersion());
-  for (const folder of ['handlers', 'layers']) {
-    const dir = path.join(packageRoot(), folder);
-    let names: string[];
-    try {
-      names = readdirSync(dir, { recursive: true }) as string[];
-    } catch {
-      continue;
-    }
-    for (const name of names.sort()) {
-      const info = statSync(path.join(dir, name));
-      if (info.isFile()) hash.update(`${folder}/${name}\0${info.size}\0${info.mtimeMs}\n`);
-    }
-  }
-  toolchain = hash.digest('hex');
-  return toolchain;
-}
 
 export function buildKey(plan: TargetPlanBase): string {
   return createHash('sha256').update(toolchainFingerprint()).update(JSON.stringify(plan)).digest('hex');
