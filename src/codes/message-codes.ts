@@ -78,6 +78,7 @@ export const MESSAGE_CODES = {
   DM_DESTROYED: message("A target's deployment was removed, or there was none."),
   DM_FUNCTION_LOG: message('A log line of a local function.'),
   DM_GOLDEN_OTHER_MODEL: message<{ file: string; recorded: string; model: string }>('The golden outputs were recorded from another model than the one deployed.'),
+  DM_GOLDEN_NOT_RECORDED: message<{ error: string }>("The default golden outputs could not be recorded from the smoke request (the model refused it); the smoke test checks shapes and types only."),
   DM_GOLDEN_READY: message<{ file: string; cases: number }>('The golden outputs the smoke test checks.'),
   DM_GOLDEN_RECORDED: message<{ file: string; cases: number; producer: unknown }>('Golden outputs were recorded with onnxruntime-node.'),
   DM_GOLDEN_TOLERANCE: message<{ numerics: string }>('The tolerance the golden outputs are checked with on this target.'),

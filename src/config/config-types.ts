@@ -900,7 +900,7 @@ export interface UserConfig {
      */
     expectShapes?: Record<string, Array<number | null>>;
     /**
-     * Golden outputs the smoke test compares answers with: 'auto' records onnxruntime-node's answer to the smoke request at build; a path is a file written by `deploy-model golden` (relative to the config); 'off' checks shapes and types only. Default: 'off'.
+     * Golden outputs the smoke test compares answers with: 'auto' records onnxruntime-node's answer to the smoke request at build; a path is a file written by `deploy-model golden` (relative to the config); 'off' checks shapes and types only. Default: 'auto'.
      */
     golden?: "off" | "auto" | string;
     /**

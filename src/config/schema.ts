@@ -116,10 +116,10 @@ export const smokeSchema = z
      * onnxruntime-node's answer to the smoke request on this machine's CPU at build; a string is
      * a file written by `deploy-model golden` (several requests, recorded once and kept with the
      * project); `'off'` checks shapes and types only.
-     * @default 'off'
+     * @default 'auto'
      */
     golden: z.union([z.literal('off'), z.literal('auto'), z.string().min(1)]).optional()
-      .describe("Golden outputs the smoke test compares answers with: 'auto' records onnxruntime-node's answer to the smoke request at build; a path is a file written by `deploy-model golden` (relative to the config); 'off' checks shapes and types only. Default: 'off'."),
+      .describe("Golden outputs the smoke test compares answers with: 'auto' records onnxruntime-node's answer to the smoke request at build; a path is a file written by `deploy-model golden` (relative to the config); 'off' checks shapes and types only. Default: 'auto'."),
     /**
      * Per output, how far a float answer may stray from the golden outputs
      * (`|actual - expected| <= abs + rel * |expected|`), and a top-k agreement check for

@@ -97,6 +97,13 @@ describe(container.builder ? title : `${title} (the container target is left out
     for (const t of targets) {
       expect(t, JSON.stringify(t.error)).toMatchObject({ name: t.name, type: TARGETS[t.name]!.type, status: 'passed', endpoint: expect.any(String), durationMs: expect.any(Number) });
     }
+    // THEN each target's answers were compared with onnxruntime-node's on this CPU (golden outputs, on by default)
+    for (const t of targets) {
+      const golden = (t as Report & { checks: Array<{ name: string; passed: boolean; maxAbsError?: number; maxRelError?: number }> }).checks.filter((c) => c.maxAbsError !== undefined);
+      expect(golden.length, `${t.name} compared no output with the golden outputs`).toBeGreaterThan(0);
+      expect(golden.every((c) => c.passed)).toBe(true);
+      console.info(`golden outputs, ${t.name} (${t.type}): ${golden.map((c) => `${c.name}: max abs ${c.maxAbsError} rel ${c.maxRelError}`).join('; ')}`);
+    }
     const by = Object.fromEntries(targets.map((t) => [t.name, t]));
     expect(by.local!.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(by.lambda!.endpoint).toMatch(new RegExp(`^${aws.endpoint}/lambda-url/[0-9a-f]+/$`));
@@ -135,11 +142,12 @@ describe(container.builder ? title : `${title} (the container target is left out
     // THEN one row per target, each passed, with the endpoint of the first deploy
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const header = run.stdout.split('\n')[0]!;
-    expect(header.split(/\s+/)).toEqual(['TARGET', 'TYPE', 'ENDPOINT', 'STATUS', 'P50']);
+    // Golden outputs are on by default: each row shows the largest error against onnxruntime-node on CPU.
+    expect(header.split(/\s+/)).toEqual(['TARGET', 'TYPE', 'ENDPOINT', 'STATUS', 'P50', 'GOLDEN', 'MAX', 'ERROR']);
     for (const t of targets) {
       // The local target restarts beside the old one, so its port changes; the others keep theirs.
       const endpoint = t.type === 'local' ? 'http://127\\.0\\.0\\.1:\\d+/' : t.endpoint!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      expect(run.stdout).toMatch(new RegExp(`^${t.name}\\s+${t.type}\\s+${endpoint}\\s+passed\\s+[\\d.]+ ms\\s*$`, 'm'));
+      expect(run.stdout).toMatch(new RegExp(`^${t.name}\\s+${t.type}\\s+${endpoint}\\s+passed\\s+[\\d.]+ ms\\s+abs \\S+ rel \\S+\\s*$`, 'm'));
     }
     expect(run.stdout.split('\n').filter((l) => / passed /.test(l))).toHaveLength(NAMES.length);
     expect(sm.endpoints.size).toBe(1);
