@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // The published entry point. From a clone, `npm install` builds dist/ through the prepare script.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+// `deploy-model --version` alone (CI logs, bug reports, shell prompts) answers before the CLI loads.
+const only = process.argv.slice(2);
+if (only.length === 1 && (only[0] === '--version' || only[0] === '-v')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
+}
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {

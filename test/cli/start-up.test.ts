@@ -42,10 +42,19 @@ describe('CLI start-up', () => {
     expect(heavyIn(packagesOf(run.files))).toEqual(expect.arrayContaining(['kubernetes-models', 'esbuild']));
   });
 
-  it.each([['--version'], ['--help']])('deploy-model %s loads commander and none of the heavy libraries', (flag) => {
+  it.each([['--version'], ['-v']])('deploy-model %s answers from package.json before the CLI loads', (flag) => {
     const run = loadedBy([BIN, flag]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(flag === '--version' ? /^\d+\.\d+\.\d+/ : /Usage: deploy-model/);
+    expect(run.stdout).toBe(`${(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    // the bin script alone: no dist module, no package
+    expect(run.files.filter((f) => f.startsWith(REPO) && !f.includes(`${path.sep}bench${path.sep}`))).toEqual([BIN]);
+    expect(packagesOf(run.files)).toEqual([]);
+  });
+
+  it('deploy-model --help loads commander and none of the heavy libraries', () => {
+    const run = loadedBy([BIN, '--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Usage: deploy-model/);
     const packages = packagesOf(run.files);
     expect(packages).toContain('commander');
     expect(run.files.some((f) => f.endsWith(path.join('cli', 'main.js')))).toBe(true);
