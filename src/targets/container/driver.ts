@@ -1,4 +1,8 @@
-/** The container target's driver: stage builds the image and runs it on loopback, promote pushes it, rollback removes it. */
+/**
+ * The container target's driver: stage builds the image and runs it on loopback (beside the recorded
+ * one, behind a weighted front, for a canary or linear rollout), promote pushes and records it,
+ * rollback removes it; `deploy-model rollback` puts the recorded previous image back.
+ */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { DeployModelError } from '../../errors.js';
@@ -14,11 +18,13 @@ import { buildImage, pushImage, removeImage, sameRefs, tagImage, type BuiltImage
 import {
   announceBuild, buildPlatformImages, checkSmokeRun, describeBuild, emulatedRunFailure, pushManifestList, removeManifestList, runsHere, smokeOtherPlatforms, type PlatformImage,
 } from './multi-platform.js';
-import { readImageRecord, removeImageRecord, writeImageRecord, type ImageRecord } from './image-record.js';
+import { nextImageRecord, readImageRecord, removeImageRecord, writeImageRecord, type ImageRecord } from './image-record.js';
 import { writeManifests } from './manifests.js';
 import type { ContainerPlan } from './plan.js';
-import { runContainer, stopContainer } from './run-container.js';
+import { restoreContainerPrevious } from './restore-previous.js';
+import { runContainer, stopContainer, type RunContainerOptions } from './run-container.js';
 import type { ContainerTargetConfig } from './schema.js';
+import { ensureLocalImage, previousImageMissing, startTrafficSplit, stopTrafficSplit, type TrafficSplit } from './traffic-split.js';
 
 interface ContainerCandidateState {
   builder: Builder;
@@ -29,6 +35,8 @@ interface ContainerCandidateState {
   container: string;
   /** What the last deploy recorded, when there is a record. */
   previous?: ImageRecord;
+  /** A canary or linear rollout over a recorded image: its run and the weighted front. @default - none */
+  split?: TrafficSplit;
 }
 
 type ContainerCandidate = Candidate<ContainerCandidateState>;
@@ -54,6 +62,11 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
       // A GPU engine needs the GPUs where it runs: checked before pulling a multi-gigabyte base.
       const gpu = plan.run.gpu ? await detectGpuRuntime(builder) : undefined;
       if (gpu) ctx.io.info('DM_CONTAINER_GPU_RUNTIME', `GPU container runtime: ${gpu.detail}`, { detail: gpu.detail });
+      // Traffic steps split between the recorded image and the new one: the recorded one must still be here to run.
+      const splits = plan.rollout.traffic !== undefined && previous !== undefined && !unchanged;
+      if (splits && !(await ensureLocalImage(builder, previous, ctx.io))) {
+        throw previousImageMissing(ctx, builder, previous, `rollout.strategy '${plan.rollout.strategy}'`, 'or deploy all at once (strategy \'all-at-once\'), which needs no earlier image');
+      }
       await ensureBaseImage(builder, plan.image.baseImage, plan.image.platforms, { engine: plan.engine, io: ctx.io });
       const multi = artifacts.contexts.length > 1;
       let image: BuiltImage;
@@ -76,17 +89,17 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
       try {
         checkSmokeRun({ platform: smokePlatform, runsHere: smokeRuns, ref: smokeRef, io: ctx.io });
         ({ url } = await runContainer(builder, smokeRef, {
-          name: state.container, port: plan.run.containerPort, healthPath: plan.run.readyPath, readyTimeoutMs: plan.run.readyTimeoutMs, io: ctx.io,
-          ...(gpu ? { gpuFlags: gpu.flags } : {}), ...(plan.run.tmpfs.length > 0 ? { tmpfs: plan.run.tmpfs } : {}),
+          ...runOptions(ctx, gpu?.flags), name: state.container, io: ctx.io,
           ...(smokeRuns !== 'native' ? { platform: smokePlatform } : {}),
         }).catch((e: unknown) => { throw smokeRuns === 'emulated' ? emulatedRunFailure(e, smokePlatform, smokeRef) : e; }));
         if (platforms && native) {
           native.smoke = 'run here; the rollout\'s smoke test calls it';
           await smokeOtherPlatforms({ ctx, builder, platforms, reference: { platform: native.platform, url } });
         }
+        if (splits) state.split = await startTrafficSplit(ctx, { builder, previous, candidateUrl: url, run: runOptions(ctx, gpu?.flags) });
       } catch (e) {
         // No rollback follows a failed stage: the image it built goes now.
-        if (multi) await stopContainer(builder, state.container, { io: ctx.io }).catch(() => undefined);
+        if (multi || splits) await stopContainer(builder, state.container, { io: ctx.io }).catch(() => undefined);
         if (!unchanged) await discardImage(ctx, state).catch((cause) => warnKept(ctx, state, cause));
         throw e;
       }
@@ -96,6 +109,8 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
         ...(previous ? { previousEndpoint: previous.ref, previous: previous.contentTag } : {}),
         version: artifacts.contentTag,
         client,
+        // The endpoint users reach during the traffic steps: the front, split between the recorded image and this one.
+        ...(state.split ? { liveClient: httpInferenceClient(inferUrl(state.split.front.url, plan.image.modelName)) } : {}),
         ...(unchanged ? { unchanged: true } : {}),
         state,
         details: {
@@ -108,32 +123,74 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
 
     /** An unchanged image was run only for its smoke test: stop the run. */
     async release(ctx: ContainerContext, candidate: ContainerCandidate) {
+      await stopSplit(ctx, candidate.state);
       await stopQuietly(ctx, candidate.state);
+    },
+
+    /** A traffic step: the front gives the new image `percent` of the requests, the recorded one the rest. */
+    async shift(ctx: ContainerContext, candidate: ContainerCandidate, percent: number) {
+      const { split } = candidate.state;
+      // The rollout core shifts only a candidate with a liveClient, which stage gives only with a split.
+      if (!split) throw new Error(`${ctx.targetName}: a traffic step was asked for with no recorded image running beside the new one`);
+      split.front.setCandidatePercent(percent);
+      ctx.io.info('DM_CONTAINER_SHIFT', `${ctx.targetName}: ${split.front.url} sends ${percent} % of the requests to version ${candidate.version}, the rest to ${candidate.previous}`, { version: candidate.version, previous: candidate.previous ?? '', percent, url: split.front.url });
     },
 
     async promote(ctx: ContainerContext, candidate: ContainerCandidate) {
       const { builder, image, container, platforms } = candidate.state;
+      const split = await stopSplit(ctx, candidate.state);
       await stopContainer(builder, container, { io: ctx.io });
       if (ctx.plan.image.push && platforms) await pushManifestList(builder, platforms, image.refs, ctx.io);
       else if (ctx.plan.image.push) await pushImage(builder, image.refs, ctx.io);
       else ctx.io.info('DM_CONTAINER_NOT_PUSHED', `${image.ref} stays local: set \`push\` on the target to push it to a registry`, { ref: image.ref });
-      await writeImageRecord(ctx.workDir, {
+      // The record it replaces becomes its previous, for `deploy-model rollback`.
+      await writeImageRecord(ctx.workDir, nextImageRecord(candidate.state.previous, {
         ref: image.ref, refs: image.refs, contentTag: candidate.version, builder: builder.name, sizeBytes: image.sizeBytes, buildMs: image.buildMs, pushed: ctx.plan.image.push,
-      });
+      }));
       // Written only now, so the manifests under k8s/ always name an image that passed its smoke test.
       await writeManifests(builtManifests(ctx.plan, { contentRef: image.ref }), ctx.workDir, ctx.io);
+      // For the report: how the front split the traffic steps' requests.
+      return split;
     },
 
     async rollback(ctx: ContainerContext, candidate: ContainerCandidate) {
-      await stopContainer(candidate.state.builder, candidate.state.container, { io: ctx.io });
+      const { split } = candidate.state;
+      if (split && split.front.candidatePercent > 0) {
+        // Every request back on the recorded image before anything stops.
+        ctx.io.warn('DM_CONTAINER_SHIFT_BACK', `${ctx.targetName}: version ${candidate.version} failed at ${split.front.candidatePercent} % of the requests: ${split.front.url} sends every request to ${candidate.previous} again`, { version: candidate.version, previous: candidate.previous ?? '', percent: split.front.candidatePercent });
+        split.front.setCandidatePercent(0);
+      }
+      const stepped = await stopSplit(ctx, candidate.state);
+      // A candidate that crashed under a step's traffic may be gone already: its run is removed quietly.
+      await stopQuietly(ctx, candidate.state);
       await discardImage(ctx, candidate.state);
-      return 'removed';
+      return stepped ? { outcome: 'removed' as const, details: stepped } : 'removed';
     },
   },
 
+  /**
+   * An image has no endpoint of its own: the recorded image is run on loopback, for `smoke`,
+   * `invoke` and the smoke test after `rollback`, and stopped by the deployment's `close`.
+   */
   async connect(ctx) {
-    throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `Target '${ctx.targetName}' is an image, with no endpoint of its own: deploy smoke-tests it by running it locally. ` +
-      `Apply deployment.yaml, service.yaml and hpa.yaml from ${ctx.workDir}/k8s/ (or inferenceservice.yaml where KServe is installed), or run the image, and call that.`, { details: { target: ctx.targetName } });
+    const record = await readImageRecord(ctx.workDir);
+    if (!record) {
+      throw new DeployModelError('NOT_DEPLOYED', `Target '${ctx.targetName}' (stage ${ctx.loaded.stage}) has no recorded image: nothing was deployed (no image.json in ${ctx.workDir}). Run \`deploy-model deploy --target ${ctx.targetName}\` first.`, { details: { target: ctx.targetName } });
+    }
+    const builder = await detectBuilder({ preferred: record.builder, order: ctx.plan.builder.order, mustRun: true, io: ctx.io });
+    if (!(await ensureLocalImage(builder, record, ctx.io))) {
+      throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `Target '${ctx.targetName}' is an image, with no endpoint of its own, and its recorded image ${record.ref} is not in ${builder.name}'s local storage to run here. ` +
+        `Apply deployment.yaml, service.yaml and hpa.yaml from ${ctx.workDir}/k8s/ (or inferenceservice.yaml where KServe is installed), or run the image, and call that.`, { details: { target: ctx.targetName, ref: record.ref } });
+    }
+    const gpu = ctx.plan.run.gpu ? await detectGpuRuntime(builder) : undefined;
+    const running = await runContainer(builder, record.ref, { ...runOptions(ctx, gpu?.flags), name: `${ctx.plan.run.namePrefix}-${randomBytes(4).toString('hex')}`, io: ctx.io });
+    return {
+      endpoint: record.ref,
+      version: record.contentTag,
+      client: httpInferenceClient(inferUrl(running.url, ctx.plan.image.modelName)),
+      close: async () => { await running.stop(); },
+      details: { image: record.ref, url: running.url, container: running.name },
+    };
   },
 
   async status(ctx) {
@@ -152,6 +209,8 @@ export const containerDriver: TargetDriver<ContainerTargetConfig, ContainerPlan>
     if (r.code === 0) await removeImageRecord(ctx.workDir);
     return { removed: r.code === 0 };
   },
+
+  restorePrevious: restoreContainerPrevious,
 
   diff: diffContainer,
 
@@ -186,6 +245,24 @@ async function discardImage(ctx: ContainerContext, state: ContainerCandidateStat
 
 function warnKept(ctx: ContainerContext, state: ContainerCandidateState, cause: unknown): void {
   ctx.io.warn('DM_CONTAINER_IMAGE_KEPT', `Could not remove ${state.image.refs.join(', ')} after the failed start: ${(cause as Error).message}. Remove it with \`${planRemoveImage(state.builder, state.image.refs).join(' ')}\`.`, { refs: state.image.refs });
+}
+
+/** How stage and connect run an image: the plan's port, readiness and writable folders. */
+function runOptions(ctx: ContainerContext, gpuFlags?: readonly string[]): RunContainerOptions {
+  const { run } = ctx.plan;
+  return {
+    port: run.containerPort, healthPath: run.readyPath, readyTimeoutMs: run.readyTimeoutMs,
+    ...(gpuFlags ? { gpuFlags } : {}), ...(run.tmpfs.length > 0 ? { tmpfs: run.tmpfs } : {}),
+  };
+}
+
+/** Closes the traffic split, once; says for the report how many requests the front sent each way. */
+async function stopSplit(ctx: ContainerContext, state: ContainerCandidateState): Promise<{ split: { url: string; served: Record<string, number> } } | undefined> {
+  const { split } = state;
+  if (!split) return undefined;
+  state.split = undefined;
+  await stopTrafficSplit(ctx, state.builder, split);
+  return { split: { url: split.front.url, served: { ...split.front.served } } };
 }
 
 /** Stops the candidate's run, reporting a failure instead of throwing it (the smoke test's answer matters more). */

@@ -1,4 +1,4 @@
-/** The record of the image the last deploy promoted (`image.json` in the work folder), for status, diff and destroy. */
+/** The record of the image the last deploy promoted and of the one before it (`image.json` in the work folder), for status, diff, destroy and rollback. */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Builder } from './builders.js';
@@ -14,6 +14,24 @@ export interface ImageRecord {
   sizeBytes: number;
   buildMs: number;
   pushed: boolean;
+  /**
+   * What the record said before the last deploy replaced it, which `deploy-model rollback` puts
+   * back (and drops, so a second rollback finds nothing to return to).
+   * @default - none: a first deploy, or a rollback already made
+   */
+  previous?: Omit<ImageRecord, 'previous'>;
+}
+
+/** The record a promote of `next` writes over `current`: `current` becomes its previous, unless it is the same image. */
+export function nextImageRecord(current: ImageRecord | undefined, next: Omit<ImageRecord, 'previous'>): ImageRecord {
+  const previous = current && current.ref !== next.ref ? withoutPrevious(current) : current?.previous;
+  return { ...next, ...(previous ? { previous } : {}) };
+}
+
+/** A record without its own previous: records keep one generation. */
+export function withoutPrevious(record: ImageRecord): Omit<ImageRecord, 'previous'> {
+  const { previous: _previous, ...rest } = record;
+  return rest;
 }
 
 const FILE = 'image.json';

@@ -1,11 +1,12 @@
 /** The container target's plan: the image, its environment, the manifests and the rollout, resolved once as plain data. */
 import { servingEnv } from '../../../handlers/serving-env.js';
+import { trafficPlan, type TrafficPlan } from '../../config/rollout-schema.js';
 import { basePlan } from '../base-plan.js';
 import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import { builderOrder, type Platform } from './builders.js';
 import { imageEnv } from './dockerfile.js';
 import { defaultBaseImage, ENGINE_UID, needsGpu } from './engines.js';
-import { planManifests, READY_PATH, type GpuScheduling, type Manifests } from './manifests.js';
+import { planManifests, READY_PATH, resolveKserve, type GpuScheduling, type Manifests } from './manifests.js';
 import { planOvmsConfig, type OvmsPlan } from './openvino-config.js';
 import type { ContainerBuilderName, ContainerContract, ContainerEngine, ContainerTargetConfig } from './schema.js';
 import { planContainerTriton, resolveTritonOptions, type ContainerTritonPlan } from './triton-plan.js';
@@ -110,10 +111,13 @@ export function planContainer(input: PlanInput<ContainerTargetConfig>): Containe
     signature: input.signature, modelName: config.name, batching: config.model.batching, inputShapes: config.model.inputs,
     runtime: config.runtime, options: target.openvino,
   }) : undefined;
+  const traffic = trafficPlan(target.rollout);
   const base = basePlan(input, rolloutSteps({ repository, extraTags, push: target.push !== undefined, order, platforms, engine }));
   const uid = ENGINE_UID[engine];
+  const kserveMode = resolveKserve(target.kserve, gpu)?.mode;
   return {
     ...base,
+    ...(traffic ? { rollout: { strategy: target.rollout!.strategy, steps: trafficSteps(base.rollout.steps, traffic, kserveMode), traffic } } : {}),
     type: 'container',
     engine,
     image: {
@@ -155,6 +159,7 @@ export function planContainer(input: PlanInput<ContainerTargetConfig>): Containe
         ...(triton?.engineCache ? { engineCache: triton.engineCache } : {}),
         ...(triton ? { startupBudgetSeconds: triton.startupBudgetSeconds, command: triton.command } : {}),
         ...(openvino ? { runtimeArgs: openvino.args } : {}),
+        ...(traffic ? { canaryTrafficPercent: traffic.percents[0]! } : {}),
       }),
     },
   };
@@ -187,5 +192,24 @@ function rolloutSteps(image: { repository: string; extraTags: readonly string[];
         : 'stop the run, record the image and write the manifests under k8s/; the image stays local (set push to publish it)',
     },
     { phase: 'rollback', action: 'stop the run and remove the new image; nothing is pushed' },
+  ];
+}
+
+/**
+ * A canary or linear rollout's steps: here, the recorded image and the new one run side by side
+ * behind a weighted front on 127.0.0.1 whose weights each traffic step sets; in the cluster,
+ * KServe's canaryTrafficPercent, which nothing promotes by itself.
+ */
+function trafficSteps(steps: readonly RolloutStep[], traffic: TrafficPlan, kserveMode: string | undefined): RolloutStep[] {
+  const alarms = `error rate <= ${traffic.alarms.maxErrorRate}${traffic.alarms.maxP99LatencyMs ? `, p99 <= ${traffic.alarms.maxP99LatencyMs} ms` : ''}`;
+  const kserve = kserveMode === 'raw'
+    ? 'the InferenceService carries no canaryTrafficPercent (KServe splits traffic in serverless mode only)'
+    : `the InferenceService carries canaryTrafficPercent: ${traffic.percents[0]}, for KServe to step by \`kubectl patch\` (docs/kubernetes.md)`;
+  return [
+    ...steps.filter((s) => s.phase !== 'promote' && s.phase !== 'rollback'),
+    { phase: 'stage', action: 'when an image of this target is recorded (and still in local storage), run it too, and put a weighted front on 127.0.0.1 before both, all requests on the recorded image; a first deploy has nothing to split with and promotes after the smoke test' },
+    ...traffic.percents.map((p): RolloutStep => ({ phase: 'promote', action: `set the front's weights to ${p} % of the requests on the new image (smooth weighted round-robin); after ${traffic.intervalSeconds} s, smoke-test the new image and send ${traffic.alarms.probeRequests} requests through the front (${alarms})` })),
+    { phase: 'promote', action: `stop the front and the recorded image's run, then as all at once: stop the new image's run, ${steps.find((s) => s.phase === 'promote')?.action.replace(/^stop the run, /, '') ?? 'record the image'}; ${kserve}` },
+    { phase: 'rollback', action: "a failed step: the front's weights go back to the recorded image alone, then the front, both runs and the new image go; the record and the manifests under k8s/ still name the recorded image" },
   ];
 }

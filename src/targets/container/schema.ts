@@ -1,6 +1,8 @@
 /** The container target's config entry: engine, base image, builder, push, port, contract, Kubernetes resources and KServe. */
 import { z } from 'zod';
+import { rolloutSchema } from '../../config/rollout-schema.js';
 import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
+import { CONTAINER_BUILDERS } from '../../kits/container/builder-names.js';
 
 /** The serving contracts the image's HTTP server speaks; all routes are always served. */
 export const CONTAINER_CONTRACTS = ['kserve-v2', 'sagemaker', 'vertex', 'azure-ml'] as const;
@@ -18,8 +20,7 @@ export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
 export const CONTAINER_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 export type ContainerPlatform = (typeof CONTAINER_PLATFORMS)[number];
 
-export const CONTAINER_BUILDERS = ['docker', 'podman', 'buildah'] as const;
-export type ContainerBuilderName = (typeof CONTAINER_BUILDERS)[number];
+export { CONTAINER_BUILDERS, type ContainerBuilderName } from '../../kits/container/builder-names.js';
 
 /** Kubernetes quantities as the API server accepts them (a subset: decimal with an optional suffix). */
 const CPU_QUANTITY = /^(\d+(\.\d+)?|\d+m)$/;
@@ -261,6 +262,14 @@ export const containerTargetSchema = z
       ])
       .default(true)
       .describe("Also write a KServe InferenceService (custom container predictor, protocol v2): true, false, or { mode: 'serverless' | 'raw' } to pin KServe's deployment mode. Default: true (the cluster's default mode, a manifest valid in both)."),
+    /**
+     * How traffic moves to a new image. Here, when a previous image of this target is recorded,
+     * deploy runs it and the new one side by side behind a weighted front on 127.0.0.1 and steps the
+     * new one's share, checked at each step; the InferenceService carries the first step as
+     * `canaryTrafficPercent` (KServe's canary rollout; see docs/kubernetes.md to promote it).
+     * @default - all at once, after the smoke test
+     */
+    rollout: rolloutSchema.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

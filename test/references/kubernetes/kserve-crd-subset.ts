@@ -97,6 +97,9 @@ export const PREDICTOR_SUBSET: CrdSchema = object({
   scaleTarget: int32,
   containerConcurrency: int64,
   timeout: int64,
+  // ComponentExtensionSpec `CanaryTrafficPercent *int64 json:"canaryTrafficPercent,omitempty"`
+  // (component.go): `format: int64, type: integer` under spec.predictor in the CRD.
+  canaryTrafficPercent: int64,
   automountServiceAccountToken: boolean,
   serviceAccountName: string,
   securityContext: object({ fsGroup: int64, runAsGroup: int64, runAsNonRoot: boolean, runAsUser: int64, seccompProfile, supplementalGroups: { type: 'array', items: int64 } }),

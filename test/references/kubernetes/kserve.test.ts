@@ -18,7 +18,19 @@ describe("KServe's InferenceService CRD (kserve/kserve v0.20.0, the fields deplo
     expect(crdViolations(planned(kserve))).toEqual([]);
   });
 
+  // A canary or linear rollout's first step: ComponentExtensionSpec.canaryTrafficPercent (kserve/kserve,
+  // pkg/apis/serving/v1beta1/component.go; `format: int64, type: integer` under spec.predictor in
+  // config/crd/full/serving.kserve.io_inferenceservices.yaml), left out in a pinned raw mode.
+  it.each(MODES)('kserve %s with a canary share: the InferenceService matches the CRD and passes the webhooks', (_what, kserve) => {
+    const target = containerTargetSchema.parse({ type: 'container', kserve });
+    const isvc = planManifests({ name: 'ocr-cls', image: 'registry.example.com/ocr-cls:0123456789ab', target, canaryTrafficPercent: 10 }).inferenceService! as C;
+    expect(crdViolations(isvc)).toEqual([]);
+    expect(kserveWebhookViolations(isvc)).toEqual([]);
+    expect(isvc.spec.predictor.canaryTrafficPercent).toBe(kserve !== true && kserve.mode === 'raw' ? undefined : 10);
+  });
+
   it.each<[string, (isvc: C) => void, string, RegExp]>([
+    ['a fractional canaryTrafficPercent', (i) => { i.spec.predictor.canaryTrafficPercent = 12.5; }, 'spec.predictor.canaryTrafficPercent', /integer/],
     ['a scaleMetric outside the enum', (i) => { i.spec.predictor.scaleMetric = 'gpu'; }, 'spec.predictor.scaleMetric', /one of cpu, memory, concurrency, rps/],
     ['minReplicas as a string', (i) => { i.spec.predictor.minReplicas = '2'; }, 'spec.predictor.minReplicas', /integer/],
     ['maxReplicas beyond int32', (i) => { i.spec.predictor.maxReplicas = 2 ** 31; }, 'spec.predictor.maxReplicas', /int32/],

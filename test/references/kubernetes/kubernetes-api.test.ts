@@ -24,8 +24,11 @@ describe('the Kubernetes API schema (kubernetes-models, generated from the upstr
     expect(unknownFields(KUBERNETES_SCHEMAS.Service, m.service)).toEqual([]);
     expect(unknownFields(KUBERNETES_SCHEMAS.HorizontalPodAutoscaler, m.hpa)).toEqual([]);
     for (const kserve of [true, { mode: 'serverless' as const }, { mode: 'raw' as const }]) {
-      const isvc = planManifests({ name: 'ocr-cls', image: 'registry.example.com/ocr-cls:0123456789ab', target: { ...target, kserve } }).inferenceService as { spec: { predictor: Json } };
-      expect(unknownFields(KUBERNETES_SCHEMAS.PodSpec, predictorPodSpec(isvc.spec.predictor))).toEqual([]);
+      // With and without a rollout's canary share, which is KServe's own field and not the pod's.
+      for (const canary of [{}, { canaryTrafficPercent: 10 }]) {
+        const isvc = planManifests({ name: 'ocr-cls', image: 'registry.example.com/ocr-cls:0123456789ab', target: { ...target, kserve }, ...canary }).inferenceService as { spec: { predictor: Json } };
+        expect(unknownFields(KUBERNETES_SCHEMAS.PodSpec, predictorPodSpec(isvc.spec.predictor))).toEqual([]);
+      }
     }
   });
 

@@ -9,7 +9,7 @@ import { inspectModel } from '../../../src/model/inspect-model.js';
 import type { ModelSignature } from '../../../src/model/types.js';
 import type { ContainerArtifacts, ContainerContext } from '../../../src/targets/container/build.js';
 import { containerDriver } from '../../../src/targets/container/driver.js';
-import { writeImageRecord } from '../../../src/targets/container/image-record.js';
+import { nextImageRecord, writeImageRecord } from '../../../src/targets/container/image-record.js';
 import type { ContainerPlan } from '../../../src/targets/container/plan.js';
 import type { ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 import type { BuildResult } from '../../../src/targets/driver.js';
@@ -89,10 +89,31 @@ describe('container driver without a builder', () => {
     expect(host.codes()).toContain('DM_CONTAINER_MANIFESTS');
   });
 
-  it('has nothing to connect to and reports not-deployed before a deploy', async () => {
-    await expect(containerDriver.connect(ctx)).rejects.toMatchObject({ code: 'TARGET_ACTION_UNAVAILABLE' });
+  it('has nothing to connect to, roll back or report before a deploy', async () => {
+    await expect(containerDriver.connect(ctx)).rejects.toMatchObject({ code: 'NOT_DEPLOYED' });
+    await expect(containerDriver.restorePrevious!(ctx, build)).rejects.toMatchObject({ code: 'NOT_DEPLOYED', message: expect.stringContaining('deploy-model deploy --target image') });
     expect(await containerDriver.status(ctx)).toEqual({ state: 'not-deployed' });
     expect(await containerDriver.destroy(ctx)).toEqual({ removed: false });
+  });
+
+  it('answers ROLLBACK_NO_PREVIOUS when the record keeps no earlier image, naming the one it keeps', async () => {
+    const work = join(dir, 'no-previous');
+    const c = containerContext(dir, work, cls);
+    await mkdir(work, { recursive: true });
+    await writeImageRecord(work, { ref: `${PUSH}:0123456789ab`, refs: [`${PUSH}:0123456789ab`], contentTag: '0123456789ab', builder: 'podman', sizeBytes: 1, buildMs: 1, pushed: true });
+    await expect(containerDriver.restorePrevious!(c, build)).rejects.toMatchObject({ code: 'ROLLBACK_NO_PREVIOUS', message: expect.stringContaining(`${PUSH}:0123456789ab (version 0123456789ab) and nothing before it`) });
+  });
+
+  it('a promote keeps one generation: the record it replaces becomes its previous, unless it is the same image', () => {
+    const rec = (tag: string) => ({ ref: `${PUSH}:${tag}`, refs: [`${PUSH}:${tag}`], contentTag: tag, builder: 'podman' as const, sizeBytes: 1, buildMs: 1, pushed: false });
+    const first = nextImageRecord(undefined, rec('aaaaaaaaaaaa'));
+    expect(first).toEqual(rec('aaaaaaaaaaaa'));
+    const second = nextImageRecord(first, rec('bbbbbbbbbbbb'));
+    expect(second).toEqual({ ...rec('bbbbbbbbbbbb'), previous: rec('aaaaaaaaaaaa') });
+    // The third drops the first: one generation is kept.
+    expect(nextImageRecord(second, rec('cccccccccccc'))).toEqual({ ...rec('cccccccccccc'), previous: rec('bbbbbbbbbbbb') });
+    // The same image promoted again keeps what it had before it.
+    expect(nextImageRecord(second, rec('bbbbbbbbbbbb'))).toEqual(second);
   });
 
   it('reports a recorded image as its content tag: stopped when local, unknown once pushed', async () => {

@@ -6,7 +6,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { Service } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { knativeRefusals, MANIFEST_FILES, planManifests, renderManifest, validateManifests, withImage, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
+import { knativeRefusals, MANIFEST_FILES, planManifests, renderManifest, validateManifests, withImage, withoutCanary, writeManifests, type ManifestInput } from '../../../src/targets/container/manifests.js';
 import { containerTargetSchema, type ContainerTargetConfig } from '../../../src/targets/container/schema.js';
 
 const target = containerTargetSchema.parse({ type: 'container', resources: { cpu: '500m', memory: '768Mi' }, replicas: { min: 2, max: 6 }, targetCpuUtilization: 60 });
@@ -188,6 +188,46 @@ describe('validateManifests', () => {
       const m = planManifests({ ...input, target: { ...target, kserve } });
       await expect(validateManifests(m)).resolves.toBeUndefined();
     }
+  });
+});
+
+describe("the InferenceService's canary share (a canary or linear rollout's first step)", () => {
+  // KServe's InferenceService CRD: ComponentExtensionSpec, which PredictorSpec inlines, declares
+  // `CanaryTrafficPercent *int64 json:"canaryTrafficPercent,omitempty"`, "the traffic split percentage
+  // between the candidate revision and the last ready revision" (kserve/kserve,
+  // pkg/apis/serving/v1beta1/component.go). KServe splits between Knative revisions only: "Canary
+  // rollout strategy is only supported in serverless deployment mode" (KServe docs, Canary Rollout Strategy).
+  const isvcOf = (m: ReturnType<typeof planManifests>) => m.inferenceService as Obj;
+
+  it('sets spec.predictor.canaryTrafficPercent, an integer, on the predictor beside the scaling fields, and still validates', async () => {
+    for (const kserve of [true, { mode: 'serverless' as const }]) {
+      // GIVEN the first step of a rollout WHEN planned
+      const m = planManifests({ ...input, target: { ...target, kserve }, canaryTrafficPercent: 10 });
+      const predictor = isvcOf(m).spec.predictor;
+      // THEN the field is where the CRD has it, as an integer
+      expect(predictor.canaryTrafficPercent).toBe(10);
+      expect(Number.isInteger(predictor.canaryTrafficPercent)).toBe(true);
+      expect(Object.keys(predictor).slice(0, 3)).toEqual(['canaryTrafficPercent', 'minReplicas', 'maxReplicas']);
+      // AND the checks the project runs on the InferenceService pass: the pod schema and Knative's field rules
+      expect(knativeRefusals(predictor)).toEqual([]);
+      await expect(validateManifests(m)).resolves.toBeUndefined();
+      // AND the plain Deployment is the same as without a rollout: Kubernetes has no share to set on it
+      expect(m.deployment).toEqual(planManifests({ ...input, target: { ...target, kserve } }).deployment);
+    }
+  });
+
+  it('is left out in a pinned raw mode, where KServe would not split traffic, and without a rollout', () => {
+    expect(isvcOf(planManifests({ ...input, target: { ...target, kserve: { mode: 'raw' } }, canaryTrafficPercent: 10 })).spec.predictor).not.toHaveProperty('canaryTrafficPercent');
+    expect(isvcOf(planManifests(input)).spec.predictor).not.toHaveProperty('canaryTrafficPercent');
+  });
+
+  it('withoutCanary drops it (what a rollback writes) and leaves the rest and the input as they were', () => {
+    const m = planManifests({ ...input, canaryTrafficPercent: 25 });
+    const restored = withoutCanary(m);
+    expect(isvcOf(restored).spec.predictor).not.toHaveProperty('canaryTrafficPercent');
+    expect(isvcOf(m).spec.predictor.canaryTrafficPercent).toBe(25);
+    expect(restored).toEqual(planManifests(input));
+    expect(withoutCanary(planManifests(input))).toEqual(planManifests(input));
   });
 });
 

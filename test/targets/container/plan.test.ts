@@ -119,6 +119,42 @@ describe('the container plan', () => {
   });
 });
 
+describe('the container rollout option', () => {
+  it('plans linear traffic steps through the weighted front, and the first step as the InferenceService canary share', () => {
+    // GIVEN a linear rollout of two steps
+    const p = plan({ rollout: { strategy: 'linear', steps: [10, 50], intervalSeconds: 5, alarms: { maxErrorRate: 0.05, maxP99LatencyMs: 800, probeRequests: 40 } } });
+    // THEN the traffic plan is the rollout core's, with the shared defaults resolved
+    expect(p.rollout.strategy).toBe('linear');
+    expect(p.rollout.traffic).toEqual({ percents: [10, 50], intervalSeconds: 5, alarms: { maxErrorRate: 0.05, maxP99LatencyMs: 800, probeRequests: 40 } });
+    // AND each step says what it does here
+    const promote = p.rollout.steps.filter((s) => s.phase === 'promote').map((s) => s.action);
+    expect(promote).toHaveLength(3);
+    expect(promote[0]).toBe("set the front's weights to 10 % of the requests on the new image (smooth weighted round-robin); after 5 s, smoke-test the new image and send 40 requests through the front (error rate <= 0.05, p99 <= 800 ms)");
+    expect(promote[1]).toContain('50 % of the requests on the new image');
+    expect(promote[2]).toContain('stop the front and the recorded image');
+    expect(promote[2]).toContain('canaryTrafficPercent: 10');
+    expect(p.rollout.steps.filter((s) => s.phase === 'rollback')).toHaveLength(1);
+    expect(p.rollout.steps.some((s) => s.phase === 'stage' && s.action.includes('weighted front on 127.0.0.1'))).toBe(true);
+    expect((p.manifests.objects.inferenceService as any).spec.predictor.canaryTrafficPercent).toBe(10);
+  });
+
+  it("canary defaults to one step of 10 %; all-at-once, or none, plans no traffic and no canary share", () => {
+    expect(plan({ rollout: { strategy: 'canary' } }).rollout.traffic).toEqual({ percents: [10], intervalSeconds: 60, alarms: { maxErrorRate: 0, probeRequests: 20 } });
+    for (const entry of [{}, { rollout: { strategy: 'all-at-once' } }]) {
+      const p = plan(entry);
+      expect(p.rollout.traffic).toBeUndefined();
+      expect(p.rollout.strategy).toBe('all-at-once');
+      expect((p.manifests.objects.inferenceService as any).spec.predictor).not.toHaveProperty('canaryTrafficPercent');
+    }
+  });
+
+  it('says a pinned raw mode gets no canary share, and refuses steps that do not increase', () => {
+    const p = plan({ kserve: { mode: 'raw' }, rollout: { strategy: 'canary', steps: [20] } });
+    expect(p.rollout.steps.at(-2)!.action).toContain('no canaryTrafficPercent (KServe splits traffic in serverless mode only)');
+    expect(() => input({ rollout: { strategy: 'linear', steps: [50, 10] } })).toThrow(/must increase step by step/);
+  });
+});
+
 describe('the container checks', () => {
   const validate = (targetEntry: Record<string, unknown>, extra?: Record<string, unknown>, sig: ModelSignature = signature) =>
     containerTarget.validate!({ ...input(targetEntry, extra), signature: sig });
