@@ -8,12 +8,20 @@
  * The model sums its weights, which sit in external data (bench/_lib/sized-model.ts), so its
  * cold start is the cost of loading and touching that many bytes. The function's files are laid out
  * from a folder with the zip's layout rather than from the zip: deflating 1 GB takes minutes, and
- * Lambda unzips before init anyway. Past 250 MB Lambda refuses such a package; what would ship it
- * there (a container image, or the weights loaded from S3 at init) is not measured here, nor is
- * anything of Lambda's own (image pulls, code download): only the process on this machine.
+ * Lambda unzips before init anyway. Past 250 MB Lambda refuses such a package.
+ *
+ * A third side, S3 at init (aws-lambda `weights: 's3'`): the same function files without the model,
+ * whose handler fetches the weights at init from an S3 stand-in on loopback (a plain HTTP server in
+ * this process streaming the files; no network, no signature check), checks their sha256 and
+ * writes them to a fresh /tmp folder before loading them. Not measured: a container image's start
+ * (its pull is Lambda's), and anything of Lambda's own (code download, image pulls, S3's bandwidth).
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,14 +70,15 @@ function runProcess(file: string, env: Record<string, string>): Promise<Run> {
     let err = '';
     let wallMs: number | undefined;
     child.stdout.on('data', (d: Buffer) => {
-      wallMs ??= performance.now() - t0;
       out += d.toString();
+      // The answer's line, not a log line the handler printed at init.
+      if (out.includes('{"status"')) wallMs ??= performance.now() - t0;
     });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', reject);
     child.on('exit', (code) => {
       try {
-        const line = JSON.parse(out.trim().split('\n')[0]!) as { status: number; cpu: number; steps: Record<string, number> };
+        const line = JSON.parse(out.trim().split('\n').find((l) => l.startsWith('{"status"'))!) as { status: number; cpu: number; steps: Record<string, number> };
         if (code !== 0 || line.status !== 200) throw new Error(`exit ${code}, status ${line.status}`);
         resolve({ wallMs: wallMs!, cpu: line.cpu, steps: line.steps });
       } catch (e) {
@@ -78,6 +87,27 @@ function runProcess(file: string, env: Record<string, string>): Promise<Run> {
     });
   });
 }
+
+/** Hex sha256 of a file, streamed. */
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The S3 stand-in: GET /<bucket>/<key> streams the file `objects` maps the key to. */
+const objects = new Map<string, string>();
+const s3 = createServer((req, res) => {
+  const file = objects.get(decodeURIComponent((req.url ?? '').replace(/^\/weights\//, '')));
+  if (!file) {
+    res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'binary/octet-stream' });
+  createReadStream(file).pipe(res);
+});
+await new Promise<void>((r) => s3.listen(0, '127.0.0.1', r));
+const s3Endpoint = `http://127.0.0.1:${(s3.address() as AddressInfo).port}`;
 
 const work = await mkdtemp(join(tmpdir(), 'deploy-model-bench-size-'));
 try {
@@ -105,7 +135,24 @@ try {
     await writeFile(join(codeDir, FUNCTION_LAYOUT.signature), signatureJson(signature));
     await rm(modelDir, { recursive: true });
     const layout = await layoutFunction({ codeDir, layers: [layer.zip.file], workDir: join(dir, 'fn') });
+    // The S3 side's function: the same files less the model, which the stand-in serves.
+    const s3CodeDir = join(dir, 's3-code');
+    await mkdir(join(s3CodeDir, FUNCTION_LAYOUT.modelDir), { recursive: true });
+    await copyFile(handler.file, join(s3CodeDir, FUNCTION_LAYOUT.handler));
+    await writeFile(join(s3CodeDir, FUNCTION_LAYOUT.signature), signatureJson(signature));
+    const weights = join(dir, 'weights');
+    await mkdir(weights, { recursive: true });
+    const modelObjects: Array<{ uri: string; file: string; sha256: string; bytes: number }> = [];
+    for (const name of ['model.onnx', ...signature.externalData]) {
+      const file = join(weights, name);
+      await copyFile(join(codeDir, FUNCTION_LAYOUT.modelDir, name), file);
+      objects.set(`${sizeMb}mb/${name}`, file);
+      modelObjects.push({ uri: `s3://weights/${sizeMb}mb/${name}`, file: name, sha256: await sha256Of(file), bytes: (await stat(file)).size });
+    }
+    const s3Layout = await layoutFunction({ codeDir: s3CodeDir, layers: [layer.zip.file], workDir: join(dir, 's3-fn') });
+    await rm(s3CodeDir, { recursive: true });
     await rm(codeDir, { recursive: true });
+    const s3Tmp = join(dir, 's3-tmp');
     const nodePath = join(layout.optDir, 'nodejs', 'node_modules');
     const eventFile = join(dir, 'event.json');
     const path = '/v2/models/sized/infer';
@@ -118,33 +165,47 @@ try {
       BENCH_HANDLER_URL: pathToFileURL(join(layout.taskRoot, FUNCTION_LAYOUT.handler)).href, BENCH_EVENT: eventFile,
     });
     const raw = () => runProcess(rawRunner, { NODE_PATH: nodePath, BENCH_MODEL: join(layout.taskRoot, FUNCTION_LAYOUT.model) });
+    // Each S3 run is a new execution environment: an empty /tmp, so the weights are fetched again.
+    const fromS3 = async () => {
+      await rm(s3Tmp, { recursive: true, force: true });
+      return runProcess(artifactRunner, {
+        LAMBDA_TASK_ROOT: s3Layout.taskRoot, NODE_PATH: nodePath, DM_MODEL_NAME: 'sized', DM_WEIGHTS_DIR: s3Tmp,
+        DM_MODEL_OBJECTS: JSON.stringify(modelObjects), AWS_ENDPOINT_URL_S3: s3Endpoint, AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: 'bench',
+        BENCH_HANDLER_URL: pathToFileURL(join(s3Layout.taskRoot, FUNCTION_LAYOUT.handler)).href, BENCH_EVENT: eventFile,
+      });
+    };
 
     // WHEN both run in fresh processes, alternating (one warm-up each: the files enter the page cache)
     await artifact();
     await raw();
-    const runs = { artifact: [] as Run[], raw: [] as Run[] };
+    await fromS3();
+    const runs = { artifact: [] as Run[], raw: [] as Run[], s3: [] as Run[] };
+    const sides = { artifact, raw, s3: fromS3 };
     for (let r = 0; r < ROUNDS; r++) {
-      for (const side of r % 2 === 0 ? (['artifact', 'raw'] as const) : (['raw', 'artifact'] as const)) {
-        runs[side].push(await (side === 'artifact' ? artifact() : raw()));
+      for (const side of r % 2 === 0 ? (['artifact', 'raw', 's3'] as const) : (['s3', 'raw', 'artifact'] as const)) {
+        runs[side].push(await sides[side]());
       }
     }
+    for (const name of ['model.onnx', ...signature.externalData]) objects.delete(`${sizeMb}mb/${name}`);
     await rm(dir, { recursive: true, force: true });
 
     // THEN
     const wall = (side: keyof typeof runs) => median(runs[side].map((x) => x.wallMs));
     const cpu = (side: keyof typeof runs) => median(runs[side].map((x) => x.cpu));
     const label = `${sizeMb} MB`;
-    rows.push([label, ms(wall('artifact'), 0), ms(wall('raw'), 0), ratio(wall('artifact') / wall('raw')), ms(cpu('artifact'), 0), ms(cpu('raw'), 0), ratio(cpu('artifact') / cpu('raw'))]);
-    for (const side of ['artifact', 'raw'] as const) {
+    rows.push([label, ms(wall('artifact'), 0), ms(wall('s3'), 0), ms(wall('raw'), 0), ratio(wall('artifact') / wall('raw')), ratio(wall('s3') / wall('raw')), ms(cpu('artifact'), 0), ms(cpu('s3'), 0), ms(cpu('raw'), 0), ratio(cpu('artifact') / cpu('raw')), ratio(cpu('s3') / cpu('raw'))]);
+    for (const side of ['artifact', 's3', 'raw'] as const) {
       for (const step of Object.keys(runs[side][0]!.steps)) stepRows.push([label, side, step, ms(median(runs[side].map((x) => x.steps[step]!)), 0)]);
     }
-    ratios.push(`${label} ${ratio(wall('artifact') / wall('raw'))}`);
+    ratios.push(`${label} zip ${ratio(wall('artifact') / wall('raw'))} s3 ${ratio(wall('s3') / wall('raw'))}`);
   }
   console.log(`Cold start by model size (a sum over weights kept in external data), ${ROUNDS} alternating fresh processes per side, medians\n`);
-  console.log(table([['model', 'function files: spawn to answer', 'bare: spawn to answer', 'ratio', 'function CPU', 'bare CPU', 'CPU ratio'], ...rows]));
+  console.log(table([['model', 'zip files: spawn to answer', 'S3 at init', 'bare', 'zip / bare', 'S3 / bare', 'zip CPU', 'S3 CPU', 'bare CPU', 'zip CPU ratio', 'S3 CPU ratio'], ...rows]));
   console.log(`\nsteps:\n${table([['model', 'side', 'step', 'median'], ...stepRows])}`);
-  console.log('\nnot measured here: a container image (Lambda image packaging is not built yet) and weights loaded from S3 at init (not built yet); on Lambda, also its code download and image pulls.');
+  console.log("\nnot measured here: a container image's start (the same files under /var/task and /opt: its first answer is the zip side's once the image is pulled, and the pull is Lambda's); S3's own bandwidth (the stand-in is on loopback); Lambda's code download.");
   console.log(`\nratio cold start function files/bare by size: ${ratios.join(', ')}`);
 } finally {
+  s3.close();
   await rm(work, { recursive: true, force: true });
 }

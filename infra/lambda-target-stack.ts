@@ -1,13 +1,16 @@
 /** The CDK stack of one aws-lambda target, built from the target's plan (or a config entry, resolved by the same planner). */
-import { CfnOutput, Duration, Size, Stack, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Size, Stack, Tags } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProjectConfig } from '../src/config/schema.js';
 import { lambdaStackPlan, type AwsLambdaTargetConfig, type LambdaArtifacts, type LambdaStackPlan } from '../src/targets/aws-lambda/index.js';
-import { OnnxModelFunction } from './onnx-model-function.js';
+import { DeployModelError } from '../src/errors.js';
+import { OnnxModelFunction, type OnnxModelFunctionProps } from './onnx-model-function.js';
 import { LAMBDA_PREVIOUS_VERSION_OUTPUT, LIVE_ALIAS_NAME } from './outputs.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
+import { ModelWeights, type ModelWeightFile } from './model-weights.js';
 
 /** What the build stage produced for one aws-lambda target. */
 export interface LambdaStackArtifacts {
@@ -25,13 +28,38 @@ export interface LambdaStackArtifacts {
    * @default - read from each zip's central directory
    */
   readonly unzippedBytes?: { readonly function?: number; readonly layer?: number };
+  /**
+   * With package 'image': the pushed image's tag, and the ECR repository it is in.
+   * @default - none: the stack is for package 'zip'
+   */
+  readonly image?: LambdaStackImage;
+  /**
+   * With weights 's3': the model's files, uploaded as their own assets and fetched by the function at init.
+   * @default - none: the model is in the function zip
+   */
+  readonly weights?: readonly ModelWeightFile[];
 }
+
+/** Where the function's image is: a repository of the stack's own account and region, and a tag. */
+export interface LambdaStackImage {
+  readonly tag: string;
+  /**
+   * The repository, as the environment's CDK bootstrap stack names it (`ImageRepositoryName`).
+   * @default - the default bootstrap's `cdk-hnb659fds-container-assets-<account>-<region>`
+   */
+  readonly repositoryName?: string;
+}
+
+/** The container-assets repository of the default CDK bootstrap (qualifier hnb659fds), in the stack's account and region. */
+export const DEFAULT_BOOTSTRAP_IMAGE_REPOSITORY = 'cdk-hnb659fds-container-assets-${AWS::AccountId}-${AWS::Region}';
 
 /** The stack's artifacts from what the aws-lambda build recorded (`BuildResult.outputs`). */
 export function lambdaStackArtifacts(built: LambdaArtifacts): LambdaStackArtifacts {
   return {
     functionZip: built.functionZip, layerZip: built.layerZip, modelBytes: built.modelBytes,
     unzippedBytes: { function: built.functionUnzippedBytes, layer: built.layerUnzippedBytes },
+    ...(built.weights ? { weights: built.weights } : {}),
+    ...(built.image ? { image: { tag: built.image.tag, ...(built.image.repositoryName ? { repositoryName: built.image.repositoryName } : {}) } } : {}),
   };
 }
 
@@ -86,7 +114,8 @@ const RUNTIMES: Record<LambdaStackPlan['runtime'], lambda.Runtime> = { 'nodejs22
 export class LambdaTargetStack extends Stack {
   readonly plan: LambdaStackPlan;
   readonly model: OnnxModelFunction;
-  readonly layer: OnnxRuntimeLayer;
+  /** With package 'zip'; an image holds onnxruntime itself. */
+  readonly layer?: OnnxRuntimeLayer;
 
   constructor(scope: Construct, options: BuildLambdaStackOptions) {
     const plan = lambdaStackPlanOf(options);
@@ -101,17 +130,29 @@ export class LambdaTargetStack extends Stack {
     for (const [key, value] of Object.entries(plan.tags)) Tags.of(this).add(key, value);
 
     const architecture = plan.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
-    this.layer = new OnnxRuntimeLayer(this, 'OnnxRuntime', {
-      code: artifacts.layerZip,
-      architecture,
-      unzippedBytes: artifacts.unzippedBytes?.layer,
-    });
+    let source: Pick<OnnxModelFunctionProps, 'code' | 'unzippedBytes' | 'layer' | 'image'>;
+    if (plan.package === 'image') {
+      if (!artifacts.image) {
+        throw new DeployModelError('LAMBDA_CODE_SOURCE', `${plan.stackName}: the plan ships the function as a container image (package: 'image') but the build recorded no image. Build the target again (deploy-model build).`, { details: { stackName: plan.stackName }, kind: 'internal' });
+      }
+      const repositoryName = artifacts.image.repositoryName ?? Fn.sub(DEFAULT_BOOTSTRAP_IMAGE_REPOSITORY);
+      source = { image: { repository: ecr.Repository.fromRepositoryName(this, 'ImageRepository', repositoryName), tagOrDigest: artifacts.image.tag } };
+    } else {
+      this.layer = new OnnxRuntimeLayer(this, 'OnnxRuntime', {
+        code: artifacts.layerZip,
+        architecture,
+        unzippedBytes: artifacts.unzippedBytes?.layer,
+      });
+      source = { code: artifacts.functionZip, unzippedBytes: artifacts.unzippedBytes?.function, layer: this.layer };
+    }
+    if (plan.weights === 's3' && !artifacts.weights?.length) {
+      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${plan.stackName}: the plan keeps the weights in S3 (weights: 's3') but the build recorded no weight files. Build the target again (deploy-model build).`, { details: { stackName: plan.stackName }, kind: 'internal' });
+    }
+    const weights = plan.weights === 's3' ? new ModelWeights(this, 'Weights', { files: artifacts.weights! }) : undefined;
     this.model = new OnnxModelFunction(this, 'Model', {
-      code: artifacts.functionZip,
-      unzippedBytes: artifacts.unzippedBytes?.function,
+      ...source,
       modelName: plan.modelName,
-      environment: { ...plan.environment },
-      layer: this.layer,
+      environment: { ...plan.environment, ...weights?.environment },
       architecture,
       runtime: RUNTIMES[plan.runtime],
       memorySize: plan.memoryMb,
@@ -123,6 +164,7 @@ export class LambdaTargetStack extends Stack {
       urlAuth: plan.urlAuth,
       aliasVersion: options.aliasVersion,
     });
+    weights?.grantRead(this.model.function);
     this.model.addStackOutputs();
     if (options.canary) {
       // Alias routing weights: the platform's own traffic split (AWS::Lambda::Alias RoutingConfig).

@@ -1,6 +1,7 @@
 /** The OnnxModelFunction construct: an ONNX model on AWS Lambda with its version, `live` alias and Function URL. */
 import path from 'node:path';
 import { Annotations, AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -25,14 +26,31 @@ export interface OnnxModelFunctionProps {
    * Path of the .onnx model, relative to the directory the CDK app runs in, or absolute. At synth
    * the function zip is built from it (the bundled handler, the model with its external data, the
    * signature read from the graph) and cached by content: the same model gives the same asset
-   * hash. Give `model` or `code`, not both.
-   * @default - none: `code` is required
+   * hash. Give one of `model`, `code` and `image`.
+   * @default - none: `code` or `image` is required
    */
   readonly model?: string;
 
   /**
+   * The function as a container image in ECR (Lambda's `PackageType: Image`), e.g. the image
+   * deploy-model's aws-lambda target builds with `package: 'image'` (handler, onnxruntime and the
+   * model inside, a Runtime API client as its ENTRYPOINT). No layer is attached, the handler and
+   * runtime come from the image, and the 250 MB zip limit does not apply (Lambda allows 10 GB).
+   * Lambda pulls it from a repository of the function's own account and region, whose repository
+   * policy lets `lambda.amazonaws.com` pull (the CDK bootstrap repository's
+   * `LambdaECRImageRetrievalPolicy` does; CDK adds it to repositories it creates). Give one of
+   * `model`, `code` and `image`.
+   * @default - none: the function ships as a zip (`model` or `code`)
+   */
+  readonly image?: {
+    readonly repository: ecr.IRepository;
+    /** An image tag, or a digest (`sha256:...`). */
+    readonly tagOrDigest: string;
+  };
+
+  /**
    * Path of a function zip you built (handler bundle + model), e.g. with `buildModelFunctionZip`.
-   * Give `model` or `code`, not both.
+   * Give one of `model`, `code` and `image`.
    * @default - built at synth from `model`
    */
   readonly code?: string;
@@ -192,19 +210,26 @@ export class OnnxModelFunction extends Construct {
   readonly memorySize: number;
   /** The version number the alias points at (a token unless `aliasVersion` was given). */
   readonly liveVersion: string;
+  /** How the function ships: `zip` (`model` or `code`, with the onnxruntime layer) or `image`. */
+  readonly package: 'zip' | 'image';
 
   constructor(scope: Construct, id: string, props: OnnxModelFunctionProps) {
     super(scope, id);
 
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_22_X;
-    if ((props.model === undefined) === (props.code === undefined)) {
-      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: ${props.model === undefined ? 'neither model nor code is given' : 'both model and code are given'}. Pass model (the .onnx file; the function zip is built at synth) or code (a function zip you built), not both.`, { details: { model: props.model, code: props.code } });
+    const sources = (['model', 'code', 'image'] as const).filter((k) => props[k] !== undefined);
+    if (sources.length !== 1) {
+      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: ${sources.length === 0 ? 'none of model, code and image is given' : `${sources.join(' and ')} are given`}. Pass exactly one: model (the .onnx file; the function zip is built at synth), code (a function zip you built) or image (a container image in ECR).`, { details: { model: props.model, code: props.code, image: props.image?.tagOrDigest } });
+    }
+    this.package = props.image ? 'image' : 'zip';
+    if (props.image && props.layer) {
+      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: a layer is given with image; Lambda attaches no layers to a container image function (onnxruntime is inside the image). Leave layer out, or ship a zip (model or code).`, { details: { image: props.image.tagOrDigest } });
     }
     const model = props.model === undefined ? undefined : resolveModelFile(props.model, this.node.path);
     const modelName = props.modelName ?? (model ? modelNameFromFile(model.file) : undefined);
     if (modelName === undefined) {
-      throw new DeployModelError('LAMBDA_MODEL_NAME_MISSING', `${this.node.path}: modelName is not given; with code, the function cannot tell which name the model serves under /v2/models/{name}. Pass modelName, e.g. 'ocr-det'.`, { details: { code: props.code } });
+      throw new DeployModelError('LAMBDA_MODEL_NAME_MISSING', `${this.node.path}: modelName is not given; with ${props.image ? 'image' : 'code'}, the function cannot tell which name the model serves under /v2/models/{name}. Pass modelName, e.g. 'ocr-det'.`, { details: { code: props.code } });
     }
     this.modelName = modelName;
     // The checks that need no build come first, so a wrong prop fails before a large model is zipped.
@@ -229,9 +254,14 @@ export class OnnxModelFunction extends Construct {
     const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
     // Before building anything: a model that alone breaks the limit fails at once.
     if (model) assertLambdaPackageFits({ functionBytes: model.bytes, layerBytes, what: this.node.path });
-    const source = model ? this.buildCode(model) : givenCode(this, props.code!);
-    const functionBytes = props.unzippedBytes ?? source.unzippedBytes ?? model?.bytes ?? 0;
-    assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
+    const source = props.image
+      ? { code: lambda.Code.fromEcrImage(props.image.repository, { tagOrDigest: props.image.tagOrDigest }) } as FunctionCode
+      : model ? this.buildCode(model) : givenCode(this, props.code!);
+    // A container image is measured against Lambda's 10 GB when it is built, not here.
+    if (!props.image) {
+      const functionBytes = props.unzippedBytes ?? source.unzippedBytes ?? model?.bytes ?? 0;
+      assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
+    }
 
     const modelBytes = props.modelBytes ?? source.modelBytes;
     if (props.memorySize === undefined && modelBytes === undefined) {
@@ -258,9 +288,10 @@ export class OnnxModelFunction extends Construct {
 
     const sourceMaps = props.sourceMaps ?? (source.names ?? []).some((n) => /\.m?js\.map$/.test(n));
     this.function = new lambda.Function(this, 'Function', {
-      runtime,
+      // A container image brings its runtime and names its handler (the image's ENTRYPOINT and CMD).
+      runtime: props.image ? lambda.Runtime.FROM_IMAGE : runtime,
       architecture,
-      handler: 'index.handler',
+      handler: props.image ? lambda.Handler.FROM_IMAGE : 'index.handler',
       code: source.code,
       layers: layer ? [layer] : undefined,
       memorySize: this.memorySize,
@@ -280,7 +311,7 @@ export class OnnxModelFunction extends Construct {
     });
     this.currentVersion = this.function.currentVersion;
 
-    if (runtime.name === lambda.Runtime.NODEJS_22_X.name) {
+    if (!props.image && runtime.name === lambda.Runtime.NODEJS_22_X.name) {
       Validations.of(this.function).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'nodejs22.x is a supported LTS runtime and the one the handler bundle is built for (esbuild target node22) and the onnxruntime-node layer is tested on; nodejs24.x can be chosen with the runtime prop.',

@@ -79,6 +79,11 @@ export class SageMakerTargetStack extends Stack {
       startupHealthCheckTimeout: Duration.seconds(plan.startupHealthCheckTimeoutSeconds),
       modelDownloadTimeout: Duration.seconds(plan.modelDownloadTimeoutSeconds),
       bakingPeriod: Duration.seconds(plan.bakeSeconds),
+      ...(plan.trafficRouting ? {
+        trafficRouting: { type: plan.trafficRouting.type, sizePercent: plan.trafficRouting.sizePercent, waitInterval: Duration.seconds(plan.trafficRouting.waitIntervalSeconds) },
+        maxErrorRate: plan.trafficRouting.alarms.maxErrorRate,
+        ...(plan.trafficRouting.alarms.maxP99LatencyMs === undefined ? {} : { maxP99Latency: Duration.millis(plan.trafficRouting.alarms.maxP99LatencyMs) }),
+      } : {}),
       logRetention: plan.logRetentionDays as logs.RetentionDays,
       vpc: plan.vpc && { subnetIds: [...plan.vpc.subnetIds], securityGroupIds: [...plan.vpc.securityGroupIds] },
       autoscaling: plan.autoscaling && {

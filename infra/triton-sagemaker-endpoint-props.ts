@@ -148,6 +148,27 @@ export interface TritonSageMakerEndpointProps {
   readonly bakingPeriod?: Duration;
 
   /**
+   * SageMaker's traffic routing for blue/green updates (deployment guardrails): CANARY turns traffic
+   * on for `sizePercent` of the new fleet's capacity (at most 50), then for the rest; LINEAR for
+   * `sizePercent` (10-50) at a time. SageMaker waits `waitInterval` between steps.
+   * @default - ALL_AT_ONCE
+   */
+  readonly trafficRouting?: TritonSageMakerTrafficRouting;
+
+  /**
+   * With a value above 0, the error alarm that rolls an update back fires when
+   * Invocation5XXErrors / Invocations over a minute exceeds it, instead of on any 5XX answer.
+   * @default 0 - any 5XX answer fires it
+   */
+  readonly maxErrorRate?: number;
+
+  /**
+   * Adds a rollback alarm on the variant's p99 ModelLatency above this.
+   * @default - no latency alarm
+   */
+  readonly maxP99Latency?: Duration;
+
+  /**
    * More alarms that roll an update back (up to 9 besides the 5XX alarm this construct creates).
    * @default - none
    */
@@ -166,4 +187,13 @@ export interface TritonSageMakerEndpointProps {
    * @default - none
    */
   readonly environment?: Record<string, string>;
+}
+
+/** SageMaker's TrafficRoutingConfig of a blue/green update, in capacity percent. */
+export interface TritonSageMakerTrafficRouting {
+  readonly type: 'CANARY' | 'LINEAR';
+  /** CanarySize or LinearStepSize, in percent of the new fleet's capacity. */
+  readonly sizePercent: number;
+  /** WaitIntervalInSeconds: how long each step serves before the next (0-3600 s). */
+  readonly waitInterval: Duration;
 }

@@ -56,8 +56,10 @@ export class TritonSageMakerEndpoint extends Construct {
   readonly model: sagemaker.CfnModel;
   readonly endpointConfig: sagemaker.CfnEndpointConfig;
   readonly endpoint: sagemaker.CfnEndpoint;
-  /** Fires on any 5XX answer; rolls an update back while it bakes. */
+  /** Fires on any 5XX answer (or, with maxErrorRate, on a share of them); rolls an update back. */
   readonly errorAlarm: cloudwatch.Alarm;
+  /** Fires when the variant's p99 ModelLatency exceeds maxP99Latency; rolls an update back. */
+  readonly latencyAlarm?: cloudwatch.Alarm;
   readonly scalableTarget?: applicationautoscaling.CfnScalableTarget;
   /** The serving image (a token for region-agnostic stacks). */
   readonly image: string;
@@ -81,7 +83,7 @@ export class TritonSageMakerEndpoint extends Construct {
     const problem = endpointPropsProblem({ ...props, modelName, instanceCount, tritonVersion: props.image ? undefined : tritonVersion });
     if (problem) throw new DeployModelError(problem.code, `${this.node.path}: ${problem.message}`, { details: problem.details });
     // The rest of the checks that need no build, before the model archive is built.
-    const alarmCount = 1 + (props.rollbackAlarms?.length ?? 0);
+    const alarmCount = 1 + (props.maxP99Latency ? 1 : 0) + (props.rollbackAlarms?.length ?? 0);
     if (alarmCount > 10) {
       throw new DeployModelError('SAGEMAKER_TOO_MANY_ALARMS', `${this.node.path}: ${alarmCount} rollback alarms; SageMaker accepts at most 10 (the 5XX alarm plus 9 of rollbackAlarms). Combine alarms with a CloudWatch composite alarm.`, { details: { alarms: alarmCount } });
     }
@@ -135,31 +137,42 @@ export class TritonSageMakerEndpoint extends Construct {
     });
     for (const resource of [this.model, this.endpointConfig]) keepWhenReplaced(resource);
 
-    this.errorAlarm = new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
+    this.errorAlarm = props.maxErrorRate ? this.errorRateAlarm(props.maxErrorRate) : new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
       alarmDescription: `Any 5XX answer of SageMaker endpoint ${this.endpointName}; rolls an update back while it bakes`,
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/SageMaker',
-        metricName: 'Invocation5XXErrors',
-        dimensionsMap: { EndpointName: this.endpointName, VariantName: VARIANT_NAME },
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      }),
+      metric: this.variantMetric('Invocation5XXErrors', 'Sum'),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const alarms = [this.errorAlarm, ...(props.rollbackAlarms ?? [])];
+    if (props.maxP99Latency) {
+      this.latencyAlarm = new cloudwatch.Alarm(this, 'ModelLatencyP99Alarm', {
+        alarmDescription: `p99 ModelLatency of SageMaker endpoint ${this.endpointName} above ${props.maxP99Latency.toMilliseconds()} ms; rolls an update back`,
+        // ModelLatency is reported in microseconds.
+        metric: this.variantMetric('ModelLatency', 'p99'),
+        threshold: props.maxP99Latency.toMilliseconds() * 1000,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    const alarms = [this.errorAlarm, ...(this.latencyAlarm ? [this.latencyAlarm] : []), ...(props.rollbackAlarms ?? [])];
     const baking = props.bakingPeriod?.toSeconds() ?? DEFAULT_BAKE_SECONDS;
+    const routing = props.trafficRouting;
+    const size = routing ? { type: 'CAPACITY_PERCENT', value: routing.sizePercent } : undefined;
+    const waits = routing ? Math.ceil(100 / routing.sizePercent) * routing.waitInterval.toSeconds() : 0;
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointName: this.endpointName,
       endpointConfigName: this.endpointConfig.attrEndpointConfigName,
       deploymentConfig: {
         blueGreenUpdatePolicy: {
-          trafficRoutingConfiguration: { type: 'ALL_AT_ONCE', waitIntervalInSeconds: 0 },
+          trafficRoutingConfiguration: routing
+            ? { type: routing.type, waitIntervalInSeconds: routing.waitInterval.toSeconds(), ...(routing.type === 'CANARY' ? { canarySize: size } : { linearStepSize: size }) }
+            : { type: 'ALL_AT_ONCE', waitIntervalInSeconds: 0 },
           terminationWaitInSeconds: baking,
-          // Room for new instances to download, start (TensorRT build included) and bake.
-          maximumExecutionTimeoutInSeconds: Math.min(14_400, Math.max(600, download + startup + baking + 600)),
+          // Room for new instances to download, start (TensorRT build included), take the traffic
+          // step by step and bake; SageMaker accepts 600-28800 s.
+          maximumExecutionTimeoutInSeconds: Math.min(routing ? 28_800 : 14_400, Math.max(600, download + startup + waits + baking + 600)),
         },
         autoRollbackConfiguration: { alarms: alarms.map((a) => ({ alarmName: a.alarmName })) },
       },
@@ -189,6 +202,30 @@ export class TritonSageMakerEndpoint extends Construct {
       outputs[key] = new CfnOutput(stack, `${prefix}${TRITON_SAGEMAKER_ENDPOINT_OUTPUTS[key]}`, { value: Token.asString(value), description });
     }
     return outputs;
+  }
+
+  /** A metric of the endpoint's one variant, per minute. */
+  private variantMetric(metricName: string, statistic: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/SageMaker', metricName, statistic, period: Duration.minutes(1),
+      dimensionsMap: { EndpointName: this.endpointName, VariantName: VARIANT_NAME },
+    });
+  }
+
+  /** Fires when more than `rate` of the invocations in a minute answered 5XX. */
+  private errorRateAlarm(rate: number): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, 'ErrorRateAlarm', {
+      alarmDescription: `Share of 5XX answers of SageMaker endpoint ${this.endpointName} above ${rate}; rolls an update back`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(invocations > 0, errors / invocations, 0)',
+        usingMetrics: { errors: this.variantMetric('Invocation5XXErrors', 'Sum'), invocations: this.variantMetric('Invocations', 'Sum') },
+        period: Duration.minutes(1),
+      }),
+      threshold: rate,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   private defaultImage(tritonVersion: string): string {

@@ -1,5 +1,6 @@
 // Builds the Lambda function package: the bundled handler, the model and its signature, zipped.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { DeployModelError } from '../errors.js';
@@ -33,7 +34,22 @@ export interface BuildFunctionArtifactOptions {
    * @default false
    */
   sourcemap?: boolean;
+  /**
+   * Leaves the model and its external data out of the zip (they are kept in S3 and fetched at
+   * init); the signature stays, and `weights` lists the files to upload.
+   * @default false
+   */
+  weightsApart?: boolean;
   io?: IoHelper;
+}
+
+/** A model file kept apart from the zip: where it is here, and its name beside the model where the function fetches it. */
+export interface WeightFile {
+  /** `model.onnx`, or an external data file's path relative to it. */
+  name: string;
+  file: string;
+  bytes: number;
+  sha256: string;
 }
 
 export interface FunctionArtifact {
@@ -46,6 +62,8 @@ export interface FunctionArtifact {
   modelBytes: number;
   /** Paths inside the zip, sorted. */
   files: string[];
+  /** With `weightsApart`: the model's files, the .onnx first. @default - none: the model is in the zip */
+  weights?: WeightFile[];
 }
 
 /**
@@ -76,12 +94,18 @@ export async function buildFunctionArtifact(options: BuildFunctionArtifactOption
     io,
   });
 
+  const apart = options.weightsApart === true;
   const entries: ZipEntry[] = [
     { path: FUNCTION_LAYOUT.handler, file: bundle.file },
-    { path: FUNCTION_LAYOUT.model, file: modelPath },
+    ...(apart ? [] : [{ path: FUNCTION_LAYOUT.model, file: modelPath }]),
     { path: FUNCTION_LAYOUT.signature, data: signatureJson(signature) },
-    ...externalEntries,
+    ...(apart ? [] : externalEntries),
   ];
+  const weights = apart
+    ? await Promise.all([{ path: FUNCTION_LAYOUT.model, file: modelPath }, ...externalEntries.map((e) => ({ path: e.path, file: (e as { file: string }).file }))].map(async (e): Promise<WeightFile> => ({
+      name: e.path.slice(FUNCTION_LAYOUT.modelDir.length + 1), file: e.file, bytes: (await stat(e.file)).size, sha256: await sha256Of(e.file),
+    })))
+    : undefined;
   if (bundle.map && existsSync(bundle.map)) entries.push({ path: `${FUNCTION_LAYOUT.handler}.map`, file: bundle.map });
 
   const zip = await writeDeterministicZip(entries, join(outDir, 'function.zip'));
@@ -91,6 +115,7 @@ export async function buildFunctionArtifact(options: BuildFunctionArtifactOption
     handlerBytes: bundle.bytes,
     modelBytes,
     files: entries.map((e) => e.path).sort(),
+    ...(weights ? { weights } : {}),
   };
   io?.info('DM_ZIP_FUNCTION', `Packaged the function: ${(zip.bytes / 1e6).toFixed(1)} MB zipped, ${(zip.unzippedBytes / 1e6).toFixed(1)} MB unzipped`, {
     file: zip.file, bytes: zip.bytes, sha256: zip.sha256, unzippedBytes: zip.unzippedBytes, handlerBytes: bundle.bytes, modelBytes,
@@ -125,6 +150,13 @@ function externalDataPath(rel: string): string {
     );
   }
   return normalised;
+}
+
+/** Hex sha256 of a file, streamed. */
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function fileSize(file: string, code: string, message: string): Promise<number> {

@@ -37,6 +37,45 @@ export interface LocalTargetInput {
      */
     auth?: "iam" | "none";
   };
+  /**
+   * How traffic moves to a new version. Default: all at once, after the smoke test.
+   */
+  rollout?: {
+    /**
+     * 'all-at-once' moves all traffic after the smoke test; 'canary' one share first; 'linear' growing shares, each checked before the next. Default: 'all-at-once'.
+     * @default "all-at-once"
+     */
+    strategy?: "all-at-once" | "canary" | "linear";
+    /**
+     * Percent of requests on the new version at each step, increasing (1-99). Default: [10] for canary, [25, 50, 75] for linear.
+     */
+    steps?: Array<number>;
+    /**
+     * Seconds each step serves before its checks decide. Default: 60.
+     * @default 60
+     */
+    intervalSeconds?: number;
+    /**
+     * What stops the rollout at a step: the error rate and p99 latency of probe requests through the split endpoint. Default: any error stops it.
+     * @default {"maxErrorRate":0,"probeRequests":20}
+     */
+    alarms?: {
+      /**
+       * Largest share of probe requests that may fail (0-1). Default: 0.
+       * @default 0
+       */
+      maxErrorRate?: number;
+      /**
+       * Largest p99 latency of the probe requests, in ms. Default: none.
+       */
+      maxP99LatencyMs?: number;
+      /**
+       * Requests sent to the split endpoint at each step. Default: 20.
+       * @default 20
+       */
+      probeRequests?: number;
+    };
+  };
 }
 
 /**
@@ -53,6 +92,30 @@ export interface AwsLambdaTargetInput {
    * @default "x86_64"
    */
   architecture?: "x86_64" | "arm64";
+  /**
+   * How the function ships: 'zip' (function zip + onnxruntime layer, 250 MB unzipped at most) or 'image' (a container image in the CDK bootstrap ECR repository, up to 10 GB). Default: zip when the model, handler and layer fit 250 MB unzipped, image otherwise.
+   */
+  package?: "zip" | "image";
+  /**
+   * The container image, with package: 'image'.
+   * @default {"baseImage":"docker.io/library/node:22-bookworm-slim"}
+   */
+  image?: {
+    /**
+     * The Node.js 22 image the function image is built FROM (needs node on PATH). Default: 'docker.io/library/node:22-bookworm-slim'.
+     * @default "docker.io/library/node:22-bookworm-slim"
+     */
+    baseImage?: string;
+    /**
+     * The image builder. Default: the first that works here (docker, podman, buildah).
+     */
+    builder?: "docker" | "podman" | "buildah";
+  };
+  /**
+   * Where the model's weights live: 'bundled' in the function code, or 's3': their own S3 object, fetched into /tmp at init (sha256-checked; a code change does not upload them again). Default: 'bundled'.
+   * @default "bundled"
+   */
+  weights?: "bundled" | "s3";
   /**
    * Memory in MB (128-10240). Default: derived from the model size, max(1024, 4 x model MB + 512) rounded up to 64.
    */
@@ -216,6 +279,45 @@ export interface AwsSageMakerTargetInput {
    */
   bakeSeconds?: number;
   /**
+   * How traffic moves to a new version, by SageMaker's blue/green traffic routing: 'canary' (CANARY, one size <= 50 %), 'linear' (LINEAR, equal steps of 10-50 %), rolled back by CloudWatch alarms on the error rate and p99 latency. Default: all at once.
+   */
+  rollout?: {
+    /**
+     * 'all-at-once' moves all traffic after the smoke test; 'canary' one share first; 'linear' growing shares, each checked before the next. Default: 'all-at-once'.
+     * @default "all-at-once"
+     */
+    strategy?: "all-at-once" | "canary" | "linear";
+    /**
+     * Percent of requests on the new version at each step, increasing (1-99). Default: [10] for canary, [25, 50, 75] for linear.
+     */
+    steps?: Array<number>;
+    /**
+     * Seconds each step serves before its checks decide. Default: 60.
+     * @default 60
+     */
+    intervalSeconds?: number;
+    /**
+     * What stops the rollout at a step: the error rate and p99 latency of probe requests through the split endpoint. Default: any error stops it.
+     * @default {"maxErrorRate":0,"probeRequests":20}
+     */
+    alarms?: {
+      /**
+       * Largest share of probe requests that may fail (0-1). Default: 0.
+       * @default 0
+       */
+      maxErrorRate?: number;
+      /**
+       * Largest p99 latency of the probe requests, in ms. Default: none.
+       */
+      maxP99LatencyMs?: number;
+      /**
+       * Requests sent to the split endpoint at each step. Default: 20.
+       * @default 20
+       */
+      probeRequests?: number;
+    };
+  };
+  /**
    * CloudWatch log retention in days. Default: 30.
    * @default 30
    */
@@ -318,6 +420,45 @@ export interface GcpVertexTargetInput {
    * @default 60
    */
   operationTimeoutMinutes?: number;
+  /**
+   * How traffic moves to a new version through the live endpoint's trafficSplit: 'canary' or 'linear' steps, each checked against the alarms and the golden smoke test. Default: all at once, after the smoke test.
+   */
+  rollout?: {
+    /**
+     * 'all-at-once' moves all traffic after the smoke test; 'canary' one share first; 'linear' growing shares, each checked before the next. Default: 'all-at-once'.
+     * @default "all-at-once"
+     */
+    strategy?: "all-at-once" | "canary" | "linear";
+    /**
+     * Percent of requests on the new version at each step, increasing (1-99). Default: [10] for canary, [25, 50, 75] for linear.
+     */
+    steps?: Array<number>;
+    /**
+     * Seconds each step serves before its checks decide. Default: 60.
+     * @default 60
+     */
+    intervalSeconds?: number;
+    /**
+     * What stops the rollout at a step: the error rate and p99 latency of probe requests through the split endpoint. Default: any error stops it.
+     * @default {"maxErrorRate":0,"probeRequests":20}
+     */
+    alarms?: {
+      /**
+       * Largest share of probe requests that may fail (0-1). Default: 0.
+       * @default 0
+       */
+      maxErrorRate?: number;
+      /**
+       * Largest p99 latency of the probe requests, in ms. Default: none.
+       */
+      maxP99LatencyMs?: number;
+      /**
+       * Requests sent to the split endpoint at each step. Default: 20.
+       * @default 20
+       */
+      probeRequests?: number;
+    };
+  };
   /**
    * 'tensorrt' builds TensorRT engines on the serving GPU at load (faster inference, slower start); 'onnxruntime' runs ONNX Runtime's CUDA provider. Default: 'tensorrt'.
    * @default "tensorrt"
@@ -474,6 +615,45 @@ export interface AzureMlTargetInput {
      * How long a request may wait for a free slot before it gets 429, in ms. Default: 500.
      */
     maxQueueWaitMs?: number;
+  };
+  /**
+   * How traffic moves to a new deployment through the endpoint's traffic map: 'canary' or 'linear' steps, each checked against the alarms and the golden smoke test. Default: all at once, after the smoke test.
+   */
+  rollout?: {
+    /**
+     * 'all-at-once' moves all traffic after the smoke test; 'canary' one share first; 'linear' growing shares, each checked before the next. Default: 'all-at-once'.
+     * @default "all-at-once"
+     */
+    strategy?: "all-at-once" | "canary" | "linear";
+    /**
+     * Percent of requests on the new version at each step, increasing (1-99). Default: [10] for canary, [25, 50, 75] for linear.
+     */
+    steps?: Array<number>;
+    /**
+     * Seconds each step serves before its checks decide. Default: 60.
+     * @default 60
+     */
+    intervalSeconds?: number;
+    /**
+     * What stops the rollout at a step: the error rate and p99 latency of probe requests through the split endpoint. Default: any error stops it.
+     * @default {"maxErrorRate":0,"probeRequests":20}
+     */
+    alarms?: {
+      /**
+       * Largest share of probe requests that may fail (0-1). Default: 0.
+       * @default 0
+       */
+      maxErrorRate?: number;
+      /**
+       * Largest p99 latency of the probe requests, in ms. Default: none.
+       */
+      maxP99LatencyMs?: number;
+      /**
+       * Requests sent to the split endpoint at each step. Default: 20.
+       * @default 20
+       */
+      probeRequests?: number;
+    };
   };
   /**
    * 'tensorrt' builds TensorRT engines on the serving GPU at load (faster inference, slower start); 'onnxruntime' runs ONNX Runtime's CUDA provider. Default: 'tensorrt'.
@@ -730,6 +910,45 @@ export interface ContainerTargetInput {
      * KServe deployment mode: 'serverless' (Knative, scales on concurrency) or 'raw' (Deployment + HPA on CPU, pod-level securityContext). Default: the cluster's defaultDeploymentMode, with a manifest valid in both.
      */
     mode?: "serverless" | "raw";
+  };
+  /**
+   * How traffic moves to a new version. Default: all at once, after the smoke test.
+   */
+  rollout?: {
+    /**
+     * 'all-at-once' moves all traffic after the smoke test; 'canary' one share first; 'linear' growing shares, each checked before the next. Default: 'all-at-once'.
+     * @default "all-at-once"
+     */
+    strategy?: "all-at-once" | "canary" | "linear";
+    /**
+     * Percent of requests on the new version at each step, increasing (1-99). Default: [10] for canary, [25, 50, 75] for linear.
+     */
+    steps?: Array<number>;
+    /**
+     * Seconds each step serves before its checks decide. Default: 60.
+     * @default 60
+     */
+    intervalSeconds?: number;
+    /**
+     * What stops the rollout at a step: the error rate and p99 latency of probe requests through the split endpoint. Default: any error stops it.
+     * @default {"maxErrorRate":0,"probeRequests":20}
+     */
+    alarms?: {
+      /**
+       * Largest share of probe requests that may fail (0-1). Default: 0.
+       * @default 0
+       */
+      maxErrorRate?: number;
+      /**
+       * Largest p99 latency of the probe requests, in ms. Default: none.
+       */
+      maxP99LatencyMs?: number;
+      /**
+       * Requests sent to the split endpoint at each step. Default: 20.
+       * @default 20
+       */
+      probeRequests?: number;
+    };
   };
 }
 

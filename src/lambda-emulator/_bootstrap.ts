@@ -80,6 +80,8 @@ function patchConsole(): void {
  * the executor knows when it holds the whole log of the invocation (pipes and HTTP race).
  */
 function flushMarker(requestId: string): Promise<void> {
+  // A container image on Lambda logs to CloudWatch, where the marker would be noise.
+  if (process.env.DM_RUNTIME_LOG_MARKERS === 'off') return Promise.resolve();
   const marker = `\u0000DM_LOCAL_END ${requestId}\n`;
   const one = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => {
     try { stream.write(marker, () => resolve()); } catch { resolve(); }
@@ -346,7 +348,8 @@ async function main(): Promise<void> {
 
   let handler: Handler;
   try {
-    handler = await loadHandler(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.env._HANDLER ?? '');
+    // A container image names its handler as the ENTRYPOINT's argument (the image's CMD), as aws-lambda-ric takes it.
+    handler = await loadHandler(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.argv[2] ?? process.env._HANDLER ?? '');
   } catch (error) {
     console.error('Init Error', toFormatted(error));
     await postInitError(error);

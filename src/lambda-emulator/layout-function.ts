@@ -107,9 +107,10 @@ let bundled: Promise<string> | undefined;
 /**
  * The runtime bootstrap is written in TypeScript next to this file (`_bootstrap.ts`, or the
  * compiled `_bootstrap.js` in the package); esbuild turns it into one plain ESM file once per
- * process, so the child runs it with bare `node`, from source checkouts and packages alike.
+ * process, so the child runs it with bare `node`, from source checkouts and packages alike. The
+ * aws-lambda target's container image carries the same file as its ENTRYPOINT.
  */
-function bootstrapSource(): Promise<string> {
+export function bootstrapSource(): Promise<string> {
   bundled ??= (async () => {
     const here = fileURLToPath(import.meta.url);
     const entry = path.join(path.dirname(here), `_bootstrap${path.extname(here)}`);

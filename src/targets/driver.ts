@@ -3,7 +3,7 @@ import type { ConfigSource } from '../config/load-config.js';
 import type { ProjectConfig } from '../config/schema.js';
 import type { IoHelper } from '../io/io-host.js';
 import type { ModelSignature } from '../model/types.js';
-import type { InferenceClient, SmokeReference, SmokeResult } from '../smoke/run-smoke.js';
+import type { InferenceClient, SmokeCheck, SmokeReference, SmokeResult } from '../smoke/run-smoke.js';
 import type { TargetPlanBase } from './target-module.js';
 import type { LogLine, LogsOptions } from '../kits/logs/log-line.js';
 
@@ -96,6 +96,14 @@ export interface Candidate<S = unknown> {
    * @default - the target cannot split traffic
    */
   liveClient?: InferenceClient;
+  /**
+   * The traffic steps the platform ran by itself while `stage` deployed (SageMaker's deployment
+   * guardrails) and, when one of its alarms stopped them, the failed check: the platform already
+   * moved all traffic back, so the core reports the deploy as not promoted, with no smoke test
+   * and no rollback of its own.
+   * @default - the platform ran no traffic steps
+   */
+  platformRollout?: { steps: readonly object[]; failure?: SmokeCheck };
   /** The driver's own state for promote and rollback. */
   state: S;
   details?: Record<string, unknown>;

@@ -24,6 +24,17 @@ export async function runRollout(ctx: TargetContext, driver: TargetDriver, build
   await interrupted();
   const base = { version: candidate.version, ...(candidate.previous ? { previousVersion: candidate.previous } : {}), ...(candidate.details ? { details: candidate.details } : {}) };
 
+  // The platform ran the traffic steps itself and its alarm stopped them: it already moved the traffic back.
+  const platformFailure = candidate.platformRollout?.failure;
+  if (platformFailure) {
+    ctx.io.warn('DM_ROLLOUT_STEP_FAILED', `${ctx.targetName}: ${platformFailure.name} failed: ${platformFailure.message}; version ${candidate.previous} serves all the traffic again`, { ...platformFailure, version: candidate.version, previous: candidate.previous });
+    await releaseQuietly(ctx, driver, candidate);
+    const steps = candidate.platformRollout!.steps;
+    const smoke: SmokeResult = { status: 'failed', latencyMs: { p50: 0, max: 0 }, checks: [platformFailure] };
+    const endpoint = candidate.previousEndpoint ?? candidate.endpoint;
+    return { ...base, endpoint, smoke, promoted: false, details: { ...candidate.details, rollout: { strategy: ctx.plan.rollout.strategy, steps, failedStep: steps.length } } };
+  }
+
   let result: SmokeResult;
   try {
     result = await smoke(candidate.client, candidate.reference);

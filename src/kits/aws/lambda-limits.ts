@@ -8,7 +8,15 @@ import { DeployModelError } from '../../errors.js';
  */
 export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
 
+/**
+ * Lambda's limit on a container image function's image: 10 GB uncompressed, all layers included
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
+export const LAMBDA_IMAGE_LIMIT_BYTES = 10 * 1024 * 1024 * 1024;
+
 /** Lambda's memory range, in MB. */
+/** Lambda's largest ephemeral storage (/tmp), in MB (EphemeralStorage.Size, 512-10240). */
+export const LAMBDA_EPHEMERAL_STORAGE_MAX_MB = 10240;
 export const LAMBDA_MEMORY_MIN_MB = 128;
 export const LAMBDA_MEMORY_MAX_MB = 10240;
 

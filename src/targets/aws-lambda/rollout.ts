@@ -49,6 +49,17 @@ export async function synthAndDeploy(ctx: LambdaContext, artifacts: LambdaArtifa
   return deployStack({ assemblyDir: synth.assemblyDir, stackName: plan.stackName, region: plan.region, io: ctx.io });
 }
 
+/**
+ * With package 'image': the image pushed to the bootstrap ECR repository first (the stack names
+ * it), so a missing repository fails before CloudFormation changes anything.
+ */
+async function withPublishedImage(ctx: LambdaContext, artifacts: LambdaArtifacts): Promise<LambdaArtifacts> {
+  if (!artifacts.image) return artifacts;
+  const { publishLambdaImage } = await import('./publish-image.js');
+  const published = await publishLambdaImage({ image: artifacts.image, region: ctx.plan.region, targetName: ctx.targetName, io: ctx.io });
+  return { ...artifacts, image: { ...artifacts.image, repositoryName: published.repositoryName } };
+}
+
 function requireOutput(outputs: Record<string, string>, key: string, plan: AwsLambdaPlan): string {
   const value = outputs[key];
   if (!value) throw stackOutputsMissing(plan.stackName, plan.region, [key], outputs);
@@ -71,7 +82,7 @@ export const lambdaRollout: RolloutHooks<AwsLambdaTargetConfig, AwsLambdaPlan, L
   async stage(ctx: LambdaContext, build: BuildResult): Promise<Candidate<LambdaCandidateState>> {
     const { io, plan } = ctx;
     const { stackName, region } = plan;
-    const artifacts = build.outputs as LambdaArtifacts;
+    const artifacts = await withPublishedImage(ctx, build.outputs as LambdaArtifacts);
 
     warnPublicUrl(plan, io);
     const before = await describeStack({ stackName, region });
@@ -174,6 +185,6 @@ export async function restoreLambdaPrevious(ctx: LambdaContext, build: BuildResu
     throw new DeployModelError('ROLLBACK_NO_PREVIOUS', `Target '${ctx.targetName}' has no earlier version to roll back to: stack ${stackName} serves version ${live} and records no ${LAMBDA_PREVIOUS_VERSION_OUTPUT} (a first deploy, or a rollback already made). Deploy the earlier model or config to serve it again.`, { details: { target: ctx.targetName, stackName, liveVersion: live } });
   }
   io.info('DM_LAMBDA_ROLLBACK', `Moving the live alias of ${stackName} back from version ${live} to ${previous}`, { from: live, to: previous });
-  const deployed = await synthAndDeploy(ctx, build.outputs as LambdaArtifacts, previous);
+  const deployed = await synthAndDeploy(ctx, await withPublishedImage(ctx, build.outputs as LambdaArtifacts), previous);
   return { from: live, to: previous, endpoint: deployed.outputs[OUT.functionUrl], details: { stackName, functionName: deployed.outputs[OUT.functionName] } };
 }

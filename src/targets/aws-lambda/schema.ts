@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { rolloutSchema } from '../../config/rollout-schema.js';
 import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
+import { CONTAINER_BUILDERS } from '../../kits/container/builder-names.js';
+import { LAMBDA_IMAGE_BASE } from '../../kits/container/base-images.js';
 
 export const awsLambdaTargetSchema = z
   .object({
@@ -15,6 +17,41 @@ export const awsLambdaTargetSchema = z
      */
     architecture: z.enum(['x86_64', 'arm64']).default('x86_64')
       .describe("CPU architecture; the onnxruntime layer is built for it. Default: 'x86_64'."),
+    /**
+     * How the function ships: `zip` (function zip + onnxruntime layer, at most 250 MB unzipped) or
+     * `image` (a container image in the environment's CDK bootstrap ECR repository, up to 10 GB).
+     * @default - zip when the model, the handler and the layer fit 250 MB unzipped, image otherwise
+     */
+    package: z.enum(['zip', 'image']).optional()
+      .describe("How the function ships: 'zip' (function zip + onnxruntime layer, 250 MB unzipped at most) or 'image' (a container image in the CDK bootstrap ECR repository, up to 10 GB). Default: zip when the model, handler and layer fit 250 MB unzipped, image otherwise."),
+    /** The container image, with `package: 'image'`. */
+    image: z
+      .object({
+        /**
+         * The Node.js 22 image the function image is built FROM (it needs `node` on PATH).
+         * @default 'docker.io/library/node:22-bookworm-slim'
+         */
+        baseImage: z.string().min(1).default(LAMBDA_IMAGE_BASE)
+          .describe(`The Node.js 22 image the function image is built FROM (needs node on PATH). Default: '${LAMBDA_IMAGE_BASE}'.`),
+        /**
+         * The image builder.
+         * @default - the first that works here: docker, podman, buildah
+         */
+        builder: z.enum(CONTAINER_BUILDERS).optional()
+          .describe('The image builder. Default: the first that works here (docker, podman, buildah).'),
+      })
+      .strict()
+      .default({ baseImage: LAMBDA_IMAGE_BASE })
+      .describe("The container image, with package: 'image'."),
+    /**
+     * Where the model's weights live: `bundled` in the function's code (zip or image), or `s3`: uploaded
+     * once as their own object (content-addressed, so a code change does not upload them again) and
+     * fetched into /tmp at init, checked by sha256, with /tmp sized for them and the function's role
+     * allowed to read those objects only. Only with package 'zip'.
+     * @default 'bundled'
+     */
+    weights: z.enum(['bundled', 's3']).default('bundled')
+      .describe("Where the model's weights live: 'bundled' in the function code, or 's3': their own S3 object, fetched into /tmp at init (sha256-checked; a code change does not upload them again). Default: 'bundled'."),
     /**
      * Memory in MB (128-10240). Lambda gives CPU in proportion to memory.
      * @default - derived from the model size: max(1024, 4 x model MB + 512), rounded up to 64

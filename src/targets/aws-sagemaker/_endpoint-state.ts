@@ -11,6 +11,7 @@ import { endpointOverride } from '../../kits/aws/endpoint-override.js';
 /** What DescribeEndpoint says about an endpoint, as deploy-model uses it. */
 export interface EndpointSnapshot {
   readonly name: string;
+  readonly arn?: string;
   /** SageMaker's EndpointStatus: Creating, Updating, SystemUpdating, RollingBack, InService, Deleting, Failed, ... */
   readonly status: string;
   /** The configuration in service (during an update, still the old one). */
@@ -21,6 +22,28 @@ export interface EndpointSnapshot {
   readonly instances?: number;
   /** When the endpoint last changed (a FailureReason older than a deploy is not that deploy's). */
   readonly lastModified?: Date;
+  /** A blue/green update in progress (PendingDeploymentSummary): the new config and its fleet's VariantStatus. */
+  readonly pending?: { readonly configName: string; readonly status?: string; readonly statusMessage?: string; readonly statusSince?: Date };
+  /** The alarms of the endpoint's AutoRollbackConfiguration (LastDeploymentConfig). */
+  readonly rollbackAlarms?: readonly string[];
+}
+
+/**
+ * One traffic step of a canary or linear update, as DescribeEndpoint showed it: a VariantStatus
+ * of the new fleet (ActivatingTraffic at each step, Baking at the end) with its StartTime.
+ * SageMaker does not report the share of traffic, so `percent` is the plan's for that step.
+ */
+export interface SageMakerTrafficStep {
+  readonly step: number;
+  /** ActivatingTraffic or Baking. */
+  readonly status: string;
+  /** The share of the new fleet's capacity with traffic on, from the plan (100 while baking). */
+  readonly percent?: number;
+  readonly statusMessage?: string;
+  /** Milliseconds from the start of the deploy to the step's StartTime. */
+  readonly startedAtMs: number;
+  /** Milliseconds until the next step began, or the update ended. */
+  durationMs?: number;
 }
 
 /** States in which the endpoint answers invocations. */
@@ -50,13 +73,26 @@ export async function describeEndpoint(control: SageMakerClient, name: string, r
   try {
     const d = await control.send(new DescribeEndpointCommand({ EndpointName: name }));
     const variant = d.ProductionVariants?.[0];
+    const pendingSummary = d.PendingDeploymentSummary;
+    const pendingStatus = pendingSummary?.ProductionVariants?.[0]?.VariantStatus?.[0];
+    const alarms = d.LastDeploymentConfig?.AutoRollbackConfiguration?.Alarms?.map((a) => a.AlarmName ?? '').filter(Boolean);
     return {
       name,
+      ...(d.EndpointArn ? { arn: d.EndpointArn } : {}),
       status: d.EndpointStatus ?? 'Unknown',
       configName: d.EndpointConfigName ?? '',
       failureReason: d.FailureReason || undefined,
       instances: variant?.CurrentInstanceCount,
       lastModified: d.LastModifiedTime ? new Date(d.LastModifiedTime) : undefined,
+      ...(pendingSummary?.EndpointConfigName ? {
+        pending: {
+          configName: pendingSummary.EndpointConfigName,
+          ...(pendingStatus?.Status ? { status: pendingStatus.Status } : {}),
+          ...(pendingStatus?.StatusMessage ? { statusMessage: pendingStatus.StatusMessage } : {}),
+          ...(pendingStatus?.StartTime ? { statusSince: new Date(pendingStatus.StartTime) } : {}),
+        },
+      } : {}),
+      ...(alarms?.length ? { rollbackAlarms: alarms } : {}),
     };
   } catch (e) {
     if (isNotFound(e)) return undefined;
@@ -70,6 +106,10 @@ export interface EndpointWatch {
   stop(): Promise<EndpointSnapshot | undefined>;
   /** The last FailureReason of this deploy seen, even when the endpoint is gone since. */
   readonly failureReason: string | undefined;
+  /** The traffic steps of a canary or linear update seen so far (each step's VariantStatus change). */
+  readonly steps: readonly SageMakerTrafficStep[];
+  /** The config the update was moving to, as PendingDeploymentSummary named it. */
+  readonly pendingConfig: string | undefined;
 }
 
 /** The endpoint's FailureReason when it was set after `since` (by this deploy), else undefined. */
@@ -78,8 +118,32 @@ export function failureSince(s: EndpointSnapshot | undefined, since: Date): stri
   return !s.lastModified || s.lastModified.getTime() >= since.getTime() - 1000 ? s.failureReason : undefined;
 }
 
-export function watchEndpoint(control: SageMakerClient, name: string, region: string, io: IoHelper, pollMs: number): EndpointWatch {
+export function watchEndpoint(control: SageMakerClient, name: string, region: string, io: IoHelper, pollMs: number, percents: readonly number[] = []): EndpointWatch {
   const since = new Date();
+  const steps: SageMakerTrafficStep[] = [];
+  let pendingConfig: string | undefined;
+  let stepKey = '';
+  /** A new VariantStatus of the new fleet (ActivatingTraffic, Baking) is a new traffic step. */
+  const follow = (s: EndpointSnapshot) => {
+    const p = s.pending;
+    if (p) pendingConfig = p.configName;
+    const last = steps[steps.length - 1];
+    if (!p?.status || (p.status !== 'ActivatingTraffic' && p.status !== 'Baking')) {
+      if (last && last.durationMs === undefined && !p) last.durationMs = Date.now() - since.getTime() - last.startedAtMs;
+      return;
+    }
+    const key = `${p.configName}|${p.status}|${p.statusSince?.getTime() ?? ''}|${p.statusMessage ?? ''}`;
+    if (key === stepKey) return;
+    stepKey = key;
+    const startedAtMs = Math.max(0, (p.statusSince?.getTime() ?? Date.now()) - since.getTime());
+    if (last && last.durationMs === undefined) last.durationMs = startedAtMs - last.startedAtMs;
+    const activating = steps.filter((x) => x.status === 'ActivatingTraffic').length;
+    const percent = p.status === 'Baking' ? 100 : percents[activating];
+    const step: SageMakerTrafficStep = { step: steps.length + 1, status: p.status, ...(percent === undefined ? {} : { percent }), ...(p.statusMessage ? { statusMessage: p.statusMessage } : {}), startedAtMs };
+    steps.push(step);
+    io.info('DM_SAGEMAKER_TRAFFIC_STEP', `Endpoint ${name}: ${p.status === 'Baking' ? 'all traffic on the new fleet; baking while the rollback alarms watch' : `traffic step ${activating + 1}${percent === undefined ? '' : ` (${percent} % of the new fleet's capacity)`}`}${p.statusMessage ? `: ${p.statusMessage}` : ''}`,
+      { endpointName: name, step: step.step, percent, status: p.status, statusMessage: p.statusMessage });
+  };
   let stopped = false;
   let last: EndpointSnapshot | undefined;
   let failureReason: string | undefined;
@@ -101,6 +165,7 @@ export function watchEndpoint(control: SageMakerClient, name: string, region: st
         const now = await describeEndpoint(control, name, region);
         if (now) {
           announce(now);
+          follow(now);
           failureReason = failureSince(now, since) ?? failureReason;
         }
         last = now ?? last;
@@ -111,10 +176,14 @@ export function watchEndpoint(control: SageMakerClient, name: string, region: st
   })();
   return {
     get failureReason() { return failureReason; },
+    get steps() { return steps; },
+    get pendingConfig() { return pendingConfig; },
     async stop() {
       stopped = true;
       wake?.();
       await loop;
+      const open = steps[steps.length - 1];
+      if (open && open.durationMs === undefined) open.durationMs = Date.now() - since.getTime() - open.startedAtMs;
       return last;
     },
   };
@@ -163,15 +232,16 @@ export async function modelsOf(control: SageMakerClient, configName: string, reg
 }
 
 /**
- * Deletes endpoint configs that no longer serve, with their models unless `keep` (the serving
- * config) uses them. Best effort: a failure is reported, not thrown, since the deploy itself
+ * Deletes endpoint configs that no longer serve, with their models unless a config of `keep` (the serving
+ * config, and the previous one kept for rollback) uses them. Best effort: a failure is reported, not thrown, since the deploy itself
  * succeeded; the names go into the message so they can be deleted by hand.
  */
-export async function retireConfigs(control: SageMakerClient, configs: string[], keep: string, region: string, io: IoHelper): Promise<string[]> {
+export async function retireConfigs(control: SageMakerClient, configs: string[], keep: string | readonly string[], region: string, io: IoHelper): Promise<string[]> {
   const retired: string[] = [];
-  const kept = new Set(await modelsOf(control, keep, region).catch(() => []));
+  const keeping = typeof keep === 'string' ? [keep] : keep;
+  const kept = new Set((await Promise.all(keeping.map((k) => modelsOf(control, k, region).catch(() => [])))).flat());
   for (const configName of new Set(configs)) {
-    if (!configName || configName === keep) continue;
+    if (!configName || keeping.includes(configName)) continue;
     try {
       const models = await modelsOf(control, configName, region);
       await control.send(new DeleteEndpointConfigCommand({ EndpointConfigName: configName })).catch((e) => { if (!isNotFound(e)) throw e; });

@@ -75,6 +75,11 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
       release: async (ctx: Ctx, candidate) => (await hooks()).release!(ctx, candidate),
     },
 
+    /** Puts the endpoint back on the config promote kept (the endpoint's tag names it). */
+    async restorePrevious(ctx: Ctx) {
+      return (await import('./restore-previous.js')).restoreSageMakerPrevious(ctx, options);
+    },
+
     async diff(ctx: Ctx, build: BuildResult) {
       return (await import('./diff.js')).diffSageMaker(ctx, build);
     },
@@ -134,8 +139,8 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
     },
 
     /**
-     * Deletes the stack (endpoint, configs, model, role, log group, alarm, autoscaling), then an
-     * endpoint config a smoke-test rollback left outside the stack.
+     * Deletes the stack (endpoint, configs, model, role, log group, alarms, autoscaling), then the
+     * endpoint configs outside the stack: one a rollback left serving, and the one kept for rollback.
      */
     async destroy(ctx: Ctx) {
       const names = deployed(ctx);
@@ -144,11 +149,12 @@ export function createAwsSageMakerDriver(options: SageMakerConnectionOptions = {
           describeEndpoint(clients.control, names.endpointName, names.region),
           describeStack({ stackName: names.stackName, region: names.region }),
         ]);
+        const kept = await (await import('./restore-previous.js')).previousConfigOf(clients.control, endpoint?.arn).catch(() => undefined);
         const { removed } = await destroyStack({ stackName: names.stackName, region: names.region, io: ctx.io, pollingIntervalMs: options.pollingIntervalMs });
         const stackConfig = stack?.outputs[OUTPUTS.endpointConfigName];
-        if (endpoint && stackConfig && endpoint.configName !== stackConfig) {
-          await retireConfigs(clients.control, [endpoint.configName], stackConfig, names.region, ctx.io);
-        }
+        // What the stack does not own: a config a rollback left serving, and the one kept for rollback.
+        const outside = [endpoint && endpoint.configName !== stackConfig ? endpoint.configName : '', kept && kept !== stackConfig ? kept : ''];
+        if (stackConfig && outside.some(Boolean)) await retireConfigs(clients.control, outside, stackConfig, names.region, ctx.io);
         return { removed };
       });
     },

@@ -8,6 +8,7 @@ import { engineCacheLocation, planTritonConfig, type EngineCacheLocation, type T
 import { basePlan } from '../base-plan.js';
 import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
+import { sageMakerTrafficRouting, type SageMakerTrafficRouting } from './traffic-routing.js';
 
 /** What the endpoint's execution role may do, beyond reading this stack's model archive. */
 export interface SageMakerExecutionPolicy {
@@ -47,6 +48,8 @@ export interface SageMakerStackPlan {
   readonly startupHealthCheckTimeoutSeconds: number;
   readonly modelDownloadTimeoutSeconds: number;
   readonly bakeSeconds: number;
+  /** SageMaker's traffic routing of a canary or linear rollout, with its rollback alarms. @default - all at once */
+  readonly trafficRouting?: SageMakerTrafficRouting;
   readonly logRetentionDays: number;
   /** @default - no VPC */
   readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
@@ -82,6 +85,7 @@ export function sageMakerStackPlan(input: SageMakerStackInput): SageMakerStackPl
   const image = target.image ?? sageMakerTritonImage(target.region, target.tritonVersion);
   const repository = parseEcrImage(image)!;
   const scaling = target.autoscaling;
+  const trafficRouting = sageMakerTrafficRouting(target.rollout);
   return {
     stackName: names.stackName,
     endpointName: names.endpointName,
@@ -100,6 +104,7 @@ export function sageMakerStackPlan(input: SageMakerStackInput): SageMakerStackPl
     startupHealthCheckTimeoutSeconds: target.startupHealthCheckTimeoutSeconds ?? DEFAULT_STARTUP_TIMEOUT_SECONDS[target.engine],
     modelDownloadTimeoutSeconds: target.modelDownloadTimeoutSeconds,
     bakeSeconds: target.bakeSeconds,
+    ...(trafficRouting ? { trafficRouting } : {}),
     logRetentionDays: target.logRetentionDays,
     ...(target.vpc ? { vpc: { subnetIds: [...target.vpc.subnetIds], securityGroupIds: [...target.vpc.securityGroupIds] } } : {}),
     executionPolicy: { imageRepository: repository, logGroupName: names.logGroupName, vpcNetworkInterfaces: target.vpc !== undefined },
@@ -107,12 +112,27 @@ export function sageMakerStackPlan(input: SageMakerStackInput): SageMakerStackPl
 }
 
 function rolloutSteps(stack: SageMakerStackPlan): RolloutStep[] {
+  const routing = stack.trafficRouting;
   return [
-    { phase: 'stage', action: `deploy stack ${stack.stackName}: a new Model and EndpointConfig, and SageMaker moves endpoint ${stack.endpointName} to them blue/green (it rolls back by itself when the new instances fail their health check or the 5XX alarm fires within ${stack.bakeSeconds} s)` },
+    routing
+      ? { phase: 'stage', action: `deploy stack ${stack.stackName}: a new Model and EndpointConfig, and SageMaker moves endpoint ${stack.endpointName} to them blue/green with ${routing.type} traffic routing` }
+      : { phase: 'stage', action: `deploy stack ${stack.stackName}: a new Model and EndpointConfig, and SageMaker moves endpoint ${stack.endpointName} to them blue/green (it rolls back by itself when the new instances fail their health check or the 5XX alarm fires within ${stack.bakeSeconds} s)` },
+    ...(routing ? trafficSteps(stack, routing) : []),
     { phase: 'smoke', action: `call endpoint ${stack.endpointName} with InvokeEndpoint` },
-    { phase: 'promote', action: 'delete the endpoint configs and models that no longer serve' },
+    { phase: 'promote', action: 'keep the endpoint config (and model) that served before for `deploy-model rollback`, recorded in the endpoint\'s tag deploy-model:previous-endpoint-config; delete the older ones' },
     { phase: 'rollback', action: 'put the endpoint back on the endpoint config that served before (kept by UpdateReplacePolicy: Retain); on a first deploy there is none, and the new one keeps serving' },
   ];
+}
+
+/** What SageMaker does at each traffic step, by itself, while the stack deploys. */
+function trafficSteps(stack: SageMakerStackPlan, routing: SageMakerTrafficRouting): RolloutStep[] {
+  const alarms = [routing.alarms.maxErrorRate > 0 ? `error rate (Invocation5XXErrors / Invocations) > ${routing.alarms.maxErrorRate}` : 'any Invocation5XXErrors', ...(routing.alarms.maxP99LatencyMs === undefined ? [] : [`p99 ModelLatency > ${routing.alarms.maxP99LatencyMs} ms`])];
+  return routing.percents.map((p): RolloutStep => ({
+    phase: 'stage',
+    action: p < 100
+      ? `SageMaker turns traffic on for ${p} % of the new fleet's capacity, then waits ${routing.waitIntervalSeconds} s; it rolls back by itself if a rollback alarm fires (${alarms.join(', ')})`
+      : `SageMaker turns traffic on for all of the new fleet, then keeps the old fleet ${stack.bakeSeconds} s (TerminationWaitInSeconds) while the alarms still roll back`,
+  }));
 }
 
 /** Resolves the target: pure, no I/O; throws what planTritonConfig and CloudFormation's naming rules refuse. */
@@ -122,8 +142,10 @@ export function planAwsSageMaker(input: PlanInput<AwsSageMakerTargetConfig>): Aw
   const tritonConfig = planTritonConfig({
     signature, modelName: stack.tritonModel, host: 'aws-sagemaker', batching: config.model.batching, inputShapes: config.model.inputs, options: target, runtime: config.runtime,
   });
+  const base = basePlan(input, rolloutSteps(stack));
   return {
-    ...basePlan(input, rolloutSteps(stack)),
+    ...base,
+    ...(target.rollout && stack.trafficRouting ? { rollout: { ...base.rollout, strategy: target.rollout.strategy } } : {}),
     type: 'aws-sagemaker',
     ...stack,
     engine: target.engine,

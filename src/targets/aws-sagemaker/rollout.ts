@@ -6,7 +6,11 @@
  *             alarm fires while the old instances bake. DescribeEndpoint reports the endpoint's
  *             status meanwhile. An endpoint an earlier failed smoke test put back on an older
  *             config is put on the stack's config again. The smoke test then calls InvokeEndpoint.
- *   promote:  the configs (and models) that no longer serve are deleted.
+ *             With a canary or linear `rollout`, SageMaker turns the traffic on step by step itself
+ *             (TrafficRoutingConfiguration) and rolls back when a rollback alarm fires; stage reports
+ *             each step DescribeEndpoint showed, and a rolled-back update as a failed traffic step.
+ *   promote:  the config that served before (and its model) is kept for `deploy-model rollback`,
+ *             named in the endpoint's tag; older configs that no longer serve are deleted.
  *   rollback: the endpoint is put back on the config that served before (kept by
  *             `UpdateReplacePolicy: Retain`); the stack then names a config the endpoint does not
  *             serve, which the next deploy's stage reconciles. A first deploy has none to go back to.
@@ -20,8 +24,9 @@ import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { BuildResult, Candidate, RollbackOutcome, RolloutHooks } from '../driver.js';
 import { sageMakerRuntimeClient, withSageMakerClients, type SageMakerClients, type SageMakerConnectionOptions } from './_clients.js';
 import {
-  describeEndpoint, failureSince, retireConfigs, SERVING, switchEndpointConfig, watchEndpoint, type EndpointSnapshot,
+  describeEndpoint, failureSince, retireConfigs, SERVING, switchEndpointConfig, watchEndpoint, type EndpointSnapshot, type SageMakerTrafficStep,
 } from './_endpoint-state.js';
+import { PREVIOUS_CONFIG_TAG, previousConfigOf, recordPreviousConfig } from './restore-previous.js';
 import type { SageMakerArtifacts, SageMakerContext } from './build.js';
 import type { AwsSageMakerPlan } from './plan.js';
 import { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
@@ -55,6 +60,8 @@ export function sageMakerRollout(options: SageMakerConnectionOptions = {}): Roll
       const synth = synthChecked({ plan, artifacts: sageMakerStackArtifacts(build.outputs as SageMakerArtifacts), rootDir: ctx.loaded.rootDir, io: ctx.io });
       const staged = await withSageMakerClients(plan.region, options, (clients) => deployAndReconcile(ctx, clients, synth.assemblyDir));
       const runtime = sageMakerRuntimeClient(plan.region, options);
+      if (staged.rolledBack) return rolledBackCandidate(ctx, staged, staged.rolledBack, runtime);
+      const routing = plan.trafficRouting;
       return {
         endpoint: invocationsUrl(plan.region, plan.endpointName),
         version: staged.configName,
@@ -65,16 +72,32 @@ export function sageMakerRollout(options: SageMakerConnectionOptions = {}): Roll
         details: {
           region: plan.region, stackName: plan.stackName, endpointName: plan.endpointName, endpointConfigName: staged.configName,
           modelName: staged.modelName, logGroupName: plan.logGroupName, stackUnchanged: staged.noOp,
+          ...(routing && staged.steps?.length ? { rollout: { strategy: plan.rollout.strategy, trafficRouting: routing.type, steps: staged.steps } } : {}),
         },
+        ...(routing && staged.steps?.length ? { platformRollout: { steps: staged.steps } } : {}),
       };
     },
 
     async promote(ctx: SageMakerContext, candidate: Candidate<SageMakerCandidateState>): Promise<Record<string, unknown>> {
       const { previous, stackConfigBefore, configName, runtime } = candidate.state;
       runtime.destroy();
-      const retired = await withSageMakerClients(ctx.plan.region, options, (clients) =>
-        retireConfigs(clients.control, [previous ?? '', stackConfigBefore ?? ''], configName, ctx.plan.region, ctx.io));
-      return { retired };
+      const { plan, io } = ctx;
+      return withSageMakerClients(plan.region, options, async (clients) => {
+        // One previous config (and its model) is kept for `deploy-model rollback`; older ones go.
+        const live = await describeEndpoint(clients.control, plan.endpointName, plan.region);
+        const keptBefore = await previousConfigOf(clients.control, live?.arn).catch(() => undefined);
+        const keep = previous && previous !== configName ? previous : undefined;
+        const retired = await retireConfigs(clients.control, [stackConfigBefore ?? '', keptBefore ?? ''], keep ? [configName, keep] : [configName], plan.region, io);
+        if (!keep || !live?.arn) return { retired };
+        try {
+          await recordPreviousConfig(clients.control, live.arn, keep);
+          io.info('DM_SAGEMAKER_PREVIOUS_KEPT', `Kept endpoint config ${keep} for \`deploy-model rollback --target ${ctx.targetName}\` (tag ${PREVIOUS_CONFIG_TAG} of endpoint ${plan.endpointName})`, { endpointName: plan.endpointName, endpointConfigName: keep });
+          return { retired, keptPrevious: keep };
+        } catch (e) {
+          io.warn('DM_SAGEMAKER_CLEANUP_FAILED', `Could not tag endpoint ${plan.endpointName} with the config to roll back to (${keep}): ${(e as Error).message}. \`deploy-model rollback\` will not find it; the credentials need sagemaker:AddTags.`, { endpointConfigName: keep });
+          return { retired };
+        }
+      });
     },
 
     async rollback(ctx: SageMakerContext, candidate: Candidate<SageMakerCandidateState>): Promise<RollbackOutcome> {
@@ -112,6 +135,42 @@ interface Staged extends Omit<SageMakerCandidateState, 'runtime'> {
   readonly modelName?: string;
   /** CloudFormation had nothing to change. */
   readonly noOp: boolean;
+  /** The traffic steps of a canary or linear update, as DescribeEndpoint showed them. */
+  readonly steps?: readonly SageMakerTrafficStep[];
+  /** SageMaker rolled the canary or linear update back: why, and the rollback alarms its FailureReason names. */
+  readonly rolledBack?: { readonly reason: string; readonly alarms: readonly string[] };
+}
+
+/**
+ * A candidate SageMaker already took back during its traffic steps: the old config serves, and
+ * the core reports the failed step without a smoke test.
+ */
+function rolledBackCandidate(ctx: SageMakerContext, staged: Staged, why: NonNullable<Staged['rolledBack']>, runtime: SageMakerRuntimeClient): Candidate<SageMakerCandidateState> {
+  const { plan } = ctx;
+  const steps = staged.steps ?? [];
+  const failed = steps[steps.length - 1];
+  const activating = steps.filter((s) => s.status === 'ActivatingTraffic').length;
+  const total = plan.trafficRouting?.percents.length ?? activating;
+  const name = !failed
+    ? `SageMaker's traffic steps (${plan.trafficRouting?.type ?? 'blue/green'}; no step was seen between two polls)`
+    : failed.status === 'Baking'
+      ? `traffic step ${total} of ${total} (100 %, baking)`
+      : `traffic step ${activating} of ${total} (${failed.percent ?? '?'} %)`;
+  const alarm = why.alarms.length ? `rollback alarm ${why.alarms.join(', ')} went into ALARM` : 'SageMaker rolled the update back';
+  const failure = { name, passed: false, message: `${alarm}; SageMaker moved all traffic back to endpoint config ${staged.previous}. FailureReason: ${why.reason}` };
+  ctx.io.warn('DM_SAGEMAKER_TRAFFIC_ROLLED_BACK', `Endpoint ${plan.endpointName}: ${name}: ${failure.message}`, { endpointName: plan.endpointName, step: failed?.step, alarms: why.alarms, failureReason: why.reason, serving: staged.previous });
+  return {
+    endpoint: invocationsUrl(plan.region, plan.endpointName),
+    version: staged.configName,
+    client: sageMakerInferenceClient(runtime, plan.endpointName),
+    ...(staged.previous ? { previous: staged.previous } : {}),
+    state: { configName: staged.configName, runtime, ...(staged.previous ? { previous: staged.previous } : {}) },
+    platformRollout: { steps, failure },
+    details: {
+      region: plan.region, stackName: plan.stackName, endpointName: plan.endpointName, endpointConfigName: staged.configName,
+      logGroupName: plan.logGroupName, rolledBackTo: staged.previous, failureReason: why.reason, alarms: why.alarms,
+    },
+  };
 }
 
 /** Deploys the stack while watching the endpoint, then puts the endpoint on the stack's config if an earlier rollback left it elsewhere. */
@@ -123,7 +182,7 @@ async function deployAndReconcile(ctx: SageMakerContext, clients: SageMakerClien
   const previous = before && before.status === 'InService' ? before.configName : undefined;
 
   const started = new Date();
-  const watch = watchEndpoint(control, plan.endpointName, plan.region, io, pollMs);
+  const watch = watchEndpoint(control, plan.endpointName, plan.region, io, pollMs, plan.trafficRouting?.percents);
   let outputs: Record<string, string>;
   let noOp: boolean;
   try {
@@ -133,6 +192,8 @@ async function deployAndReconcile(ctx: SageMakerContext, clients: SageMakerClien
   } catch (e) {
     await watch.stop();
     if (isDeployModelError(e) && e.code === 'AWS_STACK_TIMEOUT') throw await endpointTimeout(ctx, clients, e);
+    const rolledBack = await trafficRolledBack(ctx, clients, watch, previous, started);
+    if (rolledBack) return { configName: watch.pendingConfig ?? '', noOp: false, steps: watch.steps, rolledBack, ...(previous ? { previous } : {}) };
     throw await endpointFailure(ctx, clients, e, watch.failureReason, started);
   }
   await watch.stop();
@@ -150,9 +211,26 @@ async function deployAndReconcile(ctx: SageMakerContext, clients: SageMakerClien
   }
   const stackConfigBefore = stackBefore?.outputs[OUTPUTS.endpointConfigName];
   return {
-    configName, noOp, modelName: outputs[OUTPUTS.modelName],
+    configName, noOp, modelName: outputs[OUTPUTS.modelName], steps: watch.steps,
     ...(previous ? { previous } : {}), ...(stackConfigBefore ? { stackConfigBefore } : {}),
   };
+}
+
+/**
+ * After a failed stack deploy: did SageMaker roll a canary or linear update back once its traffic
+ * steps began (an alarm of the AutoRollbackConfiguration fired), the old config serving again?
+ * Undefined for any other failure (instances that never passed their health check take no traffic).
+ */
+async function trafficRolledBack(ctx: SageMakerContext, clients: SageMakerClients, watch: { steps: readonly SageMakerTrafficStep[]; failureReason: string | undefined }, previous: string | undefined, started: Date): Promise<Staged['rolledBack']> {
+  const { plan } = ctx;
+  if (!plan.trafficRouting || !previous) return undefined;
+  const live = await describeEndpoint(clients.control, plan.endpointName, plan.region).catch(() => undefined);
+  if (live?.status !== 'InService' || live.configName !== previous) return undefined;
+  const reason = watch.failureReason ?? failureSince(live, started);
+  if (!reason) return undefined;
+  const alarms = (live.rollbackAlarms ?? []).filter((a) => reason.includes(a));
+  // A step seen, or a FailureReason naming a rollback alarm (a step shorter than the polling interval).
+  return watch.steps.length > 0 || alarms.length > 0 ? { reason, alarms } : undefined;
 }
 
 /** The stack deployed, yet SageMaker knows no endpoint by the name the stack gives it. */

@@ -4,6 +4,7 @@ import {
   DEFAULT_BAKE_SECONDS, DEFAULT_INFERENCE_AMI_VERSION, DEFAULT_MODEL_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_STARTUP_TIMEOUT_SECONDS,
   DEFAULT_TARGET_INVOCATIONS_PER_INSTANCE, SAGEMAKER_INFERENCE_AMI_VERSIONS,
 } from '../../kits/sagemaker/defaults.js';
+import { rolloutSchema } from '../../config/rollout-schema.js';
 import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { SAGEMAKER_INSTANCE_TYPE, sageMakerInstanceTypeProblem, sageMakerVolumeSizeProblem } from '../../kits/sagemaker/instance-types.js';
 import { DEFAULT_SAGEMAKER_TRITON_VERSION, ECR_IMAGE, sageMakerTritonImageProblem } from '../../kits/sagemaker/triton-images.js';
@@ -119,6 +120,17 @@ export const awsSageMakerTargetSchema = z
      */
     bakeSeconds: z.number().int().min(0).max(3600).default(DEFAULT_BAKE_SECONDS)
       .describe(`During an update, how long the previous instances are kept while the rollback alarm watches the new ones (0-3600). Default: ${DEFAULT_BAKE_SECONDS}.`),
+    /**
+     * How traffic moves to a new version: SageMaker's blue/green traffic routing (deployment
+     * guardrails). `canary` is CANARY (one canary size, at most 50 % of capacity, then the rest),
+     * `linear` is LINEAR (one step size, 10-50 %, repeated until the new fleet takes all); SageMaker
+     * waits `intervalSeconds` between steps and rolls back by itself when a CloudWatch alarm of
+     * `alarms` (error rate, p99 ModelLatency) fires. `probeRequests` does not apply: SageMaker
+     * watches the alarms.
+     * @default - all at once, after the new instances pass their health check
+     */
+    rollout: rolloutSchema.optional()
+      .describe("How traffic moves to a new version, by SageMaker's blue/green traffic routing: 'canary' (CANARY, one size <= 50 %), 'linear' (LINEAR, equal steps of 10-50 %), rolled back by CloudWatch alarms on the error rate and p99 latency. Default: all at once."),
     /**
      * How long the endpoint's CloudWatch logs (`/aws/sagemaker/Endpoints/<endpoint>`) are kept, in days.
      * @default 30

@@ -3,7 +3,8 @@ import type { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { AzureClients } from './_clients.js';
 import { azureError, runOperation, type AzureErrorContext } from './_operations.js';
-import { AZURE_TAG_KEYS, type AzureDeploymentBody, type AzureEndpointBody, type AzureModelVersionBody, type ExistingDeployment } from './plan.js';
+import { AZURE_TAG_KEYS, type AzureDeploymentBody, type AzureEndpointBody, type AzureModelVersionBody, type AzurePreviousDeployment, type ExistingDeployment } from './plan.js';
+import type { AzureRuntimeSettings } from './runtime-settings.js';
 
 export interface EndpointState {
   name: string;
@@ -13,6 +14,7 @@ export interface EndpointState {
   traffic: Record<string, number>;
   identityType?: string;
   provisioningState?: string;
+  tags: Record<string, string>;
 }
 
 /**
@@ -53,7 +55,7 @@ export class AzureApi {
       const e = await this.clients.ml.onlineEndpoints.get(this.rg, this.ws, name);
       return {
         name, location: e.location, authMode: e.properties.authMode, scoringUri: e.properties.scoringUri ?? '',
-        traffic: { ...(e.properties.traffic ?? {}) }, identityType: e.identity?.type, provisioningState: e.properties.provisioningState,
+        traffic: { ...(e.properties.traffic ?? {}) }, identityType: e.identity?.type, provisioningState: e.properties.provisioningState, tags: { ...(e.tags ?? {}) },
       };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
@@ -98,6 +100,23 @@ export class AzureApi {
     const logs = await this.call(`Reading the ${containerType} log of deployment ${deployment} of ${endpoint}`, () =>
       this.clients.ml.onlineDeployments.getLogs(this.rg, this.ws, endpoint, deployment, { containerType, tail }));
     return logs.content ?? '';
+  }
+
+  /** What it takes to create a deployment again, as Azure holds it; undefined when it does not exist. */
+  async readDeployment(endpoint: string, name: string): Promise<AzurePreviousDeployment | undefined> {
+    try {
+      const d = await this.clients.ml.onlineDeployments.get(this.rg, this.ws, endpoint, name);
+      const p = d.properties as typeof d.properties & Partial<AzureRuntimeSettings> & { instanceType?: string };
+      const modelVersion = /\/versions\/([^/]+)$/.exec(p.model ?? '')?.[1];
+      if (!modelVersion || !p.instanceType || !p.livenessProbe || !p.readinessProbe || !p.requestSettings) return undefined;
+      return {
+        name, spec: d.tags?.[AZURE_TAG_KEYS.spec] ?? '', modelVersion, instanceType: p.instanceType, instanceCount: d.sku?.capacity ?? 1,
+        runtime: { livenessProbe: p.livenessProbe, readinessProbe: p.readinessProbe, requestSettings: p.requestSettings },
+      };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw azureError(e, `Reading deployment ${name} of ${endpoint}`, this.ctx);
+    }
   }
 
   async putDeployment(endpoint: string, name: string, body: AzureDeploymentBody): Promise<void> {

@@ -2,7 +2,7 @@
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { InferenceClient } from '../../smoke/run-smoke.js';
-import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
+import type { BuildResult, Candidate, RestoreResult, TargetDriver } from '../driver.js';
 import { AzureApi, type EndpointState } from './_azure-api.js';
 import { createAzureClients, type AzureClients, type AzureConnectionOptions } from './_clients.js';
 import type { AzureErrorContext } from './_operations.js';
@@ -11,8 +11,8 @@ import { defaultDatastore, deleteUploads, uploadRepository } from './_upload.js'
 import { buildAzureArtifacts, repositoryOf, type AzureContext } from './build.js';
 import { diffAzure } from './diff.js';
 import {
-  azureInferUrl, azureModelUri, azureNames, azureVersion, endpointBody, nextModelVersion, planAzureRollout, planDeployment, planModelVersion,
-  type AzureMlPlan, type AzureNames,
+  azureInferUrl, azureModelUri, azureModelVersionId, azureNames, azureVersion, DEPLOYMENT_NAMES, endpointBody, nextModelVersion, planAzureRollout, planDeployment, planModelVersion,
+  previousFromTags, shiftedTraffic, type AzureMlPlan, type AzureNames,
 } from './plan.js';
 import type { AzureMlTargetConfig } from './schema.js';
 import { synthAzure } from './synth.js';
@@ -29,6 +29,11 @@ interface AzureCandidateState {
   /** Where the endpoint is, and its identity type, which a PUT of the endpoint keeps. */
   location: string;
   identityType?: string;
+  /** The endpoint's traffic and tags when the version was staged. */
+  before: Record<string, number>;
+  tags: Record<string, string>;
+  /** The share the last traffic step gave the new deployment. @default - none */
+  shiftedPercent?: number;
 }
 
 /** Where the target lives. From the plan; `status`, `connect` and `destroy` also run on a config that no longer plans, and then get the base plan only. */
@@ -163,30 +168,100 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Targe
         const liveSpec = deployments.find((d) => d.name === live)?.spec;
         return {
           endpoint: endpoint.scoringUri, version: specHash, client: endpointClient(at, api, clients, endpoint, rollout.next),
+          // The scoring URI without the deployment header: during a traffic step, the endpoint's traffic map shares the requests.
+          liveClient: endpointClient(at, api, clients, endpoint),
           ...(live ? { previous: liveSpec ?? live } : {}),
-          state: { api, next: rollout.next, previous: rollout.previous, location: endpoint.location || location, ...(live ? { live } : {}), ...(endpoint.identityType ? { identityType: endpoint.identityType } : {}) },
+          state: {
+            api, next: rollout.next, previous: rollout.previous, location: endpoint.location || location, ...(live ? { live } : {}), ...(endpoint.identityType ? { identityType: endpoint.identityType } : {}),
+            before: { ...endpoint.traffic }, tags: { ...endpoint.tags },
+          },
           details: { endpointName: names.endpoint, deployment: rollout.next, model: `${names.model}:${model.version}`, ...(live ? { live } : {}), replaces: rollout.previous },
         };
       },
 
       async promote(ctx: AzureContext, candidate: Candidate<AzureCandidateState>) {
         const { plan, io } = ctx;
-        const { api, next, previous, location, identityType } = candidate.state;
+        const { api, next, previous, location, identityType, live } = candidate.state;
         const endpoint = plan.names.endpoint;
-        io.info('DM_AZURE_TRAFFIC', `Moving 100% of the traffic of ${endpoint} to ${next}`, { deployment: next });
-        await api.putEndpoint(endpoint, endpointBody(plan.endpoint, { location, traffic: { [next]: 100 }, ...(identityType ? { identityType } : {}) }), `moving traffic of ${endpoint} to ${next}`);
+        // Read before it is deleted: what `deploy-model rollback` creates again.
+        const recorded = live ? await api.readDeployment(endpoint, live) : undefined;
+        io.info('DM_AZURE_TRAFFIC', `Moving 100% of the traffic of ${endpoint} to ${next}${recorded ? `; recording ${live} (version ${recorded.spec}) in its tags for rollback` : ''}`, { deployment: next });
+        await api.putEndpoint(endpoint, endpointBody(plan.endpoint, { location, traffic: { [next]: 100 }, ...(identityType ? { identityType } : {}), ...(recorded ? { previous: recorded } : {}) }), `moving traffic of ${endpoint} to ${next}`);
         for (const old of previous) {
           io.info('DM_AZURE_DEPLOYMENT_DELETE', `Deleting the previous deployment ${old}`);
           await api.deleteDeployment(endpoint, old);
         }
       },
 
+      /** A traffic step: the endpoint's traffic map gives the new deployment `percent`, the serving ones the rest. */
+      async shift(ctx: AzureContext, candidate: Candidate<AzureCandidateState>, percent: number) {
+        const state = candidate.state;
+        const traffic = shiftedTraffic(state.before, state.next, percent);
+        ctx.io.info('DM_AZURE_SHIFT', `Giving deployment ${state.next} ${percent}% of the traffic of ${ctx.plan.names.endpoint}, ${state.live ?? 'the previous one'} the rest`, { deployment: state.next, percent, traffic });
+        try {
+          await putTraffic(ctx, state, traffic);
+          state.shiftedPercent = percent;
+        } catch (e) {
+          // The rollout core rolls back failed steps, not failed calls: take the new deployment back here.
+          await bestEffort(ctx.io, () => takeBack(ctx, candidate));
+          throw e;
+        }
+      },
+
       async rollback(ctx: AzureContext, candidate: Candidate<AzureCandidateState>) {
+        if (candidate.state.shiftedPercent !== undefined) {
+          await takeBack(ctx, candidate);
+          return 'removed';
+        }
         const { api, next, live } = candidate.state;
         ctx.io.warn('DM_AZURE_ROLLBACK', `Version ${candidate.version} did not pass its smoke test: deleting deployment ${next}; ${live ? `${live} keeps the traffic` : 'the endpoint has no traffic'}`);
         await api.deleteDeployment(ctx.plan.names.endpoint, next);
         return 'removed';
       },
+    },
+
+    /**
+     * `deploy-model rollback`: creates the deployment a promote recorded in the endpoint's tags
+     * again (its model version, instances, probes and request settings), gives it all the traffic,
+     * clears the record, then deletes what served.
+     */
+    async restorePrevious(ctx: AzureContext): Promise<RestoreResult> {
+      const at = locate(ctx);
+      const { names, errors } = at;
+      const { io } = ctx;
+      const api = azureApi(io, await createAzureClients(errors.subscriptionId, options), at);
+      const endpoint = await api.findEndpoint(names.endpoint);
+      const serving = endpoint ? Object.entries(endpoint.traffic).filter(([, share]) => share > 0).map(([name]) => name) : [];
+      if (!endpoint || serving.length === 0) throw notDeployed(ctx, at);
+      const deployments = await api.listDeployments(endpoint.name);
+      const current = deployments.find((d) => d.name === serving[0])?.spec ?? serving[0]!;
+      const previous = previousFromTags(endpoint.tags);
+      const versions = previous ? await api.listModelVersions(names.model) : [];
+      if (!previous || !versions.some((v) => v.version === previous.modelVersion)) {
+        throw new DeployModelError('ROLLBACK_NO_PREVIOUS', `Target '${ctx.targetName}' has no earlier version to roll back to: online endpoint ${names.endpoint} serves version ${current} and ${previous ? `version ${previous.modelVersion} of model ${names.model}, which its tags record, is no longer registered` : 'its tags record no previous deployment (a first deploy, or a rollback already made)'}. Deploy the earlier model or config to serve it again.`,
+          { details: { target: ctx.targetName, endpoint: names.endpoint, version: current } });
+      }
+      const taken = new Set(deployments.map((d) => d.name));
+      const name = [previous.name, ...DEPLOYMENT_NAMES, ...DEPLOYMENT_NAMES.map((n) => `${n}-2`)].find((n) => !taken.has(n))!;
+      io.info('DM_AZURE_RESTORE', `Creating deployment ${name} of version ${previous.spec} (model ${names.model}:${previous.modelVersion}, ${previous.instanceCount} x ${previous.instanceType}) on ${names.endpoint} again, to take the traffic from version ${current}`, { endpoint: names.endpoint, from: current, to: previous.spec, deployment: name });
+      const body = planDeployment({
+        names, location: endpoint.location, modelId: azureModelVersionId({ ...errors, names }, previous.modelVersion),
+        target: { instanceType: previous.instanceType, instanceCount: previous.instanceCount }, runtime: previous.runtime, specHash: previous.spec,
+      });
+      try {
+        await api.putDeployment(names.endpoint, name, body);
+      } catch (e) {
+        await bestEffort(io, () => api.deleteDeployment(names.endpoint, name));
+        throw e;
+      }
+      io.info('DM_AZURE_TRAFFIC', `Moving 100% of the traffic of ${names.endpoint} to ${name}`, { deployment: name });
+      // The record goes with the same PUT: a second rollback does not go forward again.
+      await api.putEndpoint(names.endpoint, endpointBody(ctx.plan.endpoint, { location: endpoint.location, traffic: { [name]: 100 }, ...(endpoint.identityType ? { identityType: endpoint.identityType } : {}) }), `moving traffic of ${names.endpoint} to ${name}`);
+      for (const old of deployments.filter((d) => d.name !== name)) {
+        io.info('DM_AZURE_DEPLOYMENT_DELETE', `Deleting deployment ${old.name} (version ${old.spec ?? 'unknown'})`);
+        await api.deleteDeployment(names.endpoint, old.name);
+      }
+      return { from: current, to: previous.spec, endpoint: endpoint.scoringUri, details: { deployment: name, model: `${names.model}:${previous.modelVersion}` } };
     },
 
     async connect(ctx: AzureContext) {
@@ -233,6 +308,23 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Targe
       return { removed: removed || versions > 0 || blobs > 0 };
     },
   };
+}
+
+/** PUTs the endpoint with `traffic`, keeping the previous deployment its tags record. */
+async function putTraffic(ctx: AzureContext, state: AzureCandidateState, traffic: Record<string, number>): Promise<void> {
+  const { plan } = ctx;
+  const previous = previousFromTags(state.tags);
+  await state.api.putEndpoint(plan.names.endpoint, endpointBody(plan.endpoint, { location: state.location, traffic, ...(state.identityType ? { identityType: state.identityType } : {}), ...(previous ? { previous } : {}) }), `moving traffic of ${plan.names.endpoint}`);
+}
+
+/** Takes back a deployment a traffic step gave a share: the endpoint's traffic as it was, at once, then the deployment goes. */
+async function takeBack(ctx: AzureContext, candidate: Candidate<AzureCandidateState>): Promise<void> {
+  const state = candidate.state;
+  const traffic = Object.fromEntries(Object.entries(state.before).filter(([name]) => name !== state.next));
+  ctx.io.warn('DM_AZURE_SHIFT_BACK', `Version ${candidate.version} failed at ${state.shiftedPercent ?? 0}% of the traffic: ${ctx.plan.names.endpoint} routes every request to ${state.live ?? 'the previous deployment'} again, and deployment ${state.next} is deleted`, { deployment: state.next, percent: state.shiftedPercent ?? 0, traffic });
+  await putTraffic(ctx, state, traffic);
+  state.shiftedPercent = undefined;
+  await state.api.deleteDeployment(ctx.plan.names.endpoint, state.next);
 }
 
 export const azureMlDriver = createAzureMlDriver();

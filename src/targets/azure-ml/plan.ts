@@ -1,11 +1,12 @@
 /** The azure-ml plan: names, the runtime settings, the Triton config, the endpoint and deployment bodies, the rollout steps. */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { trafficPlan, type TrafficPlan } from '../../config/rollout-schema.js';
 import type { GpuRepositoryPlan } from '../../kits/triton/build-gpu-repository.js';
 import { engineCacheLocation, planTritonConfig, type TritonModelConfig } from '../../kits/triton/index.js';
 import { basePlan } from '../base-plan.js';
 import { resourceName } from '../resource-name.js';
-import type { PlanInput, TargetPlanBase } from '../target-module.js';
+import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import { planRuntimeSettings, type AzureRuntimeSettings } from './runtime-settings.js';
 import type { AzureMlTargetConfig } from './schema.js';
 import { tritonOptionsOf } from './triton-options-of.js';
@@ -100,6 +101,84 @@ export function armAuthMode(authMode: AzureMlTargetConfig['authMode']): AzureAut
   return authMode === 'aml_token' ? 'AMLToken' : 'Key';
 }
 
+/**
+ * Tags on the endpoint that record the deployment a promote replaced, so that `deploy-model
+ * rollback` can create it again: Azure ML bills a managed online deployment for every instance,
+ * and keeps none at 0 instances, so the previous deployment is deleted and its definition kept.
+ * Its model version stays registered. One tag a field: ARM tag values hold at most 256
+ * characters (https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations).
+ */
+export const AZURE_PREVIOUS_TAGS = {
+  deployment: 'deploy-model-previous',
+  spec: 'deploy-model-previous-spec',
+  modelVersion: 'deploy-model-previous-model-version',
+  instanceType: 'deploy-model-previous-instance-type',
+  instanceCount: 'deploy-model-previous-instance-count',
+  livenessProbe: 'deploy-model-previous-liveness-probe',
+  readinessProbe: 'deploy-model-previous-readiness-probe',
+  requestSettings: 'deploy-model-previous-request-settings',
+} as const;
+
+/** What a promote records of the deployment it replaced: enough to create it again. */
+export interface AzurePreviousDeployment {
+  name: string;
+  spec: string;
+  modelVersion: string;
+  instanceType: string;
+  instanceCount: number;
+  runtime: AzureRuntimeSettings;
+}
+
+/** `tags` with `previous` recorded, or with no previous deployment when undefined. */
+export function withPreviousTags(tags: Record<string, string>, previous: AzurePreviousDeployment | undefined): Record<string, string> {
+  const kept = Object.fromEntries(Object.entries(tags).filter(([k]) => !Object.values(AZURE_PREVIOUS_TAGS).includes(k as never)));
+  if (!previous) return kept;
+  const T = AZURE_PREVIOUS_TAGS;
+  return {
+    ...kept,
+    [T.deployment]: previous.name, [T.spec]: previous.spec, [T.modelVersion]: previous.modelVersion,
+    [T.instanceType]: previous.instanceType, [T.instanceCount]: String(previous.instanceCount),
+    [T.livenessProbe]: JSON.stringify(previous.runtime.livenessProbe), [T.readinessProbe]: JSON.stringify(previous.runtime.readinessProbe),
+    [T.requestSettings]: JSON.stringify(previous.runtime.requestSettings),
+  };
+}
+
+/** The previous deployment an endpoint's tags record, when they record a complete one. */
+export function previousFromTags(tags: Record<string, string>): AzurePreviousDeployment | undefined {
+  const T = AZURE_PREVIOUS_TAGS;
+  const parse = (key: string) => { try { return JSON.parse(tags[key] ?? '') as unknown; } catch { return undefined; } };
+  const [liveness, readiness, request] = [parse(T.livenessProbe), parse(T.readinessProbe), parse(T.requestSettings)];
+  const count = Number(tags[T.instanceCount]);
+  if (!tags[T.deployment] || !tags[T.spec] || !tags[T.modelVersion] || !tags[T.instanceType] || !(count >= 1) || !liveness || !readiness || !request) return undefined;
+  return {
+    name: tags[T.deployment]!, spec: tags[T.spec]!, modelVersion: tags[T.modelVersion]!, instanceType: tags[T.instanceType]!, instanceCount: count,
+    runtime: { livenessProbe: liveness, readinessProbe: readiness, requestSettings: request } as AzureRuntimeSettings,
+  };
+}
+
+/** The ARM id of a version of the target's registered model. */
+export function azureModelVersionId(plan: Pick<AzureMlPlan, 'subscriptionId' | 'resourceGroup' | 'workspace' | 'names'>, version: string): string {
+  return `/subscriptions/${plan.subscriptionId}/resourceGroups/${plan.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${plan.workspace}/models/${plan.names.model}/versions/${version}`;
+}
+
+/**
+ * A traffic step's map: `percent` to the new deployment, the rest shared by the deployments
+ * serving in `before` in proportion to their shares, rounded by largest remainder so that the map
+ * adds up to 100 as Azure requires.
+ */
+export function shiftedTraffic(before: Record<string, number>, next: string, percent: number): Record<string, number> {
+  const old = Object.entries(before).filter(([name, share]) => name !== next && share > 0);
+  const total = old.reduce((sum, [, share]) => sum + share, 0);
+  const exact = old.map(([name, share]) => ({ name, value: (share / total) * (100 - percent) }));
+  const traffic: Record<string, number> = Object.fromEntries(exact.map((e) => [e.name, Math.floor(e.value)]));
+  let left = 100 - percent - Object.values(traffic).reduce((a, b) => a + b, 0);
+  for (const e of [...exact].sort((a, b) => (b.value % 1) - (a.value % 1))) {
+    if (left-- <= 0) break;
+    traffic[e.name]! += 1;
+  }
+  return { ...traffic, [next]: percent };
+}
+
 /** The online endpoint's body without its location, which is the workspace's, read when the endpoint is created. */
 export interface AzureEndpointSpec {
   identity: { type: string };
@@ -125,11 +204,11 @@ export function planEndpoint(params: { names: AzureNames; authMode: AzureMlTarge
  * The body a PUT of the endpoint sends: the planned spec in `location` with `traffic`. An
  * existing endpoint keeps its identity type, since a PUT would otherwise change it.
  */
-export function endpointBody(spec: AzureEndpointSpec, params: { location: string; traffic: Record<string, number>; identityType?: string }): AzureEndpointBody {
+export function endpointBody(spec: AzureEndpointSpec, params: { location: string; traffic: Record<string, number>; identityType?: string; previous?: AzurePreviousDeployment }): AzureEndpointBody {
   return {
     location: params.location,
     identity: { type: params.identityType ?? spec.identity.type },
-    tags: { ...spec.tags },
+    tags: withPreviousTags(spec.tags, params.previous),
     properties: { ...spec.properties, traffic: { ...params.traffic } },
   };
 }
@@ -220,7 +299,7 @@ export interface AzureMlPlan extends TargetPlanBase {
   readonly operationTimeoutMs: number;
 }
 
-function azureRolloutSteps(names: AzureNames, target: Pick<AzureMlTargetConfig, 'instanceType' | 'instanceCount'>) {
+function azureRolloutSteps(names: AzureNames, target: Pick<AzureMlTargetConfig, 'instanceType' | 'instanceCount'>): RolloutStep[] {
   const ep = `'${names.endpoint}'`;
   return [
     { phase: 'stage', action: `hash the version from the built repository's digest, the instance type and count and the runtime settings; when the deployment with all the traffic of ${ep} already is that version, upload and create nothing and smoke-test it` },
@@ -228,9 +307,24 @@ function azureRolloutSteps(names: AzureNames, target: Pick<AzureMlTargetConfig, 
     { phase: 'stage', action: `create the online endpoint ${ep} in the workspace's region if it does not exist, and delete its deployments without traffic` },
     { phase: 'stage', action: `create the new deployment (blue or green, whichever does not serve) on ${target.instanceCount} x ${target.instanceType}, without traffic` },
     { phase: 'smoke', action: `call the scoring URI of ${ep} with the header azureml-model-deployment: <new deployment>, which routes to it whatever the traffic` },
-    { phase: 'promote', action: `move 100% of the traffic of ${ep} to the new deployment, then delete the previous one` },
+    { phase: 'promote', action: `move 100% of the traffic of ${ep} to the new deployment, recording the previous one's definition in the tags of ${ep} for \`deploy-model rollback\`, then delete the previous one (its model version stays registered)` },
     { phase: 'rollback', action: 'delete the new deployment; the traffic never moved' },
-  ] as const;
+  ];
+}
+
+/** The steps of a canary or linear rollout: the endpoint's traffic map, step by step. */
+function azureTrafficSteps(names: AzureNames, traffic: TrafficPlan, base: readonly RolloutStep[]): RolloutStep[] {
+  const ep = `'${names.endpoint}'`;
+  const { alarms } = traffic;
+  return [
+    ...base.filter((s) => s.phase !== 'promote' && s.phase !== 'rollback'),
+    ...traffic.percents.map((p): RolloutStep => ({
+      phase: 'promote',
+      action: `PUT ${ep} with the traffic {new: ${p}, previous: ${100 - p}} (scoring requests without azureml-model-deployment are routed by it); after ${traffic.intervalSeconds} s, smoke-test the new deployment through the header and send ${alarms.probeRequests} requests to the scoring URI without it (error rate <= ${alarms.maxErrorRate}${alarms.maxP99LatencyMs ? `, p99 <= ${alarms.maxP99LatencyMs} ms` : ''})`,
+    })),
+    { phase: 'promote', action: `PUT ${ep} with the traffic {new: 100}, recording the previous deployment's definition in its tags for \`deploy-model rollback\`, then delete the previous deployment (its model version stays registered)` },
+    { phase: 'rollback', action: `a failed step: PUT ${ep} with the traffic it had before the steps, then delete the new deployment` },
+  ];
 }
 
 export function planAzureMl(input: PlanInput<AzureMlTargetConfig>): AzureMlPlan {
@@ -240,8 +334,11 @@ export function planAzureMl(input: PlanInput<AzureMlTargetConfig>): AzureMlPlan 
   const tritonConfig = planTritonConfig({
     signature, modelName: names.tritonModel, host: 'azure-ml', batching: config.model.batching, inputShapes: config.model.inputs, options: triton, runtime: config.runtime,
   });
+  const base = basePlan(input, azureRolloutSteps(names, target));
+  const traffic = trafficPlan(target.rollout);
   return {
-    ...basePlan(input, azureRolloutSteps(names, target)),
+    ...base,
+    ...(traffic ? { rollout: { strategy: target.rollout!.strategy, steps: azureTrafficSteps(names, traffic, base.rollout.steps), traffic } } : {}),
     type: 'azure-ml',
     subscriptionId: target.subscriptionId,
     resourceGroup: target.resourceGroup,

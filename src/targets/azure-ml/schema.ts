@@ -1,5 +1,6 @@
 /** The azure-ml config entry: subscription, workspace, instances, auth mode, probes and request settings, Triton options. */
 import { z } from 'zod';
+import { rolloutSchema } from '../../config/rollout-schema.js';
 import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { azureInstanceTypeProblem } from './instance-types.js';
 
@@ -122,6 +123,13 @@ export const azureMlTargetSchema = z
       .strict()
       .optional()
       .describe('Scoring request settings. Any field overrides the derived one. Default: derived (60 s timeout, 180 s when the first request builds a TensorRT engine; 2 requests per model instance; 500 ms queue wait).'),
+    /**
+     * How traffic moves to a new version: through the endpoint's traffic map (the new deployment
+     * gets each step's share of the scoring requests, the serving one the rest), checked at each step.
+     * @default - all at once, after the smoke test
+     */
+    rollout: rolloutSchema.optional()
+      .describe("How traffic moves to a new deployment through the endpoint's traffic map: 'canary' or 'linear' steps, each checked against the alarms and the golden smoke test. Default: all at once, after the smoke test."),
     ...tritonOptionsOnAzure,
     /** Refused: Azure ML picks the Triton image of a no-code deployment, so there is no release to choose. */
     tritonVersion: z.unknown().optional()

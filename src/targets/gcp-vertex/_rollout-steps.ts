@@ -2,7 +2,7 @@
 import type { IoHelper } from '../../io/io-host.js';
 import type { VertexApi, VertexEndpointState } from './_vertex-api.js';
 import type { VertexContext } from './build.js';
-import type { LiveDeployedModel, VertexDeployedModelSpec } from './plan.js';
+import { previousFromLabels, versionOf, withPreviousLabels, type LiveDeployedModel, type VertexDeployedModelSpec } from './plan.js';
 
 /**
  * Deploys the model alone on the smoke endpoint (created when missing, cleared of what an
@@ -42,14 +42,38 @@ export async function bestEffort(io: IoHelper, fn: () => Promise<unknown>): Prom
   }
 }
 
-/** Undeploys models that no longer take traffic and deletes their Models when deploy-model made them. */
-export async function retire(api: VertexApi, endpoint: string, models: LiveDeployedModel[], split: Record<string, number>, io: IoHelper): Promise<void> {
+/**
+ * Undeploys models that no longer take traffic and deletes their Models when deploy-model made
+ * them, but `keep`, the Model recorded for `deploy-model rollback`.
+ */
+export async function retire(api: VertexApi, endpoint: string, models: LiveDeployedModel[], split: Record<string, number>, io: IoHelper, keep?: string): Promise<void> {
   for (const old of models) {
     io.info('DM_VERTEX_UNDEPLOY', `Undeploying the previous model ${old.id} ('${old.displayName}')`, { endpoint, deployedModelId: old.id });
     await api.undeployModel(endpoint, old.id, split);
-    if (old.model) {
+    if (old.model && old.model !== keep) {
       // A Model still deployed elsewhere refuses deletion; that is not this deploy's failure.
       await api.deleteModel(old.model).catch((e: Error) => io.warn('DM_VERTEX_MODEL_KEPT', `Kept model ${old.model}: ${e.message}`));
     }
   }
+}
+
+/** The id of a Model, the last part of its resource name. */
+const modelId = (name: string): string => name.split('/').pop() ?? name;
+
+/**
+ * On promote: records the model that served (`serving`) in the live endpoint's labels, so that
+ * `deploy-model rollback` can deploy its Model again, and deletes the Model recorded by the
+ * promote before, which nothing rolls back to any more. Returns the Model kept, for `retire`.
+ */
+export async function recordPrevious(api: VertexApi, endpoint: string, labels: Record<string, string>, serving: LiveDeployedModel | undefined, parent: string, io: IoHelper): Promise<string | undefined> {
+  const recorded = previousFromLabels(labels);
+  const keep = serving?.model && serving.dedicatedResources
+    ? { modelId: modelId(serving.model), version: versionOf(serving.displayName), resources: serving.dedicatedResources }
+    : undefined;
+  await api.setLabels(endpoint, withPreviousLabels(labels, keep));
+  if (recorded && recorded.modelId !== keep?.modelId) {
+    const name = `${parent}/models/${recorded.modelId}`;
+    await api.deleteModel(name).catch((e: Error) => io.warn('DM_VERTEX_MODEL_KEPT', `Kept model ${name}: ${e.message}`));
+  }
+  return keep ? serving!.model : undefined;
 }

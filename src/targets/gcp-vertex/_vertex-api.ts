@@ -2,13 +2,14 @@
 import type { IoHelper } from '../../io/io-host.js';
 import type { VertexClients } from './_clients.js';
 import { isRetryable, vertexError, waitForOperation, type PolledOperation } from './_operations.js';
-import type { LiveDeployedModel, VertexDeployedModelSpec, VertexEndpointSpec, VertexModelSpec } from './plan.js';
+import type { LiveDeployedModel, VertexDedicatedResources, VertexDeployedModelSpec, VertexEndpointSpec, VertexModelSpec } from './plan.js';
 
 export interface VertexEndpointState {
   name: string;
   displayName: string;
   deployed: LiveDeployedModel[];
   trafficSplit: Record<string, number>;
+  labels: Record<string, string>;
 }
 
 /**
@@ -82,6 +83,18 @@ export class VertexApi {
     return models.map((m) => ({ name: m.name ?? '', displayName: m.displayName ?? '' }));
   }
 
+  /** The Model's labels, or undefined when the Model Registry has no such Model. */
+  async findModel(name: string): Promise<{ name: string; displayName: string; labels: Record<string, string> } | undefined> {
+    try {
+      const [model] = await this.call(`Reading model ${name}`, () => this.clients.models.getModel({ name }), true);
+      return { name: model.name ?? name, displayName: model.displayName ?? '', labels: { ...(model.labels ?? {}) } };
+    } catch (e) {
+      // gRPC NOT_FOUND: deleted since it was recorded.
+      if ((e as { details?: { grpcCode?: number } }).details?.grpcCode === 5) return undefined;
+      throw e;
+    }
+  }
+
   async deleteModel(name: string): Promise<void> {
     const [op] = await this.call(`Deleting model ${name}`, () => this.clients.models.deleteModel({ name }));
     await this.wait(`deleting model ${name}`, op.name!, (n) => this.clients.models.checkDeleteModelProgress(n));
@@ -103,6 +116,12 @@ export class VertexApi {
     await this.wait(`undeploying ${deployedModelId} from ${endpoint}`, op.name!, (n) => this.clients.endpoints.checkUndeployModelProgress(n));
   }
 
+  /** Replaces the endpoint's labels (UpdateEndpoint with the `labels` mask). */
+  async setLabels(endpoint: string, labels: Record<string, string>): Promise<void> {
+    await this.call(`Labelling endpoint ${endpoint}`, () =>
+      this.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, labels }, updateMask: { paths: ['labels'] } }), true);
+  }
+
   async setTraffic(endpoint: string, trafficSplit: Record<string, number>): Promise<void> {
     // Setting the same split twice leaves the same split.
     await this.call(`Moving traffic on ${endpoint}`, () =>
@@ -119,11 +138,28 @@ function backoff(base: number, attempt: number): number {
   return delay / 2 + Math.random() * (delay / 2);
 }
 
-function toState(e: { name?: string | null; displayName?: string | null; deployedModels?: Array<{ id?: string | null; displayName?: string | null; model?: string | null }> | null; trafficSplit?: Record<string, number> | null }): VertexEndpointState {
+type ResourcesMessage = { machineSpec?: { machineType?: string | null; acceleratorType?: string | number | null; acceleratorCount?: number | null } | null; minReplicaCount?: number | null; maxReplicaCount?: number | null };
+
+function resourcesOf(r: ResourcesMessage | null | undefined): VertexDedicatedResources | undefined {
+  if (!r?.machineSpec?.machineType) return undefined;
+  return {
+    machineSpec: { machineType: r.machineSpec.machineType, acceleratorType: String(r.machineSpec.acceleratorType ?? ''), acceleratorCount: Number(r.machineSpec.acceleratorCount ?? 0) },
+    minReplicaCount: Number(r.minReplicaCount ?? 1), maxReplicaCount: Number(r.maxReplicaCount ?? r.minReplicaCount ?? 1),
+  };
+}
+
+function toState(e: {
+  name?: string | null; displayName?: string | null; labels?: Record<string, string> | null; trafficSplit?: Record<string, number> | null;
+  deployedModels?: Array<{ id?: string | null; displayName?: string | null; model?: string | null; dedicatedResources?: ResourcesMessage | null }> | null;
+}): VertexEndpointState {
   return {
     name: e.name ?? '',
     displayName: e.displayName ?? '',
-    deployed: (e.deployedModels ?? []).map((d) => ({ id: d.id ?? '', displayName: d.displayName ?? '', model: d.model ?? '' })),
+    deployed: (e.deployedModels ?? []).map((d) => {
+      const resources = resourcesOf(d.dedicatedResources);
+      return { id: d.id ?? '', displayName: d.displayName ?? '', model: d.model ?? '', ...(resources ? { dedicatedResources: resources } : {}) };
+    }),
     trafficSplit: { ...(e.trafficSplit ?? {}) },
+    labels: { ...(e.labels ?? {}) },
   };
 }

@@ -3,7 +3,7 @@ import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js'
 import type { TargetChange, TargetDiff } from '../driver.js';
 import type { VertexApi } from './_vertex-api.js';
 import type { VertexContext } from './build.js';
-import { planVertexRollout, versionOf, vertexVersion } from './plan.js';
+import { planVertexRollout, previousFromLabels, versionOf, vertexVersion } from './plan.js';
 
 const percent = (split: Record<string, number>, names: Map<string, string>): string => {
   const shares = Object.entries(split).filter(([, share]) => share > 0).map(([id, share]) => `${share}% to ${names.get(id) ?? id}`);
@@ -51,8 +51,16 @@ export async function diffVertex(ctx: VertexContext, api: VertexApi, repo: Built
   for (const old of idle) {
     changes.push({ resource: `deployed model ${old.displayName}`, action: 'delete', detail: `${old.id} takes no traffic: undeployed once the new model serves`, disruptive: false });
   }
+  // The Model of the version serving the most traffic stays for `deploy-model rollback`; the one kept before it goes.
+  const kept = [...serving].sort((a, b) => split[b.id]! - split[a.id]!)[0];
   for (const old of rollout.previous.filter((d) => d.model)) {
-    changes.push({ resource: `model ${old.displayName}`, action: 'delete', detail: `${old.model}, the Model of a replaced version, deleted once it is undeployed`, disruptive: false });
+    changes.push(old === kept
+      ? { resource: `model ${old.displayName}`, action: 'update', detail: `${old.model}, the Model of the replaced version, kept in the Model Registry once it is undeployed and recorded in the labels of ${names.base} for \`deploy-model rollback\``, disruptive: false }
+      : { resource: `model ${old.displayName}`, action: 'delete', detail: `${old.model}, the Model of a replaced version, deleted once it is undeployed`, disruptive: false });
+  }
+  const recorded = endpoint ? previousFromLabels(endpoint.labels) : undefined;
+  if (recorded && !rollout.previous.some((d) => d.model.endsWith(`/models/${recorded.modelId}`))) {
+    changes.push({ resource: `model ${names.base}-${recorded.version}`, action: 'delete', detail: `model ${recorded.modelId}, kept for rollback by the deploy before, deleted: the replaced version is kept instead`, disruptive: false });
   }
   changes.push({ resource: `traffic split of ${names.base}`, action: 'update', detail: `${percent(split, displayNames)} → 100% to ${wanted}, after its smoke test`, disruptive: false });
   return { unchanged: false, changes };

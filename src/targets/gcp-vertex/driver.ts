@@ -1,15 +1,15 @@
 /** The gcp-vertex driver: the rollout hooks on Vertex AI endpoints, and status, connect and destroy. */
 import { DeployModelError } from '../../errors.js';
-import type { BuildResult, Candidate, TargetDriver } from '../driver.js';
+import type { BuildResult, Candidate, RestoreResult, TargetDriver } from '../driver.js';
 import { createVertexClients, vertexAuthClient, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
-import { bestEffort, clearSmokeEndpoint, retire, stageOnSmokeEndpoint } from './_rollout-steps.js';
+import { bestEffort, clearSmokeEndpoint, recordPrevious, retire, stageOnSmokeEndpoint } from './_rollout-steps.js';
 import { deleteStaging, uploadRepository } from './_upload.js';
 import { VertexApi } from './_vertex-api.js';
 import { buildVertexArtifacts, repositoryOf, type VertexContext } from './build.js';
 import { diffVertex } from './diff.js';
 import {
-  planDeployedModel, planVertexRollout, vertexNames, vertexVersion, versionOf,
+  planDeployedModel, planVertexRollout, previousFromLabels, shiftedSplit, vertexNames, vertexVersion, versionOf, withPreviousLabels,
   type GcpVertexPlan, type LiveDeployedModel, type VertexDeployedModelSpec, type VertexNames,
 } from './plan.js';
 import type { GcpVertexTargetConfig } from './schema.js';
@@ -19,8 +19,21 @@ import { synthVertex } from './synth.js';
 type VertexCandidateState = { clients: VertexClients; api: VertexApi; model: string } & (
   /** Deployed on the live endpoint with all the traffic: it already serves. */
   | { kind: 'first'; endpoint: string; deployedModelId: string }
-  /** Deployed alone on the smoke endpoint; the live endpoint is untouched until promote. */
-  | { kind: 'replace'; live: string; smokeEndpoint: string; smokeDeployedModelId: string; deployedModel: VertexDeployedModelSpec; keepSplit: Record<string, number>; previous: LiveDeployedModel[] }
+  /**
+   * Deployed alone on the smoke endpoint; the live endpoint is untouched until promote, or until
+   * a traffic step deploys it there too (`liveDeployedModelId`) with a share of the traffic.
+   */
+  | {
+    kind: 'replace'; live: string; smokeEndpoint: string; smokeDeployedModelId: string; deployedModel: VertexDeployedModelSpec; keepSplit: Record<string, number>; previous: LiveDeployedModel[];
+    /** The live endpoint's traffic split and labels when the version was staged. */
+    before: Record<string, number>; labels: Record<string, string>;
+    /** The model serving the most traffic before: its Model is kept for `deploy-model rollback`. */
+    serving?: LiveDeployedModel;
+    /** The new model's id on the live endpoint, once a traffic step deployed it there. @default - not on the live endpoint */
+    liveDeployedModelId?: string;
+    /** The share the last traffic step gave it. @default - none */
+    shiftedPercent?: number;
+  }
 );
 
 /** Where the target lives. From the plan; `status`, `connect` and `destroy` also run on a config that no longer plans, and then get the base plan only. */
@@ -133,16 +146,20 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
 
           const previous = rollout.kind === 'replace' ? rollout.previous : [];
           const serving = previous.filter((d) => (live.trafficSplit[d.id] ?? 0) > 0).sort((a, b) => live.trafficSplit[b.id]! - live.trafficSplit[a.id]!);
+          const liveName = live.name;
           const smoke = await stageOnSmokeEndpoint(ctx, api, deployedModel).catch(async (e) => {
             await bestEffort(io, () => api.deleteModel(model));
             throw e;
           });
           return {
-            endpoint: live.name, version: specHash, client: rawPredictClient(clients.prediction, smoke.endpoint),
+            endpoint: liveName, version: specHash, client: rawPredictClient(clients.prediction, smoke.endpoint),
+            // The endpoint users reach: during a traffic step, its split shares the requests between the versions.
+            liveClient: rawPredictClient(clients.prediction, liveName),
             ...(serving[0] ? { previous: versionOf(serving[0].displayName) } : {}),
             state: {
-              kind: 'replace', clients, api, model, live: live.name, smokeEndpoint: smoke.endpoint, smokeDeployedModelId: smoke.deployedModelId, deployedModel,
-              keepSplit: rollout.kind === 'replace' ? rollout.keepSplit : {}, previous,
+              kind: 'replace', clients, api, model, live: liveName, smokeEndpoint: smoke.endpoint, smokeDeployedModelId: smoke.deployedModelId, deployedModel,
+              keepSplit: rollout.kind === 'replace' ? rollout.keepSplit : {}, previous, before: { ...live.trafficSplit }, labels: { ...live.labels },
+              ...(serving[0] ? { serving: serving[0] } : {}),
             },
             details: { ...details, smokeEndpoint: smoke.endpoint, replaces: previous.map((p) => p.id) },
           };
@@ -157,17 +174,54 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
         const { io } = ctx;
         try {
           if (state.kind === 'first') return;
-          await clearSmokeEndpoint(state.api, state.smokeEndpoint, state.smokeDeployedModelId);
-          io.info('DM_VERTEX_DEPLOY_LIVE', `Deploying '${state.deployedModel.displayName}' on the live endpoint at 0% traffic`);
-          const id = await state.api.deployModel(state.live, state.deployedModel, state.keepSplit).catch(async (e) => {
-            await bestEffort(io, () => state.api.deleteModel(state.model));
-            throw e;
-          });
-          io.info('DM_VERTEX_TRAFFIC', `Moving 100% of the traffic of ${state.live} to ${id}`, { endpoint: state.live, deployedModelId: id });
-          await state.api.setTraffic(state.live, { [id]: 100 });
-          await retire(state.api, state.live, state.previous, { [id]: 100 }, io);
+          let id = state.liveDeployedModelId;
+          if (id) {
+            // The traffic steps deployed it beside the previous models: it takes the rest, then the smoke endpoint goes.
+            io.info('DM_VERTEX_TRAFFIC', `Moving 100% of the traffic of ${state.live} to ${id}`, { endpoint: state.live, deployedModelId: id });
+            await state.api.setTraffic(state.live, { [id]: 100 });
+            await clearSmokeEndpoint(state.api, state.smokeEndpoint, state.smokeDeployedModelId);
+          } else {
+            await clearSmokeEndpoint(state.api, state.smokeEndpoint, state.smokeDeployedModelId);
+            io.info('DM_VERTEX_DEPLOY_LIVE', `Deploying '${state.deployedModel.displayName}' on the live endpoint at 0% traffic`);
+            id = await state.api.deployModel(state.live, state.deployedModel, state.keepSplit).catch(async (e) => {
+              await bestEffort(io, () => state.api.deleteModel(state.model));
+              throw e;
+            });
+            io.info('DM_VERTEX_TRAFFIC', `Moving 100% of the traffic of ${state.live} to ${id}`, { endpoint: state.live, deployedModelId: id });
+            await state.api.setTraffic(state.live, { [id]: 100 });
+          }
+          const kept = await recordPrevious(state.api, state.live, state.labels, state.serving, ctx.plan.names.parent, io);
+          await retire(state.api, state.live, state.previous, { [id]: 100 }, io, kept);
         } finally {
           await state.clients.close();
+        }
+      },
+
+      /**
+       * A traffic step: the first deploys the new model on the live endpoint beside the serving
+       * ones with `percent` of the traffic split, the next ones update the split. The model stays
+       * on the smoke endpoint too, where each step's smoke test reaches it alone.
+       */
+      async shift(ctx: VertexContext, candidate: Candidate<VertexCandidateState>, percent: number) {
+        const state = candidate.state;
+        const { io } = ctx;
+        if (state.kind !== 'replace') throw new Error(`A traffic step needs a previous version; ${state.kind} deploys have none.`);
+        try {
+          if (!state.liveDeployedModelId) {
+            const split = shiftedSplit(state.before, '0', percent);
+            io.info('DM_VERTEX_SHIFT', `Deploying '${state.deployedModel.displayName}' on ${state.live} beside version ${candidate.previous} with ${percent}% of the traffic split`, { endpoint: state.live, percent, trafficSplit: split });
+            state.liveDeployedModelId = await state.api.deployModel(state.live, state.deployedModel, split);
+          } else {
+            const split = shiftedSplit(state.before, state.liveDeployedModelId, percent);
+            io.info('DM_VERTEX_SHIFT', `Giving ${state.liveDeployedModelId} ('${state.deployedModel.displayName}') ${percent}% of the traffic split of ${state.live}`, { endpoint: state.live, percent, trafficSplit: split });
+            await state.api.setTraffic(state.live, split);
+          }
+          state.shiftedPercent = percent;
+        } catch (e) {
+          // The rollout core rolls back failed steps, not failed calls: take the candidate back here.
+          await bestEffort(io, () => takeBack(ctx, candidate));
+          await state.clients.close();
+          throw e;
         }
       },
 
@@ -175,6 +229,10 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
         const state = candidate.state;
         const { io } = ctx;
         try {
+          if (state.kind === 'replace' && state.liveDeployedModelId) {
+            await takeBack(ctx, candidate);
+            return 'removed';
+          }
           if (state.kind === 'first') {
             io.warn('DM_VERTEX_ROLLBACK', `Version ${candidate.version} did not pass its smoke test: undeploying it from ${state.endpoint}`);
             await state.api.undeployModel(state.endpoint, state.deployedModelId, {});
@@ -188,6 +246,38 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
           await state.clients.close();
         }
       },
+    },
+
+    /**
+     * `deploy-model rollback`: deploys the Model a promote kept (recorded in the live endpoint's
+     * labels) again with its own resources, gives it all the traffic, clears the record, then
+     * undeploys what served and deletes its Models.
+     */
+    async restorePrevious(ctx: VertexContext): Promise<RestoreResult> {
+      return withClients(ctx, async (clients, at) => {
+        const { names } = at;
+        const { io } = ctx;
+        const api = vertexApi(ctx, clients, at);
+        const live = await api.findEndpoint(names.parent, names.base);
+        const serving = live?.deployed.filter((d) => (live.trafficSplit[d.id] ?? 0) > 0).sort((a, b) => live.trafficSplit[b.id]! - live.trafficSplit[a.id]!) ?? [];
+        if (!live || !serving[0]) throw notDeployed(ctx, at);
+        const current = versionOf(serving[0].displayName);
+        const previous = previousFromLabels(live.labels);
+        const model = previous ? await api.findModel(`${names.parent}/models/${previous.modelId}`) : undefined;
+        if (!previous || !model) {
+          throw new DeployModelError('ROLLBACK_NO_PREVIOUS', `Target '${ctx.targetName}' has no earlier version to roll back to: endpoint ${live.name} serves version ${current} and ${previous ? `the Model ${previous.modelId} its labels record is no longer in the Model Registry` : 'its labels record no previous Model (a first deploy, or a rollback already made)'}. Deploy the earlier model or config to serve it again.`,
+            { details: { target: ctx.targetName, endpoint: live.name, version: current } });
+        }
+        io.info('DM_VERTEX_RESTORE', `Deploying the kept Model ${model.name} (version ${previous.version}) on ${live.name} again and moving all its traffic there from version ${current}`, { endpoint: live.name, from: current, to: previous.version, model: model.name });
+        const spec = planDeployedModel({ names, specHash: previous.version, model: model.name, resources: previous.resources });
+        const id = await api.deployModel(live.name, spec, { ...live.trafficSplit, '0': 0 });
+        io.info('DM_VERTEX_TRAFFIC', `Moving 100% of the traffic of ${live.name} to ${id}`, { endpoint: live.name, deployedModelId: id });
+        await api.setTraffic(live.name, { [id]: 100 });
+        // Recorded no more: a second rollback does not go forward again.
+        await api.setLabels(live.name, withPreviousLabels(live.labels, undefined));
+        await retire(api, live.name, live.deployed, { [id]: 100 }, io);
+        return { from: current, to: previous.version, endpoint: live.name, details: { deployedModelId: id, model: model.name } };
+      });
     },
 
     async connect(ctx: VertexContext) {
@@ -241,6 +331,26 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
       });
     },
   };
+}
+
+/**
+ * Takes back a candidate a traffic step put on the live endpoint: the models that served get their
+ * split back at once, then the new model is undeployed from both endpoints and its Model deleted.
+ */
+async function takeBack(ctx: VertexContext, candidate: Candidate<VertexCandidateState>): Promise<void> {
+  const state = candidate.state;
+  if (state.kind !== 'replace') return;
+  const { io } = ctx;
+  if (state.liveDeployedModelId) {
+    const split = Object.fromEntries(Object.entries(state.before).filter(([id]) => id !== state.liveDeployedModelId));
+    io.warn('DM_VERTEX_SHIFT_BACK', `Version ${candidate.version} failed at ${state.shiftedPercent ?? 0}% of the traffic: the traffic split of ${state.live} goes back to version ${candidate.previous} alone, and ${state.liveDeployedModelId} is undeployed`, { endpoint: state.live, percent: state.shiftedPercent ?? 0, trafficSplit: split });
+    await state.api.setTraffic(state.live, split);
+    await state.api.undeployModel(state.live, state.liveDeployedModelId, split);
+    state.liveDeployedModelId = undefined;
+    state.shiftedPercent = undefined;
+  }
+  await clearSmokeEndpoint(state.api, state.smokeEndpoint, state.smokeDeployedModelId);
+  await state.api.deleteModel(state.model);
 }
 
 export const gcpVertexDriver = createGcpVertexDriver();

@@ -1,11 +1,12 @@
 /** The gcp-vertex plan: names, the Triton container, resources, endpoints and rollout steps, as plain data. */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { trafficPlan } from '../../config/rollout-schema.js';
 import type { GpuRepositoryPlan } from '../../kits/triton/build-gpu-repository.js';
 import { engineCacheLocation, planTritonConfig, type TritonModelConfig } from '../../kits/triton/index.js';
 import { basePlan } from '../base-plan.js';
 import { resourceName } from '../resource-name.js';
-import type { PlanInput, TargetPlanBase } from '../target-module.js';
+import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import { resolveVertexAccelerator } from './machine-types.js';
 import type { GcpVertexTargetConfig } from './schema.js';
 
@@ -173,6 +174,85 @@ export interface LiveDeployedModel {
   id: string;
   displayName: string;
   model: string;
+  /** How it is deployed, as the endpoint lists it. @default - not read */
+  dedicatedResources?: VertexDedicatedResources;
+}
+
+/**
+ * Labels on the live endpoint that record the version a promote replaced, so `deploy-model
+ * rollback` can deploy its Model (kept in the Model Registry) again with its own resources, with
+ * no local state. Label values allow lowercase letters, digits, `-` and `_` only (Vertex AI,
+ * "Labels": https://cloud.google.com/vertex-ai/docs/general/resource-labels), so the Model is
+ * recorded by its id, the accelerator type in lowercase.
+ */
+export const VERTEX_PREVIOUS_LABELS = {
+  model: 'deploy-model-previous-model',
+  version: 'deploy-model-previous-version',
+  machine: 'deploy-model-previous-machine',
+  accelerator: 'deploy-model-previous-accelerator',
+  accelerators: 'deploy-model-previous-accelerators',
+  replicas: 'deploy-model-previous-replicas',
+} as const;
+
+/** What a promote records of the version it replaced. */
+export interface VertexPreviousVersion {
+  /** The Model's id, the last part of its resource name. */
+  modelId: string;
+  /** Its spec hash. */
+  version: string;
+  resources: VertexDedicatedResources;
+}
+
+/** The endpoint's labels with `previous` recorded, or with no previous version when undefined. */
+export function withPreviousLabels(labels: Record<string, string>, previous: VertexPreviousVersion | undefined): Record<string, string> {
+  const kept = Object.fromEntries(Object.entries(labels).filter(([k]) => !Object.values(VERTEX_PREVIOUS_LABELS).includes(k as never)));
+  if (!previous) return kept;
+  const { machineSpec, minReplicaCount, maxReplicaCount } = previous.resources;
+  return {
+    ...kept,
+    [VERTEX_PREVIOUS_LABELS.model]: previous.modelId,
+    [VERTEX_PREVIOUS_LABELS.version]: previous.version,
+    [VERTEX_PREVIOUS_LABELS.machine]: machineSpec.machineType,
+    [VERTEX_PREVIOUS_LABELS.accelerator]: machineSpec.acceleratorType.toLowerCase(),
+    [VERTEX_PREVIOUS_LABELS.accelerators]: String(machineSpec.acceleratorCount),
+    [VERTEX_PREVIOUS_LABELS.replicas]: `${minReplicaCount}-${maxReplicaCount}`,
+  };
+}
+
+/** The previous version an endpoint's labels record, when they record a complete one. */
+export function previousFromLabels(labels: Record<string, string>): VertexPreviousVersion | undefined {
+  const L = VERTEX_PREVIOUS_LABELS;
+  const replicas = /^(\d+)-(\d+)$/.exec(labels[L.replicas] ?? '');
+  const count = Number(labels[L.accelerators]);
+  if (!/^\d+$/.test(labels[L.model] ?? '') || !labels[L.version] || !labels[L.machine] || !labels[L.accelerator] || !(count >= 1) || !replicas) return undefined;
+  return {
+    modelId: labels[L.model]!,
+    version: labels[L.version]!,
+    resources: {
+      machineSpec: { machineType: labels[L.machine]!, acceleratorType: labels[L.accelerator]!.toUpperCase(), acceleratorCount: count },
+      minReplicaCount: Number(replicas[1]), maxReplicaCount: Number(replicas[2]),
+    },
+  };
+}
+
+/**
+ * A traffic step's split: `percent` to the new deployed model (`newId`, or "0" for the one a
+ * DeployModel call adds), the rest shared by the models serving in `before` in proportion to their
+ * shares, rounded by largest remainder so that the split adds up to 100 as Vertex AI requires.
+ */
+export function shiftedSplit(before: Record<string, number>, newId: string, percent: number): Record<string, number> {
+  const old = Object.entries(before).filter(([id, share]) => id !== newId && share > 0);
+  const total = old.reduce((sum, [, share]) => sum + share, 0);
+  const rest = 100 - percent;
+  const exact = old.map(([id, share]) => ({ id, value: (share / total) * rest }));
+  const split: Record<string, number> = Object.fromEntries(exact.map((e) => [e.id, Math.floor(e.value)]));
+  let left = rest - Object.values(split).reduce((a, b) => a + b, 0);
+  for (const e of [...exact].sort((a, b) => (b.value % 1) - (a.value % 1))) {
+    if (left <= 0) break;
+    split[e.id]! += 1;
+    left--;
+  }
+  return { ...split, [newId]: percent };
 }
 
 export type VertexRollout =
@@ -234,7 +314,7 @@ export interface GcpVertexPlan extends TargetPlanBase {
   readonly operationTimeoutMs: number;
 }
 
-function vertexRolloutSteps(names: VertexNames) {
+function vertexRolloutSteps(names: VertexNames): RolloutStep[] {
   const live = `'${names.base}'`;
   const smoke = `'${names.smokeEndpoint}'`;
   return [
@@ -243,9 +323,25 @@ function vertexRolloutSteps(names: VertexNames) {
     { phase: 'stage', action: `first deploy (nothing serves): create the endpoint ${live} if needed, undeploy models without traffic, deploy the Model on it with 100% of the traffic` },
     { phase: 'stage', action: `replacement: deploy the Model alone on the endpoint ${smoke} (Vertex AI routes by traffic split only); ${live} is not touched` },
     { phase: 'smoke', action: `RawPredict on the endpoint holding the new model: ${live} on a first deploy, ${smoke} on a replacement` },
-    { phase: 'promote', action: `replacement: undeploy it from ${smoke} and delete that endpoint, deploy it on ${live} at 0%, move 100% of the traffic to it, undeploy the previous models and delete their Models (a first deploy already serves)` },
+    { phase: 'promote', action: `replacement: undeploy it from ${smoke} and delete that endpoint, deploy it on ${live} at 0%, move 100% of the traffic to it, undeploy the previous models and delete their Models but the one of the version that served, kept in the Model Registry and recorded in the labels of ${live} for \`deploy-model rollback\` (a first deploy already serves)` },
     { phase: 'rollback', action: `first deploy: undeploy the new model and delete its Model; nothing serves. Replacement: clear and delete ${smoke}, delete the Model; ${live} never changed` },
-  ] as const;
+  ];
+}
+
+/** The steps of a canary or linear rollout: the traffic split of the live endpoint, step by step. */
+function vertexTrafficSteps(names: VertexNames, traffic: NonNullable<ReturnType<typeof trafficPlan>>, base: readonly RolloutStep[]): RolloutStep[] {
+  const live = `'${names.base}'`;
+  const smoke = `'${names.smokeEndpoint}'`;
+  const { alarms } = traffic;
+  return [
+    ...base.filter((s) => s.phase !== 'promote' && s.phase !== 'rollback'),
+    ...traffic.percents.map((p, i): RolloutStep => ({
+      phase: 'promote',
+      action: `${i === 0 ? `deploy the new model on ${live} beside the serving one with the trafficSplit` : `update the trafficSplit of ${live} to`} {new: ${p}, previous: ${100 - p}} (Vertex AI routes Predict and RawPredict by it); after ${traffic.intervalSeconds} s, smoke-test the new model on ${smoke} and send ${alarms.probeRequests} RawPredict requests to ${live} (error rate <= ${alarms.maxErrorRate}${alarms.maxP99LatencyMs ? `, p99 <= ${alarms.maxP99LatencyMs} ms` : ''})`,
+    })),
+    { phase: 'promote', action: `set the trafficSplit of ${live} to {new: 100}, undeploy the model from ${smoke} and delete that endpoint, undeploy the previous models; the Model of the version that served is kept in the Model Registry and recorded in the labels of ${live} for \`deploy-model rollback\`` },
+    { phase: 'rollback', action: `a failed step: set the trafficSplit of ${live} back to the previous models alone, undeploy the new model from ${live} and ${smoke}, delete ${smoke} and the new Model` },
+  ];
 }
 
 export function planGcpVertex(input: PlanInput<GcpVertexTargetConfig>): GcpVertexPlan {
@@ -255,8 +351,11 @@ export function planGcpVertex(input: PlanInput<GcpVertexTargetConfig>): GcpVerte
     signature, modelName: names.tritonModel, host: 'gcp-vertex', batching: config.model.batching, inputShapes: config.model.inputs, options: target, runtime: config.runtime,
   });
   const release = imageTritonRelease(target.image);
+  const base = basePlan(input, vertexRolloutSteps(names));
+  const traffic = trafficPlan(target.rollout);
   return {
-    ...basePlan(input, vertexRolloutSteps(names)),
+    ...base,
+    ...(traffic ? { rollout: { strategy: target.rollout!.strategy, steps: vertexTrafficSteps(names, traffic, base.rollout.steps), traffic } } : {}),
     type: 'gcp-vertex',
     project: target.project,
     region: target.region,

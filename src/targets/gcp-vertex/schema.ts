@@ -1,5 +1,6 @@
 /** The gcp-vertex config entry: project, region, machine and GPU, replicas, the Triton image, the staging bucket. */
 import { z } from 'zod';
+import { rolloutSchema } from '../../config/rollout-schema.js';
 import { checkTritonOptions, tritonOptionsShape } from '../../kits/triton/schema.js';
 import { checkVertexMachine, VERTEX_GPU_TYPES } from './machine-types.js';
 
@@ -73,6 +74,14 @@ export const gcpVertexTargetSchema = z
      */
     operationTimeoutMinutes: z.number().positive().max(24 * 60).default(DEFAULT_VERTEX_OPERATION_TIMEOUT_MINUTES)
       .describe(`How long one long-running operation (upload, deploy on replicas, undeploy) is waited for. Default: ${DEFAULT_VERTEX_OPERATION_TIMEOUT_MINUTES}.`),
+    /**
+     * How traffic moves to a new version: through the live endpoint's traffic split (the new
+     * deployed model gets each step's share of the requests, the serving one the rest), checked
+     * at each step.
+     * @default - all at once, after the smoke test
+     */
+    rollout: rolloutSchema.optional()
+      .describe("How traffic moves to a new version through the live endpoint's trafficSplit: 'canary' or 'linear' steps, each checked against the alarms and the golden smoke test. Default: all at once, after the smoke test."),
     ...tritonOptionsShape,
   })
   .strict()

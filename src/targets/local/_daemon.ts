@@ -13,13 +13,23 @@ import { isDeployModelError } from '../../errors.js';
 import { startFunctionUrlServer, type FunctionUrlServer, type FunctionUrlTarget } from '../../lambda-emulator/function-url-server.js';
 import { startLocalFunction } from '../../lambda-emulator/local-function.js';
 import type { LocalFunction } from '../../lambda-emulator/types.js';
-import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, DaemonVersion, StageRequest } from './daemon-protocol.js';
+import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, DaemonVersion, ShiftRequest, StageRequest } from './daemon-protocol.js';
 import { stampedFunctionLog } from './_function-log.js';
+import { trafficSplit, type TrafficSplit } from './traffic-split.js';
 
-interface Running { fn: LocalFunction & FunctionUrlTarget; info: DaemonVersion }
+interface Running {
+  fn: LocalFunction & FunctionUrlTarget;
+  info: DaemonVersion;
+  /** Requests the stable URL handed it that have not answered yet. */
+  inFlight: number;
+  /** Requests the stable URL handed it in all. */
+  frontRequests: number;
+}
 
 let current: Running | undefined;
 let candidate: Running | undefined;
+/** A traffic step's split of the stable URL between `current` and `candidate`; undefined: `current` answers all. */
+let split: TrafficSplit | undefined;
 let front: FunctionUrlServer | undefined;
 let control: http.Server | undefined;
 let settings: DaemonStart | undefined;
@@ -45,14 +55,31 @@ function logLine(line: string): void {
 
 const note = (message: string) => logLine(`${new Date().toISOString()} deploy-model local daemon ${process.pid}: ${message}`);
 
-// ---- the stable front: whatever version is current answers ----
+// ---- the stable front: the current version answers, or the split of a traffic step ----
+
+async function invokeCounted(running: Running, payload: Parameters<FunctionUrlTarget['invokeRaw']>[0], options: Parameters<FunctionUrlTarget['invokeRaw']>[1]) {
+  running.inFlight++;
+  running.frontRequests++;
+  try {
+    return await running.fn.invokeRaw(payload, options);
+  } finally {
+    running.inFlight--;
+  }
+}
+
+/** Waits (up to the version's timeout and a second) for the requests the stable URL handed a version, before it stops. */
+async function drained(running: Running): Promise<void> {
+  const until = Date.now() + running.info.settings.timeoutSeconds * 1000 + 1000;
+  while (running.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+}
 
 const router: FunctionUrlTarget = {
   get functionName() { return (current ?? candidate)?.fn.functionName ?? 'pending'; },
   get functionArn() { return (current ?? candidate)?.fn.functionArn ?? 'arn:aws:lambda:local:000000000000:function:pending'; },
   invokeRaw(payload, options) {
     if (!current) return Promise.reject(new Error('no version of this deployment has passed its smoke test yet'));
-    return current.fn.invokeRaw(payload, options);
+    const to = split && candidate && split.next() === 'candidate' ? candidate : current;
+    return invokeCounted(to, payload, options);
   },
   configuration() {
     return current ? current.fn.configuration() : { FunctionName: this.functionName, State: 'Pending', StateReason: 'no version has passed its smoke test yet' };
@@ -64,7 +91,7 @@ const router: FunctionUrlTarget = {
 
 /** A version's info with the emulator's figures as they are now. */
 function withStats(running: Running): DaemonVersion {
-  return { ...running.info, stats: running.fn.localStats?.() as Record<string, unknown> | undefined };
+  return { ...running.info, frontRequests: running.frontRequests, stats: running.fn.localStats?.() as Record<string, unknown> | undefined };
 }
 
 function state(): DaemonState {
@@ -72,6 +99,7 @@ function state(): DaemonState {
     pid: process.pid, url: front!.url, port: front!.port, logFile: settings!.logFile,
     ...(current ? { current: withStats(current) } : {}),
     ...(candidate ? { candidate: withStats(candidate) } : {}),
+    ...(split && candidate ? { split: { candidatePercent: split.candidatePercent } } : {}),
   };
 }
 
@@ -83,7 +111,46 @@ async function stage(request: StageRequest): Promise<DaemonState> {
   await stopEsbuild().catch(() => undefined);
   const initError = fn.stats().initError;
   const { memoryMb, timeoutSeconds, env = {} } = request.spec;
-  candidate = { fn, info: { version: request.version, url: fn.url, since: new Date().toISOString(), ...(initError ? { initError } : {}), settings: { memoryMb, timeoutSeconds, env } } };
+  candidate = { fn, inFlight: 0, frontRequests: 0, info: { version: request.version, url: fn.url, since: new Date().toISOString(), ...(initError ? { initError } : {}), settings: { memoryMb, timeoutSeconds, env } } };
+  return state();
+}
+
+let ownerWatch: NodeJS.Timeout | undefined;
+
+/** While a share is split off, checks every second that the deploy that set it still runs; if it died, takes the share back. */
+function watchOwner(pid: number | undefined): void {
+  clearInterval(ownerWatch);
+  ownerWatch = undefined;
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return;
+  ownerWatch = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') return;
+      clearInterval(ownerWatch);
+      ownerWatch = undefined;
+      if (!split) return;
+      split = undefined;
+      note(`the deploy (pid ${pid}) that split ${front!.url} stopped running: version ${current?.info.version} answers every request again; version ${candidate?.info.version} stays staged until the next deploy`);
+    }
+  }, 1000);
+  ownerWatch.unref();
+}
+
+/** A traffic step: from the next request on, the stable URL sends `percent` % to the candidate (0: none). */
+function shift(request: ShiftRequest): DaemonState {
+  if (!candidate || !current) {
+    throw Object.assign(new Error(`a traffic split needs a serving version and a staged one (serving: ${current?.info.version ?? 'none'}, staged: ${candidate?.info.version ?? 'none'})`), { status: 409, code: 'LOCAL_NO_CANDIDATE' });
+  }
+  const percent = request?.percent;
+  if (typeof percent !== 'number' || !Number.isInteger(percent) || percent < 0 || percent > 99) {
+    throw Object.assign(new Error(`a traffic step gives the staged version a whole percentage from 0 to 99 of the requests, not ${JSON.stringify(percent)}`), { status: 400 });
+  }
+  split = percent === 0 ? undefined : trafficSplit(percent);
+  watchOwner(split ? request.ownerPid : undefined);
+  note(percent === 0
+    ? `version ${current.info.version} answers every request of ${front!.url} again`
+    : `${front!.url} sends ${percent} % of its requests to version ${candidate.info.version}, the rest to version ${current.info.version}`);
   return state();
 }
 
@@ -93,16 +160,26 @@ async function promote(): Promise<DaemonState> {
   const previous = current;
   current = candidate;
   candidate = undefined;
+  split = undefined;
+  watchOwner(undefined);
   note(`version ${current.info.version} now serves ${front!.url}${previous ? `; stopping version ${previous.info.version}` : ''}`);
-  await previous?.fn.stop().catch(() => undefined);
+  if (previous) {
+    // The requests it took before the swap still answer.
+    await drained(previous);
+    await previous.fn.stop().catch(() => undefined);
+  }
   return state();
 }
 
 async function discard(): Promise<DaemonState> {
   const was = candidate;
+  // The share of a traffic step goes back first: no request reaches it from here on.
+  split = undefined;
+  watchOwner(undefined);
   candidate = undefined;
   if (was) {
     note(`discarding version ${was.info.version}`);
+    await drained(was);
     await was.fn.stop().catch(() => undefined);
   }
   return state();
@@ -138,6 +215,7 @@ async function route(req: http.IncomingMessage): Promise<DaemonState | Record<st
   if (call === 'GET /state') return state();
   if (call === 'POST /stage') return stage((await readJson(req)) as StageRequest);
   if (call === 'POST /promote') return promote();
+  if (call === 'POST /shift') return shift((await readJson(req)) as ShiftRequest);
   if (call === 'POST /discard') return discard();
   if (call === 'POST /stop') {
     setImmediate(() => void shutdown('stop requested'));

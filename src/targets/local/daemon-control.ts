@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeployModelError } from '../../errors.js';
-import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, StageRequest } from './daemon-protocol.js';
+import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, ShiftRequest, StageRequest } from './daemon-protocol.js';
 import { DAEMON_MARKER, findDaemons, isOurDaemon, processStartTime, readRecord, removeRecord, writeRecord, type DaemonRecord } from './daemon-records.js';
 
 /** The daemon's log is rotated above this size (one older file is kept). */
@@ -123,6 +123,8 @@ export const daemonState = (record: DaemonRecord) => call<DaemonState>(record, '
 export const stageCandidate = (record: DaemonRecord, request: StageRequest) => call<DaemonState>(record, 'POST', '/stage', request);
 export const promoteCandidate = (record: DaemonRecord) => call<DaemonState>(record, 'POST', '/promote');
 export const discardCandidate = (record: DaemonRecord) => call<DaemonState>(record, 'POST', '/discard');
+/** A traffic step: the stable URL sends `percent` % of its requests to the staged version (0 takes the share back). */
+export const shiftTraffic = (record: DaemonRecord, percent: number, ownerPid: number = process.pid) => call<DaemonState>(record, 'POST', '/shift', { percent, ownerPid } satisfies ShiftRequest);
 
 /** What runs for `key`: the recorded daemon when it is alive and proved ours, whether it crashed, and any unrecorded daemons. */
 export async function inspectDaemon(stateDir: string, key: string): Promise<{ record?: DaemonRecord; alive: boolean; orphans: number[] }> {

@@ -30,6 +30,8 @@ export interface DaemonVersion {
   initError?: string;
   /** The settings it runs with, for `diff`. */
   settings: { memoryMb: number; timeoutSeconds: number; env: Record<string, string> };
+  /** Requests the stable URL handed it (all of them once it serves; a traffic step's share before). */
+  frontRequests?: number;
   /** The emulator's figures for it (peak memory, init times, warnings), read when the state is asked for. */
   stats?: Record<string, unknown>;
 }
@@ -42,6 +44,8 @@ export interface DaemonState {
   port: number;
   current?: DaemonVersion;
   candidate?: DaemonVersion;
+  /** A traffic step: the share of the stable URL's requests the candidate answers; absent when `current` answers all. */
+  split?: { candidatePercent: number };
   logFile: string;
 }
 
@@ -49,6 +53,17 @@ export interface DaemonState {
 export interface StageRequest {
   spec: DaemonFunctionSpec;
   version: string;
+}
+
+/** `POST /shift`: the stable URL sends `percent` % of its requests to the candidate, the rest to `current` (0 takes the share back). */
+export interface ShiftRequest {
+  percent: number;
+  /**
+   * The deploying process: should it die mid-rollout, the daemon takes the share back itself, so
+   * a killed deploy never leaves part of the traffic on an unchecked version.
+   * @default - the share stays until the next control call
+   */
+  ownerPid?: number;
 }
 
 /** An error the control API answers, with a status and the code of the DeployModelError behind it. */

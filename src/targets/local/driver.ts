@@ -7,12 +7,15 @@ import { createHash } from 'node:crypto';
 import { DeployModelError } from '../../errors.js';
 import { httpInferenceClient } from '../../smoke/http-client.js';
 import { inferUrl } from '../../smoke/infer-url.js';
-import type { BuildResult, TargetDiff, TargetDriver, TargetStatus } from '../driver.js';
+import type { BuildResult, Candidate, TargetDiff, TargetDriver, TargetStatus } from '../driver.js';
 import { buildLocalArtifacts, localFunctionSpec, type LocalArtifacts, type LocalContext } from './build.js';
 import {
-  daemonState, discardCandidate, inspectDaemon, logTail, promoteCandidate, stageCandidate, startDaemon, stopDaemons, stopOrphans,
+  daemonState, discardCandidate, inspectDaemon, logTail, promoteCandidate, shiftTraffic, stageCandidate, startDaemon, stopDaemons, stopOrphans,
 } from './daemon-control.js';
+import type { DaemonFunctionSpec } from './daemon-protocol.js';
 import { removeRecord, type DaemonRecord } from './daemon-records.js';
+import { keepArtifacts, pruneKept, readKept, removeKept, writeKept } from './kept-versions.js';
+import { restoreLocalPrevious } from './restore-previous.js';
 import type { LocalPlan } from './plan.js';
 import type { LocalTargetConfig } from './schema.js';
 
@@ -35,6 +38,10 @@ interface LocalCandidateState {
   record: DaemonRecord;
   /** The daemon was started for this deploy: a failed first version takes it down again. */
   fresh: boolean;
+  /** The spec the candidate runs with, its zips kept in the state folder: promoted, it becomes the kept current version. */
+  spec?: DaemonFunctionSpec;
+  /** The share of the stable URL's requests a traffic step gave the candidate, which a rollback takes back. @default - none */
+  shiftedPercent?: number;
 }
 
 /**
@@ -73,6 +80,23 @@ function runDetails(stats: Record<string, unknown> | undefined): Record<string, 
   return Object.fromEntries(keys.filter((k) => stats[k] !== undefined).map((k) => [k, stats[k]]));
 }
 
+/**
+ * After a promotion: the promoted version is the kept current one, and the version it replaced
+ * (when its files are kept) the one `rollback` restores; the files of every other version go.
+ */
+async function keepPromoted(ctx: LocalContext, version: string, spec: DaemonFunctionSpec, replaced: string | undefined): Promise<void> {
+  const key = keyOf(ctx);
+  const kept = await readKept(ctx.stateDir, key).catch(() => ({}) as Awaited<ReturnType<typeof readKept>>);
+  const previous = [kept.current, kept.previous].find((k) => k !== undefined && k.version === replaced && k.version !== version);
+  await writeKept(ctx.stateDir, key, { current: { version, spec, since: new Date().toISOString() }, ...(previous ? { previous } : {}) });
+}
+
+/** Removes the kept files of a candidate that was taken back; with an unreadable record of kept versions, removes nothing. */
+async function pruneQuietly(ctx: LocalContext): Promise<void> {
+  const kept = await readKept(ctx.stateDir, keyOf(ctx)).catch(() => undefined);
+  if (kept) await pruneKept(ctx.stateDir, keyOf(ctx), kept).catch(() => undefined);
+}
+
 export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
   build: buildLocalArtifacts,
 
@@ -95,34 +119,63 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
         return { ...base, unchanged: true, client: httpInferenceClient(inferUrl(record.url, ctx.config.name)), state: { record, fresh } satisfies LocalCandidateState };
       }
       ctx.io.info('DM_LOCAL_START', `Starting version ${version} beside ${previous ? `version ${previous}` : 'nothing'} under the local Lambda runtime`);
-      const staged = await stageCandidate(record, { spec: localFunctionSpec(ctx.plan, artifacts), version }).catch(async (e: unknown) => {
+      let spec: DaemonFunctionSpec | undefined;
+      const staged = await (async () => {
+        // It runs from copies the next build cannot overwrite, so a rollback can start it again.
+        spec = await keepArtifacts(ctx.stateDir, key, version, localFunctionSpec(ctx.plan, artifacts));
+        return stageCandidate(record, { spec, version });
+      })().catch(async (e: unknown) => {
         if (fresh) await stopDaemons(ctx.stateDir, key);
+        await pruneQuietly(ctx);
         throw e;
       });
       return {
         ...base,
         client: httpInferenceClient(inferUrl(staged.candidate!.url, ctx.config.name)),
-        state: { record, fresh } satisfies LocalCandidateState,
+        // The stable URL: during a traffic step it splits the requests between the two versions.
+        liveClient: httpInferenceClient(inferUrl(record.url, ctx.config.name)),
+        state: { record, fresh, spec } satisfies LocalCandidateState,
         details: { pid: record.pid, logFile: record.logFile, functionBytes: artifacts.functionBytes, layerBytes: artifacts.layerBytes },
       };
     },
 
-    async promote(_ctx: LocalContext, candidate) {
-      const { record } = candidate.state as LocalCandidateState;
+    async promote(ctx: LocalContext, candidate: Candidate<LocalCandidateState>) {
+      const { record, spec } = candidate.state;
       const measured = runDetails((await daemonState(record)).candidate?.stats);
       await promoteCandidate(record);
+      if (spec) await keepPromoted(ctx, candidate.version, spec, candidate.previous);
       return measured;
     },
 
-    async rollback(ctx: LocalContext, candidate) {
-      const { record, fresh } = candidate.state as LocalCandidateState;
+    /** A traffic step: the daemon's stable URL sends `percent` % of its requests to the candidate, the rest to the version serving. */
+    async shift(ctx: LocalContext, candidate: Candidate<LocalCandidateState>, percent: number) {
+      ctx.io.info('DM_LOCAL_SHIFT', `Sending ${percent} % of the requests of ${candidate.endpoint} to version ${candidate.version}, the rest to version ${candidate.previous}`, { version: candidate.version, live: candidate.previous ?? '', percent });
+      await shiftTraffic(candidate.state.record, percent);
+      candidate.state.shiftedPercent = percent;
+    },
+
+    async rollback(ctx: LocalContext, candidate: Candidate<LocalCandidateState>) {
+      const { record, fresh, shiftedPercent } = candidate.state;
       const details = runDetails((await daemonState(record).catch(() => undefined))?.candidate?.stats);
-      // A first version that failed leaves nothing serving: its daemon goes too.
-      if (fresh) await stopDaemons(ctx.stateDir, keyOf(ctx));
-      else await discardCandidate(record);
+      if (shiftedPercent !== undefined && candidate.previous) {
+        ctx.io.warn('DM_LOCAL_SHIFT_BACK', `Version ${candidate.version} failed at ${shiftedPercent} % of the traffic: version ${candidate.previous} answers every request of ${candidate.endpoint} again`, { newVersion: candidate.version, liveVersion: candidate.previous, percent: shiftedPercent });
+      }
+      // A first version that failed leaves nothing serving: its daemon goes too. Otherwise the
+      // daemon takes the traffic step's share back before it stops the candidate.
+      if (fresh) {
+        await stopDaemons(ctx.stateDir, keyOf(ctx));
+        await removeKept(ctx.stateDir, keyOf(ctx));
+      } else {
+        await discardCandidate(record);
+        await pruneQuietly(ctx);
+      }
+      candidate.state.shiftedPercent = undefined;
       return { outcome: 'removed', details };
     },
   },
+
+  /** `deploy-model rollback`: starts the version kept from before the last promotion beside the serving one, and swaps it in. */
+  restorePrevious: (ctx: LocalContext) => restoreLocalPrevious(ctx),
 
   async connect(ctx: LocalContext) {
     const { record, alive } = await inspectDaemon(ctx.stateDir, keyOf(ctx));
@@ -144,16 +197,25 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
       return { state: 'failed', endpoint: endpointOf(record.url), details: { crashed: true, pid: record.pid, logFile: record.logFile, logTail: await logTail(record.logFile), ...orphanDetails } };
     }
     const state = await daemonState(record);
+    const previous = (await readKept(ctx.stateDir, key).catch(() => undefined))?.previous;
     return {
       state: state.current ? 'running' : 'creating',
       endpoint: endpointOf(record.url),
       ...(state.current ? { version: state.current.version } : {}),
-      details: { pid: record.pid, port: record.port, logFile: record.logFile, startedAt: record.startedAt, ...(state.candidate ? { candidate: state.candidate.version } : {}), ...orphanDetails },
+      details: {
+        pid: record.pid, port: record.port, logFile: record.logFile, startedAt: record.startedAt,
+        ...(state.candidate ? { candidate: state.candidate.version } : {}),
+        ...(state.split ? { candidatePercent: state.split.candidatePercent } : {}),
+        ...(previous && previous.version !== state.current?.version ? { previousVersion: previous.version } : {}),
+        ...orphanDetails,
+      },
     };
   },
 
   async destroy(ctx: LocalContext) {
-    return { removed: await stopDaemons(ctx.stateDir, keyOf(ctx)) };
+    const removed = await stopDaemons(ctx.stateDir, keyOf(ctx));
+    await removeKept(ctx.stateDir, keyOf(ctx));
+    return { removed };
   },
 
   async *logs(ctx: LocalContext, options) { yield* (await import('./logs.js')).localLogs(ctx, options); },

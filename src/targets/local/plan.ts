@@ -1,8 +1,9 @@
 /** The local target's plan: the function the emulator runs, with the settings aws-lambda would give it. */
 import { servingEnv } from '../../../handlers/serving-env.js';
+import { trafficPlan } from '../../config/rollout-schema.js';
 import { defaultLambdaMemoryMb } from '../../kits/aws/lambda-limits.js';
 import { basePlan } from '../base-plan.js';
-import type { PlanInput, TargetPlanBase } from '../target-module.js';
+import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import type { LocalTargetConfig } from './schema.js';
 
 export interface LocalPlan extends TargetPlanBase {
@@ -33,13 +34,25 @@ export function hostArchitecture(arch: string = process.arch): 'x86_64' | 'arm64
 export function planLocal(input: PlanInput<LocalTargetConfig>): LocalPlan {
   const { config, target, signature } = input;
   const base = basePlan(input, [
-    { phase: 'stage', action: 'start the new function under the local Lambda runtime on its own port' },
+    { phase: 'stage', action: 'start the new function under the local Lambda runtime on its own port, from a copy of its zips kept in the state folder' },
     { phase: 'smoke', action: 'call it through its Function URL on 127.0.0.1' },
-    { phase: 'promote', action: 'record it as the deployment and stop the previous one' },
+    { phase: 'promote', action: "swap it in behind the daemon's stable URL and stop the previous one, keeping its zips for `deploy-model rollback`" },
     { phase: 'rollback', action: 'stop the new function; the previous one keeps serving' },
   ]);
+  const traffic = trafficPlan(target.rollout);
+  const rollout = traffic ? {
+    strategy: target.rollout!.strategy,
+    steps: [
+      ...base.rollout.steps.filter((s) => s.phase !== 'promote' && s.phase !== 'rollback'),
+      ...traffic.percents.map((p): RolloutStep => ({ phase: 'promote', action: `the daemon's stable URL sends ${p} % of its requests to the new function (a smooth weighted round-robin), the rest to the one serving; after ${traffic.intervalSeconds} s, smoke-test the new function and send ${traffic.alarms.probeRequests} requests through the stable URL (error rate <= ${traffic.alarms.maxErrorRate}${traffic.alarms.maxP99LatencyMs ? `, p99 <= ${traffic.alarms.maxP99LatencyMs} ms` : ''})` })),
+      { phase: 'promote', action: "swap the new function in behind the daemon's stable URL for every request and stop the previous one, keeping its zips for `deploy-model rollback`" },
+      { phase: 'rollback', action: "a failed step: the daemon's stable URL sends every request to the function serving again, then the new one stops" },
+    ] satisfies RolloutStep[],
+    traffic,
+  } : base.rollout;
   return {
     ...base,
+    rollout,
     type: 'local',
     functionName: base.resourceName,
     architecture: hostArchitecture(),

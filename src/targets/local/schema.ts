@@ -1,5 +1,6 @@
 /** The local target's config entry: a port, and the Lambda settings it emulates. */
 import { z } from 'zod';
+import { rolloutSchema } from '../../config/rollout-schema.js';
 import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
 
 export const localTargetSchema = z
@@ -43,6 +44,13 @@ export const localTargetSchema = z
       .strict()
       .default({ auth: 'iam' })
       .describe('The local Function URL, as aws-lambda\'s.'),
+    /**
+     * How traffic moves to a new version: `canary` and `linear` make the daemon's stable URL send
+     * each step's share of the requests to the new version (a smooth weighted round-robin), the
+     * rest to the version serving, and check each step before the next.
+     * @default - all at once, after the smoke test
+     */
+    rollout: rolloutSchema.optional(),
   })
   .strict()
   .describe('Runs the built Lambda artifacts on this machine under a local Lambda Runtime API, exposed on 127.0.0.1 like a Function URL. No cloud, no credentials.');

@@ -6,6 +6,7 @@ import {
 } from './_lambda-store.js';
 import { generatedName, type ProvisionRequest, type ResourceProvisioner } from './cfn-resources.js';
 import type { LambdaCode, LambdaFunction } from './state.js';
+import { imageCode } from './_lambda-images.js';
 
 /** Reads a deployment package the way CloudFormation does, with Lambda's error wording. */
 function readS3Code(ctx: FakeContext, location: Record<string, unknown> | undefined, what: string): Buffer {
@@ -18,18 +19,19 @@ function readS3Code(ctx: FakeContext, location: Record<string, unknown> | undefi
   return object.body;
 }
 
-function codeFromProperties(req: ProvisionRequest): LambdaCode {
+async function codeFromProperties(req: ProvisionRequest): Promise<LambdaCode> {
   const p = req.properties;
   if (!p.Role) throw new Error('Properties validation failed for resource ' + req.logicalId + ' with message: #: required key [Role] not found');
   const code = p.Code as Record<string, unknown> | undefined;
-  if (code?.ImageUri) throw new Error('The fake runs Zip packages only (ImageUri given)');
+  const image = code?.ImageUri !== undefined ? await imageFunction(req, String(code.ImageUri)) : undefined;
   // Inline code (`ZipFile`) is how CloudFormation writes `index.js`; the runner reads zips, so zip it.
-  const zip = code?.ZipFile !== undefined ? inlineZip(String(code.ZipFile)) : readS3Code(req.ctx, code, 'Code');
+  const zip = image ? image.zip : code?.ZipFile !== undefined ? inlineZip(String(code.ZipFile)) : readS3Code(req.ctx, code, 'Code');
   return {
     zip,
-    sha256: sha256Base64(zip),
-    handler: String(p.Handler ?? 'index.handler'),
+    sha256: image ? image.sha256 : sha256Base64(zip),
+    handler: image ? image.handler : String(p.Handler ?? 'index.handler'),
     runtime: String(p.Runtime ?? ''),
+    ...(image ? { image: { uri: image.uri, optZip: image.optZip, env: image.env } } : {}),
     env: ((p.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {}) as Record<string, string>,
     memoryMb: Number(p.MemorySize ?? 128),
     timeoutSeconds: Number(p.Timeout ?? 3),
@@ -39,6 +41,24 @@ function codeFromProperties(req: ProvisionRequest): LambdaCode {
     description: String(p.Description ?? ''),
     lastModified: new Date(),
   };
+}
+
+/**
+ * An image function, with the rules of CreateFunction
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html): PackageType Image with
+ * ImageUri, no Runtime, Handler or Layers (those come from the image), the image in ECR.
+ */
+async function imageFunction(req: ProvisionRequest, uri: string) {
+  const p = req.properties;
+  if (p.PackageType !== 'Image') throw new Error(`Resource handler returned message: "Please set PackageType to Image when providing ImageUri." (Service: Lambda, Status Code: 400)`);
+  if (p.Runtime !== undefined || p.Handler !== undefined) throw new Error('Resource handler returned message: "Runtime and Handler are not supported for functions with PackageType Image; set them in the image (ENTRYPOINT, CMD) or ImageConfig." (Service: Lambda, Status Code: 400)');
+  if (Array.isArray(p.Layers) && p.Layers.length > 0) throw new Error('Resource handler returned message: "Layers are not supported for functions with PackageType Image." (Service: Lambda, Status Code: 400)');
+  const command = (p.ImageConfig as { Command?: string[] } | undefined)?.Command;
+  try {
+    return await imageCode(req.ctx, uri, command);
+  } catch (e) {
+    throw new Error(`Resource handler returned message: "${(e as Error).message}" (Service: Lambda, Status Code: 400, HandlerErrorCode: InvalidRequest)`);
+  }
 }
 
 function inlineZip(source: string): Buffer {
@@ -54,7 +74,7 @@ const lambdaFunction: ResourceProvisioner = {
     const fn: LambdaFunction = {
       name,
       arn: functionArn(ctx, name),
-      latest: codeFromProperties(req),
+      latest: await codeFromProperties(req),
       versions: new Map(),
       nextVersion: 1,
       aliases: new Map(),
@@ -67,7 +87,7 @@ const lambdaFunction: ResourceProvisioner = {
   },
   async update(req, previous) {
     const { fn } = getFunction(req.ctx, previous.physicalId);
-    fn.latest = codeFromProperties(req);
+    fn.latest = await codeFromProperties(req);
     await req.ctx.lambdaRuntime.stopFunction(fn.name, '$LATEST');
     return previous;
   },

@@ -18,7 +18,7 @@ export class LambdaRuntime {
     private readonly faults: Faults,
     private readonly state: FakeState,
     private readonly workDir: string,
-    private readonly where: { region: string; accountId: string },
+    private readonly where: { region: string; accountId: string; readonly endpoint?: string },
   ) {}
 
   async invoke(functionName: string, version: string, code: LambdaCode, event: unknown): Promise<InvokeResult> {
@@ -64,6 +64,8 @@ export class LambdaRuntime {
 
   private async start(functionName: string, version: string, code: LambdaCode): Promise<RunningFunction> {
     const layerZipFiles: string[] = [];
+    // An image's /opt stands where layers would be: Lambda attaches none to an image function.
+    if (code.image) layerZipFiles.push(await this.zipFile(code.image.optZip));
     for (const layerArn of code.layers) {
       const [name, number] = layerArn.split(':layer:')[1]?.split(':') ?? [];
       const layer = this.state.lambda.layers.get(name ?? '')?.find((l) => String(l.version) === number);
@@ -76,11 +78,26 @@ export class LambdaRuntime {
       runtime: code.runtime,
       codeZipFile: await this.zipFile(code.zip),
       layerZipFiles,
-      env: code.env,
+      env: { ...(code.image ? { ...code.image.env, ...code.env } : code.env), ...this.roleEnvironment() },
       memoryMb: code.memoryMb,
       timeoutSeconds: code.timeoutSeconds,
-      ...this.where,
+      region: this.where.region,
+      accountId: this.where.accountId,
     });
+  }
+
+  /**
+   * What Lambda gives every function besides its own variables: the execution role's temporary
+   * credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; "Defined runtime
+   * environment variables" in the Lambda developer guide). Here they are dummies, and
+   * AWS_ENDPOINT_URL_S3 points the function's S3 calls at this fake, which stands in for S3's
+   * regional endpoint (a real function has no such variable).
+   */
+  private roleEnvironment(): Record<string, string> {
+    return {
+      AWS_ACCESS_KEY_ID: 'ASIAFAKEROLECREDENTIAL', AWS_SECRET_ACCESS_KEY: 'fake-role-secret', AWS_SESSION_TOKEN: 'fake-role-session-token',
+      ...(this.where.endpoint ? { AWS_ENDPOINT_URL_S3: this.where.endpoint } : {}),
+    };
   }
 
   /** Content-addressed, so each version's zip stays on disk as long as the fake runs. */

@@ -94,7 +94,8 @@ export function functionConfiguration(ctx: FakeContext, fn: LambdaFunction, vers
     Architectures: code.architectures,
     State: 'Active',
     LastUpdateStatus: 'Successful',
-    PackageType: 'Zip',
+    PackageType: code.image ? 'Image' : 'Zip',
+    ...(code.image ? { ImageConfigResponse: {} } : {}),
     RevisionId: newRevisionId(),
   };
 }

@@ -5,6 +5,7 @@ import type { AwsServiceModule } from './_service.js';
 import { s3 } from './s3.js';
 import { sagemaker } from './sagemaker.js';
 import { ssm } from './ssm.js';
+import { ecr } from './ecr.js';
 import { cloudWatchLogs } from './logs.js';
 import { sts } from './sts.js';
 import { headerValue, type WireRequest } from './_wire.js';
@@ -14,7 +15,7 @@ import { headerValue, type WireRequest } from './_wire.js';
  * URLs before the Lambda API. A new service (e.g. `sagemaker.ts`, signing name `sagemaker`,
  * target prefix `SageMaker`, claiming `/endpoints/{name}/invocations`) is one more entry here.
  */
-export const DEFAULT_SERVICES: readonly AwsServiceModule[] = [lambdaUrl, lambda, sts, ssm, cloudformation, sagemaker, cloudWatchLogs, s3];
+export const DEFAULT_SERVICES: readonly AwsServiceModule[] = [lambdaUrl, lambda, sts, ssm, ecr, cloudformation, sagemaker, cloudWatchLogs, s3];
 
 /**
  * Picks the module for a request: a path a module claims, then the `x-amz-target` prefix (JSON

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import type { FakeContext } from './_context.js';
 import { extractModelArchive } from './_sagemaker-tar.js';
+import { alarmFailureReason, runTrafficSteps, trafficRoutingProblem, trafficSteps } from './_sagemaker-traffic.js';
 import {
-  PING_HEALTH_CHECK_FAILURE, sageMakerFake, type FakeSageMakerEndpoint, type SageMakerFake, type ServedConfig,
+  PING_HEALTH_CHECK_FAILURE, sageMakerFake, type FakeSageMakerEndpoint, type PendingDeployment, type SageMakerFake, type ServedConfig,
 } from './_sagemaker-store.js';
 import { AwsError } from './_wire.js';
 
@@ -149,24 +150,47 @@ export function updateEndpoint(ctx: FakeContext, name: string, configName: strin
     throw new AwsError('ValidationException', `Cannot update in-progress endpoint "${endpoint.arn}".`);
   }
   if (!sm.endpointConfigs.has(configName)) throw new AwsError('ValidationException', `Could not find endpoint configuration "${sageMakerArn(ctx, 'endpoint-config', configName)}".`);
+  const instances = sm.endpointConfigs.get(configName)!.variants[0]?.InitialInstanceCount ?? 1;
+  const routingProblem = trafficRoutingProblem(deploymentConfig, instances);
+  if (routingProblem) throw new AwsError('ValidationException', routingProblem);
   checkLimit(ctx, sm, name, configName);
   endpoint.status = 'Updating';
   endpoint.failureReason = undefined;
   if (deploymentConfig !== undefined) endpoint.deploymentConfig = deploymentConfig;
   endpoint.lastModified = new Date();
+  const steps = trafficSteps(endpoint.deploymentConfig, instances);
+  const pending: PendingDeployment = { configName, startTime: new Date(), step: 0, percent: 0, invocationsFrom: sm.invocations.length, variantStatus: { Status: 'Creating', StartTime: new Date() } };
+  endpoint.pending = pending;
+  const rollBack = async (reason: string, next?: ServedConfig) => {
+    // Traffic goes back to the old fleet at once; the new one is terminated.
+    endpoint.status = 'RollingBack';
+    endpoint.failureReason = reason;
+    pending.percent = 0;
+    await sleep(sm.transitionMs);
+    endpoint.pending = undefined;
+    await next?.close();
+    endpoint.status = 'InService';
+  };
   endpoint.operation = (async () => {
+    let next: ServedConfig;
     try {
-      const next = await startContainer(ctx, sm, endpoint, configName);
+      next = await startContainer(ctx, sm, endpoint, configName);
+    } catch (e) {
+      await rollBack((e as Error).message);
+      endpoint.lastModified = new Date();
+      return;
+    }
+    const fired = steps ? await runTrafficSteps(sm, endpoint, pending, next, steps) : [];
+    if (fired.length) {
+      sm.log(endpoint.name, `rollback alarm(s) in ALARM at traffic step ${pending.step}: ${fired.join(', ')}`);
+      await rollBack(alarmFailureReason(fired), next);
+    } else {
       const previous = endpoint.serving;
       endpoint.serving = next;
       endpoint.configName = configName;
+      endpoint.pending = undefined;
       endpoint.status = 'InService';
       await previous?.close();
-    } catch (e) {
-      endpoint.status = 'RollingBack';
-      endpoint.failureReason = (e as Error).message;
-      await sleep(sm.transitionMs);
-      endpoint.status = 'InService';
     }
     endpoint.lastModified = new Date();
   })();
@@ -218,5 +242,25 @@ export function describeEndpoint(ctx: FakeContext, endpoint: FakeSageMakerEndpoi
       DesiredInstanceCount: v.InitialInstanceCount,
     })) : undefined,
     DeploymentConfig: endpoint.deploymentConfig,
+    LastDeploymentConfig: endpoint.deploymentConfig,
+    PendingDeploymentSummary: endpoint.pending ? pendingSummary(sm, endpoint.pending) : undefined,
+  };
+}
+
+/** DescribeEndpoint's PendingDeploymentSummary of a blue/green update in progress. */
+function pendingSummary(sm: SageMakerFake, pending: PendingDeployment): Record<string, unknown> {
+  const config = sm.endpointConfigs.get(pending.configName);
+  const seconds = (d: Date) => d.getTime() / 1000;
+  return {
+    EndpointConfigName: pending.configName,
+    StartTime: seconds(pending.startTime),
+    ProductionVariants: (config?.variants ?? []).map((v) => ({
+      VariantName: v.VariantName,
+      CurrentWeight: 1,
+      DesiredWeight: 1,
+      CurrentInstanceCount: pending.served ? v.InitialInstanceCount : 0,
+      DesiredInstanceCount: v.InitialInstanceCount,
+      VariantStatus: [{ ...pending.variantStatus, StartTime: seconds(pending.variantStatus.StartTime) }],
+    })),
   };
 }

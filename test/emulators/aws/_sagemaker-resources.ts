@@ -166,8 +166,29 @@ const scalingPolicy: ResourceProvisioner = {
 };
 
 /**
+ * AWS::CloudWatch::Alarm: kept by name (what `Ref` returns), so that an endpoint update's
+ * AutoRollbackConfiguration can evaluate it (see _sagemaker-traffic.ts).
+ */
+const alarm: ResourceProvisioner = {
+  replaceOn: ['AlarmName'],
+  async create(req) {
+    const name = (req.properties.AlarmName as string | undefined) ?? generatedName(req.stack.name, req.logicalId, 255);
+    sageMakerFake(req.ctx.state).alarms.set(name, { name, properties: req.properties });
+    return { physicalId: name, attributes: { Arn: `arn:aws:cloudwatch:${req.ctx.region}:${req.ctx.accountId}:alarm:${name}` } };
+  },
+  async update(req, previous) {
+    sageMakerFake(req.ctx.state).alarms.set(previous.physicalId, { name: previous.physicalId, properties: req.properties });
+    return previous;
+  },
+  async delete({ ctx }, existing) {
+    sageMakerFake(ctx.state).alarms.delete(existing.physicalId);
+    sageMakerFake(ctx.state).alarmStates.delete(existing.physicalId);
+  },
+};
+
+/**
  * CloudFormation provisioners for what the SageMaker target deploys (models, endpoint configs,
- * endpoints, Application Auto Scaling); part of `defaultProvisioners()`.
+ * endpoints, Application Auto Scaling, the rollback alarms); part of `defaultProvisioners()`.
  */
 export function sageMakerProvisioners(): Record<string, ResourceProvisioner> {
   return {
@@ -176,5 +197,6 @@ export function sageMakerProvisioners(): Record<string, ResourceProvisioner> {
     'AWS::SageMaker::Endpoint': endpoint,
     'AWS::ApplicationAutoScaling::ScalableTarget': scalableTarget,
     'AWS::ApplicationAutoScaling::ScalingPolicy': scalingPolicy,
+    'AWS::CloudWatch::Alarm': alarm,
   };
 }

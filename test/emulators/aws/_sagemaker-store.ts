@@ -61,6 +61,27 @@ export interface FakeSageMakerEndpoint {
   serving?: ServedConfig;
   /** Settles when the create, update or delete in progress ends. */
   operation?: Promise<void>;
+  /** A blue/green update in progress (DescribeEndpoint's PendingDeploymentSummary). */
+  pending?: PendingDeployment;
+  /** The endpoint's tags (AddTags, ListTags, DeleteTags). */
+  tags?: Map<string, string>;
+}
+
+/** A blue/green update in progress: the new config, its fleet once up, and the share of traffic it has. */
+export interface PendingDeployment {
+  readonly configName: string;
+  readonly startTime: Date;
+  /** The new fleet, once its instances passed their health check. */
+  served?: ServedConfig;
+  /** The traffic step in progress (1-based); 0 while the new fleet starts. */
+  step: number;
+  /** Percent of the new fleet's capacity with traffic turned on: the share of invocations it answers. */
+  percent: number;
+  /** Weighted round-robin credit (see pickFleet). */
+  credit?: number;
+  /** `sm.invocations.length` when the update began: the invocations its alarms' metrics count. */
+  readonly invocationsFrom: number;
+  variantStatus: { Status: string; StatusMessage?: string; StartTime: Date };
 }
 
 export interface FakeScalableTarget {
@@ -68,6 +89,12 @@ export interface FakeScalableTarget {
   readonly scalableDimension: string;
   minCapacity: number;
   maxCapacity: number;
+}
+
+/** An AWS::CloudWatch::Alarm as CloudFormation created it: a metric alarm, or a metric math one. */
+export interface FakeAlarm {
+  readonly name: string;
+  readonly properties: Record<string, any>;
 }
 
 /** One InvokeEndpoint the fake answered. */
@@ -88,6 +115,7 @@ export class SageMakerFaults {
   private readonly limits: Array<{ endpoint?: string; quota?: string }> = [];
   private readonly holds: Array<{ endpoint?: string; released: Promise<void> }> = [];
   private readonly breaks: string[] = [];
+  private readonly stepAlarms: Array<{ endpoint?: string; step: number; alarm?: string }> = [];
 
   /**
    * The next create or update (of `endpoint`, or of any endpoint) fails: a create ends `Failed`, an
@@ -123,7 +151,17 @@ export class SageMakerFaults {
     this.breaks.push(message);
   }
 
+  /**
+   * During the next CANARY or LINEAR update (of `endpoint`, or of any), `alarm` goes into ALARM when
+   * traffic step `step` begins, as a rollback alarm watching the new fleet would.
+   * @default alarm - the first alarm of the endpoint's AutoRollbackConfiguration
+   */
+  alarmAtStep(options: { step: number; endpoint?: string; alarm?: string }): void {
+    this.stepAlarms.push(options);
+  }
+
   reset(): void {
+    this.stepAlarms.length = 0;
     this.failures.length = 0;
     this.limits.length = 0;
     this.holds.length = 0;
@@ -149,6 +187,15 @@ export class SageMakerFaults {
   }
 
   /** @internal */
+  fireAlarmAtStep(sm: SageMakerFake, endpoint: string, step: number, alarms: string[]): void {
+    const i = this.stepAlarms.findIndex((f) => (f.endpoint === undefined || f.endpoint === endpoint) && f.step === step);
+    if (i < 0) return;
+    const fault = this.stepAlarms.splice(i, 1)[0]!;
+    const alarm = fault.alarm ?? alarms[0];
+    if (alarm) sm.setAlarmState(alarm, 'ALARM');
+  }
+
+  /** @internal */
   takeBreak(): string | undefined {
     return this.breaks.shift();
   }
@@ -170,6 +217,22 @@ export class SageMakerFake {
    * minutes, tests want the "Creating" state to be observable but short.
    */
   transitionMs = 30;
+  /**
+   * How many milliseconds one second of a DeploymentConfig (WaitIntervalInSeconds,
+   * TerminationWaitInSeconds) lasts in the fake, so that tests can run canary and linear updates
+   * scaled down.
+   * @default 1000, or DEPLOY_MODEL_FAKE_SAGEMAKER_SECOND_MS
+   */
+  deploymentSecondMs = Number(process.env.DEPLOY_MODEL_FAKE_SAGEMAKER_SECOND_MS ?? 1000);
+  /** CloudWatch alarm states the rollback configuration reads; an alarm the test never set is OK. */
+  readonly alarmStates = new Map<string, 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'>();
+  /** The CloudWatch alarms stacks created (AWS::CloudWatch::Alarm), by name, which updates evaluate from the invocations. */
+  readonly alarms = new Map<string, FakeAlarm>();
+
+  /** Sets a CloudWatch alarm's state, as CloudWatch would once its metric crossed the threshold (SetAlarmState). */
+  setAlarmState(alarmName: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): void {
+    this.alarmStates.set(alarmName, state);
+  }
 
   log(endpoint: string, line: string): void {
     const lines = this.logs.get(endpoint) ?? [];

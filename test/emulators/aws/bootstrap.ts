@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FakeContext } from './_context.js';
 import type { CfnStack } from './_cfn-model.js';
+import { ecrFake } from './ecr.js';
 
 export interface BootstrapOptions {
   /** @default '30' */
@@ -13,7 +14,9 @@ export interface BootstrapOptions {
 
 /**
  * What `cdk bootstrap` leaves behind, as far as a deploy looks: the staging bucket
- * `cdk-<qualifier>-assets-<account>-<region>`, the SSM parameter
+ * `cdk-<qualifier>-assets-<account>-<region>`, the ECR repository
+ * `cdk-<qualifier>-container-assets-<account>-<region>` (named by the stack's ImageRepositoryName
+ * output, as the bootstrap template's ContainerAssetsRepository is), the SSM parameter
  * `/cdk-bootstrap/<qualifier>/version`, the five bootstrap roles and the `CDKToolkit` stack.
  */
 export function bootstrapEnvironment(ctx: FakeContext, options: BootstrapOptions = {}): void {
@@ -22,6 +25,9 @@ export function bootstrapEnvironment(ctx: FakeContext, options: BootstrapOptions
   const { accountId, region } = ctx;
   const bucket = `cdk-${qualifier}-assets-${accountId}-${region}`;
   if (!ctx.state.s3.has(bucket)) ctx.state.s3.set(bucket, new Map());
+  const repositoryName = `cdk-${qualifier}-container-assets-${accountId}-${region}`;
+  const ecr = ecrFake(ctx.state);
+  if (!ecr.repositories.has(repositoryName)) ecr.createRepository(ctx, repositoryName);
   const parameterName = `/cdk-bootstrap/${qualifier}/version`;
   const previous = ctx.state.ssm.get(parameterName);
   ctx.state.ssm.set(parameterName, { name: parameterName, value: version, type: 'String', version: (previous?.version ?? 0) + 1, lastModified: new Date() });
@@ -46,7 +52,7 @@ export function bootstrapEnvironment(ctx: FakeContext, options: BootstrapOptions
     outputs: [
       { OutputKey: 'BucketName', OutputValue: bucket },
       { OutputKey: 'BucketDomainName', OutputValue: `${bucket}.s3.${region}.amazonaws.com` },
-      { OutputKey: 'ImageRepositoryName', OutputValue: `cdk-${qualifier}-container-assets-${accountId}-${region}` },
+      { OutputKey: 'ImageRepositoryName', OutputValue: repositoryName },
       { OutputKey: 'BootstrapVersion', OutputValue: version },
     ],
     resources: new Map(),

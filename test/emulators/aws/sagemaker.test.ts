@@ -1,7 +1,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
-  CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DescribeEndpointCommand,
-  SageMakerClient, UpdateEndpointCommand, type DescribeEndpointCommandOutput,
+  AddTagsCommand, CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, DeleteTagsCommand, DescribeEndpointCommand,
+  ListTagsCommand, SageMakerClient, UpdateEndpointCommand, type DescribeEndpointCommandOutput, type DeploymentConfig,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
@@ -227,5 +227,55 @@ describe('SageMaker fake with the real SDK clients', () => {
     // THEN
     expect(still.EndpointStatus).toBe('Creating');
     expect((await settled('held')).EndpointStatus).toBe('InService');
+  });
+
+  it('refuses a traffic routing SageMaker refuses, and steps a LINEAR update shown in PendingDeploymentSummary, rolling back when its alarm is in ALARM', async () => {
+    // GIVEN an endpoint in service on one config, and a second config
+    const fakeSm = sageMakerFake(fake.state);
+    const first = await modelAndConfig('steps-v1', cls, 'cls');
+    const second = await modelAndConfig('steps-v2', cls, 'cls');
+    await sm.send(new CreateEndpointCommand({ EndpointName: 'steps', EndpointConfigName: first }));
+    await settled('steps');
+    const routing = (type: string, size: number): DeploymentConfig => ({
+      BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: type as 'LINEAR', WaitIntervalInSeconds: 2, ...(type === 'CANARY' ? { CanarySize: { Type: 'CAPACITY_PERCENT', Value: size } } : { LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: size } }) }, TerminationWaitInSeconds: 0 },
+      AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'steps-5xx' }] },
+    });
+    // WHEN / THEN: API_TrafficRoutingConfig: CanarySize <= 50 %, LinearStepSize 10-50 %
+    await expect(sm.send(new UpdateEndpointCommand({ EndpointName: 'steps', EndpointConfigName: second, DeploymentConfig: routing('CANARY', 60) })))
+      .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('CanarySize must be less than or equal to 50%') });
+    await expect(sm.send(new UpdateEndpointCommand({ EndpointName: 'steps', EndpointConfigName: second, DeploymentConfig: routing('LINEAR', 5) })))
+      .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('LinearStepSize must be 10-50%') });
+    // WHEN a LINEAR update of 50 % steps, whose alarm goes into ALARM at the second step
+    const second0 = fakeSm.deploymentSecondMs;
+    fakeSm.deploymentSecondMs = 100;
+    fakeSm.faults.alarmAtStep({ endpoint: 'steps', step: 2 });
+    await sm.send(new UpdateEndpointCommand({ EndpointName: 'steps', EndpointConfigName: second, DeploymentConfig: routing('LINEAR', 50) }));
+    const seen = new Set<string>();
+    let d: DescribeEndpointCommandOutput;
+    do {
+      d = await sm.send(new DescribeEndpointCommand({ EndpointName: 'steps' }));
+      const status = d.PendingDeploymentSummary?.ProductionVariants?.[0]?.VariantStatus?.[0];
+      if (status) seen.add(`${status.Status}: ${status.StatusMessage ?? ''}`);
+      await new Promise((r) => setTimeout(r, 5));
+    } while (d.EndpointStatus !== 'InService');
+    fakeSm.deploymentSecondMs = second0;
+    // THEN the new fleet started, took 50 %, then all, and the alarm rolled it back
+    expect([...seen]).toEqual([
+      'Creating: ',
+      "ActivatingTraffic: Turning on traffic for 50% of the new fleet's capacity (step 1 of 2)",
+      "ActivatingTraffic: Turning on traffic for 100% of the new fleet's capacity (step 2 of 2)",
+    ]);
+    expect(d).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: first, FailureReason: expect.stringContaining('steps-5xx') });
+    expect(d.PendingDeploymentSummary).toBeUndefined();
+    expect(d.LastDeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration).toMatchObject({ Type: 'LINEAR' });
+    fakeSm.setAlarmState('steps-5xx', 'OK');
+  });
+
+  it('keeps tags on endpoints: AddTags, ListTags, DeleteTags', async () => {
+    const arn = (await sm.send(new DescribeEndpointCommand({ EndpointName: 'steps' }))).EndpointArn!;
+    await sm.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] }));
+    await sm.send(new DeleteTagsCommand({ ResourceArn: arn, TagKeys: ['a'] }));
+    expect((await sm.send(new ListTagsCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: 'b', Value: '2' }]);
+    await expect(sm.send(new ListTagsCommand({ ResourceArn: `${arn}-none` }))).rejects.toMatchObject({ name: 'ValidationException' });
   });
 });

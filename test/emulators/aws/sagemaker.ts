@@ -4,6 +4,7 @@ import {
 } from './_sagemaker-endpoints.js';
 import { checkName, createEndpointConfig, createModel, deleteEndpointConfig, deleteModel } from './_sagemaker-control.js';
 import { sageMakerFake } from './_sagemaker-store.js';
+import { pickFleet } from './_sagemaker-traffic.js';
 import { jsonErrorReply, parseJsonBody, type AwsServiceModule, type ParsedCall } from './_service.js';
 import { AwsError, headerValue, type WireReply, type WireRequest } from './_wire.js';
 
@@ -58,6 +59,21 @@ const HANDLERS: Record<string, (p: Params, ctx: FakeContext) => WireReply | Prom
     const endpoint = updateEndpoint(ctx, String(p.EndpointName), String(p.EndpointConfigName), p.RetainDeploymentConfig ? undefined : p.DeploymentConfig);
     return reply({ EndpointArn: endpoint.arn });
   },
+  // AddTags / ListTags / DeleteTags on an endpoint (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AddTags.html).
+  AddTags: (p, ctx) => {
+    const endpoint = taggedEndpoint(ctx, String(p.ResourceArn));
+    const tags = (p.Tags ?? []) as Array<{ Key: string; Value: string }>;
+    endpoint.tags ??= new Map();
+    if (new Set([...endpoint.tags.keys(), ...tags.map((t) => t.Key)]).size > 50) throw new AwsError('ValidationException', 'A resource can have at most 50 tags.');
+    for (const t of tags) endpoint.tags.set(t.Key, t.Value);
+    return reply({ Tags: tags });
+  },
+  ListTags: (p, ctx) => reply({ Tags: [...(taggedEndpoint(ctx, String(p.ResourceArn)).tags ?? new Map<string, string>())].map(([Key, Value]) => ({ Key, Value })) }),
+  DeleteTags: (p, ctx) => {
+    const endpoint = taggedEndpoint(ctx, String(p.ResourceArn));
+    for (const key of (p.TagKeys ?? []) as string[]) endpoint.tags?.delete(key);
+    return reply({});
+  },
   DescribeEndpoint: (p, ctx) => reply(describeEndpoint(ctx, getEndpoint(ctx, String(p.EndpointName)))),
   ListEndpoints: (_p, ctx) => reply({
     Endpoints: [...sageMakerFake(ctx.state).endpoints.values()].map((e) => ({
@@ -71,6 +87,13 @@ const HANDLERS: Record<string, (p: Params, ctx: FakeContext) => WireReply | Prom
   },
 };
 
+/** The endpoint an ARN names; the fake keeps tags on endpoints only. */
+function taggedEndpoint(ctx: FakeContext, arn: string) {
+  const endpoint = [...sageMakerFake(ctx.state).endpoints.values()].find((e) => e.arn === arn);
+  if (!endpoint) throw new AwsError('ValidationException', `Could not find resource "${arn}".`);
+  return endpoint;
+}
+
 /**
  * InvokeEndpoint: SageMaker forwards the body to the container's `/invocations` with the
  * caller's `ContentType` and `Accept` as `Content-Type` and `Accept`, and nothing else of the
@@ -80,7 +103,8 @@ const HANDLERS: Record<string, (p: Params, ctx: FakeContext) => WireReply | Prom
 async function invokeEndpoint(ctx: FakeContext, p: Params, req: WireRequest): Promise<WireReply> {
   const sm = sageMakerFake(ctx.state);
   const endpoint = sm.endpoints.get(String(p.EndpointName));
-  const serving = endpoint?.serving;
+  // During a CANARY or LINEAR update, the new fleet answers its share of the invocations.
+  const serving = endpoint ? pickFleet(endpoint) : undefined;
   if (!endpoint || !serving || endpoint.status === 'Creating' || endpoint.status === 'Failed' || endpoint.status === 'Deleting') {
     sm.invocations.push({ endpointName: String(p.EndpointName), status: 400 });
     throw new AwsError('ValidationError', `Endpoint ${String(p.EndpointName)} of account ${ctx.accountId} not found.`);

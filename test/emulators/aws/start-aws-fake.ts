@@ -98,10 +98,10 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
   const provisioners = defaultProvisioners();
   for (const [type, p] of Object.entries(options.provisioners ?? {})) provisioners.set(type, p);
   const services = [...(options.services ?? []), ...DEFAULT_SERVICES];
-  const lambdaRuntime = new LambdaRuntime(lambdaLogs(options.functionRunner ?? inProcessFunctionRunner(), state), faults, state, workDir, { region, accountId });
+  let endpoint = '';
+  const lambdaRuntime = new LambdaRuntime(lambdaLogs(options.functionRunner ?? inProcessFunctionRunner(), state), faults, state, workDir, { region, accountId, get endpoint() { return endpoint; } });
   const calls: RecordedCall[] = [];
   const internalErrors: Error[] = [];
-  let endpoint = '';
   const ctx: FakeContext = {
     region, accountId, state, faults, provisioners, lambdaRuntime, workDir,
     get endpoint() { return endpoint; },

@@ -40,6 +40,8 @@ export interface LambdaCode {
   readonly role: string;
   readonly description: string;
   readonly lastModified: Date;
+  /** A container-image function (PackageType Image): its URI, its /opt as a zip, its ENV. @default - a zip function */
+  readonly image?: { readonly uri: string; readonly optZip: Buffer; readonly env: Readonly<Record<string, string>> };
 }
 
 export interface LambdaAlias {

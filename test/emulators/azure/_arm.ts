@@ -149,11 +149,26 @@ export function armRoutes(ctx: FakeContext) {
 
   function checkTraffic(endpoint: string, traffic: Record<string, number>): void {
     const deployments = deploymentsOf(endpoint);
-    for (const name of Object.keys(traffic)) {
+    for (const [name, share] of Object.entries(traffic)) {
       if (!deployments.has(name)) throw new ArmError(400, 'BadArgument', `Traffic refers to deployment ${name}, which does not exist on endpoint ${endpoint}.`);
+      // OnlineEndpointProperties.traffic: "Percentage of traffic from endpoint to divert to each deployment. Traffic values need to sum to 100." (mfe.json, int32 values)
+      if (!Number.isInteger(share) || share < 0 || share > 100) throw new ArmError(400, 'BadArgument', `Traffic of deployment ${name} must be a whole percentage from 0 to 100, got ${share}.`);
     }
     const sum = Object.values(traffic).reduce((a, b) => a + Number(b), 0);
     if (sum !== 0 && sum !== 100) throw new ArmError(400, 'BadArgument', `Traffic must add up to 0 or 100, got ${sum}.`);
+  }
+
+  /**
+   * Azure Resource Manager's tag limits: at most 50 tags, names of at most 512 characters, values of
+   * at most 256 (https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations).
+   */
+  function checkTags(tags: Record<string, unknown>): void {
+    const entries = Object.entries(tags);
+    if (entries.length > 50) throw new ArmError(400, 'InvalidTemplate', `A resource can have at most 50 tags, got ${entries.length}.`);
+    for (const [k, v] of entries) {
+      if (k.length > 512 || /[<>%&\\?/]/.test(k)) throw new ArmError(400, 'InvalidTagNameCharacters', `The tag name '${k}' is longer than 512 characters or has one of <, >, %, &, \\, ?, /.`);
+      if (typeof v !== 'string' || v.length > 256) throw new ArmError(400, 'InvalidTemplate', `The value of tag '${k}' must be a string of at most 256 characters.`);
+    }
   }
 
   async function workspaceRoute(req: WireRequest, ws: Workspace, rest: string[]): Promise<WireReply> {
@@ -223,6 +238,7 @@ export function armRoutes(ctx: FakeContext) {
           if (!body.properties?.authMode) throw new ArmError(400, 'BadArgument', 'properties.authMode is required.');
           const traffic = Object.fromEntries(Object.entries(body.properties.traffic ?? {}).map(([k, v]) => [k, Number(v)]));
           checkTraffic(name, traffic);
+          checkTags(body.tags ?? {});
           const existing = state.endpoints.get(name);
           if (existing && existing.properties.authMode !== body.properties.authMode) throw new ArmError(400, 'BadArgument', 'The auth mode of an endpoint cannot be changed.');
           const endpoint: Endpoint = existing ?? {
@@ -322,6 +338,11 @@ export function armRoutes(ctx: FakeContext) {
     if (version.properties.modelType !== 'triton_model' && !props.environmentId) {
       throw new ArmError(400, 'BadArgument', 'Environment is required for models other than mlflow_model and triton_model (no-code deployment).');
     }
+    // A managed online deployment runs at least one instance: it cannot be kept at 0 to be scaled up
+    // later (Azure/mlops-v2#48: "The online endpoint cannot be stopped. You need to have at least one
+    // machine running."; the minimum instance count is 1).
+    const capacity = body.sku?.capacity ?? 1;
+    if (!Number.isInteger(capacity) || capacity < 1) throw new ArmError(400, 'BadArgument', `sku.capacity (the instance count) must be at least 1 for a managed online deployment, got ${capacity}.`);
     const settingsProblem = deploymentSettingsProblem(props);
     if (settingsProblem) throw new ArmError(400, 'BadArgument', settingsProblem);
     if (deployments.has(name)) throw new ArmError(400, 'BadArgument', `Deployment ${name} exists; this fake does not update deployments.`);

@@ -1,5 +1,30 @@
 import { ArmError, type WireReply, type WireRequest } from './_arm.js';
-import type { Deployment, FakeContext, RecordedRequest } from './_state.js';
+import type { Deployment, Endpoint, FakeContext, RecordedRequest } from './_state.js';
+
+/**
+ * The deployment that serves a scoring request without `azureml-model-deployment`: Azure ML
+ * sends each deployment its `traffic` percentage of them ("Perform safe rollout of new
+ * deployments for real-time inference": https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints).
+ * The fake picks by smooth weighted round robin (nginx's upstream algorithm) so that the shares are
+ * exact over every 100 requests and tests can count.
+ */
+const routing = new WeakMap<Endpoint, { traffic: string; current: Map<string, number> }>();
+export function routeByTraffic(endpoint: Endpoint, deployments: Map<string, Deployment>): Deployment | undefined {
+  const { traffic } = endpoint.properties;
+  const weighted = [...deployments.values()].filter((d) => (traffic[d.name] ?? 0) > 0);
+  if (weighted.length === 0) return undefined;
+  const key = JSON.stringify(weighted.map((d) => [d.name, traffic[d.name]]));
+  let state = routing.get(endpoint);
+  if (state?.traffic !== key) routing.set(endpoint, (state = { traffic: key, current: new Map() }));
+  let best: Deployment | undefined;
+  for (const d of weighted) {
+    state.current.set(d.name, (state.current.get(d.name) ?? 0) + traffic[d.name]!);
+    if (!best || state.current.get(d.name)! > state.current.get(best.name)!) best = d;
+  }
+  const total = weighted.reduce((sum, d) => sum + traffic[d.name]!, 0);
+  state.current.set(best!.name, state.current.get(best!.name)! - total);
+  return best;
+}
 
 /**
  * The online endpoints' scoring surface, `/endpoints/<name>/...`: checks the bearer credential
@@ -25,13 +50,14 @@ export function scoringRoutes(ctx: FakeContext) {
       target = deployments.get(header);
       if (!target) throw new ArmError(404, 'DeploymentNotFound', `No deployment ${header} on endpoint ${name}.`);
     } else {
-      const weighted = [...deployments.values()].filter((d) => (endpoint.properties.traffic[d.name] ?? 0) > 0);
-      let pick = Math.random() * 100;
-      target = weighted.find((d) => (pick -= endpoint.properties.traffic[d.name]) < 0) ?? weighted[weighted.length - 1];
+      target = routeByTraffic(endpoint, deployments);
       if (!target) throw new ArmError(404, 'NoValidDeployments', 'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route.');
     }
     if (!target.server || target.properties.provisioningState !== 'Succeeded') throw new ArmError(503, 'DeploymentNotReady', `Deployment ${target.name} is ${target.properties.provisioningState}.`);
     record.servedBy = target.name;
+    const failure = ctx.faults.deploymentFailureOf(name, target.name);
+    // The model's server answers 500 from the moment the fault was set, as a crashed model would.
+    if (failure !== undefined) return { status: 500, headers: { 'content-type': 'application/json', 'azureml-model-deployment': target.name }, body: Buffer.from(JSON.stringify({ error: failure })) };
     const sub = `/${rest.join('/')}`;
     const res = await fetch(`${target.server.url}${sub === '/score' ? '/score' : sub}`, {
       method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },

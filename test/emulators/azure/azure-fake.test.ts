@@ -129,4 +129,53 @@ describe('the Azure fake, driven by @azure/arm-machinelearning and @azure/storag
     expect(fake.state.endpoints.size).toBe(0);
     expect(fake.internalErrors).toEqual([]);
   });
+
+  it('routes requests without the deployment header by the traffic map, exactly; refuses invalid maps, tags over the limits and 0 instances; fails a deployment on demand', async () => {
+    // GIVEN deployments blue and green of `add` on one endpoint, green with 10 % of the traffic
+    const model = await writeTinyModel(dir, 'add');
+    await container.getBlockBlobClient('split/add/config.pbtxt').uploadData(Buffer.from('name: "add"\nbackend: "onnxruntime"\n'));
+    await container.getBlockBlobClient('split/add/1/model.onnx').uploadFile(model);
+    await ml.modelContainers.createOrUpdate('rg', 'mlws', 'split', { properties: {} });
+    const version = await ml.modelVersions.createOrUpdate('rg', 'mlws', 'split', '1', {
+      properties: { modelType: 'triton_model', modelUri: `azureml://subscriptions/${SUB}/resourcegroups/rg/workspaces/mlws/datastores/workspaceblobstore/paths/split/` },
+    });
+    const putEndpoint = (traffic: Record<string, number>, tags: Record<string, string> = {}) =>
+      ml.onlineEndpoints.beginCreateOrUpdateAndWait('rg', 'mlws', 'split-ep', { location: 'westeurope', tags, properties: { authMode: 'Key', traffic } }, { updateIntervalInMs: 10 });
+    const endpoint = await putEndpoint({});
+    const putDeployment = (name: string, capacity: number) => ml.onlineDeployments.beginCreateOrUpdateAndWait('rg', 'mlws', 'split-ep', name, {
+      location: 'westeurope', sku: { name: 'Default', capacity },
+      properties: { endpointComputeType: 'Managed', model: version.id, instanceType: 'Standard_NC4as_T4_v3', scaleSettings: { scaleType: 'Default' } },
+    }, { updateIntervalInMs: 10 });
+    // a managed online deployment runs at least one instance
+    await expect(putDeployment('blue', 0)).rejects.toMatchObject({ statusCode: 400, code: 'BadArgument', message: expect.stringContaining('must be at least 1') });
+    await putDeployment('blue', 1);
+    await putDeployment('green', 1);
+    await putEndpoint({ blue: 90, green: 10 });
+    const { primaryKey } = await ml.onlineEndpoints.listKeys('rg', 'mlws', 'split-ep');
+    const url = `${endpoint.properties.scoringUri!.replace(/\/score$/, '')}/v2/models/add/infer`;
+    const body = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 1, 1, 1] }] };
+    // WHEN 20 requests without the header, THEN exactly 18 to blue and 2 to green; the header still picks
+    const from = fake.requests.length;
+    for (let i = 0; i < 20; i++) expect((await scoring(url, { key: primaryKey, body })).status).toBe(200);
+    const servedBy = fake.requests.slice(from).map((r) => r.servedBy);
+    expect([servedBy.filter((d) => d === 'blue').length, servedBy.filter((d) => d === 'green').length]).toEqual([18, 2]);
+    expect(fake.requests.at(-1)!.deploymentHeader).toBeUndefined();
+    // THEN maps that are not whole percentages adding up to 100 (or 0) are refused and change nothing
+    await expect(putEndpoint({ blue: 50 })).rejects.toMatchObject({ statusCode: 400, code: 'BadArgument', message: expect.stringContaining('add up to 0 or 100, got 50') });
+    await expect(putEndpoint({ blue: 50.5, green: 49.5 })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining('whole percentage') });
+    await expect(putEndpoint({ blue: 90, red: 10 })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining('red') });
+    await expect(putEndpoint({ blue: 50, green: 50 }, { big: 'x'.repeat(257) })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining('256') });
+    expect(fake.state.endpoints.get('split-ep')!.properties.traffic).toEqual({ blue: 90, green: 10 });
+    // THEN a deployment failed from now on answers 500 on its share only, and by header
+    await putEndpoint({ blue: 50, green: 50 }, { note: 'x'.repeat(256) });
+    fake.faults.deploymentFailure('split-ep', 'green', 'injected: out of memory');
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await scoring(url, { key: primaryKey, body })).status);
+    expect(statuses.sort()).toEqual([200, 200, 500, 500]);
+    expect(await scoring(url, { key: primaryKey, deployment: 'green', body })).toMatchObject({ status: 500, body: { error: 'injected: out of memory' } });
+    fake.faults.clearDeploymentFailure('split-ep', 'green');
+    expect((await scoring(url, { key: primaryKey, deployment: 'green', body })).status).toBe(200);
+    await ml.onlineEndpoints.beginDeleteAndWait('rg', 'mlws', 'split-ep', { updateIntervalInMs: 10 });
+    expect(fake.internalErrors).toEqual([]);
+  });
 });

@@ -21,6 +21,7 @@ export class AzureFaults {
   private readonly inference: string[] = [];
   private readonly startups: number[] = [];
   private readonly expiredTokens = new Set<string>();
+  private readonly deploymentFailures = new Map<string, string>();
 
   /** The next `times` requests matching `method` and `path` answer this error. */
   failRequest(match: { method?: string; path: RegExp }, fault: HttpFault, times = 1): void {
@@ -98,7 +99,21 @@ export class AzureFaults {
     this.startups.push(seconds);
   }
 
+  /**
+   * From now on, deployment `deployment` of online endpoint `endpoint` answers every scoring
+   * request with HTTP 500 and `message`, as a model that broke under load would, until
+   * `clearDeploymentFailure`. Its probes still pass: the endpoint keeps routing to it.
+   */
+  deploymentFailure(endpoint: string, deployment: string, message = 'injected: the model server failed'): void {
+    this.deploymentFailures.set(`${endpoint}/${deployment}`, message);
+  }
+
+  clearDeploymentFailure(endpoint: string, deployment: string): void {
+    this.deploymentFailures.delete(`${endpoint}/${deployment}`);
+  }
+
   reset(): void {
+    this.deploymentFailures.clear();
     this.requests.length = 0;
     this.expiredTokens.clear();
     this.operations.length = 0;
@@ -110,6 +125,11 @@ export class AzureFaults {
   /** @internal */
   isExpired(authorization: string | undefined): boolean {
     return !!authorization && this.expiredTokens.has(authorization.replace(/^Bearer /, ''));
+  }
+
+  /** @internal */
+  deploymentFailureOf(endpoint: string, deployment: string): string | undefined {
+    return this.deploymentFailures.get(`${endpoint}/${deployment}`);
   }
 
   /** @internal */

@@ -30,6 +30,8 @@ export interface FakeDeployedModel {
   dedicatedResources: Record<string, unknown>;
   /** The model's container, serving on AIP_HTTP_PORT. */
   container: RunningModel;
+  /** Prediction requests the endpoint routed to it. */
+  served: number;
 }
 
 export interface FakeEndpoint {
@@ -39,6 +41,8 @@ export interface FakeEndpoint {
   labels: Record<string, string>;
   deployedModels: FakeDeployedModel[];
   trafficSplit: Record<string, number>;
+  /** The smooth weighted round robin's running weights over `trafficSplit`; reset when the split changes. */
+  routing?: { split: string; current: Map<string, number> };
 }
 
 export interface FakeOperation {
@@ -146,18 +150,65 @@ function getEndpoint(ctx: ServiceContext, name: string): FakeEndpoint {
   return endpoint;
 }
 
-/** Replaces "0" by the new id and checks the split as Vertex AI does. */
-function resolveSplit(endpoint: FakeEndpoint, split: Record<string, number>, newId?: string, removing?: string): Record<string, number> {
+/**
+ * Replaces "0" by the new id and checks the split as Vertex AI does. Endpoint.traffic_split
+ * (google/cloud/aiplatform/v1/endpoint.proto; REST reference
+ * https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints#Endpoint):
+ * "A map from a DeployedModel's ID to the percentage of this Endpoint's traffic that should be
+ * forwarded to that DeployedModel. If a DeployedModel's ID is not listed in this map, then it
+ * receives no traffic. The traffic percentage values must add up to 100, or map must be empty if
+ * the Endpoint is to not accept any traffic at a moment." `allowEmpty` is for UpdateEndpoint, where
+ * an empty map is that state; DeployModel and UndeployModel treat an empty map as "not given".
+ */
+function resolveSplit(endpoint: FakeEndpoint, split: Record<string, number>, newId?: string, removing?: string, allowEmpty = false): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(split)) out[k === '0' && newId ? newId : k] = Number(v);
   const ids = new Set(endpoint.deployedModels.map((d) => d.id).filter((id) => id !== removing));
   if (newId) ids.add(newId);
-  for (const id of Object.keys(out)) {
+  for (const [id, share] of Object.entries(out)) {
     if (!ids.has(id)) throw new RpcError(STATUS.INVALID_ARGUMENT, `Traffic split refers to DeployedModel ${id}, which is not deployed on ${endpoint.name}.`);
+    if (!Number.isInteger(share) || share < 0 || share > 100) throw new RpcError(STATUS.INVALID_ARGUMENT, `Traffic split percentage of DeployedModel ${id} must be an integer from 0 to 100, got ${share}.`);
   }
+  if (allowEmpty && Object.keys(out).length === 0) return out;
   const sum = Object.values(out).reduce((a, b) => a + b, 0);
   if (sum !== 100) throw new RpcError(STATUS.INVALID_ARGUMENT, `The traffic split percentages must add up to 100, got ${sum}.`);
   return out;
+}
+
+/**
+ * Resource labels as Vertex AI checks them ("Labels": keys and values of at most 63 characters,
+ * lowercase letters, digits, `_` and `-`, keys starting with a letter, at most 64 labels;
+ * https://cloud.google.com/vertex-ai/docs/general/resource-labels).
+ */
+function checkLabels(labels: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(labels);
+  if (entries.length > 64) throw new RpcError(STATUS.INVALID_ARGUMENT, `A resource can have at most 64 labels, got ${entries.length}.`);
+  for (const [k, v] of entries) {
+    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k)) throw new RpcError(STATUS.INVALID_ARGUMENT, `Invalid label key "${k}": keys start with a lowercase letter and hold at most 63 lowercase letters, digits, _ and -.`);
+    if (!/^[a-z0-9_-]{0,63}$/.test(v)) throw new RpcError(STATUS.INVALID_ARGUMENT, `Invalid label value "${v}" of "${k}": values hold at most 63 lowercase letters, digits, _ and -.`);
+  }
+  return { ...labels };
+}
+
+/**
+ * The deployed model that serves the next request on `endpoint`: Vertex AI sends each model its
+ * trafficSplit percentage of the requests. The fake picks by smooth weighted round robin (nginx's
+ * upstream algorithm) so that the shares are exact over every 100 requests and tests can count:
+ * at 10 %, requests 1-10 send one to the model with 10.
+ */
+export function routeRequest(endpoint: FakeEndpoint): FakeDeployedModel {
+  const weighted = endpoint.deployedModels.filter((d) => (endpoint.trafficSplit[d.id] ?? 0) > 0);
+  if (weighted.length === 0) throw new RpcError(STATUS.FAILED_PRECONDITION, `Endpoint ${endpoint.name} has no traffic split to any deployed model.`);
+  const key = JSON.stringify(weighted.map((d) => [d.id, endpoint.trafficSplit[d.id]]));
+  if (endpoint.routing?.split !== key) endpoint.routing = { split: key, current: new Map() };
+  const { current } = endpoint.routing;
+  let best: FakeDeployedModel | undefined;
+  for (const d of weighted) {
+    current.set(d.id, (current.get(d.id) ?? 0) + endpoint.trafficSplit[d.id]!);
+    if (!best || current.get(d.id)! > current.get(best.id)!) best = d;
+  }
+  current.set(best!.id, current.get(best!.id)! - 100);
+  return best!;
 }
 
 type Handler = (request: any) => Promise<object> | object;
@@ -184,11 +235,16 @@ export function endpointService(ctx: ServiceContext): Record<string, Handler> {
       const endpoints = [...state.endpoints.values()].filter((e) => e.name.startsWith(`${parent}/`) && matchesFilter(req.filter, e));
       return { endpoints: endpoints.map(endpointMessage) };
     },
-    UpdateEndpoint(req: { endpoint: { name: string; trafficSplit?: Record<string, number> }; updateMask?: { paths?: string[] } }) {
+    UpdateEndpoint(req: { endpoint: { name: string; trafficSplit?: Record<string, number>; labels?: Record<string, string> }; updateMask?: { paths?: string[] } }) {
       const endpoint = getEndpoint(ctx, req.endpoint.name);
       const paths = req.updateMask?.paths ?? [];
-      if (!paths.includes('traffic_split')) throw new RpcError(STATUS.INVALID_ARGUMENT, `This fake updates traffic_split only, got mask [${paths.join(', ')}].`);
-      endpoint.trafficSplit = resolveSplit(endpoint, req.endpoint.trafficSplit ?? {});
+      const unsupported = paths.filter((p) => p !== 'traffic_split' && p !== 'labels');
+      if (paths.length === 0 || unsupported.length > 0) throw new RpcError(STATUS.INVALID_ARGUMENT, `This fake updates traffic_split and labels only, got mask [${paths.join(', ')}].`);
+      // Checked before anything changes: a refused update changes nothing.
+      const split = paths.includes('traffic_split') ? resolveSplit(endpoint, req.endpoint.trafficSplit ?? {}, undefined, undefined, true) : undefined;
+      const labels = paths.includes('labels') ? checkLabels(req.endpoint.labels ?? {}) : undefined;
+      if (split) endpoint.trafficSplit = split;
+      if (labels) endpoint.labels = labels;
       return endpointMessage(endpoint);
     },
     DeleteEndpoint(req: { name: string }) {
@@ -213,10 +269,10 @@ export function endpointService(ctx: ServiceContext): Record<string, Handler> {
       const inferenceFailure = ctx.faults.takeInferenceFailure();
       return startOperation(ctx, 'DeployModel', endpoint.name, 'DeployModelOperationMetadata', async () => {
         const container = await startDeployedContainer(ctx, { endpoint: endpoint.name, deployedModelId: id, model, machineSpec: resources.machineSpec, failInference: inferenceFailure });
-        const deployed: FakeDeployedModel = { id, model: model.name, displayName: req.deployedModel.displayName ?? '', dedicatedResources: resources, container };
+        const deployed: FakeDeployedModel = { id, model: model.name, displayName: req.deployedModel.displayName ?? '', dedicatedResources: resources, container, served: 0 };
         endpoint.deployedModels.push(deployed);
         if (split) endpoint.trafficSplit = split;
-        const { container: _c, ...message } = deployed;
+        const { container: _c, served: _s, ...message } = deployed;
         return { type: 'DeployModelResponse', value: { deployedModel: message } };
       });
     },
@@ -294,15 +350,56 @@ export function modelService(ctx: ServiceContext): Record<string, Handler> {
 
 const GRPC_OF_HTTP: Record<number, number> = { 400: STATUS.INVALID_ARGUMENT, 404: STATUS.NOT_FOUND, 429: STATUS.RESOURCE_EXHAUSTED, 503: STATUS.UNAVAILABLE };
 
+/** A google.protobuf.Value as protobufjs decodes it, to plain JSON. */
+function fromValue(v: Record<string, any> | undefined): unknown {
+  if (!v) return null;
+  if ('numberValue' in v) return v.numberValue;
+  if ('stringValue' in v) return v.stringValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('structValue' in v) return Object.fromEntries(Object.entries(v.structValue?.fields ?? {}).map(([k, f]) => [k, fromValue(f as Record<string, any>)]));
+  if ('listValue' in v) return (v.listValue?.values ?? []).map((x: Record<string, any>) => fromValue(x));
+  return null;
+}
+
+/** Plain JSON to a google.protobuf.Value message. */
+function toValue(x: unknown): Record<string, unknown> {
+  if (x === null || x === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof x === 'number') return { numberValue: x };
+  if (typeof x === 'string') return { stringValue: x };
+  if (typeof x === 'boolean') return { boolValue: x };
+  if (Array.isArray(x)) return { listValue: { values: x.map(toValue) } };
+  return { structValue: { fields: Object.fromEntries(Object.entries(x as object).map(([k, f]) => [k, toValue(f)])) } };
+}
+
 export function predictionService(ctx: ServiceContext): Record<string, Handler> {
   return {
+    /**
+     * Routes by the traffic split, like RawPredict, and sends the container Vertex AI's JSON body
+     * `{"instances": [...], "parameters": ...}` on the predict route; the answer's `predictions`
+     * come back with the id of the deployed model that served (PredictResponse.deployed_model_id).
+     */
+    async Predict(req: { endpoint: string; instances?: Array<Record<string, any>>; parameters?: Record<string, any> }) {
+      const endpoint = getEndpoint(ctx, req.endpoint);
+      const chosen = routeRequest(endpoint);
+      chosen.served++;
+      const failure = ctx.faults.modelFailureOf(chosen.model);
+      if (failure !== undefined) throw new RpcError(STATUS.INTERNAL, JSON.stringify({ error: failure }));
+      const body = { instances: (req.instances ?? []).map(fromValue), ...(req.parameters ? { parameters: fromValue(req.parameters) } : {}) };
+      const res = await fetch(`${chosen.container.url}${chosen.container.predictRoute}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await res.text();
+      if (res.status !== 200) throw new RpcError(GRPC_OF_HTTP[res.status] ?? STATUS.INTERNAL, text);
+      const predictions = (JSON.parse(text) as { predictions?: unknown[] }).predictions;
+      if (!Array.isArray(predictions)) throw new RpcError(STATUS.INTERNAL, `The model server's answer has no "predictions" list: ${text.slice(0, 200)}`);
+      return { predictions: predictions.map(toValue), deployedModelId: chosen.id, model: chosen.model, modelDisplayName: chosen.displayName };
+    },
     /** Routes by the traffic split (the only way Vertex AI v1 routes), forwards the body to the predict route. */
     async RawPredict(req: { endpoint: string; httpBody?: { contentType?: string; data?: Buffer } }) {
       const endpoint = getEndpoint(ctx, req.endpoint);
-      const weighted = endpoint.deployedModels.filter((d) => (endpoint.trafficSplit[d.id] ?? 0) > 0);
-      if (weighted.length === 0) throw new RpcError(STATUS.FAILED_PRECONDITION, `Endpoint ${endpoint.name} has no traffic split to any deployed model.`);
-      let pick = Math.random() * 100;
-      const chosen = weighted.find((d) => (pick -= endpoint.trafficSplit[d.id]) < 0) ?? weighted[weighted.length - 1];
+      const chosen = routeRequest(endpoint);
+      chosen.served++;
+      const failure = ctx.faults.modelFailureOf(chosen.model);
+      // The model's server answers 500 from the moment the fault was set, as a crashed model would.
+      if (failure !== undefined) throw new RpcError(STATUS.INTERNAL, JSON.stringify({ error: failure }));
       // Vertex AI forwards the body to AIP_PREDICT_ROUTE on AIP_HTTP_PORT.
       const res = await fetch(`${chosen.container.url}${chosen.container.predictRoute}`, {
         method: 'POST', headers: { 'content-type': req.httpBody?.contentType || 'application/json' }, body: req.httpBody?.data ?? Buffer.alloc(0),

@@ -18,6 +18,7 @@ export class VertexFaults {
   private readonly operations: Array<{ method: string; fault: RpcFault }> = [];
   private readonly hangs: string[] = [];
   private readonly inference: string[] = [];
+  private readonly modelFailures = new Map<string, string>();
 
   /** The next `times` calls of `method` (e.g. 'DeployModel', 'UploadModel') answer this error at once. */
   failCall(method: string, fault: RpcFault, times = 1): void {
@@ -96,7 +97,21 @@ export class VertexFaults {
     this.inference.push(message);
   }
 
+  /**
+   * From now on, every deployed model of the Model `model` (its resource name, on any endpoint)
+   * answers each prediction with HTTP 500 and `message`, as a model that broke under load would,
+   * until `clearModelFailure`. Health checks still pass: Vertex AI keeps routing to it.
+   */
+  modelFailure(model: string, message = 'injected: the model server failed'): void {
+    this.modelFailures.set(model, message);
+  }
+
+  clearModelFailure(model: string): void {
+    this.modelFailures.delete(model);
+  }
+
   reset(): void {
+    this.modelFailures.clear();
     this.calls.length = 0;
     this.operations.length = 0;
     this.hangs.length = 0;
@@ -123,6 +138,11 @@ export class VertexFaults {
     if (index < 0) return { hang: false };
     const [entry] = this.operations.splice(index, 1);
     return { fail: entry.fault, hang: false };
+  }
+
+  /** @internal */
+  modelFailureOf(model: string): string | undefined {
+    return this.modelFailures.get(model);
   }
 
   /** @internal */

@@ -165,6 +165,49 @@ describe('the Vertex AI fake, driven by @google-cloud/aiplatform and @google-clo
     expect(fake.internalErrors).toEqual([]);
   });
 
+  it('routes RawPredict and Predict by the trafficSplit, exactly (smooth weighted round robin), refuses splits and labels Vertex AI refuses, and fails a Model on demand', async () => {
+    // GIVEN two Models of `add` deployed on one endpoint, the second with 10 % of the split
+    const { endpoint, done } = await deployWith('split-a', { ...containerSpec });
+    await done;
+    const [upload] = await models.uploadModel({ parent, model: { displayName: 'split-b', artifactUri: await uploadAddRepository('split-b'), containerSpec } });
+    const [b] = await upload.promise();
+    const [[listed]] = await endpoints.listEndpoints({ parent, filter: 'display_name="split-a"' });
+    const a = listed.deployedModels![0]!.id!;
+    const [deploy] = await endpoints.deployModel({ endpoint, deployedModel: { model: b.model, displayName: 'split-b', dedicatedResources }, trafficSplit: { [a]: 90, 0: 10 } });
+    await deploy.promise();
+    const state = [...fake.state.endpoints.values()].find((e) => e.name === endpoint)!;
+    const [da, db] = state.deployedModels;
+    const served = () => [da!.served, db!.served];
+    const before = served();
+    // WHEN 20 RawPredict requests, THEN exactly 18 and 2
+    for (let i = 0; i < 20; i++) await rawPredict(endpoint, v2Request);
+    expect(served().map((n, i) => n - before[i]!)).toEqual([18, 2]);
+    // Predict goes through the same split (Triton's v2 route refuses its `instances` body, as it would on Vertex AI)
+    const mid = served();
+    for (let i = 0; i < 10; i++) await expect(prediction.predict({ endpoint, instances: [{ numberValue: 1 }] })).rejects.toMatchObject({ code: 3 });
+    expect(served().map((n, i) => n - mid[i]!)).toEqual([9, 1]);
+    // THEN splits that do not add up to 100 are refused and change nothing; an empty split stops the traffic
+    const update = (trafficSplit: Record<string, number>) => endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit }, updateMask: { paths: ['traffic_split'] } });
+    await expect(update({ [a]: 50 })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('add up to 100, got 50') });
+    await expect(update({ [a]: 50, [db!.id]: 49 })).rejects.toMatchObject({ code: 3 });
+    expect(state.trafficSplit).toEqual({ [a]: 90, [db!.id]: 10 });
+    await update({});
+    await expect(rawPredict(endpoint, v2Request)).rejects.toMatchObject({ code: 9 });
+    await update({ [a]: 50, [db!.id]: 50 });
+    // THEN labels outside Vertex AI's rules are refused
+    const label = (labels: Record<string, string>) => endpoints.updateEndpoint({ endpoint: { name: endpoint, labels }, updateMask: { paths: ['labels'] } });
+    await expect(label({ 'deploy-model-previous': 'projects/1/models/2' })).rejects.toMatchObject({ code: 3 });
+    await expect(label({ Upper: 'x' })).rejects.toMatchObject({ code: 3 });
+    await label({ 'deploy-model-previous': '12345' });
+    expect(state.labels).toEqual({ 'deploy-model-previous': '12345' });
+    // THEN a Model failed from now on answers 500 (INTERNAL) on its share only
+    fake.faults.modelFailure(b.model!, 'injected: out of memory');
+    const answers = await Promise.all([0, 1, 2, 3].map(() => rawPredict(endpoint, v2Request).then(() => 'ok', (e: { code: number; details: string }) => `${e.code} ${e.details}`)));
+    expect(answers.sort()).toEqual(['13 {"error":"injected: out of memory"}', '13 {"error":"injected: out of memory"}', 'ok', 'ok']);
+    fake.faults.clearModelFailure(b.model!);
+    expect(fake.internalErrors).toEqual([]);
+  });
+
   it("keeps the deployed container's lines in Cloud Logging: entries:list by endpoint and time, paged, refusing what Cloud Logging refuses", async () => {
     const [[endpoint]] = await endpoints.listEndpoints({ parent, filter: 'display_name="add-endpoint"' });
     const endpointId = endpoint.name!.split('/').pop()!;

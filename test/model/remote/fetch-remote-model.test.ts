@@ -169,7 +169,7 @@ describe('a model in S3 (the AWS fake)', () => {
     fake.state.s3.get('models')!.set('big/model.onnx.data', object(await readFile(path.join(big, 'model.onnx.data'))));
     await rm(big, { recursive: true });
     const configFile = path.join(dir, 'big.config.mjs');
-    await writeFile(configFile, `export default { name: 'big', model: { path: 's3://models/big/model.onnx', sha256: '${sha256(onnx)}' }, targets: { lambda: { type: 'aws-lambda', region: 'eu-west-1' } } };\n`);
+    await writeFile(configFile, `export default { name: 'big', model: { path: 's3://models/big/model.onnx', sha256: '${sha256(onnx)}' }, targets: { lambda: { type: 'aws-lambda', region: 'eu-west-1', package: 'zip' } } };\n`);
     const toolkit = new Toolkit({ cacheDir: path.join(dir, 'cache') });
     // WHEN
     const project = await toolkit.load({ configFile });

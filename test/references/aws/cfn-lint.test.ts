@@ -26,6 +26,7 @@ const TARGETS: Record<string, Record<string, unknown>> = {
   'lambda-public-url': { type: 'aws-lambda', region: LAMBDA_REGION, url: { auth: 'none' } },
   'lambda-provisioned': { type: 'aws-lambda', region: LAMBDA_REGION, provisionedConcurrency: 2 },
   'lambda-reserved': { type: 'aws-lambda', region: LAMBDA_REGION, reservedConcurrency: 4, provisionedConcurrency: 1 },
+  'lambda-weights-s3': { type: 'aws-lambda', region: LAMBDA_REGION, weights: 's3' },
   sagemaker: { type: 'aws-sagemaker', region: SAGEMAKER_REGION, instanceType: 'ml.g5.xlarge' },
   'sagemaker-autoscaling': { type: 'aws-sagemaker', region: SAGEMAKER_REGION, instanceType: 'ml.g5.xlarge', instanceCount: 2, autoscaling: { min: 1, max: 4 } },
   'sagemaker-onnxruntime': { type: 'aws-sagemaker', region: SAGEMAKER_REGION, instanceType: 'ml.g5.xlarge', engine: 'onnxruntime' },
@@ -51,6 +52,13 @@ const ACCEPTED = {
     rule: 'W3005', resourceType: 'AWS::Lambda::Function', path: 'DependsOn/0',
     reason: "aws-cdk-lib's lambda.Function adds a DependsOn on its execution role besides the GetAtt of the role's Arn (aws-lambda/lib/function.ts: `this.resource.node.addDependency(this.role)`): redundant, the order is the same",
   },
+  weightsPolicyDependsOn: {
+    rule: 'W3005', resourceType: 'AWS::Lambda::Function', path: 'DependsOn/1',
+    reason: "the same redundant DependsOn on the execution role as lambdaRoleDependsOn, second in the list: with weights in S3 the role has a policy for them (iam.Role's DefaultPolicy), which the function depends on first",
+  },
+  weightsJoined: (where: 'policy' | 'environment') => (where === 'policy'
+    ? { rule: 'I1022', resourceType: 'AWS::IAM::Policy', path: 'Properties/PolicyDocument/Statement/0/Resource/Fn::Join/0', reason: "the weights object's ARN joins the bootstrap bucket's name (a Fn::Sub) and the asset key: Fn::Join where cfn-lint prefers Fn::Sub, a matter of style" }
+    : { rule: 'I1022', resourceType: 'AWS::Lambda::Function', path: 'Properties/Environment/Variables/DM_MODEL_OBJECTS/Fn::Join/0', reason: "DM_MODEL_OBJECTS is JSON naming the bootstrap bucket: Fn::Join where cfn-lint prefers Fn::Sub, a matter of style" }),
   joinedArn: (statement: number) => ({
     rule: 'I1022', resourceType: 'AWS::IAM::Role', path: `Properties/Policies/0/PolicyDocument/Statement/${statement}/Resource/Fn::Join/0`,
     reason: "Stack.formatArn writes the model object's and the image repository's ARNs as Fn::Join; cfn-lint prefers Fn::Sub, a matter of style",
@@ -60,6 +68,7 @@ const ACCEPTED = {
 const EXPECTED: Record<string, Array<{ rule: string; resourceType: string; path: string }>> = {
   ...Object.fromEntries(Object.keys(TARGETS).filter((t) => t.startsWith('lambda')).map((t) => [`adder-dev-${t}`, [ACCEPTED.lambdaRoleDependsOn]])),
   [PINNED_STACK]: [ACCEPTED.lambdaRoleDependsOn],
+  'adder-dev-lambda-weights-s3': [ACCEPTED.weightsPolicyDependsOn, ACCEPTED.weightsJoined('policy'), ACCEPTED.weightsJoined('environment')],
   ...Object.fromEntries(Object.keys(TARGETS).filter((t) => t.startsWith('sagemaker')).map((t) => [`adder-dev-${t}`, [ACCEPTED.joinedArn(0), ACCEPTED.joinedArn(1)]])),
 };
 

@@ -112,7 +112,7 @@ describe('before anything is deployed: no AWS call', { timeout: 120_000 }, () =>
     const badConfig = await mkdtemp(path.join(os.tmpdir(), 'dm-lambda-bad-'));
     await writeModel(tinyModelBytes('add'), badConfig);
     await writeFile(path.join(badConfig, 'deploy-model.config.mjs'), config({ target: ', memoryMb: 99999' }));
-    // GIVEN a model whose external data (a sparse 260 MB file) cannot fit in 250 MB with the layer
+    // GIVEN a model whose external data (a sparse 260 MB file) cannot fit in 250 MB with the layer, as a zip
     const tooBig = await mkdtemp(path.join(os.tmpdir(), 'dm-lambda-big-'));
     const floats = 65_000_000;
     await writeModel(encodeModel({
@@ -129,7 +129,8 @@ describe('before anything is deployed: no AWS call', { timeout: 120_000 }, () =>
     }), tooBig);
     await writeFile(path.join(tooBig, 'big.bin'), '');
     await truncate(path.join(tooBig, 'big.bin'), floats * 4);
-    await writeFile(path.join(tooBig, 'deploy-model.config.mjs'), config());
+    // package 'zip' set: left to choose, the plan would ship this model as a container image.
+    await writeFile(path.join(tooBig, 'deploy-model.config.mjs'), config({ target: ", package: 'zip'" }));
     try {
       // WHEN
       const { result: runs, calls } = await callsDuring(() => Promise.all([cli(['deploy', '--json'], badConfig), cli(['deploy', '--json'], tooBig)]));

@@ -59,6 +59,8 @@ describe('the aws-lambda plan', () => {
       tags: { 'deploy-model:name': 'adder', 'deploy-model:stage': 'prod', 'deploy-model:target': 'lambda' },
       modelName: 'adder',
       architecture: 'x86_64',
+      package: 'zip',
+      packageReason: "zip: model 0.0 MB + handler + onnxruntime layer (x86_64) = 50.0 MB unzipped fit Lambda's 250 MB limit for a function and its layers",
       runtime: 'nodejs22.x',
       memoryMb: 1024,
       timeoutSeconds: 30,
@@ -66,6 +68,7 @@ describe('the aws-lambda plan', () => {
       provisionedConcurrency: 0,
       logRetentionDays: 30,
       urlAuth: 'iam',
+      weights: 'bundled',
       aliasName: 'live',
       environment: { ORT_DISABLE_TELEMETRY: '1', DM_MODEL_NAME: 'adder', DM_EXECUTION_PROVIDERS: 'cpu' },
     });
@@ -95,9 +98,11 @@ describe('the aws-lambda plan', () => {
 });
 
 describe('aws-lambda validate', () => {
-  it('passes a small model and refuses one that cannot fit 250 MB unzipped with the layer, pointing at the container target', async () => {
+  it('passes a small model and refuses a zip that cannot fit 250 MB unzipped with the layer, pointing at the image and the container target', async () => {
     expect(await awsLambdaTarget.validate!(input())).toEqual([]);
-    const problems = await awsLambdaTarget.validate!({ ...input(), signature: { ...signature, bytes: 260 * 1024 * 1024 } });
-    expect(problems).toEqual([expect.objectContaining({ path: 'targets.lambda', rule: expect.stringContaining('250 MB unzipped'), fix: expect.stringContaining("type: 'container'") })]);
+    const problems = await awsLambdaTarget.validate!({ ...input({ package: 'zip' }), signature: { ...signature, bytes: 260 * 1024 * 1024 } });
+    expect(problems).toEqual([expect.objectContaining({ path: 'targets.lambda', rule: expect.stringContaining('250 MB unzipped'), fix: expect.stringMatching(/package: 'image'.*type: 'container'/) })]);
+    // Left to choose, the same model ships as an image, which validate leaves to the build's 10 GB check.
+    expect(await awsLambdaTarget.validate!({ ...input(), signature: { ...signature, bytes: 260 * 1024 * 1024 } })).toEqual([]);
   });
 });

@@ -144,7 +144,7 @@ describe('aws-sagemaker through the CLI against the AWS fake', { timeout: 240_00
     expect(status.json().targets[0]).toMatchObject({ state: 'running', endpoint: URL, version: v1, details: { stackStatus: 'CREATE_COMPLETE', endpointStatus: 'InService', logGroupName: `/aws/sagemaker/Endpoints/${ENDPOINT}` } });
   });
 
-  it('an update with a new model goes into service, and the old endpoint config is deleted', async () => {
+  it('an update with a new model goes into service, and the old endpoint config is kept for rollback', async () => {
     // GIVEN y = relu(x), same signature
     await writeModel('unnamed-dim');
     // WHEN
@@ -152,11 +152,11 @@ describe('aws-sagemaker through the CLI against the AWS fake', { timeout: 240_00
     // THEN
     expect(run.code, run.stderr).toBe(0);
     const t = run.json().targets[0];
-    expect(t).toMatchObject({ status: 'passed', promoted: true, details: { retired: [v1] } });
+    expect(t).toMatchObject({ status: 'passed', promoted: true, details: { retired: [], keptPrevious: v1 } });
     v2 = t.version;
     expect(v2).not.toBe(v1);
     expect(sm.endpoints.get(ENDPOINT)).toMatchObject({ status: 'InService', configName: v2 });
-    expect([...sm.endpointConfigs.keys()]).toEqual([v2]);
+    expect([...sm.endpointConfigs.keys()]).toEqual([v1, v2]);
     expect(await answerNow()).toEqual([0, 2, 0, 4]);
   });
 

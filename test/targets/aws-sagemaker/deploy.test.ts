@@ -121,7 +121,7 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     expect(live()).toMatchObject({ status: 'InService', configName: v1 });
   });
 
-  it('an update with a new model goes into service blue/green, and the old config and model are deleted', async () => {
+  it('an update with a new model goes into service blue/green, and the old config and model are kept for rollback', async () => {
     // GIVEN a relu model and autoscaling
     await writeProject('unnamed-dim', ', autoscaling: { max: 3 }');
     const oldModel = sm.endpointConfigs.get(v1)!.variants[0]!.ModelName;
@@ -130,13 +130,15 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     const report = await deploy();
 
     // THEN
-    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, details: expect.objectContaining({ retired: [v1] }) });
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, details: expect.objectContaining({ retired: [], keptPrevious: v1 }) });
     v2 = report.version!;
     expect(v2).not.toBe(v1);
     expect(live()).toMatchObject({ status: 'InService', configName: v2 });
-    expect(sm.endpointConfigs.has(v1)).toBe(false);
-    expect(sm.models.has(oldModel)).toBe(false);
-    expect([...sm.endpointConfigs.keys()]).toEqual([v2]);
+    // One previous config (and its model) stays for `deploy-model rollback`, named in the endpoint's tag.
+    expect(sm.endpointConfigs.has(v1)).toBe(true);
+    expect(sm.models.has(oldModel)).toBe(true);
+    expect(live()!.tags?.get('deploy-model:previous-endpoint-config')).toBe(v1);
+    expect([...sm.endpointConfigs.keys()]).toEqual([v1, v2]);
     expect([...sm.scalableTargets.values()]).toEqual([{ resourceId: `endpoint/${ENDPOINT}/variant/AllTraffic`, scalableDimension: 'sagemaker:variant:DesiredInstanceCount', minCapacity: 1, maxCapacity: 3 }]);
     const call = await toolkit.invoke(await toolkit.load({ cwd: dir }), 'sagemaker', { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [-1, 2, -3, 4] }] });
     expect(call.body).toMatchObject({ outputs: [{ data: [0, 2, 0, 4] }] });
@@ -159,7 +161,7 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     expect(host.codes()).toContain('DM_SAGEMAKER_ENDPOINT_FAILED');
     expect(live()).toMatchObject({ status: 'InService', configName: v2 });
     // CloudFormation rolled back: the replacement config and model it created are gone.
-    expect([...sm.endpointConfigs.keys()]).toEqual([v2]);
+    expect([...sm.endpointConfigs.keys()]).toEqual([v1, v2]);
     expect((await status())).toMatchObject({ state: 'running', version: v2, details: expect.objectContaining({ stackStatus: 'UPDATE_ROLLBACK_COMPLETE' }) });
   });
 
@@ -190,11 +192,12 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
 
     // THEN
     // CloudFormation had nothing to change, but the endpoint served v2: the stack's config is the candidate.
-    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, previousVersion: v2, details: expect.objectContaining({ stackUnchanged: true, retired: [v2] }) });
+    // v2 served before: it is kept for rollback, and v1, kept before, goes.
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, previousVersion: v2, details: expect.objectContaining({ stackUnchanged: true, retired: [v1], keptPrevious: v2 }) });
     expect(host.codes()).toContain('DM_SAGEMAKER_RECONCILE');
     expect(live()?.configName).toBe(report.version);
-    expect([...sm.endpointConfigs.keys()]).toEqual([report.version]);
-    expect(sm.models.size).toBe(1);
+    expect([...sm.endpointConfigs.keys()].sort()).toEqual([v2, report.version].sort());
+    expect(sm.models.size).toBe(2);
   });
 
   it('status reports creating while a first deploy waits for its instances', async () => {
@@ -239,7 +242,7 @@ describe('aws-sagemaker through the Toolkit against the AWS fake', () => {
     expect(live('adder-broken-sagemaker')).toMatchObject({ status: 'InService', configName: report.version });
   });
 
-  it('destroy deletes the stack, the endpoint, its config and model', async () => {
+  it('destroy deletes the stack, the endpoint, its config and model, and the config kept for rollback', async () => {
     const project = await toolkit.load({ cwd: dir });
     expect(await toolkit.destroy(project)).toEqual([{ name: 'sagemaker', removed: true }]);
     expect(live()).toBeUndefined();

@@ -49,7 +49,7 @@ describe('the aws-sagemaker plan', () => {
         steps: [
           { phase: 'stage', action: 'deploy stack adder-prod-sagemaker: a new Model and EndpointConfig, and SageMaker moves endpoint adder-prod-sagemaker to them blue/green (it rolls back by itself when the new instances fail their health check or the 5XX alarm fires within 300 s)' },
           { phase: 'smoke', action: 'call endpoint adder-prod-sagemaker with InvokeEndpoint' },
-          { phase: 'promote', action: 'delete the endpoint configs and models that no longer serve' },
+          { phase: 'promote', action: "keep the endpoint config (and model) that served before for `deploy-model rollback`, recorded in the endpoint's tag deploy-model:previous-endpoint-config; delete the older ones" },
           { phase: 'rollback', action: 'put the endpoint back on the endpoint config that served before (kept by UpdateReplacePolicy: Retain); on a first deploy there is none, and the new one keeps serving' },
         ],
       },

@@ -186,7 +186,7 @@ describe('planAzureMl: the module\'s plan', () => {
           { phase: 'stage', action: "create the online endpoint 'ocr-det-prod-azure' in the workspace's region if it does not exist, and delete its deployments without traffic" },
           { phase: 'stage', action: 'create the new deployment (blue or green, whichever does not serve) on 1 x Standard_NC4as_T4_v3, without traffic' },
           { phase: 'smoke', action: "call the scoring URI of 'ocr-det-prod-azure' with the header azureml-model-deployment: <new deployment>, which routes to it whatever the traffic" },
-          { phase: 'promote', action: "move 100% of the traffic of 'ocr-det-prod-azure' to the new deployment, then delete the previous one" },
+          { phase: 'promote', action: "move 100% of the traffic of 'ocr-det-prod-azure' to the new deployment, recording the previous one's definition in the tags of 'ocr-det-prod-azure' for `deploy-model rollback`, then delete the previous one (its model version stays registered)" },
           { phase: 'rollback', action: 'delete the new deployment; the traffic never moved' },
         ],
       },

@@ -157,8 +157,9 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
     expect(deploys[0].request.trafficSplit).toEqual({ 0: 100 });
     expect(deploys[1].request.trafficSplit).toEqual({ [firstDeployedId]: 100, 0: 0 });
     expect([...fake.state.endpoints.values()].map((e) => e.displayName)).toEqual(['adder-dev-vertex']);
-    // The old Model was deleted; one Model remains.
-    expect([...fake.state.models.values()].map((m) => m.labels['deploy-model-spec'])).toEqual([report.version]);
+    // The old Model stays in the Model Registry for `deploy-model rollback`, recorded in the live endpoint's labels.
+    expect([...fake.state.models.values()].map((m) => m.labels['deploy-model-spec'])).toEqual([firstVersion, report.version]);
+    expect(endpoint.labels).toMatchObject({ 'deploy-model-previous-version': firstVersion, 'deploy-model-previous-model': expect.stringMatching(/^\d+$/) });
     expect(host.codes()).toEqual(expect.arrayContaining(['DM_VERTEX_SMOKE_DEPLOY', 'DM_VERTEX_DEPLOY_LIVE', 'DM_VERTEX_TRAFFIC', 'DM_VERTEX_UNDEPLOY']));
 
     // The live endpoint answers a real inference through RawPredict.
@@ -193,7 +194,8 @@ describe('gcp-vertex deploy, through the Toolkit against the Vertex AI fake', ()
     const report = await deploy();
     expect(report).toMatchObject({ status: 'failed', error: { code: 'VERTEX_QUOTA_EXCEEDED', message: expect.stringMatching(/custom_model_serving_nvidia_l4_gpus.*Quotas/s) } });
     expect(liveEndpoint()!.trafficSplit).toEqual(before);
-    expect([...fake.state.models.values()]).toHaveLength(1);
+    // The live version's Model and the one kept for rollback; the new one was deleted.
+    expect([...fake.state.models.values()]).toHaveLength(2);
   });
 
   it('a failed deploy operation fails with its message', async () => {

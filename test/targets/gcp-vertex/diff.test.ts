@@ -98,7 +98,7 @@ describe('gcp-vertex diff against the Vertex AI fake', () => {
     expect(result.changes.map((c) => [c.resource.replace(/[0-9a-f]{12}$/, '<v>'), c.action])).toEqual([
       ['model adder-dev-vertex-<v>', 'create'],
       ['deployed model adder-dev-vertex-<v>', 'replace'],
-      ['model adder-dev-vertex-<v>', 'delete'],
+      ['model adder-dev-vertex-<v>', 'update'],
       ['traffic split of adder-dev-vertex', 'update'],
     ]);
     const [model, deployed, oldModel, traffic] = result.changes;
@@ -107,7 +107,7 @@ describe('gcp-vertex diff against the Vertex AI fake', () => {
       disruptive: false,
       detail: expect.stringMatching(new RegExp(`^version ${serving.displayName.slice(-12)} → [0-9a-f]{12} on .*: smoke-tested alone on adder-dev-vertex-smoke first; the live ${serving.displayName} \\(version ${serving.displayName.slice(-12)}\\) is replaced only after the new model passed its smoke test, then undeployed$`)),
     });
-    expect(oldModel).toMatchObject({ resource: `model ${serving.displayName}`, disruptive: false, detail: expect.stringContaining(serving.model) });
+    expect(oldModel).toMatchObject({ resource: `model ${serving.displayName}`, disruptive: false, detail: expect.stringMatching(new RegExp(`^${serving.model}, the Model of the replaced version, kept in the Model Registry .* for \`deploy-model rollback\`$`)) });
     expect(traffic).toMatchObject({ disruptive: false, detail: `100% to ${serving.displayName} → 100% to ${deployed.resource.replace('deployed model ', '')}, after its smoke test` });
     expect(result.changes.some((c) => c.disruptive)).toBe(false);
     // Nothing changed in the cloud.

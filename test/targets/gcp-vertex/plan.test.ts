@@ -129,7 +129,7 @@ describe('planGcpVertex: the module\'s plan', () => {
           { phase: 'stage', action: "first deploy (nothing serves): create the endpoint 'ocr-det-prod-vertex' if needed, undeploy models without traffic, deploy the Model on it with 100% of the traffic" },
           { phase: 'stage', action: "replacement: deploy the Model alone on the endpoint 'ocr-det-prod-vertex-smoke' (Vertex AI routes by traffic split only); 'ocr-det-prod-vertex' is not touched" },
           { phase: 'smoke', action: "RawPredict on the endpoint holding the new model: 'ocr-det-prod-vertex' on a first deploy, 'ocr-det-prod-vertex-smoke' on a replacement" },
-          { phase: 'promote', action: "replacement: undeploy it from 'ocr-det-prod-vertex-smoke' and delete that endpoint, deploy it on 'ocr-det-prod-vertex' at 0%, move 100% of the traffic to it, undeploy the previous models and delete their Models (a first deploy already serves)" },
+          { phase: 'promote', action: "replacement: undeploy it from 'ocr-det-prod-vertex-smoke' and delete that endpoint, deploy it on 'ocr-det-prod-vertex' at 0%, move 100% of the traffic to it, undeploy the previous models and delete their Models but the one of the version that served, kept in the Model Registry and recorded in the labels of 'ocr-det-prod-vertex' for `deploy-model rollback` (a first deploy already serves)" },
           { phase: 'rollback', action: "first deploy: undeploy the new model and delete its Model; nothing serves. Replacement: clear and delete 'ocr-det-prod-vertex-smoke', delete the Model; 'ocr-det-prod-vertex' never changed" },
         ],
       },
