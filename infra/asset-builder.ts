@@ -9,7 +9,7 @@
  * for a DeployModelError (any other failure goes to stderr with a non-zero exit code).
  */
 import { isDeployModelError } from '../src/errors.js';
-import { buildModelFunctionZip, buildOnnxRuntimeLayerZip, buildTritonModelArchive } from './build-assets.js';
+import { buildLambdaImageContext, buildModelFunctionZip, buildOnnxRuntimeLayerZip, buildTritonModelArchive } from './build-assets.js';
 import type { AssetBuildRequest } from './run-asset-builder.js';
 
 async function build(request: AssetBuildRequest, outDir: string): Promise<unknown> {
@@ -17,6 +17,7 @@ async function build(request: AssetBuildRequest, outDir: string): Promise<unknow
     case 'function': return buildModelFunctionZip({ ...request.options, outDir });
     case 'layer': return buildOnnxRuntimeLayerZip({ ...request.options, outDir });
     case 'triton': return buildTritonModelArchive({ ...request.options, outDir });
+    case 'lambda-image': return buildLambdaImageContext({ ...request.options, outDir });
   }
 }
 

@@ -110,6 +110,44 @@ export async function buildOnnxRuntimeLayerZip(options: BuildOnnxRuntimeLayerZip
   };
 }
 
+export interface BuildLambdaImageContextOptions extends CacheOption {
+  /** The .onnx file; its external data files are read from beside it. */
+  readonly model: string;
+  readonly architecture: 'x86_64' | 'arm64';
+  /** The Node 22 image it is built FROM. @default 'docker.io/library/node:22-bookworm-slim' */
+  readonly baseImage?: string;
+  /** Folder that receives `context/` (the image's build context) and the zips it is made of. */
+  readonly outDir: string;
+}
+
+export interface LambdaImageContext {
+  /** The build context: Dockerfile, task/ (/var/task), opt/ (/opt), runtime/bootstrap.mjs. */
+  readonly contextDir: string;
+  /** Derived from the context's content. */
+  readonly tag: string;
+  /** The model file plus its external data files. */
+  readonly modelBytes: number;
+}
+
+/**
+ * The build context of a Lambda container image for a model: the function zip and the
+ * onnxruntime layer for the architecture, unpacked where Lambda puts them, behind the Runtime API
+ * client the aws-lambda target's image uses. The image itself is built by whoever takes the
+ * folder (CDK's image asset at `cdk deploy`, or a builder).
+ */
+export async function buildLambdaImageContext(options: BuildLambdaImageContextOptions): Promise<LambdaImageContext> {
+  const { layoutLambdaImageContext } = await import('../src/targets/aws-lambda/build-image.js');
+  const { LAMBDA_IMAGE_BASE } = await import('../src/kits/container/base-images.js');
+  const cache = options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir };
+  const fn = await buildModelFunctionZip({ model: options.model, outDir: path.join(options.outDir, 'function'), ...cache });
+  const layer = await buildOnnxRuntimeLayerZip({ architecture: options.architecture, outDir: path.join(options.outDir, 'layer'), ...cache });
+  const { contextDir, tag } = await layoutLambdaImageContext({
+    image: { baseImage: options.baseImage ?? LAMBDA_IMAGE_BASE, taskRoot: '/var/task', optDir: '/opt', platform: options.architecture === 'arm64' ? 'linux/arm64' : 'linux/amd64' },
+    what: `The Lambda image of ${path.basename(options.model)}`, functionZip: fn.file, layerZip: layer.file, contextDir: path.join(options.outDir, 'context'),
+  });
+  return { contextDir: path.resolve(contextDir), tag, modelBytes: fn.modelBytes };
+}
+
 /**
  * Settings of the generated Triton configuration: the GPU targets' Triton options (engine,
  * precision, INT8 calibration, workspace, instances, engine cache, warmup) and the model's

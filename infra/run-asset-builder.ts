@@ -11,21 +11,23 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
 import { DeployModelError } from '../src/errors.js';
 import type {
-  BuildModelFunctionZipOptions, BuildOnnxRuntimeLayerZipOptions, BuildTritonModelArchiveOptions, ModelFunctionZip, OnnxRuntimeLayerZip,
-  TritonModelArchive,
+  BuildLambdaImageContextOptions, BuildModelFunctionZipOptions, BuildOnnxRuntimeLayerZipOptions, BuildTritonModelArchiveOptions, LambdaImageContext,
+  ModelFunctionZip, OnnxRuntimeLayerZip, TritonModelArchive,
 } from './build-assets.js';
 
 /** What to build; the output folder is CDK's. Plain data: it is part of CDK's cache key of the asset. */
 export type AssetBuildRequest =
   | { readonly kind: 'function'; readonly options: Omit<BuildModelFunctionZipOptions, 'outDir'>; readonly stamp?: string }
   | { readonly kind: 'layer'; readonly options: Omit<BuildOnnxRuntimeLayerZipOptions, 'outDir'>; readonly stamp?: string }
-  | { readonly kind: 'triton'; readonly options: Omit<BuildTritonModelArchiveOptions, 'outDir'>; readonly stamp?: string };
+  | { readonly kind: 'triton'; readonly options: Omit<BuildTritonModelArchiveOptions, 'outDir'>; readonly stamp?: string }
+  | { readonly kind: 'lambda-image'; readonly options: Omit<BuildLambdaImageContextOptions, 'outDir'>; readonly stamp?: string };
 
 /** What each kind of build returns. */
 export interface AssetBuildResults {
   function: ModelFunctionZip;
   layer: OnnxRuntimeLayerZip;
   triton: TritonModelArchive;
+  'lambda-image': LambdaImageContext;
 }
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; details?: Record<string, unknown>; kind?: 'user' | 'usage' | 'internal' } };
