@@ -101,6 +101,7 @@ describe('aws-lambda linear rollout through alias routing weights', { timeout: 6
       { step: 1, percent: 10, passed: true, smoke: 'passed', probe: { requests: 20, errors: 0, errorRate: 0 } },
       { step: 2, percent: 50, passed: true, smoke: 'passed', probe: { requests: 20, errors: 0, errorRate: 0 } },
     ] });
+    console.info(`aws-lambda linear rollout, 2 promoted: ${JSON.stringify(t.details.rollout.steps.map(({ step, percent, startedAtMs, durationMs, probe }: Record<string, unknown>) => ({ step, percent, startedAtMs, durationMs, p99Ms: (probe as { p99Ms: number }).p99Ms })))}; deploy ${t.durationMs} ms`);
     // THEN the alias went 1 → 1 + 10 % of 2 → 1 + 50 % of 2 → 2, never anything else
     expect(seen).toEqual([{ version: '1', weights: {} }, { version: '1', weights: { 2: 0.1 } }, { version: '1', weights: { 2: 0.5 } }, { version: '2', weights: {} }]);
     expect(await invokeLive()).toBe('2');
@@ -120,6 +121,7 @@ describe('aws-lambda linear rollout through alias routing weights', { timeout: 6
       const t = run.json().targets[0];
       expect(t).toMatchObject({ status: 'failed', promoted: false, version: '3', previousVersion: '2' });
       expect(t.details.rollout).toMatchObject({ failedStep: 2, steps: [{ step: 1, percent: 10, passed: true }, { step: 2, percent: 50, passed: false }] });
+      console.info(`aws-lambda linear rollout, 3 rolled back: ${JSON.stringify(t.details.rollout.steps.map(({ step, percent, startedAtMs, durationMs, probe }: Record<string, unknown>) => ({ step, percent, startedAtMs, durationMs, probe })))}; deploy ${t.durationMs} ms`);
       const failed = t.checks.filter((c: { passed: boolean }) => !c.passed);
       // the alarm stopped it; the step's smoke test of version 3, run after the probes, failed too
       expect(failed[failed.length - 1]).toEqual({ name: 'traffic step 2 of 2 (50 %)', passed: false, message: expect.stringMatching(/^error rate alarm: 0\.\d+ \(\d+ of 20 probe requests through the split endpoint\) > maxErrorRate 0; first error: HTTP 502: .*connection pool exhausted under load/) });
