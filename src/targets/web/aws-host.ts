@@ -172,6 +172,16 @@ export const awsHost: Omit<TargetDriver<WebTargetConfig, WebPlan>, 'build'> = {
     return { removed: (await destroyStack({ stackName, region, io: ctx.io })).removed };
   },
 
+  /**
+   * Refused: the stack keeps one site. Its BucketDeployment prunes the objects of the version it
+   * replaces and CloudFront serves the bucket's root, and the template that served before is held
+   * only while a deploy runs (its own smoke-test rollback), so nothing is left to go back to.
+   */
+  async restorePrevious(ctx: Ctx) {
+    const { stackName, region } = stackOf(ctx);
+    throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `Target '${ctx.targetName}' (web on S3 + CloudFront, stack ${stackName} in ${region}) keeps no previous site to roll back to: each deploy replaces the files in the bucket, and the previous site is put back only when the new one fails its smoke test during the deploy. Deploy the earlier model or config again (\`deploy-model deploy --target ${ctx.targetName}\`): it is uploaded and smoke-tested like any other version.`, { kind: 'usage', details: { target: ctx.targetName, type: ctx.target.type, action: 'rollback', host: 'aws', stackName } });
+  },
+
   /** CloudFormation's diff of the stack this build would deploy against the deployed one. */
   async diff(ctx: Ctx, build: BuildResult): Promise<TargetDiff> {
     const { stackName, region } = stackOf(ctx);

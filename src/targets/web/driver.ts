@@ -59,6 +59,8 @@ export const webDriver: TargetDriver<WebTargetConfig, WebPlan> = {
   connect: async (ctx: Ctx) => (await hostOf(ctx)).connect(ctx),
   status: async (ctx: Ctx) => (await hostOf(ctx)).status(ctx),
   destroy: async (ctx: Ctx) => (await hostOf(ctx)).destroy(ctx),
+  /** host 'local' serves the release kept from before the last promote again; the other hosts say what to do instead. */
+  restorePrevious: async (ctx: Ctx, build) => (await hostOf(ctx)).restorePrevious!(ctx, build),
   diff: async (ctx: Ctx, build) => (await hostOf(ctx)).diff!(ctx, build),
   /** host 'local': the local server's log; the other hosts serve static files, and it says so. */
   async *logs(ctx: Ctx, options) { yield* (await import('./logs.js')).webLogs(ctx, options); },

@@ -7,6 +7,8 @@
  *   promote:  the deployment's server swaps the release in (SIGHUP: no request is refused), and
  *             the candidate's server stops;
  *   rollback: the candidate's server stops and its release goes; what served keeps serving.
+ * The release that served before the last promote is kept (`kept-releases.ts`) for
+ * `deploy-model rollback` (`restore-local-previous.ts`).
  */
 import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +21,7 @@ import type { WebPlan } from './plan.js';
 import type { WebTargetConfig } from './schema.js';
 import { SERVE_FILE } from './serve-locally.js';
 import { findLocalSite, inspectLocalSite, startLocalSite, stopLocalSite, swapLocalSite, type LocalSiteRecord } from './start-local-site.js';
+import { readKeptReleases, removeKeptReleases, writeKeptReleases, type KeptRelease, type KeptReleases } from './kept-releases.js';
 
 type Ctx = TargetContext<WebTargetConfig, WebPlan>;
 
@@ -31,9 +34,12 @@ interface LocalCandidateState {
   fresh: boolean;
 }
 
-const keyOf = (ctx: Ctx): string => ctx.plan.resourceName;
-const candidateKey = (key: string): string => `${key}.candidate`;
+export const keyOf = (ctx: Ctx): string => ctx.plan.resourceName;
+export const candidateKey = (key: string): string => `${key}.candidate`;
 const releasesDir = (ctx: Ctx): string => path.join(ctx.stateDir, `${keyOf(ctx)}.releases`);
+
+/** The kept releases, or none when the record cannot be read: a deploy writes it anew. */
+const keptOrNone = (ctx: Ctx): Promise<KeptReleases> => readKeptReleases(ctx.stateDir, keyOf(ctx)).catch(() => ({}));
 
 /** Copies the build (`site/` and `serve.json`) to the version's release folder, which later builds do not overwrite. */
 async function keepRelease(ctx: Ctx, built: WebBuild): Promise<string> {
@@ -46,7 +52,7 @@ async function keepRelease(ctx: Ctx, built: WebBuild): Promise<string> {
 }
 
 /** Removes every release folder but those of `keep`. */
-async function pruneReleases(ctx: Ctx, keep: readonly string[]): Promise<void> {
+export async function pruneReleases(ctx: Ctx, keep: readonly string[]): Promise<void> {
   const names = await readdir(releasesDir(ctx)).catch(() => [] as string[]);
   await Promise.all(names.filter((n) => !keep.includes(n)).map((n) => rm(path.join(releasesDir(ctx), n), { recursive: true, force: true })));
 }
@@ -89,8 +95,8 @@ export const localRollout: RolloutHooks<WebTargetConfig, WebPlan, LocalCandidate
       };
     } catch (e) {
       await stopLocalSite(ctx.stateDir, started.key);
-      if (!front) await rm(releasesDir(ctx), { recursive: true, force: true });
-      else if (release !== front.outDir) await rm(release, { recursive: true, force: true });
+      if (!front) await Promise.all([rm(releasesDir(ctx), { recursive: true, force: true }), removeKeptReleases(ctx.stateDir, key)]);
+      else if (release !== front.outDir && release !== (await keptOrNone(ctx)).previous?.outDir) await rm(release, { recursive: true, force: true });
       throw e;
     }
   },
@@ -115,7 +121,15 @@ export const localRollout: RolloutHooks<WebTargetConfig, WebPlan, LocalCandidate
         await stopLocalSite(ctx.stateDir, candidateKey(key));
       }
     }
-    await pruneReleases(ctx, [candidate.version]);
+    // What served before is kept for `deploy-model rollback`; a first deploy keeps nothing, and the
+    // same version moving to another port keeps what was kept.
+    const kept = await keptOrNone(ctx);
+    const previous: KeptRelease | undefined = fresh || !front ? undefined
+      : front.version !== candidate.version ? { version: front.version, outDir: front.outDir, since: kept.current?.version === front.version ? kept.current.since : front.startedAt }
+        : kept.previous;
+    const now = new Date().toISOString();
+    await writeKeptReleases(ctx.stateDir, key, { current: { version: candidate.version, outDir: served.outDir, since: now }, ...(previous ? { previous } : {}) });
+    await pruneReleases(ctx, previous ? [candidate.version, previous.version] : [candidate.version]);
     ctx.io.info('DM_WEB_LOCAL_LIVE', `Version ${candidate.version} serves ${served.url}`, { version: candidate.version, url: served.url, pid: served.pid });
     return { pid: served.pid, port: served.port, logFile: served.logFile };
   },
@@ -127,10 +141,11 @@ export const localRollout: RolloutHooks<WebTargetConfig, WebPlan, LocalCandidate
     if (fresh) {
       // A first version that failed leaves nothing serving.
       await stopLocalSite(ctx.stateDir, key);
-      await rm(releasesDir(ctx), { recursive: true, force: true });
+      await Promise.all([rm(releasesDir(ctx), { recursive: true, force: true }), removeKeptReleases(ctx.stateDir, key)]);
     } else {
       await stopLocalSite(ctx.stateDir, candidateKey(key));
-      if (release !== front?.outDir) await rm(release, { recursive: true, force: true });
+      // The candidate may be the kept earlier version deployed again: its folder stays for rollback.
+      if (release !== front?.outDir && release !== (await keptOrNone(ctx)).previous?.outDir) await rm(release, { recursive: true, force: true });
     }
     return 'removed';
   },
@@ -166,16 +181,22 @@ export const localHost: Omit<TargetDriver<WebTargetConfig, WebPlan>, 'build' | '
     const details = { pid: record.pid, port: record.port, logFile: record.logFile, siteDir: record.siteDir, startedAt: record.startedAt };
     if (!alive) return { state: 'failed', endpoint: record.url, version: record.version, details: { ...details, stopped: true, logTail: await logTail(record.logFile) } };
     const candidate = await inspectLocalSite(ctx.stateDir, candidateKey(keyOf(ctx)));
-    return { state: 'running', endpoint: record.url, version: record.version, details: { ...details, ...(candidate.alive ? { candidate: candidate.record!.version } : {}) } };
+    const { previous } = await keptOrNone(ctx);
+    return { state: 'running', endpoint: record.url, version: record.version, details: { ...details, ...(candidate.alive ? { candidate: candidate.record!.version } : {}), ...(previous && previous.version !== record.version ? { previousVersion: previous.version } : {}) } };
   },
 
-  /** Stops the servers and removes the releases; a second destroy finds nothing. */
+  /** Stops the servers and removes the releases, the kept earlier one included; a second destroy finds nothing. */
   async destroy(ctx: Ctx) {
     const key = keyOf(ctx);
     const front = await stopLocalSite(ctx.stateDir, key);
     const candidate = await stopLocalSite(ctx.stateDir, candidateKey(key));
-    await rm(releasesDir(ctx), { recursive: true, force: true });
+    await Promise.all([rm(releasesDir(ctx), { recursive: true, force: true }), removeKeptReleases(ctx.stateDir, key)]);
     return { removed: front || candidate };
+  },
+
+  /** Serves the release kept from before the last promote again, behind the same URL, once it runs beside the serving one. */
+  async restorePrevious(ctx: Ctx) {
+    return (await import('./restore-local-previous.js')).restoreLocalPrevious(ctx);
   },
 
   /** The served version and port against this build and plan. */

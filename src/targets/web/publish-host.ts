@@ -71,6 +71,11 @@ export const publishHost: Omit<TargetDriver<WebTargetConfig, WebPlan>, 'build' |
     return { removed: false };
   },
 
+  /** The host serves what was published last; publishing the earlier folder again is the rollback. */
+  async restorePrevious(ctx: Ctx) {
+    throw new DeployModelError('TARGET_ACTION_UNAVAILABLE', `Target '${ctx.targetName}' is a bundle published to ${ctx.target.host} by hand, so deploy-model cannot put an earlier version back there. Publish the earlier folder again: deploy the earlier model or config (\`deploy-model deploy --target ${ctx.targetName}\` smoke-tests it and writes it to ${ctx.workDir}/site), then publish that folder to ${ctx.target.host}, or use the host's own history of deploys where it keeps one.`, { kind: 'usage', details: { target: ctx.targetName, type: ctx.target.type, action: 'rollback', host: ctx.target.host, siteDir: `${ctx.workDir}/site` } });
+  },
+
   async diff(ctx: Ctx, build: BuildResult) {
     const built = build.outputs as WebBuild;
     return { unchanged: false, changes: [{ resource: built.siteDir, action: 'update', detail: `smoke-test version ${built.version} on 127.0.0.1, then publish the folder to ${ctx.plan.host} by hand` }] };
