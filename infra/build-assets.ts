@@ -136,7 +136,7 @@ export interface LambdaImageContext {
  * folder (CDK's image asset at `cdk deploy`, or a builder).
  */
 export async function buildLambdaImageContext(options: BuildLambdaImageContextOptions): Promise<LambdaImageContext> {
-  const { layoutLambdaImageContext } = await import('../src/targets/aws-lambda/build-image.js');
+  const { layoutLambdaImageContext } = await import('../src/kits/container/lambda-image-context.js');
   const { LAMBDA_IMAGE_BASE } = await import('../src/kits/container/base-images.js');
   const cache = options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir };
   const fn = await buildModelFunctionZip({ model: options.model, outDir: path.join(options.outDir, 'function'), ...cache });

@@ -1,7 +1,10 @@
 /** The OnnxModelFunction construct: an ONNX model on AWS Lambda with its version, `live` alias and Function URL. */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { Annotations, AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,7 +16,8 @@ import { SynthBuiltCode } from './_synth-built-code.js';
 import { zipAssetCode } from './_zip-asset-code.js';
 import { readZipContents } from './_zip-contents.js';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
-import { fileStamp, synthBuild } from './run-asset-builder.js';
+import { fileStamp, runAssetBuilder, synthBuild } from './run-asset-builder.js';
+import { chooseLambdaPackage } from '../src/kits/aws/lambda-package-choice.js';
 import { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
 
 export { LIVE_ALIAS_NAME, ONNX_MODEL_FUNCTION_OUTPUTS, type OnnxModelFunctionOutputKey } from './outputs.js';
@@ -47,6 +51,22 @@ export interface OnnxModelFunctionProps {
     /** An image tag, or a digest (`sha256:...`). */
     readonly tagOrDigest: string;
   };
+
+  /**
+   * With `model`: ship a zip (the function zip and the onnxruntime layer, 250 MB unzipped at most)
+   * or a container image (up to 10 GB): the same context the aws-lambda target builds (handler,
+   * pruned onnxruntime, model, a Runtime API client as ENTRYPOINT), laid out at synth and handed to
+   * CDK as an image asset, which `cdk deploy` builds and pushes to the bootstrap ECR repository
+   * (docker, or the program in `CDK_DOCKER`, e.g. podman).
+   * @default - zip when the model, the handler and the layer fit 250 MB unzipped, image otherwise
+   */
+  readonly package?: 'zip' | 'image';
+
+  /**
+   * With `model` and package `image`: the Node 22 image it is built FROM.
+   * @default 'docker.io/library/node:22-bookworm-slim'
+   */
+  readonly imageBase?: string;
 
   /**
    * Path of a function zip you built (handler bundle + model), e.g. with `buildModelFunctionZip`.
@@ -222,11 +242,19 @@ export class OnnxModelFunction extends Construct {
     if (sources.length !== 1) {
       throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: ${sources.length === 0 ? 'none of model, code and image is given' : `${sources.join(' and ')} are given`}. Pass exactly one: model (the .onnx file; the function zip is built at synth), code (a function zip you built) or image (a container image in ECR).`, { details: { model: props.model, code: props.code, image: props.image?.tagOrDigest } });
     }
-    this.package = props.image ? 'image' : 'zip';
+    if ((props.package === 'image' && props.code !== undefined) || (props.package === 'zip' && props.image)) {
+      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: package '${props.package}' does not go with ${props.code !== undefined ? 'code (a function zip)' : 'image'}. Leave package out, or pass model (built as either at synth).`, { details: { package: props.package } });
+    }
     if (props.image && props.layer) {
       throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: a layer is given with image; Lambda attaches no layers to a container image function (onnxruntime is inside the image). Leave layer out, or ship a zip (model or code).`, { details: { image: props.image.tagOrDigest } });
     }
     const model = props.model === undefined ? undefined : resolveModelFile(props.model, this.node.path);
+    this.package = props.image
+      ? 'image'
+      : model ? chooseLambdaPackage({ requested: props.package, modelBytes: model.bytes, architecture: architecture.name === 'arm64' ? 'arm64' : 'x86_64', targetName: id, what: this.node.path }).package : 'zip';
+    if (this.package === 'image' && props.layer) {
+      throw new DeployModelError('LAMBDA_CODE_SOURCE', `${this.node.path}: a layer is given with package 'image'; Lambda attaches no layers to a container image function (onnxruntime is inside the image). Leave layer out, or set package: 'zip'.`, { details: { package: this.package } });
+    }
     const modelName = props.modelName ?? (model ? modelNameFromFile(model.file) : undefined);
     if (modelName === undefined) {
       throw new DeployModelError('LAMBDA_MODEL_NAME_MISSING', `${this.node.path}: modelName is not given; with ${props.image ? 'image' : 'code'}, the function cannot tell which name the model serves under /v2/models/{name}. Pass modelName, e.g. 'ocr-det'.`, { details: { code: props.code } });
@@ -247,18 +275,19 @@ export class OnnxModelFunction extends Construct {
       throw new DeployModelError('LAMBDA_LOG_RETENTION_INVALID', `${this.node.path}: log retention ${retention} days is not one CloudWatch Logs accepts. Use one of ${RETENTION_DAYS.join(', ')} (${logs.RetentionDays.INFINITE} keeps logs forever).`, { details: { logRetention: retention, allowed: RETENTION_DAYS } });
     }
 
-    const layer = props.layer ?? (model ? OnnxRuntimeLayer.shared(this, architecture) : undefined);
+    const layer = props.layer ?? (model && this.package === 'zip' ? OnnxRuntimeLayer.shared(this, architecture) : undefined);
     if (layer instanceof OnnxRuntimeLayer && layer.architecture.name !== architecture.name) {
       throw new DeployModelError('LAMBDA_LAYER_ARCHITECTURE_MISMATCH', `${this.node.path}: the onnxruntime layer is built for ${layer.architecture.name} but the function runs on ${architecture.name}; the native binaries would not load. Build the layer for ${architecture.name} or set architecture to ${layer.architecture.name}.`, { details: { layer: layer.architecture.name, function: architecture.name } });
     }
     const layerBytes = props.layerUnzippedBytes ?? (layer instanceof OnnxRuntimeLayer ? layer.unzippedBytes : 0);
     // Before building anything: a model that alone breaks the limit fails at once.
-    if (model) assertLambdaPackageFits({ functionBytes: model.bytes, layerBytes, what: this.node.path });
+    if (model && this.package === 'zip') assertLambdaPackageFits({ functionBytes: model.bytes, layerBytes, what: this.node.path });
     const source = props.image
       ? { code: lambda.Code.fromEcrImage(props.image.repository, { tagOrDigest: props.image.tagOrDigest }) } as FunctionCode
-      : model ? this.buildCode(model) : givenCode(this, props.code!);
+      : model && this.package === 'image' ? this.buildImageCode(model, architecture, props.imageBase)
+        : model ? this.buildCode(model) : givenCode(this, props.code!);
     // A container image is measured against Lambda's 10 GB when it is built, not here.
-    if (!props.image) {
+    if (this.package === 'zip') {
       const functionBytes = props.unzippedBytes ?? source.unzippedBytes ?? model?.bytes ?? 0;
       assertLambdaPackageFits({ functionBytes, layerBytes, what: this.node.path });
     }
@@ -289,9 +318,9 @@ export class OnnxModelFunction extends Construct {
     const sourceMaps = props.sourceMaps ?? (source.names ?? []).some((n) => /\.m?js\.map$/.test(n));
     this.function = new lambda.Function(this, 'Function', {
       // A container image brings its runtime and names its handler (the image's ENTRYPOINT and CMD).
-      runtime: props.image ? lambda.Runtime.FROM_IMAGE : runtime,
+      runtime: this.package === 'image' ? lambda.Runtime.FROM_IMAGE : runtime,
       architecture,
-      handler: props.image ? lambda.Handler.FROM_IMAGE : 'index.handler',
+      handler: this.package === 'image' ? lambda.Handler.FROM_IMAGE : 'index.handler',
       code: source.code,
       layers: layer ? [layer] : undefined,
       memorySize: this.memorySize,
@@ -311,7 +340,7 @@ export class OnnxModelFunction extends Construct {
     });
     this.currentVersion = this.function.currentVersion;
 
-    if (!props.image && runtime.name === lambda.Runtime.NODEJS_22_X.name) {
+    if (this.package === 'zip' && runtime.name === lambda.Runtime.NODEJS_22_X.name) {
       Validations.of(this.function).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'nodejs22.x is a supported LTS runtime and the one the handler bundle is built for (esbuild target node22) and the onnxruntime-node layer is tested on; nodejs24.x can be chosen with the runtime prop.',
@@ -361,6 +390,20 @@ export class OnnxModelFunction extends Construct {
     return built
       ? { code, modelBytes: built.modelBytes, unzippedBytes: built.unzippedBytes, names: built.files }
       : { code, modelBytes: model.bytes };
+  }
+
+  /**
+   * The image context built at synth from `model` (in a child process, as the zip is), handed to
+   * CDK as an image asset: its hash is the context's content, so the same model gives the same
+   * image, and `cdk deploy` builds and pushes it.
+   */
+  private buildImageCode(model: ModelFile, architecture: lambda.Architecture, baseImage?: string): FunctionCode {
+    const arch = architecture.name === 'arm64' ? 'arm64' as const : 'x86_64' as const;
+    const options = { model: model.file, architecture: arch, ...(baseImage ? { baseImage } : {}) };
+    const key = createHash('sha256').update(JSON.stringify({ options, stamp: fileStamp(model.file) })).digest('hex').slice(0, 16);
+    const built = runAssetBuilder({ kind: 'lambda-image', options }, path.join(os.tmpdir(), 'deploy-model-lambda-image', key), this.node.path);
+    const code = lambda.Code.fromAssetImage(built.contextDir, { platform: arch === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64 });
+    return { code, modelBytes: built.modelBytes };
   }
 
   /**

@@ -244,6 +244,7 @@ export const ERROR_CODES = {
   WEB_CHROMIUM_MISSING: error("No Chromium was found for the web target's smoke test.", 'Install Chromium, or point the variable the message names at one.'),
   WEB_DTYPE_UNSUPPORTED: error('A tensor type cannot pass in or out of an onnxruntime-web session.', 'Cast the tensor in the graph.'),
   WEB_LOCAL_KEY_INVALID: error('The key of a local web deployment has characters it cannot have (an internal error).', 'Report it with the config.'),
+  WEB_LOCAL_ROLLBACK_FAILED: error('The kept earlier version of a local web deployment did not run again beside the serving one, so the rollback stopped; the serving version keeps serving.', 'Read the reason and the log, or deploy the earlier model or config.'),
   WEB_LOCAL_START_FAILED: error('The local web server did not start.', 'Read the reason; check the port.'),
   WEB_LOCAL_SWAP_FAILED: error('The local web server is not running, so the new version cannot be swapped in.', 'Run the deploy again.'),
   WEB_MODEL_LARGE: error('The model is over warnModelMb: every visitor downloads it (a warning).', 'Shrink or quantise the model, or raise warnModelMb.'),

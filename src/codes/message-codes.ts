@@ -190,6 +190,7 @@ export const MESSAGE_CODES = {
   DM_WEB_BUILT: message<Record<string, unknown>>('The sizes of the web bundle, raw and gzipped.'),
   DM_WEB_FIRST_DEPLOY_SMOKE_FAILED: message<Version & { stackName: string }>('The first web bundle version failed its smoke test; there was no previous site to put back.'),
   DM_WEB_LOCAL_LIVE: message<Version & { url: string; pid: number }>('The local web server serves the version.'),
+  DM_WEB_LOCAL_ROLLBACK: message<{ from: string; to: string }>('`rollback` serves the release kept from before the last promote beside the serving one, and swaps it in once its page runs the model.'),
   DM_WEB_LOCAL_START: message<Version & { release: unknown }>('The local web server starts the version (beside the one serving, if any).'),
   DM_WEB_LOCAL_UNCHANGED: message<Version & { url: string }>('The version already serves locally; it is smoke-tested there.'),
   DM_WEB_MODEL_LARGE: message('The WEB_MODEL_LARGE problem, as a build warning.'),

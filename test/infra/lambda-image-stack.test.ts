@@ -1,10 +1,11 @@
 // The aws-lambda stack and OnnxModelFunction with package 'image': PackageType Image from the bootstrap ECR repository, cdk-nag and cfn-lint clean.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdaStack } from '../../infra/lambda-target-stack.js';
 import { OnnxModelFunction } from '../../infra/onnx-model-function.js';
@@ -12,6 +13,7 @@ import { DeployModelError } from '../../src/errors.js';
 import { lambdaStackPlan } from '../../src/targets/aws-lambda/index.js';
 import { synthChecked } from '../../src/targets/aws-lambda/synth.js';
 import { cfnLintMissing, runCfnLint } from '../references/aws/run-cfn-lint.js';
+import { tinyModelBytes } from '../_helpers/onnx-models.js';
 import { dummyZips, fastApp, fastStack, lambdaConfig, MB, tempDir, type DummyZips } from './_fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -112,5 +114,39 @@ describe('OnnxModelFunction with image', () => {
     const other = new Stack(fastApp(), 'Other', { env: { region: 'eu-west-1' } });
     const layered = (() => { try { new OnnxModelFunction(other, 'L', { image: { repository: ecr.Repository.fromRepositoryName(other, 'R', 'm'), tagOrDigest: 'v1' }, layer: { layerVersionArn: 'arn:aws:lambda:eu-west-1:1:layer:x:1' } as never, modelName: 'det', modelBytes: MB }); } catch (e) { return e; } })();
     expect(layered).toMatchObject({ code: 'LAMBDA_CODE_SOURCE', message: expect.stringContaining('no layers') });
+  });
+
+  it('builds the image context from a model at synth with package image, handed to CDK as an image asset', () => {
+    // GIVEN the tiny add model
+    const model = path.join(tmp.dir, 'adder.onnx');
+    writeFileSync(model, tinyModelBytes('add'));
+    const stack = fastStack();
+    // WHEN
+    const fn = new OnnxModelFunction(stack, 'Model', { model, package: 'image', imageBase: 'localhost/deploy-model-base:node22', architecture: lambda.Architecture.ARM_64 });
+    // THEN a PackageType Image function from an image asset of the bootstrap repository, no layer
+    expect(fn.package).toBe('image');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image', Architectures: ['arm64'], Handler: Match.absent(), Runtime: Match.absent(), MemorySize: 1024,
+      Code: { ImageUri: { 'Fn::Sub': Match.stringLikeRegexp('/cdk-hnb659fds-container-assets-\\$\\{AWS::AccountId\\}-eu-west-1:[0-9a-f]{64}$') } },
+    });
+    // AND the image asset's folder (staged in the cloud assembly) is the context: Dockerfile FROM
+    // the base, the handler, the model, arm64 onnxruntime
+    const assembly = (stack.node.root as App).synth();
+    const manifest = JSON.parse(readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8')) as { dockerImages: Record<string, { source: { directory: string; platform?: string } }> };
+    const [image] = Object.values(manifest.dockerImages);
+    expect(image!.source.platform).toBe('linux/arm64');
+    const contextDir = path.join(assembly.directory, image!.source.directory);
+    expect(readFileSync(path.join(contextDir, 'Dockerfile'), 'utf8')).toMatch(/^FROM localhost\/deploy-model-base:node22$/m);
+    expect(existsSync(path.join(contextDir, 'task', 'index.mjs'))).toBe(true);
+    expect(existsSync(path.join(contextDir, 'task', 'model', 'model.onnx'))).toBe(true);
+    expect(existsSync(path.join(contextDir, 'opt', 'nodejs', 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'arm64', 'onnxruntime_binding.node'))).toBe(true);
+  }, 120_000);
+
+  it('refuses package image with a zip given as code', () => {
+    const stack = fastStack();
+    const e = (() => { try { new OnnxModelFunction(stack, 'M', { code: zips.functionZip, package: 'image', modelName: 'det', modelBytes: MB }); } catch (err) { return err; } })();
+    expect(e).toMatchObject({ code: 'LAMBDA_CODE_SOURCE', message: expect.stringContaining("package 'image' does not go with code") });
   });
 });

@@ -57,7 +57,10 @@ async function withPublishedImage(ctx: LambdaContext, artifacts: LambdaArtifacts
   if (!artifacts.image) return artifacts;
   const { publishLambdaImage } = await import('./publish-image.js');
   const published = await publishLambdaImage({ image: artifacts.image, region: ctx.plan.region, targetName: ctx.targetName, io: ctx.io });
-  return { ...artifacts, image: { ...artifacts.image, repositoryName: published.repositoryName } };
+  // The default bootstrap's repository stays `Fn::Sub`-named, as synth and diff write it, so that
+  // an unchanged project deploys and diffs as unchanged; any other name is written as it is.
+  const isDefault = new RegExp(`^cdk-hnb659fds-container-assets-\\d{12}-${ctx.plan.region}$`).test(published.repositoryName);
+  return isDefault ? artifacts : { ...artifacts, image: { ...artifacts.image, repositoryName: published.repositoryName } };
 }
 
 function requireOutput(outputs: Record<string, string>, key: string, plan: AwsLambdaPlan): string {

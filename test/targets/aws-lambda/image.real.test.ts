@@ -209,6 +209,9 @@ describe.skipIf(reason !== undefined)(reason ? `${title} (skipped: ${reason}; ${
     expect(again).toMatchObject({ status: 'passed', version: '1' });
     const stack = [...fake.state.cloudformation.stacks.values()].find((s) => s.stackName === STACK && !s.deleted)!;
     expect(stack.status).toMatch(/_COMPLETE$/);
+    // AND diff, which synthesises without pushing, sees the deployed template as unchanged.
+    const [diff] = await toolkit.diff(await toolkit.load({ cwd: dir }));
+    expect(diff).toMatchObject({ supported: true, unchanged: true });
   }, 600_000);
 
   it('builds for arm64 from an arm64 base, and refuses native files of another architecture', async (ctx) => {
