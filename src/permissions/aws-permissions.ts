@@ -84,7 +84,8 @@ function sageMakerGrants(plan: AwsSageMakerPlan, account: string): Grant[] {
   return [
     { sid: 'ReadEndpoint', actions: ['sagemaker:DescribeEndpoint'], resources: [endpoint], usedBy: 'deploy (the endpoint while CloudFormation works), status, smoke, invoke, destroy' },
     { sid: 'InvokeEndpoint', actions: ['sagemaker:InvokeEndpoint'], resources: [endpoint], usedBy: 'deploy (the smoke test), smoke, invoke' },
-    { sid: 'SwitchEndpointConfig', actions: ['sagemaker:UpdateEndpoint'], resources: [endpoint], usedBy: 'deploy: puts the endpoint back on the config that served when the new one fails, or onto the stack\'s config' },
+    { sid: 'SwitchEndpointConfig', actions: ['sagemaker:UpdateEndpoint'], resources: [endpoint], usedBy: 'deploy: puts the endpoint back on the config that served when the new one fails, or onto the stack\'s config; rollback' },
+    { sid: 'TagEndpoint', actions: ['sagemaker:AddTags', 'sagemaker:ListTags', 'sagemaker:DeleteTags'], resources: [endpoint], usedBy: 'deploy, rollback, status: the endpoint tag that names the config kept for rollback' },
     {
       sid: 'RetireEndpointConfigs', actions: ['sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'], resources: [`${base}:endpoint-config/*`],
       condition: tagged, usedBy: 'deploy: reads the configs an endpoint used and deletes those that no longer serve (CloudFormation names them; the tags scope them)',

@@ -38,6 +38,7 @@ const NO_PERMISSION = new Set(['sts:GetCallerIdentity']);
 const UNREACHED: Record<string, string> = {
   'cloudformation:CancelUpdateStack': 'src/kits/aws/deploy-stack.ts cancels a stack update that runs past its timeout',
   'cloudformation:DeleteChangeSet': 'src/kits/aws/redeploy-template.ts deletes a change set that failed or had nothing to change',
+  'sagemaker:DeleteTags': 'src/targets/aws-sagemaker/restore-previous.ts clears the tag naming the kept config when `deploy-model rollback` uses it; this flow does not roll back',
 };
 
 /** The resource ARN an operation acts on, from its parameters; undefined when the parameters do not name one. */
@@ -53,6 +54,7 @@ function resourceOf(call: RecordedCall): string | undefined {
       return p.Qualifier ? `${fn}:${p.Qualifier}` : fn;
     }
     case 'sagemaker':
+      if (p.ResourceArn) return p.ResourceArn;
       if (p.EndpointConfigName && call.action !== 'UpdateEndpoint' && call.action !== 'CreateEndpoint') return arn('sagemaker', `endpoint-config/${p.EndpointConfigName.toLowerCase()}`);
       if (p.EndpointName) return arn('sagemaker', `endpoint/${p.EndpointName.toLowerCase()}`);
       if (p.ModelName) return arn('sagemaker', `model/${p.ModelName.toLowerCase()}`);

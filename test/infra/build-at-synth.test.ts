@@ -197,14 +197,15 @@ describe('OnnxModelFunction from a model path', () => {
     expect(e.message).toMatch(/^Models\/Fn: Model file .*picture\.onnx is not an ONNX model: it is a PNG image/);
   });
 
-  it("refuses a model that with the layer exceeds Lambda's 250 MB before building anything", () => {
-    // GIVEN a 240 MB model (sparse: no disk is used) and the real x86_64 layer's size
+  it("refuses a model that with the layer exceeds Lambda's 250 MB as a zip before building anything", () => {
+    // GIVEN a 240 MB model (sparse: no disk is used) and the real x86_64 layer's size, as a zip
+    // (left to choose, the construct would ship it as a container image)
     const big = path.join(tmp.dir, 'models', 'big.onnx');
     writeModel(big, new Uint8Array(0));
     truncateSync(big, 240 * MB);
 
     // WHEN / THEN
-    const e = caught(() => new OnnxModelFunction(stackIn({ 'aws:cdk:bundling-stacks': [] }), 'Fn', { model: big }));
+    const e = caught(() => new OnnxModelFunction(stackIn({ 'aws:cdk:bundling-stacks': [] }), 'Fn', { model: big, package: 'zip' }));
     expect(e.code).toBe('LAMBDA_PACKAGE_TOO_LARGE');
     expect(e.message).toMatch(/^Models\/Fn: the Lambda package is \d+\.\d MB unzipped \(function code and model 240\.0 MB \+ onnxruntime layer \d+\.\d MB\), over Lambda's limit of 250\.0 MB/);
     expect(e.message).toContain("Deploy this model with the 'container' target");

@@ -1,7 +1,7 @@
 /** The image builders (docker, podman, buildah): detecting one, and the commands each runs, as data. */
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
-import { exec, tail, type ExecResult } from './exec.js';
+import { exec, runOrThrow, tail, type ExecResult } from './exec.js';
 import { CONTAINER_BUILDERS, type ContainerBuilderName } from './builder-names.js';
 
 /** A builder that answered on this machine. Plain data: the command planners take it as input. */
@@ -287,4 +287,22 @@ export function planContainerState(builder: Builder, name: string): string[] {
 
 export function planLogs(builder: Builder, name: string): string[] {
   return [builder.command, 'logs', name];
+}
+
+/**
+ * Runs a build command (`planBuild`'s). podman and buildah sometimes exit 125 after the image was
+ * committed and tagged, when removing their working container races another build on the same
+ * storage ("error deleting build container ... identifier is not a container"); the image is
+ * complete then, so when every tag was reported and the image exists, that exit is a warning.
+ */
+export async function runImageBuild(builder: Builder, argv: readonly string[], tags: readonly string[], what: string, options: { io?: IoHelper; timeoutMs?: number } = {}): Promise<void> {
+  try {
+    await runOrThrow(argv, what, options);
+  } catch (e) {
+    if (builder.name === 'docker' || (e as { code?: string }).code !== 'CONTAINER_COMMAND_FAILED') throw e;
+    const message = (e as Error).message;
+    const cleanupOnly = /error deleting build container/.test(message) && tags.every((t) => message.includes(`Successfully tagged ${t}`));
+    if (!cleanupOnly || (await exec([builder.command, 'image', 'exists', tags[0]!])).code !== 0) throw e;
+    options.io?.warn('DM_CONTAINER_BUILD_CLEANUP', `${what}: ${builder.name} committed and tagged the image, then failed to remove its build container (another build on the same storage removed it); the image is complete`, { tags: [...tags] });
+  }
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { DeployModelError } from '../../errors.js';
 import type { IoHelper } from '../../io/io-host.js';
 import { exec, runOrThrow, tail } from './_exec.js';
-import { parseImageSize, planBuild, planImagePlatform, planImageSize, planLogin, planPull, planPush, planRemoveImage, planTag, type Builder, type Platform } from './builders.js';
+import { parseImageSize, planBuild, planImagePlatform, planImageSize, planLogin, planPull, planPush, planRemoveImage, planTag, runImageBuild, type Builder, type Platform } from './builders.js';
 import { assertElfReport, machineName } from './elf-machine.js';
 import { inspectImageNativeFiles } from './image-contents.js';
 import type { ContainerImagePlan } from './plan.js';
@@ -59,7 +59,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   const argv = planBuild(builder, { contextDir: options.contextDir, tags: options.refs, platform: options.platform });
   io?.info('DM_CONTAINER_BUILD', `Building ${ref} with ${builder.name}`, { argv, refs: options.refs });
   const started = performance.now();
-  await runOrThrow(argv, `Building the image ${ref} with ${builder.name}`, { ...(io ? { io } : {}), timeoutMs: 30 * 60_000 });
+  await runImageBuild(builder, argv, options.refs, `Building the image ${ref} with ${builder.name}`, { ...(io ? { io } : {}), timeoutMs: 30 * 60_000 });
   const buildMs = Math.round(performance.now() - started);
   const sizeBytes = await imageSize(builder, ref);
   io?.info('DM_CONTAINER_BUILT', `Built ${ref}: ${(sizeBytes / 1e6).toFixed(1)} MB in ${(buildMs / 1000).toFixed(1)} s`, { ref, refs: options.refs, sizeBytes, buildMs, platform: options.platform });

@@ -103,7 +103,8 @@ describe('Lambda in the AWS fake, through the real client', () => {
     expect(Buffer.from(result.LogResult!, 'base64').toString()).toContain('START RequestId');
     expect(started).toEqual([expect.objectContaining({
       functionName: outputs.FunctionName, version: '1', handler: 'index.handler', runtime: 'nodejs22.x',
-      env: { MODEL: 'tiny' }, memoryMb: 256, timeoutSeconds: 5, region: 'us-east-1', accountId: '123456789012',
+      // The function's own variables, and what Lambda adds: the role's credentials (here S3 is the fake).
+      env: { MODEL: 'tiny', AWS_ACCESS_KEY_ID: expect.any(String), AWS_SECRET_ACCESS_KEY: expect.any(String), AWS_SESSION_TOKEN: expect.any(String), AWS_ENDPOINT_URL_S3: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) }, memoryMb: 256, timeoutSeconds: 5, region: 'us-east-1', accountId: '123456789012',
       codeZipFile: expect.stringMatching(/\.zip$/), layerZipFiles: [expect.stringMatching(/\.zip$/)],
     })]);
     const config = await lambda.send(new GetFunctionCommand({ FunctionName: outputs.FunctionName }));
