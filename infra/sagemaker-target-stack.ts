@@ -1,5 +1,5 @@
 /** The CDK stack of one aws-sagemaker target, built from the target's plan (or a config entry, resolved by the same planner). */
-import { Duration, Stack, Tags } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ProjectConfig } from '../src/config/schema.js';
@@ -8,8 +8,17 @@ import { TritonSageMakerEndpoint } from './triton-sagemaker-endpoint.js';
 
 /** What the build stage produced for one aws-sagemaker target. */
 export interface SageMakerStackArtifacts {
-  /** The reproducible model.tar.gz (Triton model repository at its root). */
-  readonly modelArchive: string;
+  /**
+   * The reproducible model.tar.gz (Triton model repository at its root).
+   * @default - none: `modelRepositoryPrefix` is required
+   */
+  readonly modelArchive?: string;
+  /**
+   * For a model kept in S3: the key prefix (ending with `/`) in the environment's CDK bootstrap
+   * bucket that holds the uncompressed Triton repository, which the deploy fills before the stack.
+   * @default - none: `modelArchive` is required
+   */
+  readonly modelRepositoryPrefix?: string;
   /**
    * sha256 of the archive (hex), as packing computed it.
    * @default - read from the file
@@ -66,8 +75,9 @@ export class SageMakerTargetStack extends Stack {
     for (const [key, value] of Object.entries(plan.tags)) Tags.of(this).add(key, value);
 
     this.endpoint = new TritonSageMakerEndpoint(this, 'Endpoint', {
-      modelArchive: artifacts.modelArchive,
-      modelArchiveSha256: artifacts.modelArchiveSha256,
+      ...(artifacts.modelRepositoryPrefix
+        ? { modelRepository: { bucketName: bootstrapBucketName(this), prefix: artifacts.modelRepositoryPrefix } }
+        : { modelArchive: artifacts.modelArchive, modelArchiveSha256: artifacts.modelArchiveSha256 }),
       modelName: plan.tritonModel,
       endpointName: plan.endpointName,
       instanceType: plan.instanceType,
@@ -94,6 +104,11 @@ export class SageMakerTargetStack extends Stack {
     });
     this.endpoint.addStackOutputs();
   }
+}
+
+/** The file-assets bucket of the default CDK bootstrap (qualifier hnb659fds), in the stack's account and region. */
+export function bootstrapBucketName(stack: Stack): string {
+  return `cdk-hnb659fds-assets-${Aws.ACCOUNT_ID}-${stack.region}`;
 }
 
 /** Builds the stack `<name>-<stage>-<target>` of one aws-sagemaker target into `scope` (an App or Stage). */

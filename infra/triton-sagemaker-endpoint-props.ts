@@ -4,6 +4,13 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { TritonModelOptions } from './build-assets.js';
 
+/** An uncompressed Triton model repository under a key prefix of an S3 bucket. */
+export interface TritonSageMakerModelRepository {
+  readonly bucketName: string;
+  /** The key prefix, ending with `/`, e.g. `deploy-model/triton/<digest>/`. */
+  readonly prefix: string;
+}
+
 export interface TritonSageMakerAutoscaling {
   /**
    * Fewest instances.
@@ -55,6 +62,16 @@ export interface TritonSageMakerEndpointProps {
    * @default - built at synth from `model`
    */
   readonly modelArchive?: string;
+
+  /**
+   * An uncompressed Triton model repository already in S3 (`<prefix><modelName>/config.pbtxt`,
+   * `<prefix><modelName>/1/model.onnx`), which SageMaker reads in place as an S3Prefix
+   * ModelDataSource with CompressionType None: nothing is packed or uploaded at synth, and the
+   * execution role may read that prefix only. `prefix` must end with `/`. Give one of `model`,
+   * `modelArchive` and `modelRepository`.
+   * @default - the archive of `model` or `modelArchive`
+   */
+  readonly modelRepository?: TritonSageMakerModelRepository;
 
   /**
    * sha256 of `modelArchive` (hex), when the caller already has it from packing.

@@ -68,16 +68,21 @@ export class TritonSageMakerEndpoint extends Construct {
     super(scope, id);
     const instanceCount = props.instanceCount ?? 1;
     const tritonVersion = props.tritonVersion ?? DEFAULT_SAGEMAKER_TRITON_VERSION;
-    if ((props.model === undefined) === (props.modelArchive === undefined)) {
-      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: ${props.model === undefined ? 'neither model nor modelArchive is given' : 'both model and modelArchive are given'}. Pass model (the .onnx file; the Triton archive is built at synth) or modelArchive (an archive you built), not both.`, { details: { model: props.model, modelArchive: props.modelArchive } });
+    const sources = [props.model, props.modelArchive, props.modelRepository].filter((v) => v !== undefined).length;
+    if (sources !== 1) {
+      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: ${sources === 0 ? 'none of model, modelArchive and modelRepository is given' : 'more than one of model, modelArchive and modelRepository is given'}. Pass model (the .onnx file; the Triton archive is built at synth), modelArchive (an archive you built) or modelRepository (an uncompressed repository in S3), exactly one.`, { details: { model: props.model, modelArchive: props.modelArchive, modelRepository: props.modelRepository } });
     }
     if (props.triton && props.model === undefined) {
-      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: triton settings apply to the archive built from model, but modelArchive is given; its config.pbtxt is already written. Pass model instead of modelArchive, or leave triton out.`, { details: { modelArchive: props.modelArchive } });
+      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: triton settings apply to the archive built from model, but ${props.modelArchive ? 'modelArchive' : 'modelRepository'} is given; its config.pbtxt is already written. Pass model instead, or leave triton out.`, { details: { modelArchive: props.modelArchive, modelRepository: props.modelRepository } });
+    }
+    if (props.modelRepository && !Token.isUnresolved(props.modelRepository.prefix) && !/^(?:[^/]+\/)+$/.test(props.modelRepository.prefix)) {
+      // SageMaker's S3ModelDataSource: "A valid key name prefix identified by S3Uri always ends with a forward slash (/)."
+      throw new DeployModelError('SAGEMAKER_MODEL_SOURCE', `${this.node.path}: modelRepository.prefix '${props.modelRepository.prefix}' does not end with '/' (or starts with one); SageMaker reads an uncompressed S3Prefix only when its key prefix ends with '/'. Pass e.g. 'models/adder/'.`, { details: { modelRepository: props.modelRepository } });
     }
     const model = props.model === undefined ? undefined : resolveModelFile(props.model, this.node.path);
     const modelName = props.modelName ?? (model ? modelNameFromFile(model.file) : undefined);
     if (modelName === undefined) {
-      throw new DeployModelError('SAGEMAKER_MODEL_NAME', `${this.node.path}: modelName is not given; with modelArchive it must name the model's folder in the archive, which SageMaker's Triton image loads. Pass modelName.`, { details: { modelArchive: props.modelArchive } });
+      throw new DeployModelError('SAGEMAKER_MODEL_NAME', `${this.node.path}: modelName is not given; with modelArchive or modelRepository it must name the model's folder in the repository, which SageMaker's Triton image loads. Pass modelName.`, { details: { modelArchive: props.modelArchive } });
     }
     this.modelName = modelName;
     const problem = endpointPropsProblem({ ...props, modelName, instanceCount, tritonVersion: props.image ? undefined : tritonVersion });
@@ -97,7 +102,8 @@ export class TritonSageMakerEndpoint extends Construct {
     this.endpointName = props.endpointName ?? sageMakerEndpointName(Names.uniqueResourceName(this, { maxLength: 256 }), ENDPOINT_NAME_MAX);
     this.image = props.image ?? this.defaultImage(tritonVersion);
 
-    this.modelData = stageModelArchive(this, model
+    const repository = props.modelRepository;
+    this.modelData = repository ? prefixLocation(repository.bucketName, repository.prefix) : stageModelArchive(this, model
       ? { model, modelName, tritonVersion, ...(props.triton ? { triton: props.triton } : {}) }
       : { archive: props.modelArchive!, ...(props.modelArchiveSha256 ? { sha256: props.modelArchiveSha256 } : {}) });
     // The name SageMaker writes to; created here so that it has a retention and goes with the stack.
@@ -114,7 +120,11 @@ export class TritonSageMakerEndpoint extends Construct {
       enableNetworkIsolation: props.networkIsolation ?? true,
       primaryContainer: {
         image: this.image,
-        modelDataUrl: this.modelData.s3ObjectUrl,
+        // An uncompressed repository is an S3Prefix ModelDataSource (SageMaker API S3ModelDataSource:
+        // S3DataType S3Prefix, CompressionType None), which SageMaker copies to /opt/ml/model as is.
+        ...(repository
+          ? { modelDataSource: { s3DataSource: { s3Uri: this.modelData.s3ObjectUrl, s3DataType: 'S3Prefix', compressionType: 'None' } } }
+          : { modelDataUrl: this.modelData.s3ObjectUrl }),
         environment: { ...props.environment, [TRITON_MODEL_NAME_ENV]: modelName },
       },
       vpcConfig: props.vpc ? { subnets: props.vpc.subnetIds, securityGroupIds: props.vpc.securityGroupIds } : undefined,
@@ -251,7 +261,14 @@ export class TritonSageMakerEndpoint extends Construct {
       ? stack.formatArn({ service: 'ecr', account: parsed.account, region: parsed.region, resource: 'repository', resourceName: parsed.repository })
       : stack.formatArn({ service: 'ecr', account: '*', resource: 'repository', resourceName: SAGEMAKER_TRITON_REPOSITORY });
     const statements = executionPolicyStatements({
-      modelObjectArn: stack.formatArn({ service: 's3', region: '', account: '', resource: this.modelData.bucketName, resourceName: this.modelData.objectKey }),
+      ...(props.modelRepository
+        ? {
+          modelPrefix: {
+            bucketArn: stack.formatArn({ service: 's3', region: '', account: '', resource: this.modelData.bucketName }),
+            prefix: this.modelData.objectKey,
+          },
+        }
+        : { modelObjectArn: stack.formatArn({ service: 's3', region: '', account: '', resource: this.modelData.bucketName, resourceName: this.modelData.objectKey }) }),
       repositoryArn,
       logGroupArn: this.logGroup.logGroupArn,
       vpc: props.vpc !== undefined,
@@ -265,6 +282,13 @@ export class TritonSageMakerEndpoint extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: wildcardReason(props.vpc !== undefined),
     });
+    if (props.modelRepository) {
+      const objects = stack.formatArn({ service: 's3', region: '', account: '', resource: this.modelData.bucketName, resourceName: `${this.modelData.objectKey}*` });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagText(stack, objects)}]`,
+        reason: "SageMaker reads an uncompressed model as every object under its key prefix (S3DataType S3Prefix); the wildcard is that one prefix, named by the repository's content.",
+      });
+    }
     return role;
   }
 
@@ -292,6 +316,28 @@ export class TritonSageMakerEndpoint extends Construct {
     });
     return target;
   }
+}
+
+/** A value as cdk-nag writes it in a finding's id: intrinsics as `<AWS::AccountId>`, `<Logical.Attr>`. */
+function nagText(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, unknown>;
+    if (o.Ref !== undefined) return `<${String(o.Ref)}>`;
+    if (o['Fn::GetAtt'] !== undefined) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (o['Fn::Join'] !== undefined) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(sep);
+    }
+    return JSON.stringify(v);
+  };
+  return render(stack.resolve(value));
+}
+
+/** The location of a key prefix, in the shape of an asset's (`s3ObjectUrl` is `s3://bucket/prefix/`). */
+function prefixLocation(bucketName: string, prefix: string): FileAssetLocation {
+  const s3ObjectUrl = `s3://${bucketName}/${prefix}`;
+  return { bucketName, objectKey: prefix, s3ObjectUrl, httpUrl: `https://s3.${Aws.URL_SUFFIX}/${bucketName}/${prefix}` };
 }
 
 /**

@@ -190,7 +190,7 @@ export const ERROR_CODES = {
   SAGEMAKER_LOG_RETENTION: error('The log retention is not a number of days CloudWatch Logs accepts.', 'Use one of the values the message lists.'),
   SAGEMAKER_MODEL_ARCHIVE: error('The model archive cannot be read.', 'Build it first (`deploy-model build`, or buildTritonModelArchive).'),
   SAGEMAKER_MODEL_NAME: error('modelName is not a valid Triton model folder name.', "Use letters, digits, '_', '.' and '-'."),
-  SAGEMAKER_MODEL_SOURCE: error('The SageMaker construct got neither or both of model and modelArchive.', 'Pass exactly one.'),
+  SAGEMAKER_MODEL_SOURCE: error('The SageMaker construct got none or more than one of model, modelArchive and modelRepository, or a modelRepository prefix that does not end with /.', 'Pass exactly one; end the prefix with /.'),
   SAGEMAKER_QUOTA_EXCEEDED: error("SageMaker refused the endpoint's instances: an account quota is used up.", 'Request a quota increase for the instance type, or choose another.'),
   SAGEMAKER_ROLLBACK_FAILED: error('After a failed smoke test, putting the endpoint back on its previous configuration failed.', 'See the endpoint in the SageMaker console and deploy again.'),
   SAGEMAKER_ROLLOUT_STEPS: error("rollout.steps cannot be expressed as SageMaker's traffic routing: CANARY takes one canary size of at most 50 %, LINEAR one step size of 10-50 % repeated until all traffic moved.", 'Give one step for canary, or equal steps (e.g. [25, 50, 75]) for linear.'),

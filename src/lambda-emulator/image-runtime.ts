@@ -23,6 +23,8 @@ export interface ImageRuntimeOptions {
   readonly onLine?: (line: string) => void;
   /** Another process tried the Runtime API and was turned away. */
   readonly onRefused?: (clientPort: number) => void;
+  /** Labels on the container (`--label`), by which its owner finds it again, e.g. to remove it after a crash. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface ImageRuntime {
@@ -66,6 +68,7 @@ export async function startImageRuntime(options: ImageRuntimeOptions): Promise<I
   };
   const args = ['run', '--rm', '--name', name, '--network=host', '--memory', `${options.memoryMb ?? 1024}m`,
     ...(isPodman ? ['--conmon-pidfile', pidFile] : []),
+    ...Object.keys(options.labels ?? {}).sort().flatMap((k) => ['--label', `${k}=${options.labels![k]}`]),
     ...Object.keys(env).sort().flatMap((k) => ['--env', `${k}=${env[k]}`]), options.image];
   const child: ChildProcess = spawn(options.builder, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {

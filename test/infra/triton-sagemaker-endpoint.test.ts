@@ -239,3 +239,63 @@ describe('cdk-nag on TritonSageMakerEndpoint', () => {
     expect(findings.map((f) => f.ruleId)).toEqual(expect.arrayContaining(['AwsSolutions-IAM5[Action::s3:*]']));
   });
 });
+
+describe('TritonSageMakerEndpoint with an uncompressed repository in S3 (modelRepository)', () => {
+  const REPOSITORY = { bucketName: 'models-eu', prefix: 'triton/ocr-v3/' };
+  const inS3 = (stack: Stack, props: Partial<TritonSageMakerEndpointProps> = {}) =>
+    new TritonSageMakerEndpoint(stack, 'Ocr', { modelRepository: REPOSITORY, modelName: 'ocr', instanceType: 'ml.g5.xlarge', endpointName: 'ocr-prod', ...props });
+
+  it('names the prefix as an S3Prefix ModelDataSource with CompressionType None, and no ModelDataUrl or asset', () => {
+    // GIVEN
+    const stack = new Stack(fastApp(), 'Serving', { env: { region: 'eu-west-1' } });
+    // WHEN
+    const endpoint = inS3(stack);
+    const template = Template.fromStack(stack);
+    // THEN
+    template.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: {
+        ModelDataSource: { S3DataSource: { S3Uri: 's3://models-eu/triton/ocr-v3/', S3DataType: 'S3Prefix', CompressionType: 'None' } },
+        ModelDataUrl: Match.absent(),
+        Environment: { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: 'ocr' },
+      },
+    });
+    expect(endpoint.node.tryFindChild('ModelArchive')).toBeUndefined();
+    expect(endpoint.modelData.s3ObjectUrl).toBe('s3://models-eu/triton/ocr-v3/');
+  });
+
+  it('lets the execution role read and list that prefix only', () => {
+    const stack = new Stack(fastApp(), 'Serving', { env: { region: 'eu-west-1' } });
+    inS3(stack);
+    const statements = rolePolicy(Template.fromStack(stack));
+    const read = statements.find((s) => s.Sid === 'ReadModelRepository')!;
+    const list = statements.find((s) => s.Sid === 'ListModelRepository')!;
+    expect(read.Action).toBe('s3:GetObject');
+    expect(JSON.stringify(read.Resource)).toContain(':s3:::models-eu/triton/ocr-v3/*');
+    expect(list).toMatchObject({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['triton/ocr-v3/*'] } } });
+    expect(JSON.stringify(list.Resource)).toContain(':s3:::models-eu"');
+    expect(statements.find((s) => s.Sid === 'ReadModelArchive')).toBeUndefined();
+  });
+
+  it('refuses a prefix that does not end with /, and more than one model source', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return undefined;
+    };
+    expect(code(() => inS3(new Stack(fastApp(), 'A'), { modelRepository: { bucketName: 'models-eu', prefix: 'triton/ocr-v3' } }))).toBe('SAGEMAKER_MODEL_SOURCE');
+    expect(code(() => inS3(new Stack(fastApp(), 'B'), { modelArchive: archive }))).toBe('SAGEMAKER_MODEL_SOURCE');
+  });
+
+  it('is cdk-nag clean: the one prefix wildcard is acknowledged, and nothing else', () => {
+    expect(nagFindingsOf((stack) => inS3(stack))).toEqual([]);
+    // A bucket named by tokens (the bootstrap bucket of the stack's account) too
+    expect(nagFindingsOf((stack) => inS3(stack, { modelRepository: { bucketName: `cdk-hnb659fds-assets-${stack.account}-${stack.region}`, prefix: 'deploy-model/triton/abc/' } }))).toEqual([]);
+    const widened = nagFindingsOf((stack) => {
+      inS3(stack).role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::models-eu/*'] }));
+    });
+    expect(widened.map((f) => f.ruleId)).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::models-eu/*]']);
+  });
+});

@@ -2,8 +2,10 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 export interface ExecutionPolicyParams {
-  /** ARN of the one model archive object. */
-  readonly modelObjectArn: string;
+  /** ARN of the one model archive object. @default - none: `modelPrefix` is given */
+  readonly modelObjectArn?: string;
+  /** An uncompressed model under a key prefix (ending with `/`): the bucket's ARN and the prefix. @default - none: `modelObjectArn` is given */
+  readonly modelPrefix?: { readonly bucketArn: string; readonly prefix: string };
   /** ARN of the ECR repository of the serving image. */
   readonly repositoryArn: string;
   /** ARN of the endpoint's log group. */
@@ -20,7 +22,16 @@ export interface ExecutionPolicyParams {
  */
 export function executionPolicyStatements(p: ExecutionPolicyParams): iam.PolicyStatement[] {
   const statements = [
-    new iam.PolicyStatement({ sid: 'ReadModelArchive', actions: ['s3:GetObject'], resources: [p.modelObjectArn] }),
+    ...(p.modelPrefix
+      ? [
+        // SageMaker lists the prefix, then reads each object under it.
+        new iam.PolicyStatement({ sid: 'ReadModelRepository', actions: ['s3:GetObject'], resources: [`${p.modelPrefix.bucketArn}/${p.modelPrefix.prefix}*`] }),
+        new iam.PolicyStatement({
+          sid: 'ListModelRepository', actions: ['s3:ListBucket'], resources: [p.modelPrefix.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${p.modelPrefix.prefix}*`] } },
+        }),
+      ]
+      : [new iam.PolicyStatement({ sid: 'ReadModelArchive', actions: ['s3:GetObject'], resources: [p.modelObjectArn!] })]),
     new iam.PolicyStatement({ sid: 'PullImage', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: [p.repositoryArn] }),
     new iam.PolicyStatement({ sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
     new iam.PolicyStatement({

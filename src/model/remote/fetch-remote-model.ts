@@ -36,14 +36,14 @@ export interface FetchedModel {
 }
 
 /** An external data file as downloaded. */
-interface DataFile {
+export interface DataFile {
   location: string;
   sha256: string;
   bytes: number;
 }
 
 /** What the cache keeps per URL: the sha256 of its first download, checked on every later one, and where it lies. */
-interface UrlRecord {
+export interface UrlRecord {
   url: string;
   sha256: string;
   bytes: number;
@@ -71,6 +71,15 @@ async function readRecord(file: string): Promise<UrlRecord | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What the cache recorded of the object at `url` when it was downloaded (its sha256, size, ETag
+ * and external data files), or undefined when it was never downloaded here. A target that
+ * references the object in place checks the object is still these bytes before using it.
+ */
+export async function remoteModelRecord(cacheDir: string, url: string): Promise<UrlRecord | undefined> {
+  return readRecord(recordFile(cacheDir, url));
 }
 
 function mismatch(url: string, expected: string, actual: string, source: 'config' | 'record', when: string): DeployModelError {

@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import { rolloutSchema } from '../../config/rollout-schema.js';
 import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
-import { CONTAINER_BUILDERS } from '../../kits/container/builder-names.js';
-import { LAMBDA_IMAGE_BASE } from '../../kits/container/base-images.js';
+import { lambdaImageSchema, lambdaPackageSchema } from '../../kits/aws/lambda-image-schema.js';
 
 export const awsLambdaTargetSchema = z
   .object({
@@ -22,27 +21,10 @@ export const awsLambdaTargetSchema = z
      * `image` (a container image in the environment's CDK bootstrap ECR repository, up to 10 GB).
      * @default - zip when the model, the handler and the layer fit 250 MB unzipped, image otherwise
      */
-    package: z.enum(['zip', 'image']).optional()
+    package: lambdaPackageSchema.optional()
       .describe("How the function ships: 'zip' (function zip + onnxruntime layer, 250 MB unzipped at most) or 'image' (a container image in the CDK bootstrap ECR repository, up to 10 GB). Default: zip when the model, handler and layer fit 250 MB unzipped, image otherwise."),
     /** The container image, with `package: 'image'`. */
-    image: z
-      .object({
-        /**
-         * The Node.js 22 image the function image is built FROM (it needs `node` on PATH).
-         * @default 'docker.io/library/node:22-bookworm-slim'
-         */
-        baseImage: z.string().min(1).default(LAMBDA_IMAGE_BASE)
-          .describe(`The Node.js 22 image the function image is built FROM (needs node on PATH). Default: '${LAMBDA_IMAGE_BASE}'.`),
-        /**
-         * The image builder.
-         * @default - the first that works here: docker, podman, buildah
-         */
-        builder: z.enum(CONTAINER_BUILDERS).optional()
-          .describe('The image builder. Default: the first that works here (docker, podman, buildah).'),
-      })
-      .strict()
-      .default({ baseImage: LAMBDA_IMAGE_BASE })
-      .describe("The container image, with package: 'image'."),
+    image: lambdaImageSchema,
     /**
      * Where the model's weights live: `bundled` in the function's code (zip or image), or `s3`: uploaded
      * once as their own object (content-addressed, so a code change does not upload them again) and

@@ -32,6 +32,7 @@ import type { AwsSageMakerPlan } from './plan.js';
 import { invocationsUrl, sageMakerInferenceClient } from './runtime-client.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
 import { sageMakerStackArtifacts, synthChecked } from './synth.js';
+import { publishModelRepository } from './_model-repository-upload.js';
 
 /**
  * How long a stack operation on an endpoint is waited for when DEPLOY_MODEL_STACK_TIMEOUT_MINUTES
@@ -57,7 +58,10 @@ export function sageMakerRollout(options: SageMakerConnectionOptions = {}): Roll
   return {
     async stage(ctx: SageMakerContext, build: BuildResult): Promise<Candidate<SageMakerCandidateState>> {
       const { plan } = ctx;
-      const synth = synthChecked({ plan, artifacts: sageMakerStackArtifacts(build.outputs as SageMakerArtifacts), rootDir: ctx.loaded.rootDir, io: ctx.io });
+      const built = build.outputs as SageMakerArtifacts;
+      const synth = synthChecked({ plan, artifacts: sageMakerStackArtifacts(built), rootDir: ctx.loaded.rootDir, io: ctx.io });
+      // A model kept in S3: its repository's prefix is filled (or found full) before the stack names it.
+      const published = built.modelRepository ? await publishModelRepository(ctx, built.modelRepository) : undefined;
       const staged = await withSageMakerClients(plan.region, options, (clients) => deployAndReconcile(ctx, clients, synth.assemblyDir));
       const runtime = sageMakerRuntimeClient(plan.region, options);
       if (staged.rolledBack) return rolledBackCandidate(ctx, staged, staged.rolledBack, runtime);
@@ -72,6 +76,7 @@ export function sageMakerRollout(options: SageMakerConnectionOptions = {}): Roll
         details: {
           region: plan.region, stackName: plan.stackName, endpointName: plan.endpointName, endpointConfigName: staged.configName,
           modelName: staged.modelName, logGroupName: plan.logGroupName, stackUnchanged: staged.noOp,
+          ...(published ? { modelRepository: published } : {}),
           ...(routing && staged.steps?.length ? { rollout: { strategy: plan.rollout.strategy, trafficRouting: routing.type, steps: staged.steps } } : {}),
         },
         ...(routing && staged.steps?.length ? { platformRollout: { steps: staged.steps } } : {}),

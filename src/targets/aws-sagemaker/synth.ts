@@ -14,6 +14,7 @@ export interface SynthSageMakerTargetResult extends SynthStackResult {
 
 /** The stack's artifacts from what the build recorded. */
 export function sageMakerStackArtifacts(built: SageMakerArtifacts): SageMakerStackArtifacts {
+  if (built.modelRepository) return { modelRepositoryPrefix: built.modelRepository.prefix };
   return { modelArchive: built.modelArchive, modelArchiveSha256: built.modelArchiveSha256 };
 }
 

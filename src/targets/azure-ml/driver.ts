@@ -1,5 +1,8 @@
 /** The azure-ml driver: blue/green rollout hooks on a managed online endpoint, and status, connect and destroy. */
 import { DeployModelError } from '../../errors.js';
+import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js';
+import { repositorySources } from '../../kits/triton/repository-sources.js';
+import { parseModelUrl } from '../../model/remote/model-url.js';
 import type { IoHelper } from '../../io/io-host.js';
 import type { InferenceClient } from '../../smoke/run-smoke.js';
 import type { BuildResult, Candidate, RestoreResult, TargetDriver } from '../driver.js';
@@ -7,7 +10,7 @@ import { AzureApi, type EndpointState } from './_azure-api.js';
 import { createAzureClients, type AzureClients, type AzureConnectionOptions } from './_clients.js';
 import type { AzureErrorContext } from './_operations.js';
 import { scoringClient } from './_scoring-client.js';
-import { defaultDatastore, deleteUploads, uploadRepository } from './_upload.js';
+import { defaultDatastore, deleteUploads, uploadRepository, type BlobModelSource } from './_upload.js';
 import { buildAzureArtifacts, repositoryOf, type AzureContext } from './build.js';
 import { diffAzure } from './diff.js';
 import {
@@ -53,6 +56,18 @@ function locate(ctx: AzureContext): AzureLocation {
     operationTimeoutMs: target.operationTimeoutMinutes * 60_000,
     errors: { subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace, instanceType: target.instanceType },
   };
+}
+
+/**
+ * model.path when it is an Azure Blob URL: the repository's model files are copied from it inside
+ * Blob Storage. Its container is reached as the download reached it (DEPLOY_MODEL_AZURE_BLOB_ENDPOINT
+ * in place of https://<account>.blob.<suffix>).
+ */
+function blobModelSource(ctx: AzureContext, repo: BuiltRepository): BlobModelSource | undefined {
+  const url = ctx.loaded.modelUrl ? parseModelUrl(ctx.loaded.modelUrl) : undefined;
+  if (url?.kind !== 'azure-blob') return undefined;
+  const service = (process.env.DEPLOY_MODEL_AZURE_BLOB_ENDPOINT ?? `https://${url.host}`).replace(/\/+$/, '');
+  return { url: url.url, containerUrl: `${service}/${url.container}`, files: repositorySources(repo, ctx.plan.tritonConfig.name, url.key, ctx.signature.externalData) };
 }
 
 function azureApi(io: IoHelper, clients: AzureClients, at: AzureLocation): AzureApi {
@@ -141,7 +156,7 @@ export function createAzureMlDriver(options: AzureConnectionOptions = {}): Targe
         }
 
         const datastore = await defaultDatastore(clients, at.errors);
-        await uploadRepository(clients, datastore, repo, blobPath, io, at.errors);
+        await uploadRepository(clients, datastore, repo, blobPath, io, at.errors, blobModelSource(ctx, repo));
         const modelUri = azureModelUri({ subscriptionId: plan.subscriptionId, resourceGroup: plan.resourceGroup, workspace: plan.workspace, datastore: datastore.name, path: blobPath });
         const model = await api.ensureModelVersion(names.model, repositoryTag, () => planModelVersion(names, modelUri, repo.digest), nextModelVersion);
         io.info('DM_AZURE_MODEL', model.created ? `Registered model ${names.model} version ${model.version} (triton_model)` : `Model ${names.model} version ${model.version} already holds this repository`, { model: names.model, version: model.version });

@@ -1,10 +1,13 @@
 /** The gcp-vertex driver: the rollout hooks on Vertex AI endpoints, and status, connect and destroy. */
 import { DeployModelError } from '../../errors.js';
+import type { BuiltRepository } from '../../kits/triton/build-gpu-repository.js';
+import { repositorySources } from '../../kits/triton/repository-sources.js';
+import { parseModelUrl } from '../../model/remote/model-url.js';
 import type { BuildResult, Candidate, RestoreResult, TargetDriver } from '../driver.js';
 import { createVertexClients, vertexAuthClient, type VertexClients, type VertexConnectionOptions } from './_clients.js';
 import { rawPredictClient } from './_raw-predict-client.js';
 import { bestEffort, clearSmokeEndpoint, recordPrevious, retire, stageOnSmokeEndpoint } from './_rollout-steps.js';
-import { deleteStaging, uploadRepository } from './_upload.js';
+import { deleteStaging, uploadRepository, type GcsModelSource } from './_upload.js';
 import { VertexApi } from './_vertex-api.js';
 import { buildVertexArtifacts, repositoryOf, type VertexContext } from './build.js';
 import { diffVertex } from './diff.js';
@@ -51,6 +54,13 @@ function locate(ctx: VertexContext): VertexLocation {
 
 export function vertexApi(ctx: VertexContext, clients: VertexClients, at: VertexLocation = locate(ctx)): VertexApi {
   return new VertexApi(clients, ctx.io, at.project, at.operationTimeoutMs);
+}
+
+/** model.path when it is a gs:// object: the repository's model files are copied from it inside Cloud Storage. */
+function gcsModelSource(ctx: VertexContext, repo: BuiltRepository): GcsModelSource | undefined {
+  const url = ctx.loaded.modelUrl ? parseModelUrl(ctx.loaded.modelUrl) : undefined;
+  if (url?.kind !== 'gs') return undefined;
+  return { url: url.url, bucket: url.bucket, files: repositorySources(repo, ctx.plan.tritonConfig.name, url.key, ctx.signature.externalData) };
 }
 
 function notDeployed(ctx: VertexContext, at: VertexLocation): DeployModelError {
@@ -120,7 +130,7 @@ export function createGcpVertexDriver(options: VertexConnectionOptions = {}): Ta
             };
           }
 
-          await uploadRepository(clients.storage, repo, artifactUri, io);
+          await uploadRepository(clients.storage, repo, artifactUri, io, gcsModelSource(ctx, repo));
           io.info('DM_VERTEX_MODEL_UPLOAD', `Uploading model '${version.model.displayName}' to the Vertex AI Model Registry`);
           const model = await api.uploadModel(names.parent, version.model);
           const deployedModel = planDeployedModel({ names, specHash, model, resources: plan.resources });

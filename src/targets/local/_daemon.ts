@@ -11,14 +11,20 @@ import http from 'node:http';
 import { stop as stopEsbuild } from 'esbuild';
 import { isDeployModelError } from '../../errors.js';
 import { startFunctionUrlServer, type FunctionUrlServer, type FunctionUrlTarget } from '../../lambda-emulator/function-url-server.js';
+import { startImageFunction } from '../../lambda-emulator/image-function.js';
 import { startLocalFunction } from '../../lambda-emulator/local-function.js';
+import { DAEMON_MARKER } from './daemon-records.js';
+import { imageLabels } from './image-labels.js';
 import type { LocalFunction } from '../../lambda-emulator/types.js';
 import type { ControlError, DaemonStart, DaemonStartReply, DaemonState, DaemonVersion, ShiftRequest, StageRequest } from './daemon-protocol.js';
 import { stampedFunctionLog } from './_function-log.js';
 import { trafficSplit, type TrafficSplit } from './traffic-split.js';
 
+/** A version the daemon runs: a zip under the local runtime, or an image under podman or docker. */
+type ServedFunction = FunctionUrlTarget & { readonly url: string; stats(): { initError?: string }; stop(): Promise<void> };
+
 interface Running {
-  fn: LocalFunction & FunctionUrlTarget;
+  fn: ServedFunction;
   info: DaemonVersion;
   /** Requests the stable URL handed it that have not answered yet. */
   inFlight: number;
@@ -34,6 +40,8 @@ let front: FunctionUrlServer | undefined;
 let control: http.Server | undefined;
 let settings: DaemonStart | undefined;
 let stopping = false;
+/** Where the state folder and the key follow in argv (see daemon-control's daemonArgs). */
+const marker = process.argv.indexOf(DAEMON_MARKER);
 
 // ---- the log, rotated at a size cap ----
 
@@ -106,7 +114,16 @@ function state(): DaemonState {
 async function stage(request: StageRequest): Promise<DaemonState> {
   await discard();
   note(`staging version ${request.version} of ${request.spec.functionName}`);
-  const fn = await startLocalFunction({ ...request.spec, port: 0, log: stampedFunctionLog(logLine, request.version) }) as LocalFunction & FunctionUrlTarget;
+  const log = stampedFunctionLog(logLine, request.version);
+  const { image, ...spec } = request.spec;
+  const fn: ServedFunction = image
+    ? await startImageFunction({
+      image: image.id ?? image.ref, builder: image.builder, functionName: spec.functionName, version: request.version, ...(spec.env ? { env: spec.env } : {}),
+      memoryMb: spec.memoryMb, timeoutSeconds: spec.timeoutSeconds, ...(spec.functionUrlAuthType ? { functionUrlAuthType: spec.functionUrlAuthType } : {}),
+      ...(spec.region ? { region: spec.region } : {}), labels: imageLabels(process.argv[marker + 1]!, process.argv[marker + 2]!), log,
+    })
+    : await startLocalFunction({ ...spec, port: 0, log }) as LocalFunction & FunctionUrlTarget;
+  if (image) note(`version ${request.version} runs the image ${image.ref}${image.id ? ` (${image.id.slice(0, 12)})` : ''} with ${image.builder}`);
   // The bootstrap is bundled; the esbuild service process need not idle beside the functions.
   await stopEsbuild().catch(() => undefined);
   const initError = fn.stats().initError;

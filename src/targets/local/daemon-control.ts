@@ -21,7 +21,9 @@ const START_TIMEOUT_MS = 60_000;
  * The environment a daemon keeps: what Node and the emulator need, never the caller's cloud
  * credentials or other secrets (the functions get their own environment from their spec).
  */
-const DAEMON_ENV = ['PATH', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'XDG_CACHE_HOME', 'NODE_EXTRA_CA_CERTS'];
+const DAEMON_ENV = ['PATH', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'XDG_CACHE_HOME', 'NODE_EXTRA_CA_CERTS',
+  // With package 'image', podman or docker runs the versions: their storage, configuration and engine.
+  'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINER_HOST', 'DOCKER_HOST', 'DOCKER_CONFIG'];
 
 function daemonEnv(): Record<string, string> {
   const env: Record<string, string> = {};

@@ -1,8 +1,21 @@
 /** What the CLI and a local deployment's daemon say to each other: the start handshake and the control API. */
 import type { LocalFunctionSpec } from '../../lambda-emulator/types.js';
 
-/** A function spec that survives JSON: everything but the log callback. */
-export type DaemonFunctionSpec = Omit<LocalFunctionSpec, 'log' | 'io'>;
+/** With `package: 'image'`: the image a version runs, and the program that runs it. */
+export interface DaemonImage {
+  /** `localhost/deploy-model-local/<name>:<content hash>`. */
+  ref: string;
+  /** The image ID the build gave it: a rollback runs this image, whatever the tag names since. */
+  id?: string;
+  /** `podman` or `docker`. */
+  builder: string;
+}
+
+/**
+ * A function spec that survives JSON: everything but the log callback. With `image`, the daemon
+ * runs that image against the Runtime API instead of the zip (no codeZip or layers then).
+ */
+export type DaemonFunctionSpec = Omit<LocalFunctionSpec, 'log' | 'io'> & { image?: DaemonImage };
 
 /** Sent once over IPC when the daemon starts. */
 export interface DaemonStart {

@@ -16,6 +16,8 @@ import type { DaemonFunctionSpec } from './daemon-protocol.js';
 import { removeRecord, type DaemonRecord } from './daemon-records.js';
 import { keepArtifacts, pruneKept, readKept, removeKept, writeKept } from './kept-versions.js';
 import { restoreLocalPrevious } from './restore-previous.js';
+import { planListContainers } from './image-labels.js';
+import { exec } from '../../kits/container/exec.js';
 import type { LocalPlan } from './plan.js';
 import type { LocalTargetConfig } from './schema.js';
 
@@ -27,8 +29,12 @@ const endpointOf = (url: string): string => new URL(url).href;
  * environment), so a settings change is a new version, staged and smoke-tested like new code.
  */
 function versionOf(ctx: LocalContext, artifacts: LocalArtifacts): string {
-  const { memoryMb, timeoutSeconds, env, layers } = localFunctionSpec(ctx.plan, artifacts);
-  return createHash('sha256').update(JSON.stringify({ code: artifacts.functionSha256, memoryMb, timeoutSeconds, env, layers: layers.length, architecture: ctx.plan.architecture })).digest('hex').slice(0, 12);
+  const { memoryMb, timeoutSeconds, env } = localFunctionSpec(ctx.plan, artifacts);
+  // An image's tag is the hash of its content (code, layer, runtime, base): a new base is a new version.
+  const fields = artifacts.image
+    ? { image: artifacts.image.tag, memoryMb, timeoutSeconds, env, architecture: ctx.plan.architecture }
+    : { code: artifacts.functionSha256, memoryMb, timeoutSeconds, env, layers: 1, architecture: ctx.plan.architecture };
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 12);
 }
 
 /** The record's name in the state folder: the plan's resource name. */
@@ -97,6 +103,14 @@ async function pruneQuietly(ctx: LocalContext): Promise<void> {
   if (kept) await pruneKept(ctx.stateDir, keyOf(ctx), kept).catch(() => undefined);
 }
 
+/** Removes this deployment's containers that outlived their daemon; returns how many. */
+async function removeLabelledContainers(builder: string, stateDir: string, key: string): Promise<number> {
+  const list = await exec(planListContainers(builder, stateDir, key), { timeoutMs: 30_000 });
+  const ids = list.code === 0 ? list.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+  if (ids.length > 0) await exec([builder, 'rm', '--force', ...ids], { timeoutMs: 60_000 });
+  return ids.length;
+}
+
 export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
   build: buildLocalArtifacts,
 
@@ -135,7 +149,7 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
         // The stable URL: during a traffic step it splits the requests between the two versions.
         liveClient: httpInferenceClient(inferUrl(record.url, ctx.config.name)),
         state: { record, fresh, spec } satisfies LocalCandidateState,
-        details: { pid: record.pid, logFile: record.logFile, functionBytes: artifacts.functionBytes, layerBytes: artifacts.layerBytes },
+        details: { pid: record.pid, logFile: record.logFile, functionBytes: artifacts.functionBytes, layerBytes: artifacts.layerBytes, ...(artifacts.image ? { image: artifacts.image.ref, imageBytes: artifacts.image.bytes } : {}) },
       };
     },
 
@@ -212,10 +226,22 @@ export const localDriver: TargetDriver<LocalTargetConfig, LocalPlan> = {
     };
   },
 
+  /** Stops the daemon (and with it every container it ran), then removes the kept versions and the images they ran. */
   async destroy(ctx: LocalContext) {
-    const removed = await stopDaemons(ctx.stateDir, keyOf(ctx));
-    await removeKept(ctx.stateDir, keyOf(ctx));
-    return { removed };
+    const key = keyOf(ctx);
+    const kept = await readKept(ctx.stateDir, key).catch(() => ({}) as Awaited<ReturnType<typeof readKept>>);
+    const removed = await stopDaemons(ctx.stateDir, key);
+    // A daemon killed with SIGKILL cannot stop its containers: they are found by their label.
+    const builders = [...new Set([kept.current?.spec.image?.builder, kept.previous?.spec.image?.builder].filter((b): b is string => b !== undefined))];
+    const leftovers = (await Promise.all(builders.map((b) => removeLabelledContainers(b, ctx.stateDir, key)))).reduce((a, b) => a + b, 0);
+    if (leftovers > 0) ctx.io.warn('DM_LOCAL_ORPHAN_CONTAINERS', `Removed ${leftovers} container(s) of ${key} left running by a daemon that was killed`, { count: leftovers });
+    const left = await removeKept(ctx.stateDir, key);
+    return {
+      removed: removed || leftovers > 0,
+      ...(left.length > 0 ? {
+        retained: left.map((l) => ({ type: 'container image', logicalId: `version ${l.version}`, physicalId: l.image.ref, deleteWith: `${l.image.builder} rmi ${l.image.ref}  # kept: ${l.problem}` })),
+      } : {}),
+    };
   },
 
   async *logs(ctx: LocalContext, options) { yield* (await import('./logs.js')).localLogs(ctx, options); },

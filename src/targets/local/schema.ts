@@ -1,6 +1,7 @@
 /** The local target's config entry: a port, and the Lambda settings it emulates. */
 import { z } from 'zod';
 import { rolloutSchema } from '../../config/rollout-schema.js';
+import { lambdaImageSchema, lambdaPackageSchema } from '../../kits/aws/lambda-image-schema.js';
 import { LAMBDA_MEMORY_MAX_MB, LAMBDA_MEMORY_MIN_MB } from '../../kits/aws/lambda-limits.js';
 
 export const localTargetSchema = z
@@ -12,6 +13,17 @@ export const localTargetSchema = z
      */
     port: z.number().int().min(1024).max(65535).optional()
       .describe('Loopback port the local Function URL listens on. Default: a free port chosen at deploy time.'),
+    /**
+     * How the function runs, as aws-lambda's `package`: `zip` (the function zip and the
+     * onnxruntime layer under the local Lambda runtime) or `image` (the container image aws-lambda
+     * builds, built for this machine's architecture and run with podman or docker against the
+     * local Runtime API).
+     * @default 'zip'
+     */
+    package: lambdaPackageSchema.default('zip')
+      .describe("How the function runs: 'zip' (the function zip and the onnxruntime layer under the local Lambda runtime) or 'image' (the container image aws-lambda builds, for this machine's architecture, run with podman or docker against the local Runtime API). Default: 'zip'."),
+    /** The container image, with `package: 'image'`, as aws-lambda's. */
+    image: lambdaImageSchema,
     /**
      * Memory of the local function, as on Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
      * @default - what the aws-lambda target gives the same model: max(1024, 4 x model MB + 512), rounded up to 64

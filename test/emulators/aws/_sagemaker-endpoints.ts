@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parsePbtxt } from '../../../src/kits/triton/_pbtxt-parse.js';
 import type { FakeContext } from './_context.js';
 import { extractModelArchive } from './_sagemaker-tar.js';
 import { alarmFailureReason, runTrafficSteps, trafficRoutingProblem, trafficSteps } from './_sagemaker-traffic.js';
 import {
-  PING_HEALTH_CHECK_FAILURE, sageMakerFake, type FakeSageMakerEndpoint, type PendingDeployment, type SageMakerFake, type ServedConfig,
+  PING_HEALTH_CHECK_FAILURE, sageMakerFake, type FakeModelDataSource, type FakeSageMakerEndpoint, type PendingDeployment, type SageMakerFake, type ServedConfig,
 } from './_sagemaker-store.js';
 import { AwsError } from './_wire.js';
 
@@ -44,17 +44,21 @@ async function startContainer(ctx: FakeContext, sm: SageMakerFake, endpoint: Fak
   const model = sm.models.get(variant.ModelName);
   if (!model) throw new EndpointFailure(`Could not find model "${sageMakerArn(ctx, 'model', variant.ModelName)}".`);
 
-  const url = /^s3:\/\/([^/]+)\/(.+)$/.exec(model.modelDataUrl);
-  const object = url ? ctx.state.s3.get(url[1]!)?.get(url[2]!) : undefined;
-  if (!object) {
-    throw new EndpointFailure(`Failed to download model data for container "container_1" from URL: "${model.modelDataUrl}". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the object.`);
-  }
   const dir = await mkdtemp(path.join(ctx.workDir, `sagemaker-${endpoint.name}-`));
-  try {
-    await extractModelArchive(object.body, dir);
-  } catch (e) {
-    sm.log(endpoint.name, `extracting ${model.modelDataUrl}: ${(e as Error).message}`);
-    throw new EndpointFailure(`Failed to extract model data archive from URL "${model.modelDataUrl}". Please ensure that the object located at the URL is a valid tar.gz archive.`);
+  if (model.modelDataSource) {
+    await copyModelData(ctx, sm, endpoint.name, model.modelDataSource, dir);
+  } else {
+    const url = /^s3:\/\/([^/]+)\/(.+)$/.exec(model.modelDataUrl);
+    const object = url ? ctx.state.s3.get(url[1]!)?.get(url[2]!) : undefined;
+    if (!object) {
+      throw new EndpointFailure(`Failed to download model data for container "container_1" from URL: "${model.modelDataUrl}". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the object.`);
+    }
+    try {
+      await extractModelArchive(object.body, dir);
+    } catch (e) {
+      sm.log(endpoint.name, `extracting ${model.modelDataUrl}: ${(e as Error).message}`);
+      throw new EndpointFailure(`Failed to extract model data archive from URL "${model.modelDataUrl}". Please ensure that the object located at the URL is a valid tar.gz archive.`);
+    }
   }
   try {
     const served = await loadTriton(dir, model.environment, variant.VariantName, configName, sm.faults.takeBreak());
@@ -64,6 +68,41 @@ async function startContainer(ctx: FakeContext, sm: SageMakerFake, endpoint: Fak
     sm.log(endpoint.name, `E0000 ${(e as Error).message}`);
     await rm(dir, { recursive: true, force: true });
     throw new EndpointFailure(PING_HEALTH_CHECK_FAILURE(variant.VariantName));
+  }
+}
+
+/**
+ * Uncompressed model data (CompressionType None), as SageMaker lays it out under /opt/ml/model
+ * (botocore service-2.json, S3ModelDataSource.CompressionType): for S3Prefix, each object under
+ * the prefix at its key less the prefix, split by '/' into folders; for S3Object, the object under
+ * the last part of its key. Names that are empty, '.' or '..' fail the deployment.
+ */
+async function copyModelData(ctx: FakeContext, sm: SageMakerFake, endpointName: string, source: FakeModelDataSource, dir: string): Promise<void> {
+  const [, bucket = '', key = ''] = /^s3:\/\/([^/]+)\/(.*)$/.exec(source.s3Uri) ?? [];
+  const objects = ctx.state.s3.get(bucket);
+  const failed = () => new EndpointFailure(`Failed to download model data for container "container_1" from URL: "${source.s3Uri}". Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the object.`);
+  if (source.compressionType === 'Gzip') {
+    const object = objects?.get(key);
+    if (!object) throw failed();
+    try {
+      await extractModelArchive(object.body, dir);
+    } catch (e) {
+      sm.log(endpointName, `extracting ${source.s3Uri}: ${(e as Error).message}`);
+      throw new EndpointFailure(`Failed to extract model data archive from URL "${source.s3Uri}". Please ensure that the object located at the URL is a valid tar.gz archive.`);
+    }
+    return;
+  }
+  const entries = source.s3DataType === 'S3Object'
+    ? (objects?.has(key) ? [[key.split('/').pop()!, objects.get(key)!] as const] : [])
+    : [...(objects?.entries() ?? [])].filter(([k]) => k.startsWith(key)).map(([k, o]) => [k.slice(key.length), o] as const);
+  if (entries.length === 0) throw failed();
+  for (const [name, object] of entries) {
+    const parts = name.split('/');
+    if (parts.some((p) => p.trim() === '' || p === '.' || p === '..' || p.includes('\0') || Buffer.byteLength(p) > 255)) {
+      throw new EndpointFailure(`Failed to download model data for container "container_1": the object name "${name}" under "${source.s3Uri}" is not a valid file path.`);
+    }
+    await mkdir(path.join(dir, ...parts.slice(0, -1)), { recursive: true });
+    await writeFile(path.join(dir, ...parts), object.body);
   }
 }
 

@@ -4,11 +4,19 @@ import type { FakeState } from './state.js';
 /** SageMaker's `EndpointStatus` values the fake uses. */
 export type EndpointStatus = 'Creating' | 'Updating' | 'RollingBack' | 'InService' | 'Deleting' | 'Failed';
 
+/** PrimaryContainer.ModelDataSource.S3DataSource of a model. */
+export interface FakeModelDataSource {
+  readonly s3Uri: string;
+  readonly s3DataType: 'S3Prefix' | 'S3Object';
+  readonly compressionType: 'None' | 'Gzip';
+}
+
 export interface FakeSageMakerModel {
   readonly name: string;
   readonly arn: string;
   readonly image: string;
   readonly modelDataUrl: string;
+  readonly modelDataSource?: FakeModelDataSource;
   readonly environment: Record<string, string>;
   readonly executionRoleArn: string;
   readonly networkIsolation: boolean;

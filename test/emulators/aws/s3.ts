@@ -26,7 +26,7 @@ function actionOf(req: WireRequest): string {
   }
   if (m === 'POST' && q.has('uploads')) return 'CreateMultipartUpload';
   if (m === 'POST' && q.has('uploadId')) return 'CompleteMultipartUpload';
-  if (m === 'PUT' && q.has('uploadId')) return 'UploadPart';
+  if (m === 'PUT' && q.has('uploadId')) return req.headers['x-amz-copy-source'] ? 'UploadPartCopy' : 'UploadPart';
   if (m === 'DELETE' && q.has('uploadId')) return 'AbortMultipartUpload';
   if (m === 'PUT' && req.headers['x-amz-copy-source']) return 'CopyObject';
   return { GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject', DELETE: 'DeleteObject' }[m] ?? `Unknown${m}Object`;
@@ -142,11 +142,23 @@ const OPS: Record<string, Op> = {
     return { status: 200, headers: { etag: o.etag, ...(o.checksumSha256 ? { 'x-amz-checksum-sha256': o.checksumSha256 } : {}) } };
   },
   CopyObject: (req, ctx, { bucket, key }) => {
-    const source = decodeURIComponent(String(req.headers['x-amz-copy-source'])).replace(/^\//, '');
-    const slash = source.indexOf('/');
-    const from = objectOf(ctx, source.slice(0, slash), source.slice(slash + 1).split('?')[0]!);
-    const o = putObject(ctx, bucket, key, from.body, from.contentType);
+    const from = copySource(req, ctx);
+    // S3 keeps the source's checksum on a copy, or computes the one x-amz-checksum-algorithm asks for.
+    const wantsSha256 = headerValue(req.headers, 'x-amz-checksum-algorithm')?.toUpperCase() === 'SHA256';
+    const o = putObject(ctx, bucket, key, from.body, from.contentType, from.checksumSha256 ?? (wantsSha256 ? sha256(from.body) : undefined));
     return xmlReply(200, `<CopyObjectResult><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(o.etag)}</ETag></CopyObjectResult>`);
+  },
+  UploadPartCopy: (req, ctx) => {
+    const upload = uploadOf(ctx, req);
+    const from = copySource(req, ctx);
+    // x-amz-copy-source-range: bytes=first-last, inclusive, within the source (S3 API reference, UploadPartCopy).
+    const range = /^bytes=(\d+)-(\d+)$/.exec(headerValue(req.headers, 'x-amz-copy-source-range') ?? '');
+    const first = range ? Number(range[1]) : 0;
+    const last = range ? Number(range[2]) : from.body.length - 1;
+    if (first > last || last >= from.body.length) throw new AwsError('InvalidArgument', 'Range specified is not valid for source object of size: ' + from.body.length, 400);
+    const part = from.body.subarray(first, last + 1);
+    upload.parts.set(Number(req.query.get('partNumber')), part);
+    return xmlReply(200, `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5(part)}"</ETag></CopyPartResult>`);
   },
   GetObject: (req, ctx, { bucket, key }) => {
     const o = objectOf(ctx, bucket, key);
@@ -189,6 +201,22 @@ const OPS: Record<string, Op> = {
     return { status: 204 };
   },
 };
+
+/**
+ * The object `x-amz-copy-source` names (`bucket/key`, URL-encoded, optional `?versionId=`), held to
+ * `x-amz-copy-source-if-match` as S3 does: a different ETag answers 412 PreconditionFailed
+ * (S3 API reference, CopyObject and UploadPartCopy).
+ */
+function copySource(req: WireRequest, ctx: FakeContext): S3Object {
+  const source = decodeURIComponent(String(req.headers['x-amz-copy-source']).split('?')[0]!).replace(/^\//, '');
+  const slash = source.indexOf('/');
+  const from = objectOf(ctx, source.slice(0, slash), source.slice(slash + 1));
+  const ifMatch = headerValue(req.headers, 'x-amz-copy-source-if-match');
+  if (ifMatch !== undefined && ifMatch.replace(/"/g, '') !== from.etag.replace(/"/g, '')) {
+    throw new AwsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'x-amz-copy-source-If-Match' });
+  }
+  return from;
+}
 
 function uploadOf(ctx: FakeContext, req: WireRequest): NonNullable<ReturnType<FakeContext['state']['s3Uploads']['get']>> {
   const upload = ctx.state.s3Uploads.get(req.query.get('uploadId') ?? '');

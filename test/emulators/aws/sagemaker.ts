@@ -28,7 +28,13 @@ const HANDLERS: Record<string, (p: Params, ctx: FakeContext) => WireReply | Prom
     if (!m) throw new AwsError('ValidationException', `Could not find model "${sageMakerArn(ctx, 'model', String(p.ModelName))}".`);
     return reply({
       ModelName: m.name, ModelArn: m.arn, ExecutionRoleArn: m.executionRoleArn, EnableNetworkIsolation: m.networkIsolation,
-      PrimaryContainer: { Image: m.image, ModelDataUrl: m.modelDataUrl, Environment: m.environment }, VpcConfig: m.vpcConfig,
+      PrimaryContainer: {
+        Image: m.image, Environment: m.environment,
+        ...(m.modelDataSource
+          ? { ModelDataSource: { S3DataSource: { S3Uri: m.modelDataSource.s3Uri, S3DataType: m.modelDataSource.s3DataType, CompressionType: m.modelDataSource.compressionType } } }
+          : { ModelDataUrl: m.modelDataUrl }),
+      },
+      VpcConfig: m.vpcConfig,
       CreationTime: m.created.getTime() / 1000,
     });
   },

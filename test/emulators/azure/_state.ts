@@ -54,7 +54,14 @@ export interface BlobObject {
   contentType: string;
   etag: string;
   lastModified: Date;
+  /** User-defined metadata (`x-ms-meta-*`). @default - none */
+  metadata?: Record<string, string>;
 }
+
+/** A blob written with its bytes sent by the client (Put Blob). */
+export interface BlobUpload { container: string; name: string; bytes: number }
+/** A blob written by the service from another blob (Copy Blob From URL / Copy Blob): no bytes came from the client. */
+export interface BlobCopy { from: string; container: string; name: string; bytes: number; sync: boolean }
 
 /** One request the fake answered. */
 export interface RecordedRequest {
@@ -77,6 +84,10 @@ export interface AzureState {
   readonly operations: Map<string, Operation>;
   /** Blob storage: `<account>/<container>` → blob name → object. */
   readonly blobs: Map<string, Map<string, BlobObject>>;
+  /** Every Put Blob, in order (`<account>/<container>` and the blob's name). */
+  readonly blobUploads: BlobUpload[];
+  /** Every server-side copy into a blob, in order. */
+  readonly blobCopies: BlobCopy[];
   /** Tokens issued by `onlineEndpoints/token` (aml_token endpoints). */
   readonly issuedTokens: Map<string, string>;
 }

@@ -75,7 +75,7 @@ export async function startAzureFake(options: AzureFakeOptions = {}): Promise<Az
     .map((w) => ({ ...w, container: `azureml-blobstore-${randomUUID()}` }));
   const state: AzureState = {
     workspaces, models: new Map(), endpoints: new Map(), deployments: new Map(), operations: new Map(),
-    blobs: new Map(workspaces.map((w) => [`${ACCOUNT}/${w.container}`, new Map()])), issuedTokens: new Map(),
+    blobs: new Map(workspaces.map((w) => [`${ACCOUNT}/${w.container}`, new Map()])), blobUploads: [], blobCopies: [], issuedTokens: new Map(),
   };
   const faults = new AzureFaults();
   const requests: RecordedRequest[] = [];
@@ -128,7 +128,8 @@ export async function startAzureFake(options: AzureFakeOptions = {}): Promise<Az
         'x-ms-request-id': randomUUID(),
         ...(body && !Buffer.isBuffer(reply.body) ? { 'content-type': 'application/json; charset=utf-8' } : {}),
         ...reply.headers,
-        'content-length': String(body?.length ?? 0),
+        // A HEAD answer carries the length of the body a GET would get (a blob's size), and no body.
+        'content-length': wire.method === 'HEAD' && reply.headers?.['content-length'] ? reply.headers['content-length'] : String(body?.length ?? 0),
       });
       res.end(body);
     })();

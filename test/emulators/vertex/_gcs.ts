@@ -6,14 +6,24 @@ import path from 'node:path';
 
 /**
  * The part of the Cloud Storage JSON API that `@google-cloud/storage` uses for deploy-model:
- * list objects, multipart upload, delete, download (`alt=media`). Objects live in memory.
+ * list objects, multipart upload, delete, download (`alt=media`), and the server-side copy
+ * (`rewriteTo`, `copyTo`). Objects live in memory.
  */
 export interface GcsObject {
   data: Buffer;
   md5Hash: string;
   crc32c: string;
   contentType: string;
+  /** Changes each time the object is written, as GCS's does. @default 1 */
+  generation?: number;
+  /** Custom metadata (`metadata` in the object resource). @default - none */
+  metadata?: Record<string, string>;
 }
+
+/** An object written by an upload from the client (its bytes went over the wire). */
+export interface GcsUpload { bucket: string; name: string; bytes: number }
+/** An object written by a server-side copy (`rewriteTo` / `copyTo`): no bytes went over the wire. */
+export interface GcsCopy { from: string; to: string; bytes: number; via: 'rewriteTo' | 'copyTo' }
 
 /** An error the Cloud Storage JSON API answers: `{ error: { code, message, errors: [{ reason }] } }`. */
 export interface GcsFault {
@@ -30,7 +40,13 @@ export interface GcsFake {
   readonly authorizations: string[];
   /** Every request answered, in order, with the status it got. */
   readonly requests: Array<{ method: string; path: string; status?: number }>;
+  /** Every object written by an upload, in order. */
+  readonly uploads: GcsUpload[];
+  /** Every object written by a server-side copy, in order (`gs://` URIs). */
+  readonly copies: GcsCopy[];
   createBucket(name: string): void;
+  /** Writes an object at `gs://bucket/name` (the bucket is created), as another writer would; returns it. */
+  putObject(uri: string, data: Buffer, metadata?: Record<string, string>): GcsObject;
   /**
    * The next `times` requests matching `method` and `path` (e.g. uploads: `POST`,
    * `/^\/upload\//`) answer this error, in the JSON API's shape.
@@ -75,11 +91,21 @@ function gcsError(res: http.ServerResponse, status: number, message: string, rea
 }
 
 function metadata(bucket: string, name: string, o: GcsObject) {
+  const generation = String(o.generation ?? 1);
   return {
-    kind: 'storage#object', id: `${bucket}/${name}/1`, name, bucket, generation: '1', metageneration: '1',
+    kind: 'storage#object', id: `${bucket}/${name}/${generation}`, name, bucket, generation, metageneration: '1',
     contentType: o.contentType, size: String(o.data.length), md5Hash: o.md5Hash, crc32c: o.crc32c, storageClass: 'STANDARD',
     timeCreated: new Date(0).toISOString(), updated: new Date(0).toISOString(),
+    ...(o.metadata ? { metadata: o.metadata } : {}),
   };
+}
+
+let generations = 1_700_000_000_000_000;
+/** A new object's generation: GCS's are microsecond timestamps, unique per write. */
+const nextGeneration = () => ++generations;
+
+function newObject(data: Buffer, contentType: string, meta?: Record<string, string>): GcsObject {
+  return { data, md5Hash: createHash('md5').update(data).digest('base64'), crc32c: crc32c(data), contentType, generation: nextGeneration(), ...(meta ? { metadata: meta } : {}) };
 }
 
 /** Splits a multipart/related body into its parts' bodies. */
@@ -112,6 +138,8 @@ export async function startGcsFake(): Promise<GcsFake> {
   const authorizations: string[] = [];
   const faults: Array<{ method?: string; path: RegExp; fault: GcsFault; remaining: number }> = [];
   const requests: GcsFake['requests'] = [];
+  const uploads: GcsUpload[] = [];
+  const copies: GcsCopy[] = [];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -129,6 +157,11 @@ export async function startGcsFake(): Promise<GcsFake> {
         return gcsError(res, fault.status, fault.message, fault.reason);
       }
       const body = Buffer.concat(chunks);
+      // https://cloud.google.com/storage/docs/json_api/v1/objects/rewrite and .../objects/copy:
+      // POST /storage/v1/b/{sourceBucket}/o/{sourceObject}/rewriteTo|copyTo/b/{destinationBucket}/o/{destinationObject}
+      // (object names URL-encoded, `/` as %2F, as the client sends them).
+      const copy = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)\/(rewriteTo|copyTo)\/b\/([^/]+)\/o\/([^/]+)$/.exec(url.pathname);
+      if (copy) return serverSideCopy(res, url, copy);
       const list = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
       const one = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
       const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
@@ -148,9 +181,10 @@ export async function startGcsFake(): Promise<GcsFake> {
         const boundary = /boundary=([^;]+)/.exec(req.headers['content-type'] ?? '')?.[1];
         if (!name || !boundary) return gcsError(res, 400, 'multipart upload without name or boundary');
         const [meta, media] = multipartParts(body, boundary);
-        const contentType = (JSON.parse(meta.data.toString('utf8')) as { contentType?: string }).contentType ?? 'application/octet-stream';
-        const object = { data: Buffer.from(media.data), md5Hash: createHash('md5').update(media.data).digest('base64'), crc32c: crc32c(media.data), contentType };
+        const resource = JSON.parse(meta.data.toString('utf8')) as { contentType?: string; metadata?: Record<string, string> };
+        const object = newObject(Buffer.from(media.data), resource.contentType ?? 'application/octet-stream', resource.metadata);
         bucket.set(name, object);
+        uploads.push({ bucket: bucketName, name, bytes: object.data.length });
         return sendJson(res, 200, metadata(bucketName, name, object));
       }
       if (one) {
@@ -171,6 +205,36 @@ export async function startGcsFake(): Promise<GcsFake> {
       return gcsError(res, 405, `${req.method} is not supported on ${url.pathname}`);
     });
   });
+
+  /**
+   * A server-side copy. As GCS: a missing source bucket, object or generation (`sourceGeneration`)
+   * is 404; `ifSourceGenerationMatch` / `ifGenerationMatch` that fail are 412 conditionNotMet; the
+   * destination gets a new generation and the source's bytes, checksums, content type and custom
+   * metadata. A rewrite of this size finishes in one call (`done: true`, no `rewriteToken`).
+   */
+  function serverSideCopy(res: http.ServerResponse, url: URL, m: RegExpExecArray) {
+    const [srcBucketName, srcName, via, dstBucketName, dstName] = [m[1], m[2], m[3], m[4], m[5]].map((p) => decodeURIComponent(p!)) as [string, string, 'rewriteTo' | 'copyTo', string, string];
+    const srcBucket = buckets.get(srcBucketName);
+    const dstBucket = buckets.get(dstBucketName);
+    if (!srcBucket || !dstBucket) return gcsError(res, 404, 'The specified bucket does not exist.');
+    const source = srcBucket.get(srcName);
+    const generation = String(source?.generation ?? 1);
+    const sourceGeneration = url.searchParams.get('sourceGeneration');
+    if (!source || (sourceGeneration !== null && sourceGeneration !== generation)) return gcsError(res, 404, `No such object: ${srcBucketName}/${srcName}`);
+    const ifSource = url.searchParams.get('ifSourceGenerationMatch');
+    const ifDestination = url.searchParams.get('ifGenerationMatch');
+    const existing = dstBucket.get(dstName);
+    if ((ifSource !== null && ifSource !== generation) || (ifDestination !== null && ifDestination !== (existing ? String(existing.generation ?? 1) : '0'))) {
+      return gcsError(res, 412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+    }
+    const object: GcsObject = { ...source, data: Buffer.from(source.data), generation: nextGeneration() };
+    dstBucket.set(dstName, object);
+    copies.push({ from: `gs://${srcBucketName}/${srcName}`, to: `gs://${dstBucketName}/${dstName}`, bytes: object.data.length, via });
+    const resource = metadata(dstBucketName, dstName, object);
+    if (via === 'copyTo') return sendJson(res, 200, resource);
+    const size = String(object.data.length);
+    return sendJson(res, 200, { kind: 'storage#rewriteResponse', totalBytesRewritten: size, objectSize: size, done: true, resource });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -179,8 +243,18 @@ export async function startGcsFake(): Promise<GcsFake> {
     buckets,
     authorizations,
     requests,
+    uploads,
+    copies,
     createBucket(name) {
       if (!buckets.has(name)) buckets.set(name, new Map());
+    },
+    putObject(uri, data, meta) {
+      const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+      if (!m) throw new Error(`not a gs:// object URI: ${uri}`);
+      if (!buckets.has(m[1])) buckets.set(m[1], new Map());
+      const object = newObject(data, 'application/octet-stream', meta);
+      buckets.get(m[1])!.set(m[2], object);
+      return object;
     },
     failRequest(match, fault, times = 1) {
       faults.push({ ...match, fault, remaining: times });

@@ -6,6 +6,8 @@ import { lambdaStackArtifacts } from '../../../infra/lambda-target-stack.js';
 import type { AwsLambdaPlan, LambdaArtifacts } from '../../../src/targets/aws-lambda/index.js';
 import { awsLambdaTargetSchema } from '../../../src/targets/aws-lambda/schema.js';
 import { synthChecked } from '../../../src/targets/aws-lambda/synth.js';
+import type { AwsSageMakerPlan } from '../../../src/targets/aws-sagemaker/plan.js';
+import { synthChecked as synthSageMaker } from '../../../src/targets/aws-sagemaker/synth.js';
 import { Toolkit } from '../../../src/toolkit/toolkit.js';
 import { tinyModelBytes } from '../../_helpers/onnx-models.js';
 import {
@@ -34,6 +36,9 @@ const TARGETS: Record<string, Record<string, unknown>> = {
 };
 /** Stack of the deploy's first phase: the x86 target in its own stage, alias pinned to version 3. */
 const PINNED_STACK = 'adder-pinned-lambda-x86';
+/** The sagemaker target in its own stage with its model kept in S3: an uncompressed S3Prefix ModelDataSource in the bootstrap bucket. */
+const MODEL_IN_S3_STACK = 'adder-s3model-sagemaker';
+const MODEL_IN_S3_PREFIX = `deploy-model/triton/${'0'.repeat(64)}/`;
 
 /**
  * Findings of cfn-lint 1.51 that are wrong about our templates. Each names the upstream files that
@@ -59,15 +64,25 @@ const ACCEPTED = {
   weightsJoined: (where: 'policy' | 'environment') => (where === 'policy'
     ? { rule: 'I1022', resourceType: 'AWS::IAM::Policy', path: 'Properties/PolicyDocument/Statement/0/Resource/Fn::Join/0', reason: "the weights object's ARN joins the bootstrap bucket's name (a Fn::Sub) and the asset key: Fn::Join where cfn-lint prefers Fn::Sub, a matter of style" }
     : { rule: 'I1022', resourceType: 'AWS::Lambda::Function', path: 'Properties/Environment/Variables/DM_MODEL_OBJECTS/Fn::Join/0', reason: "DM_MODEL_OBJECTS is JSON naming the bootstrap bucket: Fn::Join where cfn-lint prefers Fn::Sub, a matter of style" }),
+  modelSourceJoined: {
+    rule: 'I1022', resourceType: 'AWS::SageMaker::Model', path: 'Properties/PrimaryContainer/ModelDataSource/S3DataSource/S3Uri/Fn::Join/0',
+    reason: "the S3Prefix URI joins the bootstrap bucket's name (account and region) and the repository's prefix: Fn::Join where cfn-lint prefers Fn::Sub, a matter of style",
+  },
+  /** An output is no resource: cfn-lint names no type, and the path starts under Outputs/<name>. */
+  modelSourceOutputJoined: {
+    rule: 'I1022', path: 'Value/Fn::Join/0',
+    reason: 'the ModelDataUrl output is the same joined S3Prefix URI',
+  },
   joinedArn: (statement: number) => ({
     rule: 'I1022', resourceType: 'AWS::IAM::Role', path: `Properties/Policies/0/PolicyDocument/Statement/${statement}/Resource/Fn::Join/0`,
     reason: "Stack.formatArn writes the model object's and the image repository's ARNs as Fn::Join; cfn-lint prefers Fn::Sub, a matter of style",
   }),
 };
 
-const EXPECTED: Record<string, Array<{ rule: string; resourceType: string; path: string }>> = {
+const EXPECTED: Record<string, Array<{ rule: string; resourceType?: string; path: string }>> = {
   ...Object.fromEntries(Object.keys(TARGETS).filter((t) => t.startsWith('lambda')).map((t) => [`adder-dev-${t}`, [ACCEPTED.lambdaRoleDependsOn]])),
   [PINNED_STACK]: [ACCEPTED.lambdaRoleDependsOn],
+  [MODEL_IN_S3_STACK]: [ACCEPTED.joinedArn(0), ACCEPTED.joinedArn(1), ACCEPTED.joinedArn(2), ACCEPTED.modelSourceJoined, ACCEPTED.modelSourceOutputJoined],
   'adder-dev-lambda-weights-s3': [ACCEPTED.weightsPolicyDependsOn, ACCEPTED.weightsJoined('policy'), ACCEPTED.weightsJoined('environment')],
   ...Object.fromEntries(Object.keys(TARGETS).filter((t) => t.startsWith('sagemaker')).map((t) => [`adder-dev-${t}`, [ACCEPTED.joinedArn(0), ACCEPTED.joinedArn(1)]])),
 };
@@ -98,6 +113,13 @@ beforeAll(async () => {
   const built = (await toolkit.build(pinned, ['lambda-x86']))['lambda-x86']!;
   const synth = synthChecked({ plan: ctx!.plan as AwsLambdaPlan, artifacts: lambdaStackArtifacts(built.outputs as LambdaArtifacts), aliasVersion: '3', rootDir: dir });
   templates[PINNED_STACK] = synth.templateFile;
+
+  // A model kept in S3: the stack names the repository's prefix instead of a model.tar.gz asset.
+  const inS3 = await toolkit.load({ cwd: dir, stage: 's3model' });
+  const [sagemakerCtx] = await toolkit.contexts(inS3, ['sagemaker']);
+  templates[MODEL_IN_S3_STACK] = synthSageMaker({
+    plan: sagemakerCtx!.plan as AwsSageMakerPlan, artifacts: { modelRepositoryPrefix: MODEL_IN_S3_PREFIX }, outdir: path.join(dir, 'cdk.s3model'),
+  }).templateFile;
 
   findings = await runCfnLint(Object.values(templates), [LAMBDA_REGION, SAGEMAKER_REGION]);
 }, 180_000);
