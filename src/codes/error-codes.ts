@@ -177,6 +177,7 @@ export const ERROR_CODES = {
   ROLLBACK_NO_PREVIOUS: error('The target keeps no earlier version to roll back to (a first deploy, or a rollback already made).', 'Deploy the earlier model or config instead.'),
   ROLLBACK_TARGET_REQUIRED: error('rollback moves traffic, so it needs the targets named.', 'Pass --target NAME (repeat it, or give a comma-separated list, for several).'),
   ROLLOUT_STRATEGY_UNSUPPORTED: error("The target cannot split traffic between two versions, so the rollout's traffic steps cannot run; the candidate was taken back.", 'Remove the rollout option (all at once), or deploy to a target that splits traffic.'),
+  SAGEMAKER_S3_MODEL_INT8: error("precision 'int8' with a model kept in S3: the calibration table cannot ship in the engine cache folder of uncompressed model data.", "Deploy the model from a local file, or use precision 'fp16'."),
   SAGEMAKER_API_FAILED: error('A SageMaker call failed.', 'Check the region, the network and the permissions the message names.'),
   SAGEMAKER_AUTOSCALING_RANGE: error('Autoscaling needs minCapacity <= instanceCount <= maxCapacity.', 'Adjust the three.'),
   SAGEMAKER_BAKING_PERIOD: error("bakingPeriod is outside SageMaker's 0 to 3600 s.", 'Choose a value in range.'),

@@ -13,6 +13,26 @@ export interface LocalTargetInput {
    */
   port?: number;
   /**
+   * How the function runs: 'zip' (the function zip and the onnxruntime layer under the local Lambda runtime) or 'image' (the container image aws-lambda builds, for this machine's architecture, run with podman or docker against the local Runtime API). Default: 'zip'.
+   * @default "zip"
+   */
+  package?: "zip" | "image";
+  /**
+   * The container image, with package: 'image'.
+   * @default {"baseImage":"docker.io/library/node:22-bookworm-slim"}
+   */
+  image?: {
+    /**
+     * The Node.js 22 image the function image is built FROM (needs node on PATH). Default: 'docker.io/library/node:22-bookworm-slim'.
+     * @default "docker.io/library/node:22-bookworm-slim"
+     */
+    baseImage?: string;
+    /**
+     * The image builder. Default: the first that works here (docker, podman, buildah).
+     */
+    builder?: "docker" | "podman" | "buildah";
+  };
+  /**
    * Memory of the local function, as on Lambda (AWS_LAMBDA_FUNCTION_MEMORY_SIZE). Default: what aws-lambda gives the same model, max(1024, 4 x model MB + 512) rounded up to 64.
    */
   memoryMb?: number;

@@ -4,7 +4,8 @@ import type { ProjectConfig } from '../../config/schema.js';
 import { DEFAULT_STARTUP_TIMEOUT_SECONDS } from '../../kits/sagemaker/defaults.js';
 import { sageMakerNames } from '../../kits/sagemaker/names.js';
 import { parseEcrImage, sageMakerTritonImage } from '../../kits/sagemaker/triton-images.js';
-import { engineCacheLocation, planTritonConfig, type EngineCacheLocation, type TritonModelConfig } from '../../kits/triton/index.js';
+import { DeployModelError } from '../../errors.js';
+import { CONTAINER_LOCAL_ENGINE_CACHE, engineCacheLocation, planTritonConfig, type EngineCacheLocation, type TritonModelConfig } from '../../kits/triton/index.js';
 import { basePlan } from '../base-plan.js';
 import type { PlanInput, RolloutStep, TargetPlanBase } from '../target-module.js';
 import type { AwsSageMakerTargetConfig } from './schema.js';
@@ -135,12 +136,28 @@ function trafficSteps(stack: SageMakerStackPlan, routing: SageMakerTrafficRoutin
   }));
 }
 
+/**
+ * A model kept in S3 is served from uncompressed model data (an S3 prefix SageMaker copies into
+ * /opt/ml/model), not from a model.tar.gz it extracts there. The engine cache then defaults to
+ * /var/tmp/trt_engine_cache, outside the model's folder, since SageMaker does not document that
+ * folder as writable in that mode; an INT8 calibration table, which TensorRT reads from the cache
+ * folder, can then not be shipped with the repository, so precision 'int8' needs a model file here.
+ */
+function engineCacheOptions(config: ProjectConfig, targetName: string, target: AwsSageMakerTargetConfig): AwsSageMakerTargetConfig {
+  if (!/^s3:\/\//.test(config.model.path) || target.engine !== 'tensorrt' || target.engineCachePath !== undefined) return target;
+  if (target.precision === 'int8') {
+    throw new DeployModelError('SAGEMAKER_S3_MODEL_INT8', `targets.${targetName}: precision 'int8' reads its calibration table from the TensorRT engine cache folder, which ships inside model.tar.gz; a model kept in S3 (${config.model.path}) is served from uncompressed model data, where that folder is not known to be writable. Deploy the model from a local file (model.path), or use precision 'fp16'.`, { kind: 'usage', details: { target: targetName, modelPath: config.model.path } });
+  }
+  return { ...target, engineCachePath: CONTAINER_LOCAL_ENGINE_CACHE };
+}
+
 /** Resolves the target: pure, no I/O; throws what planTritonConfig and CloudFormation's naming rules refuse. */
 export function planAwsSageMaker(input: PlanInput<AwsSageMakerTargetConfig>): AwsSageMakerPlan {
   const { config, stage, targetName, target, signature, rootDir } = input;
   const stack = sageMakerStackPlan({ config, stage, targetName, target });
+  const options = engineCacheOptions(config, targetName, target);
   const tritonConfig = planTritonConfig({
-    signature, modelName: stack.tritonModel, host: 'aws-sagemaker', batching: config.model.batching, inputShapes: config.model.inputs, options: target, runtime: config.runtime,
+    signature, modelName: stack.tritonModel, host: 'aws-sagemaker', batching: config.model.batching, inputShapes: config.model.inputs, options, runtime: config.runtime,
   });
   const base = basePlan(input, rolloutSteps(stack));
   return {
@@ -150,7 +167,7 @@ export function planAwsSageMaker(input: PlanInput<AwsSageMakerTargetConfig>): Aw
     ...stack,
     engine: target.engine,
     tritonConfig,
-    ...(target.engine === 'tensorrt' ? { engineCache: engineCacheLocation('aws-sagemaker', stack.tritonModel, target) } : {}),
+    ...(target.engine === 'tensorrt' ? { engineCache: engineCacheLocation('aws-sagemaker', stack.tritonModel, options) } : {}),
     ...(target.int8Calibration ? { int8CalibrationTable: path.resolve(rootDir, target.int8Calibration.table) } : {}),
   };
 }

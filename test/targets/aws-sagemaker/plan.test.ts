@@ -109,3 +109,19 @@ describe('aws-sagemaker validate', () => {
     expect(problems).toEqual([expect.objectContaining({ path: 'targets.sagemaker', value: 'tensorrt', rule: expect.stringContaining('engineCachePath /opt/ml/model/adder'), fix: expect.stringContaining('Triton options') })]);
   });
 });
+
+describe('a model kept in S3 (uncompressed model data)', () => {
+  it('puts the TensorRT engine cache outside /opt/ml/model, and refuses int8 whose table would ship there', () => {
+    // WHEN the model is an s3:// object
+    const p = plan(input({}, { path: 's3://models/adder/model.onnx' }));
+    // THEN the cache is /var/tmp/trt_engine_cache, written into config.pbtxt, and nothing of it is in the repository
+    expect(p.engineCache).toEqual({ path: '/var/tmp/trt_engine_cache', repositoryDir: null });
+    expect(JSON.stringify(p.tritonConfig)).toContain('/var/tmp/trt_engine_cache');
+    // a local file keeps it in the model's folder, shipped in model.tar.gz
+    expect(plan(input()).engineCache).toEqual({ path: '/opt/ml/model/adder/trt_engine_cache', repositoryDir: 'trt_engine_cache' });
+    // an engineCachePath of the user's is kept
+    expect(plan(input({ engineCachePath: '/opt/ml/model/adder/engines' }, { path: 's3://models/adder/model.onnx' })).engineCache?.path).toBe('/opt/ml/model/adder/engines');
+    expect(() => plan(input({ precision: 'int8', int8Calibration: { table: './cal.flatbuffers' } }, { path: 's3://models/adder/model.onnx' })))
+      .toThrow(expect.objectContaining({ code: 'SAGEMAKER_S3_MODEL_INT8', message: expect.stringContaining("Deploy the model from a local file (model.path), or use precision 'fp16'") }));
+  });
+});

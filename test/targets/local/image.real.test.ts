@@ -53,6 +53,8 @@ describe.skipIf(reason !== undefined)(reason ? `${title} (skipped: ${reason}; ${
   let host: RecordingIoHost;
   let toolkit: Toolkit;
   const timings: Record<string, number> = {};
+  /** The second deploy's messages, `<code>@<ms from its start>`. */
+  const steps: string[] = [];
   const images: Record<'A' | 'B', { ref: string; id: string } | undefined> = { A: undefined, B: undefined };
 
   const url = () => `http://127.0.0.1:${port}/`;
@@ -106,7 +108,7 @@ describe.skipIf(reason !== undefined)(reason ? `${title} (skipped: ${reason}; ${
       if (refs.length > 0) await exec([builder.command, 'rmi', '--force', ...refs], { timeoutMs: 60_000 });
       await rm(dir, { recursive: true, force: true });
     }
-    console.info(`local image timings (ms, ${builder.name}): ${JSON.stringify(timings)}`);
+    console.info(`local image timings (ms, ${builder.name}): ${JSON.stringify(timings)}; second deploy step by step: ${steps.join(' ')}`);
   });
 
   it('plans the aws-lambda image for this machine, and builds it', async () => {
@@ -208,6 +210,9 @@ describe.skipIf(reason !== undefined)(reason ? `${title} (skipped: ${reason}; ${
     const t0 = Date.now();
     const result = await toolkit.deploy(project);
     timings.deployB = Date.now() - t0;
+    // Each step of the rollout, in ms from the start of the deploy.
+    steps.push(...host.messages.filter((m) => m.time.getTime() >= t0 && /^DM_(LAMBDA_IMAGE_BUILT|LOCAL_START|LOCAL_SHIFT|SMOKE_DONE|ROLLOUT_|DEPLOY_DONE)/.test(m.code))
+      .map((m) => `${m.code}@${m.time.getTime() - t0}`));
     const report = result.targets[0]!;
     // THEN
     expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed', promoted: true, endpoint: url(), details: { rollout: { strategy: 'canary', steps: [{ percent: 50, passed: true }] } } });
