@@ -136,9 +136,16 @@ export async function pruneKept(stateDir: string, key: string, kept: KeptVersion
 
 /** `<builder> rmi <ref>`: the tag, and the image with it when no other tag names it. Returns why it failed, if it did. */
 async function removeImage(image: DaemonImage): Promise<string | undefined> {
-  const r = await exec([image.builder, 'rmi', image.ref], { timeoutMs: 60_000 });
-  if (r.code === 0 || /image not known|no such image|image is not known/i.test(r.stderr)) return undefined;
-  return (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+  for (let attempt = 1; ; attempt++) {
+    const r = await exec([image.builder, 'rmi', image.ref], { timeoutMs: 60_000 });
+    if (r.code === 0 || /image not known|no such image|image is not known/i.test(r.stderr)) return undefined;
+    // A container removed a moment ago (`rm --force`, `run --rm`) can hold the image briefly.
+    if (attempt < 5 && /in use/i.test(r.stderr)) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      continue;
+    }
+    return (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+  }
 }
 
 /** Whether the files a kept version runs from are all still there. */

@@ -255,4 +255,28 @@ describe.skipIf(reason !== undefined)(reason ? `${title} (skipped: ${reason}; ${
     expect(await imageExists(images.A!.ref)).toBe(false);
     expect(await answer()).toMatch(/fetch failed|ECONNREFUSED/);
   }, 120_000);
+
+  it('destroy after the daemon was killed (SIGKILL) removes the container it left, found by its label', async () => {
+    // GIVEN A deployed again, its container paused (a runtime client that would otherwise exit
+    // once the daemon's Runtime API is gone, as it does, cannot), and its daemon killed, so nothing
+    // stops the container
+    const project = await load(adder(A.bias));
+    const report = (await toolkit.deploy(project)).targets[0]!;
+    expect(report, JSON.stringify(report.error)).toMatchObject({ status: 'passed' });
+    const [ctx] = await toolkit.contexts(project);
+    const [id] = (await exec(planListContainers(builder.command, ctx!.stateDir, ctx!.plan.resourceName), { timeoutMs: 30_000 })).stdout.split('\n').filter(Boolean);
+    expect((await exec([builder.command, 'pause', id!], { timeoutMs: 30_000 })).code).toBe(0);
+    const record = (await readRecord(ctx!.stateDir, ctx!.plan.resourceName))!;
+    process.kill(record.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await runningImages(project)).toHaveLength(1);
+    // WHEN
+    const from = host.messages.length;
+    const [destroyed] = await toolkit.destroy(project);
+    // THEN
+    expect(destroyed).toMatchObject({ removed: true });
+    expect(host.messages.slice(from).map((m) => m.code)).toContain('DM_LOCAL_ORPHAN_CONTAINERS');
+    expect(await runningImages(project)).toEqual([]);
+    expect(await imageExists(images.A!.ref), JSON.stringify(destroyed)).toBe(false);
+  }, 300_000);
 });
