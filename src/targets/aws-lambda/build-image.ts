@@ -1,20 +1,10 @@
 /** Builds the aws-lambda container image: the function zip and the onnxruntime layer laid out as Lambda does, behind a Runtime API client. */
 import type { IoHelper } from '../../io/io-host.js';
-import type { Builder } from '../../kits/container/builders.js';
-import { buildLambdaImageWith } from '../../kits/container/build-lambda-image.js';
+import { buildLambdaImageWith, type BuiltLambdaImage } from '../../kits/container/build-lambda-image.js';
 import type { LambdaImagePlan } from './plan.js';
 
-/** What the build recorded of the image; the rollout pushes it. */
-export interface LambdaImageArtifact {
-  /** The local reference, `localhost/deploy-model-lambda/<stack>:<tag>`. */
-  readonly localRef: string;
-  /** Derived from the content of the context: the same code, model and runtime give the same tag. */
-  readonly tag: string;
-  /** Uncompressed size, which Lambda's 10 GB limit counts. */
-  readonly bytes: number;
-  readonly platform: LambdaImagePlan['platform'];
-  readonly builder: Builder['name'];
-  readonly contextDir: string;
+/** What the build recorded of the image (`localRef` is `localhost/deploy-model-lambda/<stack>:<tag>`); the rollout pushes it. */
+export interface LambdaImageArtifact extends BuiltLambdaImage {
   /** The ECR repository it was pushed to: set by the rollout once pushed. @default - not pushed */
   readonly repositoryName?: string;
 }
