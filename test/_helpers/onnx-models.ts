@@ -235,3 +235,16 @@ export function gatherModelBytes(): Uint8Array {
 export function constantOfShapeModelBytes(): Uint8Array {
   return encodeModel({ nodes: [nodeProto('ConstantOfShape', ['n'], ['y'])], inputs: [tensorInfo('n', T.INT64, [1])], outputs: [tensorInfo('y', T.FLOAT, ['m'])] });
 }
+
+/**
+ * y = x + bias with x, y float32 [batch, 4]: the same signature with another answer for each bias,
+ * so the tests of rollouts and rollbacks tell two versions apart by their outputs.
+ */
+export function adderModel(bias: number[]): Uint8Array {
+  return encodeModel({
+    nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
+    inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
+    outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
+    initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
+  });
+}

@@ -5,20 +5,13 @@ import path from 'node:path';
 import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../../_helpers/run-cli.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 import { localFunctionRunner, startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
 
 // GIVEN y = x + bias models (three versions), an aws-lambda target with a linear rollout of two
 // steps (10 %, then 50 % of the requests on the new version), golden outputs recorded at build,
 // and the AWS fake, whose alias routes requests by its RoutingConfig weights as Lambda does.
 const REGION = 'us-east-1';
-const T = onnx.TensorProto.DataType;
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 
 let fake: AwsFake;
 let restoreEnv: () => void;

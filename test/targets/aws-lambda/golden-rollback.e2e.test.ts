@@ -5,20 +5,13 @@ import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../../_helpers/run-cli.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 import { localFunctionRunner, startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
 
 // GIVEN a project whose model is y = x + bias (x float32 [batch, 4]); version A has bias
 // [1, 2, 3, 4], version B [1, 2, 3, 5]: the same signature, another answer in y[..., 3].
 const REGION = 'us-east-1';
 const STACK = 'adder-dev-lambda';
-const T = onnx.TensorProto.DataType;
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 const MODEL_A = adder([1, 2, 3, 4]);
 const MODEL_B = adder([1, 2, 3, 5]);
 const X = [-1, 2, -3, 4];

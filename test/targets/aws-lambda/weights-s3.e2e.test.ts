@@ -6,20 +6,14 @@ import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../../_helpers/run-cli.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel } from '../../_helpers/onnx-models.js';
 import { localFunctionRunner, startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
 
 // GIVEN y = x + bias (x float32 [batch, 4]) and an aws-lambda target keeping its weights in S3
 const REGION = 'us-east-1';
 const STACK = 'adder-dev-lambda';
 const BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
-const T = onnx.TensorProto.DataType;
-const MODEL = Buffer.from(encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes([1, 2, 3, 4]) }],
-}));
+const MODEL = Buffer.from(adderModel([1, 2, 3, 4]));
 const SHA = createHash('sha256').update(MODEL).digest('hex');
 
 let fake: AwsFake;

@@ -6,7 +6,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { Toolkit } from '../../../src/toolkit/toolkit.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 import { startAwsFake, type AwsFake } from '../../emulators/aws/index.js';
 import { sageMakerFake, type SageMakerFake } from '../../emulators/aws/sagemaker.js';
 
@@ -17,13 +17,6 @@ import { sageMakerFake, type SageMakerFake } from '../../emulators/aws/sagemaker
 const REGION = 'us-east-1';
 const ENDPOINT = 'adder-dev-sagemaker';
 const SECOND_MS = 100;
-const T = onnx.TensorProto.DataType;
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 
 let fake: AwsFake;
 let sm: SageMakerFake;

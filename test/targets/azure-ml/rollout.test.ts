@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { Toolkit } from '../../../src/toolkit/toolkit.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 import { startAzureFake, type AzureFake } from '../../emulators/azure/index.js';
 
 // GIVEN y = x + bias models (three versions: A, B, C), an azure-ml target with a linear rollout of
@@ -13,13 +13,6 @@ import { startAzureFake, type AzureFake } from '../../emulators/azure/index.js';
 // recorded at build, and the Azure fake, whose endpoints route requests without the
 // azureml-model-deployment header by their traffic map (smooth weighted round robin, so the shares
 // are exact).
-const T = onnx.TensorProto.DataType;
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 const ENDPOINT = 'adder-dev-azure';
 const TARGET = {
   type: 'azure-ml', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'mlws', instanceType: 'Standard_NC4as_T4_v3',

@@ -22,15 +22,8 @@ import type { Builder } from '../../../src/targets/container/builders.js';
 import { readImageRecord, writeImageRecord } from '../../../src/targets/container/image-record.js';
 import { Toolkit, type TargetReport } from '../../../src/toolkit/toolkit.js';
 import { containerBuilder, TEST_BASE_IMAGE } from '../../_helpers/container-builder.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 
-const T = onnx.TensorProto.DataType;
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 const X = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [0, 0, 0, 0] }] };
 
 const env = await containerBuilder();

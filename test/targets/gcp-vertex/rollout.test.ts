@@ -5,20 +5,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { Toolkit } from '../../../src/toolkit/toolkit.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 import { startVertexFake, type FakeDeployedModel, type FakeEndpoint, type VertexFake } from '../../emulators/vertex/index.js';
 
 // GIVEN y = x + bias models (three versions: A, B, C), a gcp-vertex target with a linear rollout
 // of two steps (10 %, then 50 % of the requests on the new version), golden outputs recorded at
 // build, and the Vertex AI fake, whose endpoints route RawPredict by their trafficSplit (smooth
 // weighted round robin, so the shares are exact).
-const T = onnx.TensorProto.DataType;
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 const TARGET = {
   type: 'gcp-vertex', project: 'my-project', region: 'us-central1', machineType: 'g2-standard-4',
   image: 'us-docker.pkg.dev/my-project/triton/tritonserver:25.06-py3', stagingBucket: 'gs://dm-staging/models',

@@ -15,22 +15,15 @@ import { planListContainers } from '../../../src/targets/local/image-labels.js';
 import type { LocalPlan } from '../../../src/targets/local/plan.js';
 import { Toolkit, type Project } from '../../../src/toolkit/toolkit.js';
 import { containerBuilder } from '../../_helpers/container-builder.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 
 // GIVEN y = x + bias models A and B that differ in bias[3], so y[3] for x = [1, 1, 1, 1] names the
 // version that answered (5: A, 6: B), and a local target with package 'image' on the Node 22 base
 // image that .ci/containers.sh builds (no public registry is reachable here).
 const ENABLE = 'run `bash .ci/containers.sh` as root to install podman and build the base images';
 const BASE_IMAGE = process.env.DEPLOY_MODEL_TEST_LAMBDA_BASE_IMAGE ?? 'localhost/deploy-model-base:node22';
-const T = onnx.TensorProto.DataType;
 const A = { bias: [1, 2, 3, 4], y3: 5 };
 const B = { bias: [1, 2, 3, 5], y3: 6 };
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 
 const env = await containerBuilder();
 const baseThere = env.builder ? (await exec([env.builder.command, 'image', 'inspect', BASE_IMAGE], { timeoutMs: 30_000 })).code === 0 : false;

@@ -12,7 +12,7 @@ import { readRecord } from '../../../src/targets/local/daemon-records.js';
 import { targetModule } from '../../../src/targets/registry.js';
 import { trafficSplit } from '../../../src/targets/local/traffic-split.js';
 import { Toolkit, type DeployReport, type Project, type RollbackReport } from '../../../src/toolkit/toolkit.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder, encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
 import { runCli } from '../../_helpers/run-cli.js';
 
 // GIVEN y = x + bias models: A, B and C differ in bias[3], so y[3] for x = [1, 1, 1, 1] names the
@@ -21,12 +21,6 @@ const T = onnx.TensorProto.DataType;
 const A = { bias: [1, 2, 3, 4], y3: 5 };
 const B = { bias: [1, 2, 3, 5], y3: 6 };
 const C = { bias: [1, 2, 3, 6], y3: 7 };
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 
 /**
  * y = x + bias, from a model that fails some of its runs, as a model with a data-dependent bug

@@ -7,20 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingIoHost } from '../../../src/io/io-host.js';
 import { findChromium } from '../../../src/targets/web/find-chromium.js';
 import { Toolkit, type RollbackReport } from '../../../src/toolkit/toolkit.js';
-import { encodeModel, floatBytes, nodeProto, onnx, tensorInfo } from '../../_helpers/onnx-models.js';
+import { adderModel as adder } from '../../_helpers/onnx-models.js';
 
 // GIVEN y = x + bias models: A and B differ in bias[3], so y[3] for x = [1, 1, 1, 1] names the
 // version that answered (5: A, 6: B), in the browser and in the reference the site serves
 // (smoke-expected.json, onnxruntime-node's answer to the smoke input, computed at build).
-const T = onnx.TensorProto.DataType;
 const A = { bias: [1, 2, 3, 4], y3: 5 };
 const B = { bias: [1, 2, 3, 5], y3: 6 };
-const adder = (bias: number[]) => encodeModel({
-  nodes: [nodeProto('Add', ['x', 'bias'], ['y'])],
-  inputs: [tensorInfo('x', T.FLOAT, ['batch', 4])],
-  outputs: [tensorInfo('y', T.FLOAT, ['batch', 4])],
-  initializers: [{ name: 'bias', dataType: T.FLOAT, dims: [4], rawData: floatBytes(bias) }],
-});
 
 const chromium = findChromium();
 const missing = chromium ? undefined : 'Chromium is not installed (apt-get install chromium; CI installs it)';
