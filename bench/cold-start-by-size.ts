@@ -17,7 +17,6 @@
  * (its pull is Lambda's), and anything of Lambda's own (code download, image pulls, S3's bandwidth).
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -27,6 +26,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildOrtLayer } from '../layers/build-layer.js';
 import { FUNCTION_LAYOUT, signatureJson } from '../src/bundling/build-function-artifact.js';
+import { sha256File } from '../src/bundling/hash.js';
 import { bundleHandler } from '../src/bundling/bundle-handler.js';
 import { layoutFunction } from '../src/lambda-emulator/layout-function.js';
 import { inspectModel } from '../src/model/inspect-model.js';
@@ -88,13 +88,6 @@ function runProcess(file: string, env: Record<string, string>): Promise<Run> {
   });
 }
 
-/** Hex sha256 of a file, streamed. */
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** The S3 stand-in: GET /<bucket>/<key> streams the file `objects` maps the key to. */
 const objects = new Map<string, string>();
 const s3 = createServer((req, res) => {
@@ -147,7 +140,7 @@ try {
       const file = join(weights, name);
       await copyFile(join(codeDir, FUNCTION_LAYOUT.modelDir, name), file);
       objects.set(`${sizeMb}mb/${name}`, file);
-      modelObjects.push({ uri: `s3://weights/${sizeMb}mb/${name}`, file: name, sha256: await sha256Of(file), bytes: (await stat(file)).size });
+      modelObjects.push({ uri: `s3://weights/${sizeMb}mb/${name}`, file: name, sha256: await sha256File(file), bytes: (await stat(file)).size });
     }
     const s3Layout = await layoutFunction({ codeDir: s3CodeDir, layers: [layer.zip.file], workDir: join(dir, 's3-fn') });
     await rm(s3CodeDir, { recursive: true });

@@ -1,12 +1,12 @@
 // Builds the Lambda function package: the bundled handler, the model and its signature, zipped.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { DeployModelError } from '../errors.js';
 import type { IoHelper } from '../io/io-host.js';
 import type { ModelSignature } from '../model/types.js';
 import { bundleHandler, type HandlerTarget } from './bundle-handler.js';
+import { sha256File } from './hash.js';
 import { writeDeterministicZip, type ZipEntry } from './zip.js';
 
 /** Where things sit in the function zip; the runtime reads `model/model.onnx` and the signature beside it. */
@@ -103,7 +103,7 @@ export async function buildFunctionArtifact(options: BuildFunctionArtifactOption
   ];
   const weights = apart
     ? await Promise.all([{ path: FUNCTION_LAYOUT.model, file: modelPath }, ...externalEntries.map((e) => ({ path: e.path, file: (e as { file: string }).file }))].map(async (e): Promise<WeightFile> => ({
-      name: e.path.slice(FUNCTION_LAYOUT.modelDir.length + 1), file: e.file, bytes: (await stat(e.file)).size, sha256: await sha256Of(e.file),
+      name: e.path.slice(FUNCTION_LAYOUT.modelDir.length + 1), file: e.file, bytes: (await stat(e.file)).size, sha256: await sha256File(e.file),
     })))
     : undefined;
   if (bundle.map && existsSync(bundle.map)) entries.push({ path: `${FUNCTION_LAYOUT.handler}.map`, file: bundle.map });
@@ -150,13 +150,6 @@ function externalDataPath(rel: string): string {
     );
   }
   return normalised;
-}
-
-/** Hex sha256 of a file, streamed. */
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function fileSize(file: string, code: string, message: string): Promise<number> {
